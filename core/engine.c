@@ -1,0 +1,1041 @@
+/*
+ * engine.c — the SQL API's operations over a mig_backend (see engine.h).
+ *
+ * Every state change runs inside one atomic unit that the backend opens
+ * (BEGIN IMMEDIATE or a savepoint in SQLite, a subtransaction in PostgreSQL),
+ * so a failure anywhere leaves schema, data, version rows and history as
+ * they were.  The version rows are written once per unit (the net change),
+ * not once per step: updating one row 10,000 times in a transaction is
+ * quadratic in PostgreSQL.  History gets one row per step.
+ */
+#include "engine.h"
+#include "sqltok.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NOMEM() mig_fail(err, MIG_E_NOMEM, "out of memory")
+
+typedef struct {
+    mig_backend *be;
+    mig_arena *ar;
+    const mig_opts *o;
+    const char *tenant;
+    mig_err *err;
+    /* SQL texts */
+    const char *q_revs, *q_version, *q_source, *q_hist, *q_vdel, *q_vins, *q_vupd;
+} eng;
+
+static int eng_init(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, mig_err *err)
+{
+    const char *s = be->schema;
+    memset(e, 0, sizeof *e);
+    e->be = be;
+    e->ar = ar;
+    e->o = o;
+    e->err = err;
+    e->tenant = o->tenant ? o->tenant : "";
+    e->q_revs = mig_sprintf(ar,
+                            "SELECT revision, down_revisions, branch_labels, depends_on, message, checksum, "
+                            "transactional FROM %smig_revision WHERE env = $1 ORDER BY %s",
+                            s, be->order_col);
+    e->q_version = mig_sprintf(ar, "SELECT version_num FROM %smig_version WHERE env = $1 AND tenant = $2", s);
+    e->q_source = mig_sprintf(ar, "SELECT source FROM %smig_revision WHERE env = $1 AND revision = $2", s);
+    e->q_hist = mig_sprintf(ar,
+                            "INSERT INTO %smig_history (env, tenant, revision, direction, checksum, applied_by, "
+                            "started_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                            s);
+    e->q_vdel = mig_sprintf(ar, "DELETE FROM %smig_version WHERE env = $1 AND tenant = $2 AND version_num = $3", s);
+    e->q_vins = mig_sprintf(ar, "INSERT INTO %smig_version (env, tenant, version_num) VALUES ($1, $2, $3)", s);
+    e->q_vupd = mig_sprintf(ar,
+                            "UPDATE %smig_version SET version_num = $4 WHERE env = $1 AND tenant = $2 AND "
+                            "version_num = $3",
+                            s);
+    if (!e->q_revs || !e->q_version || !e->q_source || !e->q_hist || !e->q_vdel || !e->q_vins || !e->q_vupd)
+        return NOMEM();
+    return 0;
+}
+
+/* ---- loading state ------------------------------------------------------- */
+
+typedef struct {
+    eng *e;
+    mig_graph *g;
+} load_ctx;
+
+static int split_list(mig_arena *ar, const char *s, mig_strlist *l)
+{
+    if (!s)
+        return 0;
+    return mig_strlist_split(ar, l, s, strlen(s)) ? -1 : 0;
+}
+
+static int rev_row(void *arg, int ncol, const char *const *v, mig_err *err)
+{
+    load_ctx *c = arg;
+    mig_arena *ar = c->e->ar;
+    mig_strlist down = {0}, labels = {0}, deps = {0};
+    const char *id;
+    (void)ncol;
+    if (!v[0])
+        return mig_fail(err, MIG_E_GRAPH, "mig_revision has a row without a revision id");
+    id = mig_strdup(ar, v[0]);
+    if (!id || split_list(ar, v[1], &down) || split_list(ar, v[2], &labels) || split_list(ar, v[3], &deps))
+        return mig_fail(err, MIG_E_GRAPH, "cannot read the graph columns of revision %s", v[0]);
+    return mig_graph_add(c->g, id, &down, &labels, &deps, v[4] ? mig_strdup(ar, v[4]) : "",
+                         v[5] ? mig_strdup(ar, v[5]) : "",
+                         !(v[6] && (strcmp(v[6], "0") == 0 || strcmp(v[6], "false") == 0 || strcmp(v[6], "f") == 0)),
+                         err);
+}
+
+static int load_graph(eng *e, mig_graph *g)
+{
+    const char *p[1] = {e->o->env};
+    load_ctx c = {e, g};
+    mig_graph_init(g, e->ar);
+    if (e->be->query(e->be->ctx, e->q_revs, 1, p, rev_row, &c, e->err))
+        return -1;
+    if (mig_graph_finish(g, e->err)) {
+        mig_err_prefix(e->err, "invalid revision graph in env \"%s\": ", e->o->env);
+        return -1;
+    }
+    return 0;
+}
+
+static int str_row(void *arg, int ncol, const char *const *v, mig_err *err)
+{
+    void **a = arg;
+    mig_arena *ar = a[0];
+    mig_strlist *l = a[1];
+    (void)ncol;
+    if (v[0] && mig_strlist_add(ar, l, mig_strdup(ar, v[0])))
+        return NOMEM();
+    return 0;
+}
+
+static int load_version(eng *e, mig_strlist *out)
+{
+    const char *p[2] = {e->o->env, e->tenant};
+    void *a[2] = {e->ar, out};
+    memset(out, 0, sizeof *out);
+    return e->be->query(e->be->ctx, e->q_version, 2, p, str_row, a, e->err);
+}
+
+static int heads_to_nodes(eng *e, mig_graph *g, const mig_strlist *ids, mig_idlist *out)
+{
+    int i, cap = 0;
+    mig_err *err = e->err;
+    memset(out, 0, sizeof *out);
+    for (i = 0; i < ids->n; i++) {
+        int n = mig_graph_find(g, ids->v[i]);
+        if (n < 0) {
+            mig_fail(err, MIG_E_STATE, "the version table of env \"%s\" holds revision %s, which is not stored",
+                     e->o->env, ids->v[i]);
+            mig_err_hint(err, "Upload that revision with mig_put_revision(), or reset the version state with "
+                              "mig_stamp().");
+            return -1;
+        }
+        if (mig_idl_push(g, out, n, &cap))
+            return NOMEM();
+    }
+    return 0;
+}
+
+static int load_all(eng *e, mig_graph *g, mig_idlist *cur)
+{
+    mig_strlist ids;
+    if (load_graph(e, g) || load_version(e, &ids))
+        return -1;
+    return heads_to_nodes(e, g, &ids, cur);
+}
+
+static const char *join_sorted_ids(mig_arena *ar, mig_graph *g, const mig_idlist *l)
+{
+    mig_strlist s = {0};
+    int i;
+    for (i = 0; i < l->n; i++)
+        if (mig_strlist_add(ar, &s, g->nodes[l->v[i]].id))
+            return NULL;
+    mig_strlist_sort(&s);
+    return mig_strlist_join(ar, &s, " ");
+}
+
+/* ---- running steps ------------------------------------------------------- */
+
+static void now_iso(char *buf, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, n, "%04d-%02d-%02d %02d:%02d:%02d.%03ld+00:00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static const char *dir_name(mig_direction d)
+{
+    return d == MIG_DIR_UPGRADE ? "upgrade" : d == MIG_DIR_DOWNGRADE ? "downgrade" : "stamp";
+}
+
+static unsigned line_at(const char *s, size_t off, unsigned first)
+{
+    size_t i;
+    unsigned l = first;
+    for (i = 0; i < off; i++)
+        if (s[i] == '\n')
+            l++;
+    return l;
+}
+
+static int fetch_source(eng *e, const char *id, const char **src)
+{
+    const char *p[2] = {e->o->env, id};
+    mig_strlist l = {0};
+    void *a[2] = {e->ar, &l};
+    if (e->be->query(e->be->ctx, e->q_source, 2, p, str_row, a, e->err))
+        return -1;
+    if (l.n != 1)
+        return mig_fail(e->err, MIG_E_STATE, "revision %s has no stored source", id);
+    *src = l.v[0];
+    return 0;
+}
+
+static int section_runs(const eng *e, const mig_section *s, int upgrade)
+{
+    if (s->upgrade != upgrade)
+        return 0;
+    if (s->dialect != MIG_DIALECT_ANY && s->dialect != e->be->dialect)
+        return 0;
+    if (s->if_name && !mig_truthy(mig_opts_x(e->o, s->if_name)))
+        return 0;
+    return 1;
+}
+
+/* Refuse statements that would end the unit the engine runs the step in. */
+static int check_txn_control(eng *e, const char *id, const char *dir, const char *src, const mig_section *s)
+{
+    mig_sql_iter it;
+    mig_sql_stmt st;
+    char ebuf[256], word[32];
+    mig_dialect d = e->be->dialect == MIG_DIALECT_ONLY_POSTGRES ? MIG_DIALECT_POSTGRES : MIG_DIALECT_SQLITE;
+    mig_sql_iter_init(&it, src + s->body_off, s->body_len, d);
+    while (mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf) == MIG_TOK_OK) {
+        if (mig_sql_is_txn_control(src + s->body_off + st.start, st.len, d)) {
+            mig_sql_first_word(src + s->body_off + st.start, st.len, word, sizeof word);
+            mig_fail(e->err, MIG_E_USAGE, "revision %s (%s), line %u: %s is not allowed in a revision", id, dir,
+                     s->body_line + st.line - 1, word);
+            mig_err_detail(e->err, "mig runs each revision inside the transaction of the call, so that a failure "
+                                   "leaves everything as it was.");
+            mig_err_hint(e->err, "Remove the statement; for work that cannot run in a transaction, mark the "
+                                 "revision 'transactional false' and run it with the mig client.");
+            return -1;
+        }
+    }
+    /* a lexical error is left to the database, which reports it with its own message */
+    return 0;
+}
+
+static int run_bodies(eng *e, mig_graph *g, int node, int upgrade)
+{
+    const char *id = g->nodes[node].id, *src, *dir = upgrade ? "upgrade" : "downgrade";
+    mig_revfile rf;
+    int i;
+    if (fetch_source(e, id, &src))
+        return -1;
+    if (mig_revfile_parse(e->ar, src, strlen(src), id, &rf, e->err))
+        return -1;
+    if (!rf.transactional) {
+        mig_fail(e->err, MIG_E_USAGE, "revision %s is marked 'transactional false' and cannot run inside %s()", id,
+                 upgrade ? "mig_upgrade" : "mig_downgrade");
+        mig_err_detail(e->err, "Statements such as CREATE INDEX CONCURRENTLY or VACUUM cannot run inside a "
+                               "transaction or a function.");
+        mig_err_hint(e->err, "Run it with the mig client (mig upgrade), which runs such revisions outside a "
+                             "transaction and records them.");
+        return -1;
+    }
+    for (i = 0; i < rf.nsections; i++) {
+        const mig_section *s = &rf.sections[i];
+        size_t off = 0;
+        if (!section_runs(e, s, upgrade) || s->body_len == 0)
+            continue;
+        if (check_txn_control(e, id, dir, src, s))
+            return -1;
+        if (e->be->exec_body(e->be->ctx, src + s->body_off, s->body_len, &off, e->err)) {
+            if (off > s->body_len)
+                off = 0;
+            mig_err_prefix(e->err, "revision %s (%s) failed at line %u: ", id, dir,
+                           line_at(src + s->body_off, off, s->body_line));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int write_history(eng *e, const char *rev, mig_direction dir, const char *checksum, const char *started,
+                         double ms)
+{
+    char dur[32];
+    const char *p[8];
+    snprintf(dur, sizeof dur, "%ld", (long)(ms + 0.5));
+    p[0] = e->o->env;
+    p[1] = e->tenant;
+    p[2] = rev;
+    p[3] = dir_name(dir);
+    p[4] = checksum;
+    p[5] = e->be->applied_by;
+    p[6] = started;
+    p[7] = dur;
+    return e->be->query(e->be->ctx, e->q_hist, 8, p, NULL, NULL, e->err);
+}
+
+static int vrow(eng *e, const char *sql, int np, const char *a, const char *b)
+{
+    const char *p[4] = {e->o->env, e->tenant, a, b};
+    return e->be->query(e->be->ctx, sql, np, p, NULL, NULL, e->err);
+}
+
+/* Write the net change from `from` to `to` to mig_version. */
+static int write_heads(eng *e, mig_graph *g, const mig_idlist *from, const mig_idlist *to)
+{
+    int i, j;
+    for (i = 0; i < from->n; i++) {
+        int keep = 0;
+        for (j = 0; j < to->n; j++)
+            keep |= to->v[j] == from->v[i];
+        if (!keep && vrow(e, e->q_vdel, 3, g->nodes[from->v[i]].id, NULL))
+            return -1;
+    }
+    for (j = 0; j < to->n; j++) {
+        int had = 0;
+        for (i = 0; i < from->n; i++)
+            had |= to->v[j] == from->v[i];
+        if (!had && vrow(e, e->q_vins, 3, g->nodes[to->v[j]].id, NULL))
+            return -1;
+    }
+    return 0;
+}
+
+/* Apply a step's version operations to a head list (in memory). */
+static int apply_vops(mig_graph *g, const mig_plan *p, const mig_step *s, mig_idlist *h, int *cap)
+{
+    int k, i;
+    for (k = s->vop_first; k < s->vop_first + s->nvop; k++) {
+        const mig_vop *v = &p->vops[k];
+        if (v->kind == MIG_VOP_DELETE || v->kind == MIG_VOP_UPDATE)
+            for (i = 0; i < h->n; i++)
+                if (h->v[i] == v->from) {
+                    h->v[i] = h->v[--h->n];
+                    break;
+                }
+        if ((v->kind == MIG_VOP_INSERT || v->kind == MIG_VOP_UPDATE) && mig_idl_push(g, h, v->to, cap))
+            return -1;
+    }
+    return 0;
+}
+
+static int same_heads(mig_graph *g, const mig_strlist *ids, const mig_idlist *h)
+{
+    int i;
+    if (ids->n != h->n)
+        return 0;
+    for (i = 0; i < ids->n; i++) {
+        int n = mig_graph_find(g, ids->v[i]), j, found = 0;
+        for (j = 0; j < h->n; j++)
+            found |= h->v[j] == n;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static int split_targets(mig_arena *ar, const char *t, mig_strlist *out)
+{
+    const char *p = t;
+    while (*p) {
+        const char *a;
+        while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n')
+            p++;
+        a = p;
+        while (*p && *p != ' ' && *p != ',' && *p != '\t' && *p != '\n')
+            p++;
+        if (p > a && mig_strlist_add(ar, out, mig_strndup(ar, a, (size_t)(p - a))))
+            return -1;
+    }
+    return 0;
+}
+
+static int make_plan(eng *e, mig_graph *g, const mig_idlist *cur, mig_direction dir, const char *target,
+                     mig_plan *plan)
+{
+    mig_err *err = e->err;
+    if (dir == MIG_DIR_STAMP) {
+        mig_strlist ts = {0};
+        if (split_targets(e->ar, target, &ts))
+            return NOMEM();
+        if (ts.n == 0 && mig_strlist_add(e->ar, &ts, "base"))
+            return NOMEM();
+        return mig_plan_stamp(g, cur, &ts, e->o->purge, plan, err);
+    }
+    while (*target == ' ')
+        target++;
+    if (!*target)
+        return mig_fail(err, MIG_E_TARGET, "no target given: use 'head', 'heads', 'base', a revision id or a "
+                                           "relative target such as '+1' or '-1'");
+    return dir == MIG_DIR_UPGRADE ? mig_plan_upgrade(g, cur, target, plan, err)
+                                  : mig_plan_downgrade(g, cur, target, plan, err);
+}
+
+static int run_locked(eng *e, mig_direction dir, const char *target, const char **heads_out, int *unit_open)
+{
+    mig_backend *be = e->be;
+    mig_err *err = e->err;
+    mig_graph g;
+    mig_idlist cur, h;
+    mig_plan plan;
+    int exists, i, hcap = 0;
+
+    if (be->ensure_schema(be->ctx, 1, &exists, err) || load_all(e, &g, &cur))
+        return -1;
+    if (make_plan(e, &g, &cur, dir, target, &plan)) {
+        if (err->code == MIG_E_TARGET)
+            mig_err_prefix(err, "%s %s: ", dir_name(dir), target);
+        return -1;
+    }
+    /* h: the heads as written so far (each mode) */
+    h.v = NULL;
+    h.n = 0;
+    for (i = 0; i < cur.n; i++)
+        if (mig_idl_push(&g, &h, cur.v[i], &hcap))
+            return NOMEM();
+    if (be->set_run)
+        be->set_run(be->ctx, e->o);
+    for (i = 0; i < plan.nsteps; i++) {
+        const mig_step *s = &plan.steps[i];
+        char started[64];
+        double t0;
+        const char *rid = s->node >= 0 ? g.nodes[s->node].id : NULL;
+        const char *ck = s->node >= 0 ? g.nodes[s->node].checksum : NULL;
+        if (e->o->each && !*unit_open) {
+            mig_strlist ids;
+            if (be->unit_begin(be->ctx, e->o, err))
+                goto fail;
+            *unit_open = 1;
+            if (load_version(e, &ids))
+                goto fail;
+            if (!same_heads(&g, &ids, &h)) {
+                mig_fail(err, MIG_E_STATE,
+                         "the version state of env \"%s\" changed while this run was committing step by step; "
+                         "stopped before %s",
+                         e->o->env, rid ? rid : "base");
+                goto fail;
+            }
+        }
+        now_iso(started, sizeof started);
+        t0 = mono_ms();
+        if (s->dir != MIG_DIR_STAMP) {
+            if (be->step_begin && be->step_begin(be->ctx, err))
+                goto fail;
+            if (run_bodies(e, &g, s->node, s->dir == MIG_DIR_UPGRADE)) {
+                if (be->step_end) {
+                    mig_err saved = *err;
+                    be->step_end(be->ctx, 0, err);
+                    *err = saved;
+                }
+                goto fail;
+            }
+            if (be->step_end && be->step_end(be->ctx, 1, err))
+                goto fail;
+        }
+        if (write_history(e, rid, s->dir, ck, started, mono_ms() - t0))
+            goto fail;
+        if (e->o->each) {
+            mig_idlist before = h;
+            int j, bcap = 0;
+            before.v = NULL;
+            before.n = 0;
+            for (j = 0; j < h.n; j++)
+                if (mig_idl_push(&g, &before, h.v[j], &bcap))
+                    goto nomem;
+            if (apply_vops(&g, &plan, s, &h, &hcap))
+                goto nomem;
+            if (write_heads(e, &g, &before, &h))
+                goto fail;
+            if (be->unit_end(be->ctx, 1, err)) {
+                *unit_open = 0;
+                goto fail;
+            }
+            *unit_open = 0;
+        }
+    }
+    if (!e->o->each && write_heads(e, &g, &cur, &plan.heads))
+        goto fail;
+    if (be->set_run)
+        be->set_run(be->ctx, NULL);
+    *heads_out = join_sorted_ids(e->ar, &g, &plan.heads);
+    return *heads_out ? 0 : NOMEM();
+nomem:
+    NOMEM();
+fail:
+    if (be->set_run)
+        be->set_run(be->ctx, NULL);
+    return -1;
+}
+
+int mig_op_run(mig_backend *be, mig_arena *ar, mig_direction dir, const char *targets, const mig_opts *o,
+               const char **heads_out, mig_err *err)
+{
+    eng e;
+    int unit_open = 0, rc;
+    if (eng_init(&e, be, ar, o, err))
+        return -1;
+    if (o->each && be->in_transaction(be->ctx))
+        return mig_fail(err, MIG_E_USAGE,
+                        "\"transaction\": \"each\" cannot commit inside the caller's open transaction; call it in "
+                        "autocommit mode, or use \"transaction\": \"all\"");
+    if (be->unit_begin(be->ctx, o, err))
+        return -1;
+    unit_open = 1;
+    rc = run_locked(&e, dir, targets, heads_out, &unit_open);
+    if (rc == 0) {
+        if (unit_open && be->unit_end(be->ctx, 1, err))
+            return -1;
+        return 0;
+    }
+    if (unit_open) {
+        mig_err saved = *err;
+        be->unit_end(be->ctx, 0, err);
+        *err = saved;
+    }
+    return -1;
+}
+
+/* ---- revisions ------------------------------------------------------------ */
+
+typedef struct {
+    mig_arena *ar;
+    int found;
+    const char *v[6];
+} row6;
+
+static int row6_fn(void *arg, int ncol, const char *const *v, mig_err *err)
+{
+    row6 *r = arg;
+    int i;
+    (void)err;
+    r->found = 1;
+    for (i = 0; i < ncol && i < 6; i++)
+        r->v[i] = v[i] ? mig_strdup(r->ar, v[i]) : NULL;
+    return 0;
+}
+
+static int is_applied(mig_graph *g, const mig_idlist *cur, int node)
+{
+    int i;
+    for (i = 0; i < cur->n; i++)
+        if (mig_graph_is_ancestor(g, node, cur->v[i]))
+            return 1;
+    return 0;
+}
+
+static int put_locked(eng *e, const char *src, const mig_revfile *rf)
+{
+    mig_backend *be = e->be;
+    mig_err *err = e->err;
+    const char *s = be->schema;
+    int exists;
+    row6 r;
+    const char *down, *labels, *deps;
+    const char *p[10];
+    char *q;
+
+    if (be->ensure_schema(be->ctx, 1, &exists, err))
+        return -1;
+    down = mig_strlist_join(e->ar, &rf->down, ",");
+    labels = mig_strlist_join(e->ar, &rf->labels, ",");
+    deps = mig_strlist_join(e->ar, &rf->depends, ",");
+    if (!down || !labels || !deps)
+        return NOMEM();
+    memset(&r, 0, sizeof r);
+    r.ar = e->ar;
+    q = mig_sprintf(e->ar,
+                    "SELECT checksum, source, down_revisions, branch_labels, depends_on FROM %smig_revision "
+                    "WHERE env = $1 AND revision = $2",
+                    s);
+    p[0] = e->o->env;
+    p[1] = rf->id;
+    if (!q || be->query(be->ctx, q, 2, p, row6_fn, &r, err))
+        return -1;
+    p[2] = down;
+    p[3] = labels;
+    p[4] = deps;
+    p[5] = rf->message;
+    p[6] = rf->transactional ? "1" : "0";
+    p[7] = src;
+    p[8] = rf->checksum;
+    if (!r.found) {
+        q = mig_sprintf(e->ar,
+                        "INSERT INTO %smig_revision (env, revision, down_revisions, branch_labels, depends_on, "
+                        "message, transactional, source, checksum) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        s);
+        return q ? be->query(be->ctx, q, 9, p, NULL, NULL, err) : NOMEM();
+    }
+    if (r.v[1] && strcmp(r.v[1], src) == 0)
+        return 0; /* the same text again */
+    {
+        int body_changed = !r.v[0] || strcmp(r.v[0], rf->checksum) != 0;
+        int graph_changed = !r.v[2] || !r.v[3] || !r.v[4] || strcmp(r.v[2], down) != 0 ||
+                            strcmp(r.v[3], labels) != 0 || strcmp(r.v[4], deps) != 0;
+        if (body_changed || graph_changed) {
+            mig_graph g;
+            mig_idlist cur;
+            int node;
+            if (load_all(e, &g, &cur))
+                return -1;
+            node = mig_graph_find(&g, rf->id);
+            if (node >= 0 && is_applied(&g, &cur, node)) {
+                if (graph_changed) {
+                    mig_fail(err, MIG_E_STATE,
+                             "revision %s is applied in env \"%s\"; its down_revision, branch_labels or depends_on "
+                             "cannot change",
+                             rf->id, e->o->env);
+                    mig_err_detail(err, "Stored: down_revision '%s', branch_labels '%s', depends_on '%s'. New: "
+                                        "'%s', '%s', '%s'.",
+                                   r.v[2] ? r.v[2] : "", r.v[3] ? r.v[3] : "", r.v[4] ? r.v[4] : "", down, labels,
+                                   deps);
+                    mig_err_hint(err, "Downgrade below it first, or write a new revision.");
+                    return -1;
+                }
+                if (!e->o->force) {
+                    mig_fail(err, MIG_E_STATE,
+                             "revision %s is applied in env \"%s\" and its body changed: stored checksum %s, new "
+                             "checksum %s",
+                             rf->id, e->o->env, r.v[0] ? r.v[0] : "(none)", rf->checksum);
+                    mig_err_hint(err, "Revert the edit and write a new revision, or pass '{\"force\": true}' to "
+                                      "replace the stored body (the database keeps what the old body did).");
+                    return -1;
+                }
+            }
+        }
+    }
+    q = mig_sprintf(e->ar,
+                    "UPDATE %smig_revision SET down_revisions = $3, branch_labels = $4, depends_on = $5, message = "
+                    "$6, transactional = $7, source = $8, checksum = $9 WHERE env = $1 AND revision = $2",
+                    s);
+    return q ? be->query(be->ctx, q, 9, p, NULL, NULL, err) : NOMEM();
+}
+
+static int with_unit(mig_backend *be, const mig_opts *o, mig_err *err, int rc_body_failed)
+{
+    if (rc_body_failed) {
+        mig_err saved = *err;
+        be->unit_end(be->ctx, 0, err);
+        *err = saved;
+        return -1;
+    }
+    (void)o;
+    return be->unit_end(be->ctx, 1, err);
+}
+
+int mig_op_put_revision(mig_backend *be, mig_arena *ar, const char *src, size_t len, const mig_opts *o,
+                        const char **id_out, mig_err *err)
+{
+    eng e;
+    mig_revfile rf;
+    if (eng_init(&e, be, ar, o, err))
+        return -1;
+    if (mig_revfile_parse(ar, src, len, NULL, &rf, err))
+        return -1;
+    if (be->unit_begin(be->ctx, o, err))
+        return -1;
+    if (with_unit(be, o, err, put_locked(&e, src, &rf) != 0))
+        return -1;
+    *id_out = rf.id;
+    return 0;
+}
+
+static int remove_locked(eng *e, const char *id)
+{
+    mig_backend *be = e->be;
+    mig_err *err = e->err;
+    mig_graph g;
+    mig_idlist cur;
+    int exists, node, i;
+    const char *p[2];
+    char *q;
+    if (be->ensure_schema(be->ctx, 1, &exists, err) || load_all(e, &g, &cur))
+        return -1;
+    node = mig_graph_find(&g, id);
+    if (node < 0)
+        return mig_fail(err, MIG_E_INPUT, "no revision %s is stored in env \"%s\"", id, e->o->env);
+    if (is_applied(&g, &cur, node)) {
+        mig_fail(err, MIG_E_STATE, "revision %s is applied in env \"%s\" and cannot be removed", id, e->o->env);
+        mig_err_hint(err, "Downgrade below it first.");
+        return -1;
+    }
+    for (i = 0; i < g.n; i++) {
+        const mig_node *nd = &g.nodes[i];
+        int k;
+        if (i == node)
+            continue;
+        for (k = 0; k < nd->down.n; k++)
+            if (nd->down.v[k] == node)
+                return mig_fail(err, MIG_E_STATE, "revision %s is the down_revision of %s; remove %s first", id,
+                                nd->id, nd->id);
+        for (k = 0; k < nd->deps.n; k++)
+            if (nd->deps.v[k] == node)
+                return mig_fail(err, MIG_E_STATE, "revision %s depends on %s; remove %s first", nd->id, id, nd->id);
+    }
+    q = mig_sprintf(e->ar, "DELETE FROM %smig_revision WHERE env = $1 AND revision = $2", be->schema);
+    p[0] = e->o->env;
+    p[1] = id;
+    return q ? be->query(be->ctx, q, 2, p, NULL, NULL, err) : NOMEM();
+}
+
+int mig_op_remove_revision(mig_backend *be, mig_arena *ar, const char *id, const mig_opts *o, mig_err *err)
+{
+    eng e;
+    if (eng_init(&e, be, ar, o, err))
+        return -1;
+    if (be->unit_begin(be->ctx, o, err))
+        return -1;
+    return with_unit(be, o, err, remove_locked(&e, id) != 0);
+}
+
+/* ---- read-only operations ------------------------------------------------ */
+
+int mig_op_current(mig_backend *be, mig_arena *ar, const mig_opts *o, const char **out, mig_err *err)
+{
+    eng e;
+    int exists;
+    mig_strlist ids = {0};
+    if (eng_init(&e, be, ar, o, err) || be->ensure_schema(be->ctx, 0, &exists, err))
+        return -1;
+    if (exists && load_version(&e, &ids))
+        return -1;
+    mig_strlist_sort(&ids);
+    *out = mig_strlist_join(ar, &ids, " ");
+    return *out ? 0 : NOMEM();
+}
+
+static int load_readonly(eng *e, mig_graph *g, mig_idlist *cur)
+{
+    int exists;
+    if (e->be->ensure_schema(e->be->ctx, 0, &exists, e->err))
+        return -1;
+    if (!exists) {
+        mig_graph_init(g, e->ar);
+        memset(cur, 0, sizeof *cur);
+        return mig_graph_finish(g, e->err);
+    }
+    return load_all(e, g, cur);
+}
+
+int mig_op_heads(mig_backend *be, mig_arena *ar, const mig_opts *o, const char **out, mig_err *err)
+{
+    eng e;
+    mig_graph g;
+    mig_idlist cur;
+    int exists;
+    if (eng_init(&e, be, ar, o, err) || be->ensure_schema(be->ctx, 0, &exists, err))
+        return -1;
+    if (!exists) {
+        *out = "";
+        return 0;
+    }
+    if (load_graph(&e, &g))
+        return -1;
+    (void)cur;
+    *out = join_sorted_ids(ar, &g, &g.real_heads);
+    return *out ? 0 : NOMEM();
+}
+
+typedef struct {
+    eng *e;
+    mig_graph *g;
+    const mig_idlist *cur;
+    int ok;
+    const char *bad;
+} check_ctx;
+
+static int hist_row(void *arg, int ncol, const char *const *v, mig_err *err)
+{
+    check_ctx *c = arg;
+    int n;
+    (void)ncol;
+    (void)err;
+    if (!v[0] || !v[1])
+        return 0;
+    n = mig_graph_find(c->g, v[0]);
+    if (n < 0)
+        return 0;
+    /* the last row per revision wins: remember its checksum on the node */
+    c->g->nodes[n].user = mig_strdup(c->e->ar, v[1]);
+    return 0;
+}
+
+int mig_op_check(mig_backend *be, mig_arena *ar, const mig_opts *o, int *ok, mig_err *err)
+{
+    eng e;
+    mig_graph g;
+    mig_idlist cur;
+    mig_plan plan;
+    check_ctx c;
+    const char *p[2];
+    char *q;
+    int i, exists;
+    if (eng_init(&e, be, ar, o, err) || be->ensure_schema(be->ctx, 0, &exists, err))
+        return -1;
+    if (!exists) {
+        *ok = 0;
+        return 0;
+    }
+    if (load_all(&e, &g, &cur))
+        return -1;
+    if (g.n == 0) {
+        *ok = cur.n == 0;
+        return 0;
+    }
+    if (mig_plan_upgrade(&g, &cur, "heads", &plan, err))
+        return -1;
+    *ok = plan.nsteps == 0;
+    if (!*ok)
+        return 0;
+    /* applied revisions: is each one's last recorded checksum the stored one? */
+    memset(&c, 0, sizeof c);
+    c.e = &e;
+    c.g = &g;
+    c.cur = &cur;
+    q = mig_sprintf(ar,
+                    "SELECT revision, checksum FROM %smig_history WHERE env = $1 AND tenant = $2 AND direction <> "
+                    "'downgrade' ORDER BY id",
+                    be->schema);
+    p[0] = o->env;
+    p[1] = e.tenant;
+    if (!q || be->query(be->ctx, q, 2, p, hist_row, &c, err))
+        return -1;
+    for (i = 0; i < g.n; i++) {
+        const char *last = g.nodes[i].user;
+        if (last && strcmp(last, g.nodes[i].checksum) != 0 && is_applied(&g, &cur, i)) {
+            *ok = 0;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int parse_dir(const char *d, mig_direction *out, mig_err *err)
+{
+    if (d && strcmp(d, "upgrade") == 0)
+        *out = MIG_DIR_UPGRADE;
+    else if (d && strcmp(d, "downgrade") == 0)
+        *out = MIG_DIR_DOWNGRADE;
+    else if (d && strcmp(d, "stamp") == 0)
+        *out = MIG_DIR_STAMP;
+    else
+        return mig_fail(err, MIG_E_INPUT, "direction must be 'upgrade', 'downgrade' or 'stamp', not '%s'",
+                        d ? d : "NULL");
+    return 0;
+}
+
+int mig_op_plan(mig_backend *be, mig_arena *ar, const char *direction, const char *target, const mig_opts *o,
+                mig_plan_row **rows, int *nrows, mig_err *err)
+{
+    eng e;
+    mig_graph g;
+    mig_idlist cur;
+    mig_plan plan;
+    mig_direction dir;
+    int i;
+    if (parse_dir(direction, &dir, err) || eng_init(&e, be, ar, o, err) || load_readonly(&e, &g, &cur))
+        return -1;
+    if (make_plan(&e, &g, &cur, dir, target ? target : "", &plan)) {
+        if (err->code == MIG_E_TARGET)
+            mig_err_prefix(err, "%s %s: ", direction, target ? target : "");
+        return -1;
+    }
+    *rows = mig_alloc(ar, sizeof(mig_plan_row) * (size_t)(plan.nsteps + 1));
+    if (!*rows)
+        return NOMEM();
+    for (i = 0; i < plan.nsteps; i++) {
+        mig_plan_row *r = &(*rows)[i];
+        const mig_step *s = &plan.steps[i];
+        r->step = i + 1;
+        r->direction = dir_name(s->dir);
+        r->revision = s->node >= 0 ? g.nodes[s->node].id : NULL;
+        r->message = s->node >= 0 ? g.nodes[s->node].message : NULL;
+    }
+    *nrows = plan.nsteps;
+    return 0;
+}
+
+/* ---- offline SQL ----------------------------------------------------------- */
+
+static void ids_of(mig_buf *b, mig_graph *g, const mig_idlist *l)
+{
+    int i;
+    for (i = 0; i < l->n; i++)
+        mig_buf_printf(b, "%s%s", i ? ", " : "", g->nodes[l->v[i]].id);
+}
+
+static void lit_version_insert(mig_buf *b, eng *e, const char *a)
+{
+    /* the statement with its parameters as literals */
+    mig_buf_printf(b, "INSERT INTO %smig_version (env, tenant, version_num) VALUES (", e->be->schema);
+    mig_buf_quote(b, e->o->env);
+    mig_buf_puts(b, ", ");
+    mig_buf_quote(b, e->tenant);
+    mig_buf_puts(b, ", ");
+    mig_buf_quote(b, a);
+    mig_buf_puts(b, ");\n");
+}
+
+static void script_vops(mig_buf *b, eng *e, mig_graph *g, const mig_plan *p, const mig_step *s)
+{
+    int k;
+    const char *sch = e->be->schema;
+    for (k = s->vop_first; k < s->vop_first + s->nvop; k++) {
+        const mig_vop *v = &p->vops[k];
+        if (v->kind == MIG_VOP_INSERT)
+            lit_version_insert(b, e, g->nodes[v->to].id);
+        else {
+            if (v->kind == MIG_VOP_DELETE)
+                mig_buf_printf(b, "DELETE FROM %smig_version", sch);
+            else {
+                mig_buf_printf(b, "UPDATE %smig_version SET version_num = ", sch);
+                mig_buf_quote(b, g->nodes[v->to].id);
+            }
+            mig_buf_puts(b, " WHERE env = ");
+            mig_buf_quote(b, e->o->env);
+            mig_buf_puts(b, " AND tenant = ");
+            mig_buf_quote(b, e->tenant);
+            mig_buf_puts(b, " AND version_num = ");
+            mig_buf_quote(b, g->nodes[v->from].id);
+            mig_buf_puts(b, ";\n");
+        }
+    }
+}
+
+static int script_bodies(mig_buf *b, eng *e, mig_graph *g, int node, int upgrade)
+{
+    const char *src, *id = g->nodes[node].id;
+    mig_revfile rf;
+    int i;
+    if (fetch_source(e, id, &src) || mig_revfile_parse(e->ar, src, strlen(src), id, &rf, e->err))
+        return -1;
+    if (!rf.transactional)
+        mig_buf_puts(b, "COMMIT;\n-- transactional false: runs outside a transaction\n");
+    for (i = 0; i < rf.nsections; i++) {
+        const mig_section *s = &rf.sections[i];
+        size_t n = s->body_len;
+        if (!section_runs(e, s, upgrade) || n == 0)
+            continue;
+        mig_buf_putn(b, src + s->body_off, n);
+        while (n && (src[s->body_off + n - 1] == ' ' || src[s->body_off + n - 1] == '\n' ||
+                     src[s->body_off + n - 1] == '\r' || src[s->body_off + n - 1] == '\t'))
+            n--;
+        mig_buf_puts(b, n && src[s->body_off + n - 1] == ';' ? "\n" : "\n;\n");
+    }
+    if (!rf.transactional)
+        mig_buf_puts(b, "BEGIN;\n");
+    return 0;
+}
+
+int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char *target, const mig_opts *o,
+               const char **script, mig_err *err)
+{
+    eng e;
+    mig_graph g;
+    mig_idlist cur;
+    mig_plan plan;
+    mig_direction dir;
+    mig_buf b;
+    const char *colon = target ? strchr(target, ':') : NULL, *to = target ? target : "";
+    int i;
+    if (parse_dir(direction, &dir, err) || eng_init(&e, be, ar, o, err) || load_readonly(&e, &g, &cur))
+        return -1;
+    if (colon) {
+        /* FROM:TO — plan from FROM, not from the database's state */
+        char *from = mig_strndup(ar, target, (size_t)(colon - target));
+        if (!from)
+            return NOMEM();
+        to = colon + 1;
+        if (mig_resolve(&g, *from ? from : "base", &cur, err)) {
+            mig_err_prefix(err, "%s %s: ", direction, target);
+            return -1;
+        }
+    }
+    if (make_plan(&e, &g, &cur, dir, to, &plan)) {
+        if (err->code == MIG_E_TARGET)
+            mig_err_prefix(err, "%s %s: ", direction, target);
+        return -1;
+    }
+    mig_buf_init(&b, ar);
+    mig_buf_printf(&b, "-- mig offline script: %s %s (env %s, %s)\n", direction, target ? target : "", o->env,
+                   be->dialect_name);
+    mig_buf_puts(&b, "BEGIN;\n");
+    if (be->state_ddl && *be->state_ddl)
+        mig_buf_puts(&b, be->state_ddl);
+    for (i = 0; i < plan.nsteps; i++) {
+        const mig_step *s = &plan.steps[i];
+        mig_idlist one = {0};
+        mig_buf_puts(&b, "\n");
+        if (s->node >= 0) {
+            one.v = (int *)&s->node;
+            one.n = 1;
+        }
+        if (s->dir == MIG_DIR_UPGRADE) {
+            mig_buf_puts(&b, "-- Running upgrade ");
+            ids_of(&b, &g, &g.nodes[s->node].norm_down);
+            mig_buf_puts(&b, " -> ");
+            ids_of(&b, &g, &one);
+        } else if (s->dir == MIG_DIR_DOWNGRADE) {
+            mig_buf_puts(&b, "-- Running downgrade ");
+            ids_of(&b, &g, &one);
+            mig_buf_puts(&b, " -> ");
+            ids_of(&b, &g, &g.nodes[s->node].norm_down);
+        } else {
+            mig_buf_puts(&b, "-- Running stamp -> ");
+            if (s->node >= 0)
+                ids_of(&b, &g, &one);
+            else
+                mig_buf_puts(&b, "base");
+        }
+        if (s->node >= 0 && *g.nodes[s->node].message && s->dir != MIG_DIR_STAMP)
+            mig_buf_printf(&b, ", %s", g.nodes[s->node].message);
+        mig_buf_puts(&b, "\n");
+        if (s->dir != MIG_DIR_STAMP && script_bodies(&b, &e, &g, s->node, s->dir == MIG_DIR_UPGRADE))
+            return -1;
+        script_vops(&b, &e, &g, &plan, s);
+        mig_buf_printf(&b, "INSERT INTO %smig_history (env, tenant, revision, direction, checksum, applied_by, "
+                           "started_at, duration_ms) VALUES (",
+                       be->schema);
+        mig_buf_quote(&b, o->env);
+        mig_buf_puts(&b, ", ");
+        mig_buf_quote(&b, e.tenant);
+        mig_buf_puts(&b, ", ");
+        if (s->node >= 0)
+            mig_buf_quote(&b, g.nodes[s->node].id);
+        else
+            mig_buf_puts(&b, "NULL");
+        mig_buf_printf(&b, ", '%s', ", dir_name(s->dir));
+        if (s->node >= 0)
+            mig_buf_quote(&b, g.nodes[s->node].checksum);
+        else
+            mig_buf_puts(&b, "NULL");
+        mig_buf_puts(&b, ", 'offline', CURRENT_TIMESTAMP, 0);\n");
+    }
+    mig_buf_puts(&b, "\nCOMMIT;\n");
+    if (b.oom)
+        return NOMEM();
+    *script = b.data;
+    return 0;
+}

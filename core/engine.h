@@ -1,0 +1,72 @@
+/*
+ * engine.h — the operations of the SQL API (SPEC §4), written once against a
+ * small backend interface that the SQLite and PostgreSQL frontends implement.
+ *
+ * The engine composes the state-table SQL itself ($1..$n parameters, table
+ * names prefixed with be->schema) and drives the transaction structure: one
+ * atomic unit per call (per revision with "transaction": "each").
+ */
+#ifndef MIG_ENGINE_H
+#define MIG_ENGINE_H
+
+#include "graph.h"
+#include "opts.h"
+#include "revfile.h"
+
+/* Called once per result row; values are NUL-terminated text or NULL. */
+typedef int (*mig_row_fn)(void *arg, int ncol, const char *const *vals, mig_err *err);
+
+typedef struct mig_backend {
+    void *ctx;
+    const char *dialect_name;      /* "sqlite" / "postgresql" */
+    mig_section_dialect dialect;   /* which `dialect=` sections run */
+    const char *schema;            /* prefix of the state tables: "" or "\"mig\"." */
+    const char *order_col;         /* upload order of mig_revision rows */
+    const char *applied_by;        /* recorded in mig_history */
+    const char *state_ddl;         /* CREATE TABLE IF NOT EXISTS ... for offline scripts (may be "") */
+
+    /* One statement with text parameters $1..$n (NULL: SQL NULL). */
+    int (*query)(void *ctx, const char *sql, int nparams, const char *const *params, mig_row_fn fn, void *arg,
+                 mig_err *err);
+    /* Run a revision body (several statements).  On failure: err with the
+     * statement's own message (and sqlstate), *fail_off = byte offset of the
+     * failing statement in the body. */
+    int (*exec_body)(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err);
+    /* Make sure the state tables exist (create=1 may create them); *exists = 0 when absent. */
+    int (*ensure_schema)(void *ctx, int create, int *exists, mig_err *err);
+    /* Is the caller inside an open transaction? */
+    int (*in_transaction)(void *ctx);
+    /* The atomic unit of a call: BEGIN IMMEDIATE / SAVEPOINT ... COMMIT / RELEASE / ROLLBACK. */
+    int (*unit_begin)(void *ctx, const mig_opts *o, mig_err *err);
+    int (*unit_end)(void *ctx, int commit, mig_err *err);
+    /* Optional subtransaction around one step (NULL: none). */
+    int (*step_begin)(void *ctx, mig_err *err);
+    int (*step_end)(void *ctx, int commit, mig_err *err);
+    /* The x-arguments of the run in progress (NULL when it ends), for mig_x(). */
+    void (*set_run)(void *ctx, const mig_opts *o);
+} mig_backend;
+
+/* One row of mig_plan(). */
+typedef struct mig_plan_row {
+    int step;
+    const char *direction;
+    const char *revision;
+    const char *message;
+} mig_plan_row;
+
+int mig_op_put_revision(mig_backend *be, mig_arena *ar, const char *src, size_t len, const mig_opts *o,
+                        const char **id_out, mig_err *err);
+int mig_op_remove_revision(mig_backend *be, mig_arena *ar, const char *id, const mig_opts *o, mig_err *err);
+/* upgrade / downgrade / stamp; `targets` has one target (stamp: one or more,
+ * separated by spaces or commas). *heads_out: current heads after. */
+int mig_op_run(mig_backend *be, mig_arena *ar, mig_direction dir, const char *targets, const mig_opts *o,
+               const char **heads_out, mig_err *err);
+int mig_op_current(mig_backend *be, mig_arena *ar, const mig_opts *o, const char **out, mig_err *err);
+int mig_op_heads(mig_backend *be, mig_arena *ar, const mig_opts *o, const char **out, mig_err *err);
+int mig_op_check(mig_backend *be, mig_arena *ar, const mig_opts *o, int *ok, mig_err *err);
+int mig_op_plan(mig_backend *be, mig_arena *ar, const char *direction, const char *target, const mig_opts *o,
+                mig_plan_row **rows, int *nrows, mig_err *err);
+int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char *target, const mig_opts *o,
+               const char **script, mig_err *err);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * revfile.h — the revision file format (SPEC §2): header lines, sections and
+ * the checksum.  Pure parsing: no database, no graph.
+ */
+#ifndef MIG_REVFILE_H
+#define MIG_REVFILE_H
+
+#include "mig_base.h"
+
+typedef enum { MIG_DIALECT_ANY = 0, MIG_DIALECT_ONLY_SQLITE = 1, MIG_DIALECT_ONLY_POSTGRES = 2 } mig_section_dialect;
+
+typedef struct mig_section {
+    int upgrade;              /* 1 upgrade, 0 downgrade */
+    const char *if_name;      /* NULL, or the x-argument that must be truthy */
+    mig_section_dialect dialect;
+    size_t body_off;          /* the body: bytes [body_off, body_off+body_len) of the source */
+    size_t body_len;
+    unsigned body_line;       /* 1-based line of the body's first byte in the source */
+} mig_section;
+
+typedef struct mig_revfile {
+    const char *id;
+    mig_strlist down;         /* down_revision(s) */
+    mig_strlist labels;       /* branch_labels */
+    mig_strlist depends;      /* depends_on: ids or labels */
+    const char *message;      /* "" when absent */
+    const char *create_date;  /* "" when absent */
+    int transactional;        /* 1 unless `transactional false` */
+    mig_section *sections;
+    int nsections;
+    char checksum[65];        /* hex SHA-256 of the normalised sections */
+} mig_revfile;
+
+/*
+ * Parse one revision file.  `name` names the source in error messages (a
+ * file name; NULL for "revision source").  Strings point into the arena.
+ */
+int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *name, mig_revfile *out,
+                      mig_err *err);
+
+/* Is an x-argument value truthy (1, true, yes, on; any case)? */
+int mig_truthy(const char *v);
+
+#endif

@@ -1,0 +1,787 @@
+/*
+ * mig_sqlite.c — the SQLite frontend of mig: registers the SQL API of
+ * SPEC §4 on a connection and implements core's backend interface with
+ * the SQLite C API.  Built as the loadable extension sqlite_ext/mig.so
+ * (entry point sqlite3_mig_init) and, with -DSQLITE_CORE, linked into the
+ * mig client.
+ *
+ * Per-connection state lives in the functions' user data, never in globals.
+ * A call in autocommit mode is its own BEGIN IMMEDIATE ... COMMIT, so two
+ * processes cannot apply a revision twice; inside the caller's transaction it
+ * nests in a savepoint and never commits.
+ */
+#ifndef SQLITE_CORE
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+#else
+#include <sqlite3.h>
+#endif
+
+#include "engine.h"
+#include "mig_sqlite.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STMT_CACHE 24
+
+static const char STATE_DDL[] =
+    "CREATE TABLE IF NOT EXISTS main.mig_revision (\n"
+    "  env TEXT NOT NULL,\n"
+    "  revision TEXT NOT NULL,\n"
+    "  down_revisions TEXT NOT NULL DEFAULT '',\n"
+    "  branch_labels TEXT NOT NULL DEFAULT '',\n"
+    "  depends_on TEXT NOT NULL DEFAULT '',\n"
+    "  message TEXT NOT NULL DEFAULT '',\n"
+    "  transactional INTEGER NOT NULL DEFAULT 1,\n"
+    "  source TEXT NOT NULL,\n"
+    "  checksum TEXT NOT NULL,\n"
+    "  uploaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')),\n"
+    "  PRIMARY KEY (env, revision)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS main.mig_version (\n"
+    "  env TEXT NOT NULL,\n"
+    "  tenant TEXT NOT NULL DEFAULT '',\n"
+    "  version_num TEXT NOT NULL,\n"
+    "  PRIMARY KEY (env, tenant, version_num)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS main.mig_history (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  env TEXT NOT NULL,\n"
+    "  tenant TEXT NOT NULL DEFAULT '',\n"
+    "  revision TEXT,\n"
+    "  direction TEXT NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp')),\n"
+    "  checksum TEXT,\n"
+    "  applied_by TEXT,\n"
+    "  started_at TEXT NOT NULL,\n"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0\n"
+    ");\n";
+
+typedef struct mig_conn {
+    sqlite3 *db;
+    int refs;
+    int busy;                 /* a mig call is running on this connection */
+    int unit;                 /* 0 none, 1 BEGIN IMMEDIATE, 2 SAVEPOINT */
+    int saved_timeout;        /* busy timeout to restore, -1: untouched */
+    const mig_opts *run;      /* the run in progress, for mig_x() */
+    struct {
+        char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+    int ncache;
+    char user[64];
+} mig_conn;
+
+/* ---- allocation --------------------------------------------------------- */
+
+static void *sq_alloc(void *ud, size_t n)
+{
+    (void)ud;
+    return sqlite3_malloc64(n);
+}
+static void sq_free(void *ud, void *p)
+{
+    (void)ud;
+    sqlite3_free(p);
+}
+static const mig_allocator SQ_ALLOC = {sq_alloc, sq_free, NULL};
+
+/* ---- backend ------------------------------------------------------------ */
+
+static int db_fail(mig_conn *c, mig_err *err, const char *what)
+{
+    int code = sqlite3_extended_errcode(c->db);
+    mig_fail(err, (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? MIG_E_LOCK : MIG_E_SQL, "%s%s",
+             what ? what : "", sqlite3_errmsg(c->db));
+    return -1;
+}
+
+static sqlite3_stmt *cached(mig_conn *c, const char *sql, mig_err *err)
+{
+    int i;
+    sqlite3_stmt *st = NULL;
+    for (i = 0; i < c->ncache; i++)
+        if (strcmp(c->cache[i].sql, sql) == 0)
+            return c->cache[i].stmt;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_fail(c, err, "");
+        return NULL;
+    }
+    if (c->ncache == STMT_CACHE) {
+        /* evict the oldest */
+        sqlite3_finalize(c->cache[0].stmt);
+        sqlite3_free(c->cache[0].sql);
+        memmove(&c->cache[0], &c->cache[1], sizeof(c->cache[0]) * (STMT_CACHE - 1));
+        c->ncache--;
+    }
+    c->cache[c->ncache].sql = sqlite3_mprintf("%s", sql);
+    if (!c->cache[c->ncache].sql) {
+        sqlite3_finalize(st);
+        mig_fail(err, MIG_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    c->cache[c->ncache].stmt = st;
+    c->ncache++;
+    return st;
+}
+
+static void clear_cache(mig_conn *c)
+{
+    int i;
+    for (i = 0; i < c->ncache; i++) {
+        sqlite3_finalize(c->cache[i].stmt);
+        sqlite3_free(c->cache[i].sql);
+    }
+    c->ncache = 0;
+}
+
+static int be_query(void *ctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
+                    mig_err *err)
+{
+    mig_conn *c = ctx;
+    sqlite3_stmt *st = cached(c, sql, err);
+    int i, rc;
+    if (!st)
+        return -1;
+    for (i = 0; i < np; i++) {
+        char name[16];
+        int idx;
+        snprintf(name, sizeof name, "$%d", i + 1);
+        idx = sqlite3_bind_parameter_index(st, name);
+        if (idx == 0)
+            continue;
+        rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC) : sqlite3_bind_null(st, idx);
+        if (rc != SQLITE_OK) {
+            sqlite3_reset(st);
+            return db_fail(c, err, "");
+        }
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fn) {
+            const char *vals[16];
+            int n = sqlite3_column_count(st), k;
+            if (n > 16)
+                n = 16;
+            for (k = 0; k < n; k++)
+                vals[k] = (const char *)sqlite3_column_text(st, k);
+            if (fn(arg, n, vals, err)) {
+                sqlite3_reset(st);
+                sqlite3_clear_bindings(st);
+                return -1;
+            }
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(c, err, "");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return 0;
+}
+
+static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
+{
+    mig_conn *c = ctx;
+    const char *p = body, *end = body + len;
+    while (p < end) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
+        if (rc != SQLITE_OK) {
+            /* the offset of the statement that did not compile */
+            while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+                p++;
+            *fail_off = (size_t)(p - body);
+            return db_fail(c, err, "");
+        }
+        if (!st) { /* only white space or comments left */
+            p = tail ? tail : end;
+            continue;
+        }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        if (rc != SQLITE_DONE) {
+            const char *sql = sqlite3_sql(st);
+            const char *s = p;
+            while (s < end && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
+                s++;
+            *fail_off = (size_t)(s - body);
+            db_fail(c, err, "");
+            if (sql)
+                mig_err_detail(err, "The failing statement: %.400s", sql + (s - p < (long)strlen(sql) ? s - p : 0));
+            sqlite3_finalize(st);
+            return -1;
+        }
+        sqlite3_finalize(st);
+        p = tail ? tail : end;
+    }
+    return 0;
+}
+
+/* Do the three state tables exist in main? */
+static int tables_exist(mig_conn *c, int *exists, mig_err *err)
+{
+    sqlite3_stmt *st = cached(c,
+                              "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name IN "
+                              "('mig_revision', 'mig_version', 'mig_history')",
+                              err);
+    int n = 0, rc;
+    if (!st)
+        return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(c, err, "");
+    *exists = n == 3;
+    return 0;
+}
+
+static int be_ensure_schema(void *ctx, int create, int *exists, mig_err *err)
+{
+    mig_conn *c = ctx;
+    if (tables_exist(c, exists, err))
+        return -1;
+    if (*exists || !create)
+        return 0;
+    if (sqlite3_exec(c->db, STATE_DDL, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(c, err, "cannot create the mig state tables: ");
+    *exists = 1;
+    return 0;
+}
+
+static int be_in_transaction(void *ctx)
+{
+    mig_conn *c = ctx;
+    return !sqlite3_get_autocommit(c->db);
+}
+
+static int busy_timeout_now(mig_conn *c)
+{
+    sqlite3_stmt *st = NULL;
+    int v = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
+{
+    mig_conn *c = ctx;
+    if (sqlite3_get_autocommit(c->db)) {
+        c->saved_timeout = -1;
+        if (o->lock_timeout_ms >= 0) {
+            c->saved_timeout = busy_timeout_now(c);
+            sqlite3_busy_timeout(c->db, (int)o->lock_timeout_ms);
+        }
+        if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            db_fail(c, err, "cannot start the transaction: ");
+            if (err->code == MIG_E_LOCK)
+                mig_err_hint(err, "Another connection is writing to this database. Wait for it, set PRAGMA "
+                                  "busy_timeout, or pass '{\"lock_timeout\": \"10s\"}'.");
+            if (c->saved_timeout >= 0)
+                sqlite3_busy_timeout(c->db, c->saved_timeout);
+            c->saved_timeout = -1;
+            return -1;
+        }
+        c->unit = 1;
+    } else {
+        if (sqlite3_exec(c->db, "SAVEPOINT mig_call", NULL, NULL, NULL) != SQLITE_OK)
+            return db_fail(c, err, "cannot open a savepoint: ");
+        c->unit = 2;
+    }
+    return 0;
+}
+
+static int be_unit_end(void *ctx, int commit, mig_err *err)
+{
+    mig_conn *c = ctx;
+    int unit = c->unit, rc = 0;
+    c->unit = 0;
+    if (unit == 1) {
+        if (sqlite3_get_autocommit(c->db)) {
+            /* SQLite already rolled the transaction back (e.g. SQLITE_FULL) */
+            if (commit)
+                rc = mig_fail(err, MIG_E_SQL, "the transaction was rolled back by SQLite");
+        } else if (commit) {
+            if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+                rc = db_fail(c, err, "cannot commit: ");
+                sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            }
+        } else {
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+    } else if (unit == 2) {
+        if (sqlite3_get_autocommit(c->db)) {
+            rc = mig_fail(err, MIG_E_SQL,
+                          "the caller's transaction was rolled back by SQLite while mig was running; nothing was "
+                          "applied");
+        } else if (commit) {
+            if (sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK)
+                rc = db_fail(c, err, "cannot release the savepoint: ");
+        } else {
+            sqlite3_exec(c->db, "ROLLBACK TO mig_call", NULL, NULL, NULL);
+            sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL);
+        }
+    }
+    if (c->saved_timeout >= 0) {
+        sqlite3_busy_timeout(c->db, c->saved_timeout);
+        c->saved_timeout = -1;
+    }
+    return rc;
+}
+
+static void be_set_run(void *ctx, const mig_opts *o)
+{
+    mig_conn *c = ctx;
+    c->run = o;
+}
+
+static void backend_for(mig_conn *c, mig_backend *be)
+{
+    memset(be, 0, sizeof *be);
+    be->ctx = c;
+    be->dialect_name = "sqlite";
+    be->dialect = MIG_DIALECT_ONLY_SQLITE;
+    be->schema = "main.";
+    be->order_col = "rowid";
+    be->applied_by = c->user[0] ? c->user : NULL;
+    be->state_ddl = STATE_DDL;
+    be->query = be_query;
+    be->exec_body = be_exec_body;
+    be->ensure_schema = be_ensure_schema;
+    be->in_transaction = be_in_transaction;
+    be->unit_begin = be_unit_begin;
+    be->unit_end = be_unit_end;
+    be->set_run = be_set_run;
+}
+
+/* ---- SQL functions -------------------------------------------------------- */
+
+static void result_err(sqlite3_context *ctx, const mig_err *err)
+{
+    char *m;
+    if (err->code == MIG_E_NOMEM) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    m = sqlite3_mprintf("%s%s%s%s%s", err->msg, err->detail[0] ? "\nDETAIL: " : "", err->detail,
+                        err->hint[0] ? "\nHINT: " : "", err->hint);
+    sqlite3_result_error(ctx, m ? m : err->msg, -1);
+    if (err->code == MIG_E_LOCK)
+        sqlite3_result_error_code(ctx, SQLITE_BUSY);
+    sqlite3_free(m);
+}
+
+typedef enum { F_PUT, F_REMOVE, F_UPGRADE, F_DOWNGRADE, F_STAMP, F_CURRENT, F_HEADS, F_CHECK, F_SQL } fkind;
+
+typedef struct {
+    const char *name;
+    fkind kind;
+    int nargs_min, nargs_max; /* the last may be opts */
+    int writes;
+} fdef;
+
+static const fdef FUNCS[] = {
+    {"mig_put_revision", F_PUT, 1, 2, 1},     {"mig_remove_revision", F_REMOVE, 1, 2, 1},
+    {"mig_upgrade", F_UPGRADE, 1, 2, 1},      {"mig_downgrade", F_DOWNGRADE, 1, 2, 1},
+    {"mig_stamp", F_STAMP, 1, 2, 1},          {"mig_current", F_CURRENT, 0, 1, 0},
+    {"mig_heads", F_HEADS, 0, 1, 0},          {"mig_check", F_CHECK, 0, 1, 0},
+    {"mig_sql", F_SQL, 2, 3, 0},
+};
+
+/* The user data of each SQL function: its connection and what it is. */
+typedef struct {
+    mig_conn *c;
+    const fdef *f;
+} fdata;
+
+static const char *arg_text(sqlite3_value *v)
+{
+    return sqlite3_value_type(v) == SQLITE_NULL ? NULL : (const char *)sqlite3_value_text(v);
+}
+
+static int call_begin(sqlite3_context *ctx, mig_conn *c, const char *name)
+{
+    if (c->busy) {
+        char *m = sqlite3_mprintf("%s() cannot run while another mig call is running on this connection (a "
+                                  "revision cannot call it)",
+                                  name);
+        sqlite3_result_error(ctx, m ? m : "mig is busy on this connection", -1);
+        sqlite3_free(m);
+        return -1;
+    }
+    c->busy = 1;
+    return 0;
+}
+
+static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    fdata *fd = sqlite3_user_data(ctx);
+    mig_conn *c = fd->c;
+    const fdef *f = fd->f;
+    mig_arena ar;
+    mig_err err;
+    mig_opts o;
+    mig_backend be;
+    int rc = 0, nfixed = f->nargs_min;
+    const char *out = NULL, *a0, *a1 = NULL;
+
+    mig_err_clear(&err);
+    mig_arena_init(&ar, &SQ_ALLOC);
+    if (argc > nfixed) {
+        if (mig_opts_parse(&ar, arg_text(argv[nfixed]), &o, &err))
+            goto done_err;
+    } else
+        mig_opts_default(&o);
+    if (o.tenant) {
+        mig_fail(&err, MIG_E_INPUT, "option \"tenant\" is supported by PostgreSQL only (a tenant is a schema)");
+        goto done_err;
+    }
+    a0 = nfixed >= 1 ? arg_text(argv[0]) : NULL;
+    if (nfixed >= 2)
+        a1 = arg_text(argv[1]);
+    if (nfixed >= 1 && !a0) {
+        mig_fail(&err, MIG_E_INPUT, "%s(): the first argument must not be NULL", f->name);
+        goto done_err;
+    }
+    if (nfixed >= 2 && !a1) {
+        mig_fail(&err, MIG_E_INPUT, "%s(): the target must not be NULL", f->name);
+        goto done_err;
+    }
+    if (call_begin(ctx, c, f->name)) {
+        mig_arena_free(&ar);
+        return;
+    }
+    backend_for(c, &be);
+    switch (f->kind) {
+    case F_PUT:
+        rc = mig_op_put_revision(&be, &ar, a0, (size_t)sqlite3_value_bytes(argv[0]), &o, &out, &err);
+        break;
+    case F_REMOVE:
+        rc = mig_op_remove_revision(&be, &ar, a0, &o, &err);
+        out = a0;
+        break;
+    case F_UPGRADE:
+        rc = mig_op_run(&be, &ar, MIG_DIR_UPGRADE, a0, &o, &out, &err);
+        break;
+    case F_DOWNGRADE:
+        rc = mig_op_run(&be, &ar, MIG_DIR_DOWNGRADE, a0, &o, &out, &err);
+        break;
+    case F_STAMP:
+        rc = mig_op_run(&be, &ar, MIG_DIR_STAMP, a0, &o, &out, &err);
+        break;
+    case F_CURRENT:
+        rc = mig_op_current(&be, &ar, &o, &out, &err);
+        break;
+    case F_HEADS:
+        rc = mig_op_heads(&be, &ar, &o, &out, &err);
+        break;
+    case F_CHECK: {
+        int ok = 0;
+        rc = mig_op_check(&be, &ar, &o, &ok, &err);
+        if (rc == 0)
+            sqlite3_result_int(ctx, ok);
+        break;
+    }
+    case F_SQL:
+        rc = mig_op_sql(&be, &ar, a0, a1, &o, &out, &err);
+        break;
+    }
+    c->busy = 0;
+    /* prepared statements live for one call: sqlite3_close() refuses to close
+     * a connection with statements left unfinalized */
+    clear_cache(c);
+    if (rc)
+        goto done_err;
+    if (f->kind != F_CHECK)
+        sqlite3_result_text(ctx, out ? out : "", -1, SQLITE_TRANSIENT);
+    mig_arena_free(&ar);
+    return;
+done_err:
+    result_err(ctx, &err);
+    mig_arena_free(&ar);
+}
+
+/* mig_x(name): an x-argument of the run in progress, or NULL. */
+static void fn_x(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    fdata *fd = sqlite3_user_data(ctx);
+    const char *name = arg_text(argv[0]), *v;
+    (void)argc;
+    if (!name || !fd->c->run)
+        return;
+    v = mig_opts_x(fd->c->run, name);
+    if (v)
+        sqlite3_result_text(ctx, v, -1, SQLITE_TRANSIENT);
+}
+
+/* ---- mig_plan: an eponymous table-valued function ------------------------- */
+
+enum { PC_STEP, PC_DIRECTION, PC_REVISION, PC_MESSAGE, PC_ARG_DIR, PC_ARG_TARGET, PC_ARG_OPTS };
+
+typedef struct {
+    sqlite3_vtab base;
+    mig_conn *c;
+} plan_vtab;
+
+typedef struct {
+    sqlite3_vtab_cursor base;
+    mig_arena ar;
+    mig_plan_row *rows;
+    int n, i;
+} plan_cursor;
+
+static int plan_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **pzErr)
+{
+    plan_vtab *v;
+    int rc;
+    (void)argc;
+    (void)argv;
+    (void)pzErr;
+    rc = sqlite3_declare_vtab(db, "CREATE TABLE x(step INTEGER, direction TEXT, revision TEXT, message TEXT, "
+                                  "arg_direction HIDDEN, arg_target HIDDEN, arg_opts HIDDEN)");
+    if (rc != SQLITE_OK)
+        return rc;
+    v = sqlite3_malloc(sizeof *v);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->c = aux;
+    sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int plan_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+static int plan_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    plan_cursor *cur = sqlite3_malloc(sizeof *cur);
+    (void)v;
+    if (!cur)
+        return SQLITE_NOMEM;
+    memset(cur, 0, sizeof *cur);
+    mig_arena_init(&cur->ar, &SQ_ALLOC);
+    *out = &cur->base;
+    return SQLITE_OK;
+}
+
+static int plan_close(sqlite3_vtab_cursor *cc)
+{
+    plan_cursor *cur = (plan_cursor *)cc;
+    mig_arena_free(&cur->ar);
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+/* idxNum bits: 1 direction, 2 target, 4 opts given (argv in that order) */
+static int plan_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    int i, cols[3] = {-1, -1, -1}, n = 0, mask = 0;
+    (void)v;
+    for (i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *k = &info->aConstraint[i];
+        if (k->iColumn < PC_ARG_DIR)
+            continue;
+        if (!k->usable || k->op != SQLITE_INDEX_CONSTRAINT_EQ)
+            return SQLITE_CONSTRAINT;
+        cols[k->iColumn - PC_ARG_DIR] = i;
+    }
+    for (i = 0; i < 3; i++)
+        if (cols[i] >= 0) {
+            info->aConstraintUsage[cols[i]].argvIndex = ++n;
+            info->aConstraintUsage[cols[i]].omit = 1;
+            mask |= 1 << i;
+        }
+    if ((mask & 3) != 3) {
+        /* direction and target are required */
+        sqlite3_free(v->zErrMsg);
+        v->zErrMsg = sqlite3_mprintf("mig_plan(direction, target [, opts]) needs a direction and a target, e.g. "
+                                     "SELECT * FROM mig_plan('upgrade', 'head')");
+        return SQLITE_ERROR;
+    }
+    info->idxNum = mask;
+    info->estimatedCost = 1000;
+    return SQLITE_OK;
+}
+
+static int plan_filter(sqlite3_vtab_cursor *cc, int idxNum, const char *idxStr, int argc, sqlite3_value **argv)
+{
+    plan_cursor *cur = (plan_cursor *)cc;
+    plan_vtab *v = (plan_vtab *)cc->pVtab;
+    mig_err err;
+    mig_opts o;
+    mig_backend be;
+    int rc;
+    (void)idxStr;
+    (void)idxNum;
+    mig_arena_free(&cur->ar);
+    mig_arena_init(&cur->ar, &SQ_ALLOC);
+    mig_err_clear(&err);
+    cur->rows = NULL;
+    cur->n = cur->i = 0;
+    if (argc < 2 || !arg_text(argv[0]) || !arg_text(argv[1])) {
+        v->base.zErrMsg = sqlite3_mprintf("mig_plan(): direction and target must not be NULL");
+        return SQLITE_ERROR;
+    }
+    if (mig_opts_parse(&cur->ar, argc > 2 ? arg_text(argv[2]) : NULL, &o, &err) == 0 && o.tenant)
+        mig_fail(&err, MIG_E_INPUT, "option \"tenant\" is supported by PostgreSQL only (a tenant is a schema)");
+    if (err.code == MIG_OK) {
+        backend_for(v->c, &be);
+        rc = mig_op_plan(&be, &cur->ar, arg_text(argv[0]), arg_text(argv[1]), &o, &cur->rows, &cur->n, &err);
+        clear_cache(v->c);
+        if (rc == 0)
+            return SQLITE_OK;
+    }
+    sqlite3_free(v->base.zErrMsg);
+    v->base.zErrMsg = sqlite3_mprintf("%s%s%s", err.msg, err.hint[0] ? "\nHINT: " : "", err.hint);
+    return err.code == MIG_E_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+}
+
+static int plan_next(sqlite3_vtab_cursor *cc)
+{
+    ((plan_cursor *)cc)->i++;
+    return SQLITE_OK;
+}
+
+static int plan_eof(sqlite3_vtab_cursor *cc)
+{
+    plan_cursor *cur = (plan_cursor *)cc;
+    return cur->i >= cur->n;
+}
+
+static int plan_column(sqlite3_vtab_cursor *cc, sqlite3_context *ctx, int col)
+{
+    plan_cursor *cur = (plan_cursor *)cc;
+    const mig_plan_row *r = &cur->rows[cur->i];
+    switch (col) {
+    case PC_STEP:
+        sqlite3_result_int(ctx, r->step);
+        break;
+    case PC_DIRECTION:
+        sqlite3_result_text(ctx, r->direction, -1, SQLITE_TRANSIENT);
+        break;
+    case PC_REVISION:
+        if (r->revision)
+            sqlite3_result_text(ctx, r->revision, -1, SQLITE_TRANSIENT);
+        break;
+    case PC_MESSAGE:
+        if (r->message)
+            sqlite3_result_text(ctx, r->message, -1, SQLITE_TRANSIENT);
+        break;
+    default:
+        break;
+    }
+    return SQLITE_OK;
+}
+
+static int plan_rowid(sqlite3_vtab_cursor *cc, sqlite3_int64 *rowid)
+{
+    *rowid = ((plan_cursor *)cc)->i + 1;
+    return SQLITE_OK;
+}
+
+static sqlite3_module PLAN_MODULE = {
+    0,                /* iVersion */
+    0,                /* xCreate: eponymous only */
+    plan_connect,     plan_best_index, plan_disconnect, 0, plan_open, plan_close, plan_filter, plan_next, plan_eof,
+    plan_column,      plan_rowid,      0,               0, 0,         0,          0,           0,         0,
+    0,                0,               0,               0,
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0,
+#endif
+};
+
+/* ---- registration --------------------------------------------------------- */
+
+static void conn_unref(mig_conn *c)
+{
+    if (--c->refs == 0) {
+        clear_cache(c);
+        sqlite3_free(c);
+    }
+}
+
+static void fdata_destroy(void *p)
+{
+    fdata *fd = p;
+    mig_conn *c = fd->c;
+    sqlite3_free(fd);
+    conn_unref(c);
+}
+
+static void module_destroy(void *p)
+{
+    conn_unref(p);
+}
+
+static int reg(sqlite3 *db, mig_conn *c, const fdef *f, int nargs,
+               void (*fn)(sqlite3_context *, int, sqlite3_value **))
+{
+    fdata *fd = sqlite3_malloc(sizeof *fd);
+    int flags = SQLITE_UTF8 | (f->writes ? SQLITE_DIRECTONLY : 0);
+    if (!fd)
+        return SQLITE_NOMEM;
+    fd->c = c;
+    fd->f = f;
+    c->refs++;
+    /* on failure sqlite3_create_function_v2 calls the destructor itself */
+    return sqlite3_create_function_v2(db, f->name, nargs, flags, fd, fn, NULL, NULL, fdata_destroy);
+}
+
+static const fdef FN_X = {"mig_x", F_CURRENT, 1, 1, 0};
+
+int mig_sqlite_register(sqlite3 *db, char **pzErrMsg)
+{
+    mig_conn *c = sqlite3_malloc(sizeof *c);
+    int rc = SQLITE_OK, i, n;
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->db = db;
+    c->refs = 1; /* held until the end of this function */
+    c->saved_timeout = -1;
+    {
+        struct passwd pw, *res = NULL;
+        char buf[1024];
+        if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &res) == 0 && res)
+            snprintf(c->user, sizeof c->user, "%s", res->pw_name);
+    }
+    for (i = 0; rc == SQLITE_OK && i < (int)(sizeof FUNCS / sizeof FUNCS[0]); i++)
+        for (n = FUNCS[i].nargs_min; rc == SQLITE_OK && n <= FUNCS[i].nargs_max; n++)
+            rc = reg(db, c, &FUNCS[i], n, fn_main);
+    if (rc == SQLITE_OK)
+        rc = reg(db, c, &FN_X, 1, fn_x);
+    if (rc == SQLITE_OK) {
+        c->refs++;
+        rc = sqlite3_create_module_v2(db, "mig_plan", &PLAN_MODULE, c, module_destroy);
+    }
+    if (rc != SQLITE_OK && pzErrMsg)
+        *pzErrMsg = sqlite3_mprintf("mig: cannot register its functions: %s", sqlite3_errstr(rc));
+    conn_unref(c);
+    return rc;
+}
+
+#ifndef SQLITE_CORE
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+int sqlite3_mig_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi)
+{
+    SQLITE_EXTENSION_INIT2(pApi);
+    return mig_sqlite_register(db, pzErrMsg);
+}
+#endif
