@@ -86,9 +86,7 @@ static size_t count_breaks(const char *s, size_t len, size_t from, size_t to)
 {
     size_t n = 0, i;
     for (i = from; i < to; i++) {
-        if (s[i] == '\n')
-            n++;
-        else if (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'))
+        if (s[i] == '\n' || (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n')))
             n++;
     }
     return n;
@@ -595,13 +593,10 @@ static mig_tok_result next_stmt(const char *sql, size_t len, size_t *pos, unsign
 mig_tok_result mig_sql_next(const char *sql, size_t len, size_t *pos, mig_dialect d,
                             mig_sql_stmt *out, char *errbuf, size_t errlen)
 {
-    unsigned line;
-    size_t n;
+    unsigned line = 1;
 
-    if (!sql || !pos || *pos >= len) /* let next_stmt validate and answer */
-        line = 1;
-    else {
-        n = count_breaks(sql, len, 0, *pos);
+    if (sql && pos && *pos < len) { /* else next_stmt validates and answers */
+        size_t n = count_breaks(sql, len, 0, *pos);
         line = (n >= UINT_MAX) ? UINT_MAX : 1 + (unsigned)n;
     }
     return next_stmt(sql, len, pos, &line, d, out, errbuf, errlen);
@@ -663,7 +658,7 @@ static size_t next_word(const char *s, size_t len, size_t *i, int nested, size_t
 unsigned mig_sql_leading_words(const char *stmt, size_t len, mig_dialect d, unsigned nwords,
                                char *buf, size_t buflen)
 {
-    size_t i = 0, used = 0, ws, n, k;
+    size_t i = 0, used = 0;
     unsigned count = 0;
     int nested = (d == MIG_DIALECT_POSTGRES);
 
@@ -674,7 +669,7 @@ unsigned mig_sql_leading_words(const char *stmt, size_t len, mig_dialect d, unsi
         return 0;
 
     while (count < nwords) {
-        n = next_word(stmt, len, &i, nested, &ws);
+        size_t ws, k, n = next_word(stmt, len, &i, nested, &ws);
         if (n == 0)
             break;
         /* room for the separator, the word and the final NUL */
@@ -705,7 +700,7 @@ void mig_sql_first_two_words(const char *stmt, size_t len, char *buf, size_t buf
 int mig_sql_is_txn_control(const char *stmt, size_t len, mig_dialect d)
 {
     int pg = (d == MIG_DIALECT_POSTGRES);
-    size_t i = 0, w, n, j;
+    size_t i = 0, w, n;
 
     if (!stmt)
         return 0;
@@ -742,8 +737,8 @@ int mig_sql_is_txn_control(const char *stmt, size_t len, mig_dialect d)
         n = next_word(stmt, len, &i, pg, &w);
         if (!word_is(stmt + w, n, "TRANSACTION"))
             return 0;
-        j = skip_insignificant(stmt, len, i, pg);
-        if (j < len && stmt[j] == '(')
+        i = skip_insignificant(stmt, len, i, pg);
+        if (i < len && stmt[i] == '(')
             return 0;
         n = next_word(stmt, len, &i, pg, &w);
         return !word_is(stmt + w, n, "AS");

@@ -62,6 +62,14 @@ static unsigned line_of(const char *s, size_t len, size_t off)
     return line;
 }
 
+/* Length of the NUL-terminated string in buf[0, size), or size when no NUL
+ * is there (strnlen is not C99). */
+static size_t bounded_len(const char *buf, size_t size)
+{
+    const char *nul = memchr(buf, '\0', size);
+    return nul ? (size_t)(nul - buf) : size;
+}
+
 static char *dup_exact(const char *s, size_t n)
 {
     char *p = malloc(n ? n : 1);
@@ -105,13 +113,13 @@ static void check_words(const char *s, size_t n, mig_dialect d, size_t buflen, i
     CHECK(buf != NULL);
     memset(buf, 0x55, buflen);
     mig_sql_first_word(s, n, buf, buflen);
-    wl = strnlen(buf, buflen);
+    wl = bounded_len(buf, buflen);
     CHECK(wl < buflen);
     CHECK(wl <= n);
     if (!stmt) {
         /* raw input: only bounds and the results' ranges */
         mig_sql_first_two_words(s, n, two, sizeof two);
-        CHECK(strnlen(two, sizeof two) < sizeof two);
+        CHECK(bounded_len(two, sizeof two) < sizeof two);
         txn = mig_sql_is_txn_control(s, n, d);
         CHECK(txn == 0 || txn == 1);
         free(buf);
@@ -128,7 +136,7 @@ static void check_words(const char *s, size_t n, mig_dialect d, size_t buflen, i
         CHECK(wl == n || !is_ident_cont((unsigned char)s[wl]));
 
     mig_sql_first_two_words(s, n, two, sizeof two);
-    CHECK(strnlen(two, sizeof two) < sizeof two);
+    CHECK(bounded_len(two, sizeof two) < sizeof two);
     if (wl > 0 && strlen(two) > 0)
         CHECK(strncmp(two, buf, wl) == 0 && (two[wl] == '\0' || two[wl] == ' '));
 
