@@ -18,44 +18,54 @@
 
 #define NOMEM() mig_fail(err, MIG_E_NOMEM, "out of memory")
 
+enum { Q_REVS, Q_VERSION, Q_SOURCE, Q_HIST, Q_VDEL, Q_VINS, Q_NQ };
+
+/* The state-table statements; %s is the backend's schema prefix (and, for
+ * Q_REVS, its upload-order column). */
+static const char *const QFMT[Q_NQ] = {
+    "SELECT revision, down_revisions, branch_labels, depends_on, message, checksum, transactional "
+    "FROM %smig_revision WHERE env = $1 ORDER BY %s",
+    "SELECT version_num FROM %smig_version WHERE env = $1 AND tenant = $2",
+    "SELECT source FROM %smig_revision WHERE env = $1 AND revision = $2",
+    "INSERT INTO %smig_history (env, tenant, revision, direction, checksum, applied_by, started_at, duration_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    "DELETE FROM %smig_version WHERE env = $1 AND tenant = $2 AND version_num = $3",
+    "INSERT INTO %smig_version (env, tenant, version_num) VALUES ($1, $2, $3)",
+};
+
 typedef struct {
     mig_backend *be;
     mig_arena *ar;
     const mig_opts *o;
     const char *tenant;
     mig_err *err;
-    /* SQL texts */
-    const char *q_revs, *q_version, *q_source, *q_hist, *q_vdel, *q_vins, *q_vupd;
+    const char *q[Q_NQ]; /* formatted on first use */
 } eng;
 
 static int eng_init(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, mig_err *err)
 {
-    const char *s = be->schema;
     memset(e, 0, sizeof *e);
     e->be = be;
     e->ar = ar;
     e->o = o;
     e->err = err;
     e->tenant = o->tenant ? o->tenant : "";
-    e->q_revs = mig_sprintf(ar,
-                            "SELECT revision, down_revisions, branch_labels, depends_on, message, checksum, "
-                            "transactional FROM %smig_revision WHERE env = $1 ORDER BY %s",
-                            s, be->order_col);
-    e->q_version = mig_sprintf(ar, "SELECT version_num FROM %smig_version WHERE env = $1 AND tenant = $2", s);
-    e->q_source = mig_sprintf(ar, "SELECT source FROM %smig_revision WHERE env = $1 AND revision = $2", s);
-    e->q_hist = mig_sprintf(ar,
-                            "INSERT INTO %smig_history (env, tenant, revision, direction, checksum, applied_by, "
-                            "started_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                            s);
-    e->q_vdel = mig_sprintf(ar, "DELETE FROM %smig_version WHERE env = $1 AND tenant = $2 AND version_num = $3", s);
-    e->q_vins = mig_sprintf(ar, "INSERT INTO %smig_version (env, tenant, version_num) VALUES ($1, $2, $3)", s);
-    e->q_vupd = mig_sprintf(ar,
-                            "UPDATE %smig_version SET version_num = $4 WHERE env = $1 AND tenant = $2 AND "
-                            "version_num = $3",
-                            s);
-    if (!e->q_revs || !e->q_version || !e->q_source || !e->q_hist || !e->q_vdel || !e->q_vins || !e->q_vupd)
-        return NOMEM();
     return 0;
+}
+
+/* Run state-table statement k. */
+static int eq(eng *e, int k, int np, const char *const *p, mig_row_fn fn, void *arg)
+{
+    if (!e->q[k]) {
+/* QFMT is a constant table of formats, each with the %s conversions above */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        e->q[k] = mig_sprintf(e->ar, QFMT[k], e->be->schema, e->be->order_col);
+#pragma GCC diagnostic pop
+        if (!e->q[k])
+            return mig_fail(e->err, MIG_E_NOMEM, "out of memory");
+    }
+    return e->be->query(e->be->ctx, e->q[k], np, p, fn, arg, e->err);
 }
 
 /* ---- loading state ------------------------------------------------------- */
@@ -95,7 +105,7 @@ static int load_graph(eng *e, mig_graph *g)
     const char *p[1] = {e->o->env};
     load_ctx c = {e, g};
     mig_graph_init(g, e->ar);
-    if (e->be->query(e->be->ctx, e->q_revs, 1, p, rev_row, &c, e->err))
+    if (eq(e, Q_REVS, 1, p, rev_row, &c))
         return -1;
     if (mig_graph_finish(g, e->err)) {
         mig_err_prefix(e->err, "invalid revision graph in env \"%s\": ", e->o->env);
@@ -120,7 +130,7 @@ static int load_version(eng *e, mig_strlist *out)
     const char *p[2] = {e->o->env, e->tenant};
     void *a[2] = {e->ar, out};
     memset(out, 0, sizeof *out);
-    return e->be->query(e->be->ctx, e->q_version, 2, p, str_row, a, e->err);
+    return eq(e, Q_VERSION, 2, p, str_row, a);
 }
 
 static int heads_to_nodes(eng *e, mig_graph *g, const mig_strlist *ids, mig_idlist *out)
@@ -201,7 +211,7 @@ static int fetch_source(eng *e, const char *id, const char **src)
     const char *p[2] = {e->o->env, id};
     mig_strlist l = {0};
     void *a[2] = {e->ar, &l};
-    if (e->be->query(e->be->ctx, e->q_source, 2, p, str_row, a, e->err))
+    if (eq(e, Q_SOURCE, 2, p, str_row, a))
         return -1;
     if (l.n != 1)
         return mig_fail(e->err, MIG_E_STATE, "revision %s has no stored source", id);
@@ -294,13 +304,13 @@ static int write_history(eng *e, const char *rev, mig_direction dir, const char 
     p[5] = e->be->applied_by;
     p[6] = started;
     p[7] = dur;
-    return e->be->query(e->be->ctx, e->q_hist, 8, p, NULL, NULL, e->err);
+    return eq(e, Q_HIST, 8, p, NULL, NULL);
 }
 
-static int vrow(eng *e, const char *sql, int np, const char *a, const char *b)
+static int vrow(eng *e, int k, const char *a)
 {
-    const char *p[4] = {e->o->env, e->tenant, a, b};
-    return e->be->query(e->be->ctx, sql, np, p, NULL, NULL, e->err);
+    const char *p[3] = {e->o->env, e->tenant, a};
+    return eq(e, k, 3, p, NULL, NULL);
 }
 
 /* Write the net change from `from` to `to` to mig_version. */
@@ -311,14 +321,14 @@ static int write_heads(eng *e, mig_graph *g, const mig_idlist *from, const mig_i
         int keep = 0;
         for (j = 0; j < to->n; j++)
             keep |= to->v[j] == from->v[i];
-        if (!keep && vrow(e, e->q_vdel, 3, g->nodes[from->v[i]].id, NULL))
+        if (!keep && vrow(e, Q_VDEL, g->nodes[from->v[i]].id))
             return -1;
     }
     for (j = 0; j < to->n; j++) {
         int had = 0;
         for (i = 0; i < from->n; i++)
             had |= to->v[j] == from->v[i];
-        if (!had && vrow(e, e->q_vins, 3, g->nodes[to->v[j]].id, NULL))
+        if (!had && vrow(e, Q_VINS, g->nodes[to->v[j]].id))
             return -1;
     }
     return 0;
