@@ -141,7 +141,7 @@ static int heads_to_nodes(eng *e, mig_graph *g, const mig_strlist *ids, mig_idli
     for (i = 0; i < ids->n; i++) {
         int n = mig_graph_find(g, ids->v[i]);
         if (n < 0) {
-            mig_fail(err, MIG_E_STATE, "the version table of env \"%s\" holds revision %s, which is not stored",
+            mig_fail(err, MIG_E_STATE, "the version table of env \"%s\" holds revision '%s', which is not stored",
                      e->o->env, ids->v[i]);
             mig_err_hint(err, "Upload that revision with mig_put_revision(), or reset the version state with "
                               "mig_stamp().");

@@ -70,14 +70,37 @@ static int hadd(mig_graph *g, mig_hent **table, const char *key, int idx)
     return g->oom ? -1 : 0;
 }
 
+/* Alembic's wording for its illegal characters, ours for the rest */
+static int valid_id(const char *id, mig_err *err)
+{
+    size_t n = strlen(id);
+    if (mig_valid_rev_id(id, n))
+        return 1;
+    if (strpbrk(id, "@-+"))
+        mig_fail(err, MIG_E_GRAPH, "Character(s) '%s%s%s' not allowed in revision identifier '%s'",
+                 strchr(id, '+') ? "+" : "", strchr(id, '-') ? (strchr(id, '+') ? ", -" : "-") : "",
+                 strchr(id, '@') ? (strpbrk(id, "+-") ? ", @" : "@") : "", id);
+    else
+        mig_fail(err, MIG_E_GRAPH, "malformed revision id '%s': use letters, digits and '_' only", id);
+    return 0;
+}
+
 int mig_graph_add(mig_graph *g, const char *id, const mig_strlist *down, const mig_strlist *labels,
                   const mig_strlist *depends, const char *message, const char *checksum, int transactional,
                   mig_err *err)
 {
     mig_node *nd;
-    int other = mig_graph_find(g, id);
+    int other = mig_graph_find(g, id), i;
     if (other >= 0)
-        return mig_fail(err, MIG_E_GRAPH, "revision %s is present more than once", id);
+        return mig_fail(err, MIG_E_GRAPH, "duplicate revision id: revision %s is present more than once", id);
+    if (!valid_id(id, err))
+        return -1;
+    for (i = 0; down && i < down->n; i++)
+        if (!valid_id(down->v[i], err))
+            return -1;
+    for (i = 0; labels && i < labels->n; i++)
+        if (!mig_valid_label(labels->v[i], strlen(labels->v[i])))
+            return mig_fail(err, MIG_E_GRAPH, "malformed branch label '%s' in revision %s", labels->v[i], id);
     if (g->n == g->cap) {
         int nc = g->cap ? g->cap * 2 : 64;
         mig_node *nn = mig_alloc(g->ar, sizeof(mig_node) * (size_t)nc);
@@ -183,7 +206,7 @@ int mig_graph_finish(mig_graph *g, mig_err *err)
         for (j = 0; j < nd->down_ids.n; j++) {
             int p = mig_graph_find(g, nd->down_ids.v[j]);
             if (p < 0)
-                return mig_fail(err, MIG_E_GRAPH, "Revision %s referenced from %s is not present", nd->down_ids.v[j],
+                return mig_fail(err, MIG_E_GRAPH, "Revision '%s' referenced from %s is not present", nd->down_ids.v[j],
                                 nd->id);
             if (mig_idl_push(g, &nd->down, p, &dcap))
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
@@ -193,7 +216,7 @@ int mig_graph_finish(mig_graph *g, mig_err *err)
             if (p < 0)
                 p = mig_graph_label(g, nd->dep_names.v[j]);
             if (p < 0)
-                return mig_fail(err, MIG_E_GRAPH, "Revision or branch label %s, depended on by %s, is not present",
+                return mig_fail(err, MIG_E_GRAPH, "Revision or branch label '%s', depended on by %s, is not present",
                                 nd->dep_names.v[j], nd->id);
             if (p == i)
                 return mig_fail(err, MIG_E_GRAPH, "Dependency self-loop is detected in revisions (%s)", nd->id);

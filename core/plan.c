@@ -216,6 +216,8 @@ static int get_revisions(mig_graph *g, const char *target, ilist *out, mig_err *
         id = at + 1;
         if (!*label)
             return cant_locate(err, target, "empty branch label before '@'");
+        if (!*id)
+            return cant_locate(err, target, "nothing after '@' (use LABEL@head, LABEL@base or LABEL@REV)");
     }
     if (strcmp(id, "heads") == 0) {
         if (label)
@@ -533,9 +535,9 @@ static int parse_upgrade_target(mig_graph *g, const mig_idlist *cur, const char 
             if (get_revision(g, r.symbol, &s, err) || walk(g, s, r.rel, r.label, &rev, err))
                 return -1;
             if (rev == OVERWALK)
-                return mig_fail(err, MIG_E_TARGET, "Relative revision %s%s didn't produce %ld migrations: %s has "
+                return mig_fail(err, MIG_E_TARGET, "Relative revision %s didn't produce %ld migrations: %s has "
                                 "fewer than %ld descendants",
-                                r.symbol, r.relstr, r.rel, r.symbol, r.rel);
+                                target, r.rel, r.symbol, r.rel);
         }
     } else {
         int s;
@@ -549,12 +551,16 @@ static int parse_upgrade_target(mig_graph *g, const mig_idlist *cur, const char 
                 return -1;
         } else if (get_revision(g, r.symbol, &s, err))
             return -1;
+        if (s == NONE)
+            return mig_fail(err, MIG_E_TARGET, "Relative revision %s didn't produce %ld migrations: nothing is "
+                            "below base",
+                            target, -r.rel);
         if (walk(g, s, r.rel, NULL, &rev, err))
             return -1;
         if (rev == OVERWALK)
-            return mig_fail(err, MIG_E_TARGET, "Relative revision %s%s didn't produce %ld migrations: %s has "
+            return mig_fail(err, MIG_E_TARGET, "Relative revision %s didn't produce %ld migrations: %s has "
                             "fewer than %ld ancestors",
-                            r.symbol, r.relstr, -r.rel, r.symbol, -r.rel);
+                            target, -r.rel, r.symbol, -r.rel);
     }
     if (rev >= 0 && il_push(g, out, rev))
         return NOMEM();
@@ -614,12 +620,18 @@ static int parse_downgrade_target(mig_graph *g, const mig_idlist *cur, const cha
                     int i;
                     if (cur->n == 0)
                         return relative_failed(err, &r);
-                    /* Alembic takes the first row; rows have no order, so
-                     * take the smallest id */
                     for (i = 0; i < cur->n; i++)
                         if (mig_strlist_add(g->ar, &names, g->nodes[cur->v[i]].id))
                             return NOMEM();
                     mig_strlist_sort(&names);
+                    if (cur->n > 1) {
+                        /* Alembic warns and takes whichever row comes first */
+                        mig_fail(err, MIG_E_TARGET,
+                                 "downgrade %s from multiple heads is ambiguous: the current heads are %s", target,
+                                 mig_strlist_join(g->ar, &names, ", "));
+                        mig_err_hint(err, "Name the branch (LABEL@%s) or a revision (REV%s).", r.relstr, r.relstr);
+                        return -1;
+                    }
                     symbol = names.v[0];
                     label = symbol;
                 }
@@ -657,7 +669,10 @@ static int parse_downgrade_target(mig_graph *g, const mig_idlist *cur, const cha
                 return -1;
             *label_out = l;
         }
-        if (get_revision(g, symbol, &rev, err))
+        /* Alembic resolves SYMBOL alone here, so LABEL@head fails with
+         * several heads and LABEL@REV skips the branch check; resolve the
+         * whole target within its branch instead */
+        if (get_revision(g, at ? target : symbol, &rev, err))
             return -1;
         *rev_out = rev;
         return 0;
@@ -893,6 +908,22 @@ static int update_to_step(maint *m, int rev, int upgrade)
                 return m_delete(m, rev);
             if (minus_other_ancestors(m, down, 1, &rev, &to))
                 return NOMEM();
+            if (m->heads.n == 1 && to.n > 1) {
+                /* no other head: drop targets implied by another target
+                 * (Alembic bug #1373, fixed upstream after 1.8.1) */
+                ilist keep = {0};
+                int a, b;
+                for (a = 0; a < to.n; a++) {
+                    int implied = 0;
+                    for (b = 0; b < to.n && !implied; b++)
+                        implied = b != a && mig_graph_is_ancestor(g, to.v[a], to.v[b]);
+                    if (!implied && il_push(g, &keep, to.v[a]))
+                        return NOMEM();
+                }
+                if (g->oom)
+                    return NOMEM();
+                to = keep;
+            }
             if (to.n == 0)
                 return m_delete(m, rev);
             if (down->n > 1) {
@@ -989,13 +1020,22 @@ static int check_overlap(mig_graph *g, const int *v, int n, mig_err *err)
     return 0;
 }
 
+static int no_range(const char *target, mig_err *err)
+{
+    if (strchr(target, ':'))
+        return mig_fail(err, MIG_E_TARGET,
+                        "Range revision not allowed: '%s' (FROM:TO ranges are for offline SQL, mig_sql())", target);
+    return 0;
+}
+
 int mig_plan_upgrade(mig_graph *g, const mig_idlist *cur, const char *target, mig_plan *out, mig_err *err)
 {
     maint m;
     ilist targets = {0}, order = {0};
     bitset need, have;
     int i, nneed = 0;
-    if (plan_init(g, cur, out, &m, err) || parse_upgrade_target(g, cur, target, &targets, err))
+    if (no_range(target, err) || plan_init(g, cur, out, &m, err) ||
+        parse_upgrade_target(g, cur, target, &targets, err))
         return -1;
     if (check_overlap(g, targets.v, targets.n, err) || check_overlap(g, cur->v, cur->n, err))
         return -1;
@@ -1021,7 +1061,8 @@ int mig_plan_downgrade(mig_graph *g, const mig_idlist *cur, const char *target, 
     int trev = NONE, i, ndrop = 0;
     ilist roots = {0}, heads = {0}, order = {0};
     bitset drop, active;
-    if (plan_init(g, cur, out, &m, err) || parse_downgrade_target(g, cur, target, &label, &trev, err))
+    if (no_range(target, err) || plan_init(g, cur, out, &m, err) ||
+        parse_downgrade_target(g, cur, target, &label, &trev, err))
         return -1;
     if (trev == NONE) {
         for (i = 0; i < g->n; i++)
@@ -1085,6 +1126,21 @@ int mig_plan_stamp(mig_graph *g, const mig_idlist *cur, const mig_strlist *targe
     if (plan_init(g, purge ? &none : cur, out, &m, err))
         return -1;
     for (t = 0; t < targets->n; t++) {
+        reltarget r;
+        int k, rc = parse_relative(g, targets->v[t], &r, err);
+        if (rc < 0 || no_range(targets->v[t], err))
+            return -1;
+        if (rc > 0)
+            return mig_fail(err, MIG_E_TARGET, "stamp takes no relative target: '%s'", targets->v[t]);
+        for (k = 0; k < t; k++)
+            if (strcmp(targets->v[k], targets->v[t]) == 0)
+                return mig_fail(err, MIG_E_TARGET, "stamp target '%s' is given twice", targets->v[t]);
+        if (targets->n > 1 && (strcmp(targets->v[t], "base") == 0 ||
+                               (strlen(targets->v[t]) >= 5 && strcmp(targets->v[t] + strlen(targets->v[t]) - 5,
+                                                                     "@base") == 0)))
+            return mig_fail(err, MIG_E_TARGET, "stamp target 'base' cannot be combined with other targets");
+    }
+    for (t = 0; t < targets->n; t++) {
         ilist curl = {0};
         for (i = 0; i < m.heads.n; i++)
             if (il_push(g, &curl, m.heads.v[i]))
@@ -1100,6 +1156,8 @@ int mig_plan_stamp(mig_graph *g, const mig_idlist *cur, const mig_strlist *targe
                     return NOMEM();
         }
     }
+    if (check_overlap(g, dests.v, dests.n, err))
+        return -1;
     if (dests.n == 0)
         nd_base = 1;
     out->steps = mig_alloc(g->ar, sizeof(mig_step) * (size_t)(dests.n + filtered.n + 1));

@@ -1,0 +1,2 @@
+-- mig:revision a1
+-- mig:revision a2

@@ -1,0 +1,3 @@
+-- mig:upgrade
+SELECT 1;
+-- mig:revision a1

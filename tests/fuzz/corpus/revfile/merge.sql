@@ -1,0 +1,4 @@
+--  mig:revision   merge_1
+--mig:down_revision a1, b2 ,c3
+-- mig:transactional TRUE
+-- mig:upgrade   dialect=sqlite   if   big
