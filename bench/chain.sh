@@ -244,6 +244,10 @@ run_current() {
 echo "mig chain benchmark  N=$N  FULL=$FULL  REPEAT=$REPEAT  $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), SQLite $("$SQLITE3" --version | cut -d' ' -f1)"
 echo "extension: $EXT_FILE ($(date -r "$EXT_FILE" '+built %Y-%m-%d %H:%M'))"
+LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+if awk "BEGIN { exit !($LOAD > $(nproc)) }"; then
+    echo "WARNING: load average $LOAD on $(nproc) cores: other work is running, the figures are noisy"
+fi
 echo "times: wall clock, seconds, each a whole sqlite3 shell run on a fresh file DB;"
 echo "       best of $REPEAT runs (1 run at 100,000 revisions)"
 

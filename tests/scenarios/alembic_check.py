@@ -43,9 +43,9 @@ Error expectations:
     Alembic succeeding is accepted too (what it did is printed).
 
 A `# alembic: ...` note above a non-error expectation marks a documented
-divergence from Alembic 1.8.1 (a bug fixed in later Alembic releases): the
-line passes whatever Alembic 1.8.1 does, with a "DIVERGES" diagnostic that
-shows it.  Keep these rare.
+divergence where mig succeeds and Alembic 1.8.1 crashes or gets it wrong
+(e.g. bug #1373, fixed in later Alembic): the line passes whatever Alembic
+1.8.1 does, with a "DIVERGES" diagnostic that shows it.  Keep these rare.
 
 Output is TAP; the exit status is non-zero on any mismatch.
 """
@@ -58,7 +58,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,0 +1,243 @@
+/*
+ * fuzz_opts.c - libFuzzer target for the JSON options parser
+ * (core/opts.c, SPEC §4).
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icore \
+ *         tests/fuzz/fuzz_opts.c core/mig_base.c core/opts.c -ljansson
+ *   ./a.out -dict=tests/fuzz/opts.dict tests/fuzz/corpus/opts
+ *
+ * Input: the options text (a NUL-terminated exact-size copy is passed; text
+ * with a NUL byte is cut there, as SQL text would be).
+ *
+ * Invariants checked (abort() on violation):
+ *   - failure: MIG_E_INPUT or MIG_E_NOMEM with a non-empty message;
+ *   - success: the input is empty or a JSON object (checked with jansson
+ *     independently) with only the known keys; each field equals what the
+ *     object says: env (default "default", non-empty), tenant, purge,
+ *     force, transaction, x (every non-null x-argument readable through
+ *     mig_opts_x with its text), lock_timeout (-1 when absent, otherwise
+ *     a value >= 0 that fits the backends: at most INT_MAX ms);
+ *   - deterministic; with the allocator failing at one point chosen from
+ *     the input, a clean failure or the very same result (MIG_FUZZ_OOM=0
+ *     in the environment turns that off);
+ *   - every arena block is released.
+ */
+#include "mig_base.h"
+#include "opts.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
+            abort();                                                                                         \
+        }                                                                                                    \
+    } while (0)
+
+typedef struct {
+    long calls, fail_at, live;
+} alloc_state;
+
+static void *t_alloc(void *ud, size_t n)
+{
+    alloc_state *s = ud;
+    void *p;
+    if (s->fail_at >= 0 && s->calls == s->fail_at) {
+        s->calls++;
+        return NULL;
+    }
+    s->calls++;
+    p = malloc(n);
+    if (p)
+        s->live++;
+    return p;
+}
+
+static void t_free(void *ud, void *p)
+{
+    alloc_state *s = ud;
+    if (p) {
+        s->live--;
+        free(p);
+    }
+}
+
+/* A printable summary of one result, to compare runs. */
+static void summary(char *buf, size_t n, int rc, const mig_err *err, const mig_opts *o)
+{
+    size_t len;
+    int i;
+    if (rc) {
+        snprintf(buf, n, "error %d %s", (int)err->code, err->msg);
+        return;
+    }
+    len = (size_t)snprintf(buf, n, "env=%s tenant=%s purge=%d force=%d each=%d lt=%ld x:", o->env,
+                           o->tenant ? o->tenant : "(null)", o->purge, o->force, o->each, o->lock_timeout_ms);
+    for (i = 0; i < o->xnames.n && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, " %s=%s", o->xnames.v[i], o->xvalues.v[i]);
+}
+
+static void check_against_json(const char *text, const mig_opts *o)
+{
+    json_error_t je;
+    json_t *root, *v;
+    const char *key;
+    int nx = 0, i;
+
+    CHECK(o->env && *o->env);
+    CHECK(o->purge == 0 || o->purge == 1);
+    CHECK(o->force == 0 || o->force == 1);
+    CHECK(o->each == 0 || o->each == 1);
+    CHECK(o->tenant == NULL || *o->tenant);
+    CHECK(o->xnames.n == o->xvalues.n);
+    for (i = 0; i < o->xnames.n; i++)
+        CHECK(o->xnames.v[i] && o->xvalues.v[i]);
+    CHECK(o->lock_timeout_ms >= -1);
+    if (o->lock_timeout_ms > INT_MAX) {
+        fprintf(stderr, "lock_timeout of %ld ms does not fit an int (sqlite3_busy_timeout, PostgreSQL)\n",
+                o->lock_timeout_ms);
+        CHECK(!"lock_timeout out of range");
+    }
+
+    if (!*text) {
+        CHECK(strcmp(o->env, "default") == 0 && !o->tenant && !o->purge && !o->force && !o->each &&
+              o->lock_timeout_ms == -1 && o->xnames.n == 0);
+        return;
+    }
+    root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    CHECK(root != NULL);
+    CHECK(json_is_object(root));
+    v = json_object_get(root, "env");
+    CHECK(v ? (json_is_string(v) && strcmp(json_string_value(v), o->env) == 0) : strcmp(o->env, "default") == 0);
+    v = json_object_get(root, "tenant");
+    CHECK(v ? (json_is_string(v) && o->tenant && strcmp(json_string_value(v), o->tenant) == 0) : !o->tenant);
+    v = json_object_get(root, "purge");
+    CHECK(v ? json_is_boolean(v) && json_is_true(v) == o->purge : !o->purge);
+    v = json_object_get(root, "force");
+    CHECK(v ? json_is_boolean(v) && json_is_true(v) == o->force : !o->force);
+    v = json_object_get(root, "transaction");
+    CHECK(v ? json_is_string(v) && (strcmp(json_string_value(v), "each") == 0) == o->each : !o->each);
+    v = json_object_get(root, "lock_timeout");
+    if (!v)
+        CHECK(o->lock_timeout_ms == -1);
+    else if (json_is_integer(v))
+        CHECK(o->lock_timeout_ms == json_integer_value(v));
+    else
+        CHECK(json_is_string(v) && o->lock_timeout_ms >= 0);
+    v = json_object_get(root, "x");
+    if (v) {
+        json_t *xv;
+        CHECK(json_is_object(v));
+        json_object_foreach(v, key, xv) {
+            const char *got = mig_opts_x(o, key);
+            if (json_is_null(xv)) {
+                CHECK(got == NULL);
+                continue;
+            }
+            nx++;
+            CHECK(got != NULL);
+            if (json_is_string(xv))
+                CHECK(strcmp(got, json_string_value(xv)) == 0);
+            else if (json_is_true(xv))
+                CHECK(strcmp(got, "true") == 0);
+            else if (json_is_false(xv))
+                CHECK(strcmp(got, "false") == 0);
+            else if (json_is_integer(xv)) {
+                char b[64];
+                snprintf(b, sizeof b, "%lld", (long long)json_integer_value(xv));
+                CHECK(strcmp(got, b) == 0);
+            } else
+                CHECK(json_is_real(xv));
+        }
+    }
+    CHECK(nx == o->xnames.n);
+    json_object_foreach(root, key, v) {
+        static const char *const known[] = {"env", "x", "tenant", "purge", "force", "transaction", "lock_timeout"};
+        int k, found = 0;
+        for (k = 0; k < 7; k++)
+            found |= strcmp(key, known[k]) == 0;
+        CHECK(found);
+    }
+    json_decref(root);
+}
+
+static long parse(const char *text, long fail_at, int check, char *sum, size_t sumlen)
+{
+    alloc_state st = {0, fail_at, 0};
+    mig_allocator a = {t_alloc, t_free, &st};
+    mig_arena ar;
+    mig_err err;
+    mig_opts o;
+    int rc;
+    mig_arena_init(&ar, &a);
+    mig_err_clear(&err);
+    rc = mig_opts_parse(&ar, text, &o, &err);
+    CHECK(rc == 0 || rc == -1);
+    CHECK(memchr(err.msg, 0, sizeof err.msg) != NULL);
+    if (rc) {
+        CHECK(err.code == MIG_E_INPUT || err.code == MIG_E_NOMEM);
+        CHECK(err.msg[0]);
+    } else {
+        CHECK(err.code == MIG_OK);
+        if (check)
+            check_against_json(text, &o);
+    }
+    summary(sum, sumlen, rc, &err, &o);
+    mig_arena_free(&ar);
+    CHECK(st.live == 0);
+    return st.calls;
+}
+
+static uint32_t fnv(const uint8_t *d, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++)
+        h = (h ^ d[i]) * 16777619u;
+    return h;
+}
+
+static int oom_on = 1;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    const char *e = getenv("MIG_FUZZ_OOM");
+    (void)argc;
+    (void)argv;
+    if (e && strcmp(e, "0") == 0)
+        oom_on = 0;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static char s1[8192], s2[8192];
+    char *text;
+    long n;
+    if (size > 4096)
+        return 0;
+    text = malloc(size + 1);
+    CHECK(text != NULL);
+    memcpy(text, data, size);
+    text[size] = 0;
+    n = parse(text, -1, 1, s1, sizeof s1);
+    parse(text, -1, 0, s2, sizeof s2);
+    CHECK(strcmp(s1, s2) == 0);
+    if (oom_on && n > 0) {
+        parse(text, (long)(fnv(data, size) % (uint32_t)n), 0, s2, sizeof s2);
+        if (strncmp(s2, "error", 5) != 0 && strcmp(s1, s2) != 0) {
+            fprintf(stderr, "result:        %s\nout of memory: %s\n", s1, s2);
+            CHECK(!"an allocation failure changed the result");
+        }
+    }
+    free(text);
+    return 0;
+}
