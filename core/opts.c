@@ -24,25 +24,30 @@ const char *mig_opts_x(const mig_opts *o, const char *name)
     return NULL;
 }
 
-/* "5s", "500ms", "2min", "1h", or a bare number of milliseconds */
+/* "5s", "500ms", "2min", "1h", or a bare number of milliseconds; at most a day */
+#define MAX_TIMEOUT_MS 86400000.0
 static int parse_duration(const char *s, long *ms)
 {
     char *end;
-    double v = strtod(s, &end);
+    double v = strtod(s, &end), mul;
     while (*end == ' ')
         end++;
-    if (end == s || v < 0 || v > 86400000.0)
+    if (end == s)
         return -1;
     if (*end == 0 || strcmp(end, "ms") == 0)
-        *ms = (long)v;
+        mul = 1;
     else if (strcmp(end, "s") == 0)
-        *ms = (long)(v * 1000);
+        mul = 1000;
     else if (strcmp(end, "min") == 0)
-        *ms = (long)(v * 60000);
+        mul = 60000;
     else if (strcmp(end, "h") == 0)
-        *ms = (long)(v * 3600000);
+        mul = 3600000;
     else
         return -1;
+    v *= mul;
+    if (!(v >= 0 && v <= MAX_TIMEOUT_MS)) /* also rejects NaN */
+        return -1;
+    *ms = (long)v;
     return 0;
 }
 
@@ -83,11 +88,11 @@ static int parse_obj(mig_arena *ar, json_t *root, mig_opts *o, mig_err *err)
                 return mig_fail(err, MIG_E_INPUT, "option \"transaction\" must be \"all\" or \"each\"");
             o->each = strcmp(s, "each") == 0;
         } else if (strcmp(key, "lock_timeout") == 0) {
-            if (json_is_integer(v) && json_integer_value(v) >= 0)
+            if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= (json_int_t)MAX_TIMEOUT_MS)
                 o->lock_timeout_ms = (long)json_integer_value(v);
             else if (!json_is_string(v) || parse_duration(json_string_value(v), &o->lock_timeout_ms))
                 return mig_fail(err, MIG_E_INPUT,
-                                "option \"lock_timeout\" must be a duration such as \"5s\", \"500ms\" or \"2min\"");
+                                "option \"lock_timeout\" must be a duration up to a day, such as \"5s\", \"500ms\" or \"2min\"");
         } else if (strcmp(key, "x") == 0) {
             const char *xk;
             json_t *xv;
@@ -110,9 +115,11 @@ static int parse_obj(mig_arena *ar, json_t *root, mig_opts *o, mig_err *err)
                     continue;
                 else
                     return mig_fail(err, MIG_E_INPUT, "x-argument \"%s\" must be a string, number or boolean", xk);
-                if (mig_strlist_add(ar, &o->xnames, mig_strdup(ar, xk)) ||
-                    mig_strlist_add(ar, &o->xvalues, mig_strdup(ar, val)))
-                    return mig_fail(err, MIG_E_NOMEM, "out of memory");
+                {
+                    char *kc = mig_strdup(ar, xk), *vc = mig_strdup(ar, val);
+                    if (!kc || !vc || mig_strlist_add(ar, &o->xnames, kc) || mig_strlist_add(ar, &o->xvalues, vc))
+                        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+                }
             }
         } else {
             return mig_fail(err, MIG_E_INPUT,
