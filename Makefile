@@ -51,5 +51,5 @@ bench: all
 	./bench/chain.sh
 
 clean:
-	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(TEST_BIN) tests/fuzz/fuzz_* tests/fuzz/*.bin
+	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(TEST_BIN)
 	rm -rf tests/tmp

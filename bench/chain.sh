@@ -9,16 +9,19 @@
 #   SKIP_ALEMBIC=1   skip the Alembic reference (section 5)
 #   REPEAT=3         runs of each cheap phase; the best (lowest) time is kept
 #                    (runs at 100,000 revisions are done once)
-#   CURRENT_REPS=1000  SELECT mig_current() calls per shell in section 4
+#   CURRENT_REPS=10000 SELECT mig_current() calls per shell in section 4
 #   SCALE_NS="1000 10000"   sizes for the per-step scaling (FULL adds 100000)
 #   PLAN_NS="10000 100000"  sizes for the mig_plan timing
 #   CURRENT_AT="10 10000"   applied-revision counts for the mig_current timing
-#   ALEMBIC_TXN="all each"  the Alembic upgrades to time. all: one transaction
+#   ALEMBIC_TXN=all  the Alembic upgrades to time, e.g. "all each". all: one transaction
 #                    for the whole upgrade, as mig does; each: Alembic's own
 #                    SQLite default, a commit after every revision
 #   SQLITE3=sqlite3  the sqlite3 shell to use
 #   MIG_EXT=<repo>/sqlite_ext/mig   the extension to .load
 #   PY=/usr/bin/python3   python with alembic + sqlalchemy (Debian's)
+#   CLOCK=wall       wall: elapsed time; cpu: user + system time of the
+#                    sqlite3 / python process (steadier on a busy machine,
+#                    leaves out waiting for the disk)
 #   KEEP=1           keep the temporary directory (its path is printed)
 set -euo pipefail
 
@@ -26,11 +29,12 @@ N=${N:-10000}
 FULL=${FULL:-0}
 SKIP_ALEMBIC=${SKIP_ALEMBIC:-0}
 REPEAT=${REPEAT:-3}
-CURRENT_REPS=${CURRENT_REPS:-1000}
-ALEMBIC_TXN=${ALEMBIC_TXN:-"all each"}
+CURRENT_REPS=${CURRENT_REPS:-10000}
+ALEMBIC_TXN=${ALEMBIC_TXN:-all}
 SQLITE3=${SQLITE3:-sqlite3}
 PY=${PY:-/usr/bin/python3}
 KEEP=${KEEP:-0}
+CLOCK=${CLOCK:-wall}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 MIG_EXT=${MIG_EXT:-$ROOT/sqlite_ext/mig}
@@ -44,14 +48,28 @@ CURRENT_AT=${CURRENT_AT:-"10 10000"}
 # ---------------------------------------------------------------- helpers
 
 die() { echo "chain.sh: $*" >&2; exit 1; }
-progress() { echo "  .. $*" >&2; }
+progress() { echo "  .. [${SECONDS}s] $*" >&2; }
 calc() { awk "BEGIN { printf \"%.12g\", $* }"; }
-now() { date +%s.%N; }
+# Clocks, read without forking (a fork would add to what is measured):
+# wall from EPOCHREALTIME (bash 5; the same clock as date +%s.%N), CPU as the
+# user + system time of finished child processes, from the times builtin.
+wall_us() { local t=${EPOCHREALTIME:-}; [ -n "$t" ] || t=$(date +%s.%N | cut -c1-17); WALL_US=${t/[.,]/}; }
+cpu_ms() {
+    local u s x y
+    times >"$W/times"
+    { read -r _ _; read -r u s; } <"$W/times"   # line 2: children
+    CPU_MS=0
+    for x in "$u" "$s"; do    # e.g. 1m2.345s: minutes, then seconds to 3 places
+        y=${x#*m}; y=${y%s}; y=${y/[.,]/}
+        CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
+    done
+}
 is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 has() { local x; for x in $2; do [ "$x" = "$1" ] && return 0; done; return 1; }
 
 for v in N REPEAT CURRENT_REPS; do is_int "${!v}" || die "$v must be a positive integer"; done
 for n in $SCALE_NS $PLAN_NS $CURRENT_AT; do is_int "$n" || die "bad size '$n'"; done
+case $CLOCK in wall|cpu) ;; *) die "CLOCK must be wall or cpu" ;; esac
 for mode in $ALEMBIC_TXN; do
     case $mode in all|each) ;; *) die "ALEMBIC_TXN: a list of all and each" ;; esac
 done
@@ -69,6 +87,11 @@ cleanup() {
     else rm -rf "$W"; fi
 }
 trap cleanup EXIT
+
+# load a private copy, so a rebuild during the run cannot mix two builds
+EXT_SRC=$EXT_FILE
+cp "$EXT_FILE" "$W/mig.so"
+MIG_EXT=$W/mig
 
 # fail LABEL: report the failed phase with the tail of its output, exit 1
 fail() {
@@ -100,15 +123,24 @@ q() {
     cat "$W/out"
 }
 
-# timed VAR LABEL DB SCRIPT [load]: sq, wall-clock seconds into VAR
-timed() {
-    local __var=$1 t0 t1
+# measure VAR CMD...: run CMD in this shell, its seconds (by CLOCK) into VAR
+measure() {
+    local __var=$1 w0 c0
     shift
-    t0=$(now)
-    sq "$@"
-    t1=$(now)
-    printf -v "$__var" '%s' "$(calc "$t1 - $t0")"
+    wall_us; w0=$WALL_US
+    cpu_ms; c0=$CPU_MS
+    "$@"
+    wall_us
+    cpu_ms
+    if [ "$CLOCK" = cpu ]; then
+        printf -v "$__var" '%s' "$(calc "($CPU_MS - $c0) / 1000")"
+    else
+        printf -v "$__var" '%s' "$(calc "($WALL_US - $w0) / 1000000")"
+    fi
 }
+
+# timed VAR LABEL DB SCRIPT [load]: sq, its seconds into VAR
+timed() { local __v=$1; shift; measure "$__v" sq "$@"; }
 
 fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
 # runs of one phase: tiny runs are dominated by the noisy fsync, so more
@@ -146,7 +178,10 @@ GOALS=()
 
 # which mig chains to build, and what to measure on each
 # (size 1 gives the fixed cost of a run: shell start, .load, transaction, fsync)
+# (the size lists are split on purpose; they were checked to be integers)
+# shellcheck disable=SC2086
 MIG_NS=$(printf '%s\n' 1 "$N" $SCALE_NS $PLAN_NS $CURRENT_AT | sort -un | tr '\n' ' ')
+# shellcheck disable=SC2086
 FLOOR_NS=$(printf '%s\n' 1 "$N" $SCALE_NS | sort -un | tr '\n' ' ')
 ALEMBIC_N=0
 [ "$SKIP_ALEMBIC" = 1 ] || ALEMBIC_N=$N
@@ -162,7 +197,9 @@ progress "generating chains ($MIG_NS) in $W"
     --revs "$N" --alembic "$ALEMBIC_N" || die "generation failed"
 # flush the generated files now: otherwise the first fsyncs of the timed runs
 # wait for this writeback (ext4 commits the journal for everyone)
+progress "sync"
 sync
+progress "measuring"
 
 printf 'SELECT mig_upgrade('\''head'\'');\n' >"$W/upgrade.sql"
 printf 'SELECT count(*) FROM mig_plan('\''upgrade'\'','\''head'\'');\n' >"$W/plan.sql"
@@ -239,16 +276,30 @@ run_current() {
     CUR[$n]=$best
 }
 
+# alembic_cmd LABEL TXN ARGS...: python -m alembic ARGS on the generated project
+alembic_cmd() {
+    local label=$1 txn=$2
+    shift 2
+    BENCH_ALEMBIC_TXN=$txn "$PY" -m alembic -c "$W/alembic/alembic.ini" "$@" \
+        >"$W/out" 2>"$W/err" || fail "alembic $label"
+}
+
 # ---------------------------------------------------------------- report
 
 echo "mig chain benchmark  N=$N  FULL=$FULL  REPEAT=$REPEAT  $(date -u '+%Y-%m-%d %H:%M UTC')"
+# shellcheck disable=SC1091
 echo "machine: $(nproc) cores, $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), SQLite $("$SQLITE3" --version | cut -d' ' -f1)"
-echo "extension: $EXT_FILE ($(date -r "$EXT_FILE" '+built %Y-%m-%d %H:%M'))"
+echo "extension: $EXT_SRC ($(date -r "$EXT_SRC" '+built %Y-%m-%d %H:%M'), sha1 $(sha1sum <"$W/mig.so" | cut -c1-12))"
 LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
 if awk "BEGIN { exit !($LOAD > $(nproc)) }"; then
     echo "WARNING: load average $LOAD on $(nproc) cores: other work is running, the figures are noisy"
 fi
-echo "times: wall clock, seconds, each a whole sqlite3 shell run on a fresh file DB;"
+if [ "$CLOCK" = cpu ]; then
+    echo "times: CPU (user + system) of the process, seconds; each a whole sqlite3 shell"
+else
+    echo "times: wall clock, seconds; each a whole sqlite3 shell"
+fi
+echo "       run on a fresh file DB (startup and .load included);"
 echo "       best of $REPEAT runs (1 run at 100,000 revisions)"
 
 # shell startup + .load, for reading the small figures
@@ -296,9 +347,14 @@ for n in $SCALE_NS; do
 done
 FIRST_N=${SCALE_NS%% *}
 if [ "$LAST_N" != "$FIRST_N" ]; then
-    R=$(calc "$LAST_PS / $FIRST")
-    row "per-step cost, $LAST_N / $FIRST_N steps" "" "" "$(printf '%.2fx' "$R")" "goal ~1x (<= 1.5x): $(verdict "$R <= 1.5")"
-    GOALS+=("upgrade per-step cost, $LAST_N vs $FIRST_N steps|$(printf '%.2fx' "$R")|~1x (<= 1.5x)|$(verdict "$R <= 1.5")")
+    if awk "BEGIN { exit !($FIRST > 0 && $LAST_PS > 0) }"; then
+        R=$(calc "$LAST_PS / $FIRST")
+        row "per-step cost, $LAST_N / $FIRST_N steps" "" "" "$(printf '%.2fx' "$R")" "goal ~1x (<= 1.5x): $(verdict "$R <= 1.5")"
+        GOALS+=("upgrade per-step cost, $LAST_N vs $FIRST_N steps|$(printf '%.2fx' "$R")|~1x (<= 1.5x)|$(verdict "$R <= 1.5")")
+    else
+        row "per-step cost, $LAST_N / $FIRST_N steps" "" "" "n/a" "below the noise: use larger SCALE_NS"
+        GOALS+=("upgrade per-step cost, $LAST_N vs $FIRST_N steps|n/a|~1x (<= 1.5x)|below the noise")
+    fi
 fi
 
 echo
@@ -331,7 +387,7 @@ done
 row "$CURRENT_REPS x SELECT 1 (reference)" "$(sec "$T_SEL1")" "$(perstep "$T_SEL1" "$CURRENT_REPS")" "" ""
 FIRST="" FIRST_N=""
 for n in $CURRENT_AT; do
-    [ -f "$W/mig_$n.db" ] && [ -n "${UPGRADE[$n]:-}" ] || run_mig "$n"
+    if [ ! -f "$W/mig_$n.db" ] || [ -z "${UPGRADE[$n]:-}" ]; then run_mig "$n"; fi
     run_current "$n"
     net=$(calc "(${CUR[$n]} - $T_SEL1) / $CURRENT_REPS")
     [ -n "$FIRST" ] || { FIRST=$net; FIRST_N=$n; }
@@ -357,13 +413,8 @@ if [ "$SKIP_ALEMBIC" != 1 ]; then
     for mode in $ALEMBIC_TXN; do
         fresh_db "$ADB"
         progress "alembic upgrade head, transactions: $mode (N=$N; takes a while)"
-        t0=$(now)
-        BENCH_ALEMBIC_TXN=$mode "$PY" -m alembic -c "$W/alembic/alembic.ini" upgrade head \
-            >"$W/out" 2>"$W/err" || fail "alembic upgrade head ($mode)"
-        t1=$(now)
-        : >"$W/err"
+        measure T_AUP alembic_cmd "upgrade head ($mode)" "$mode" upgrade head
         check_log "alembic upgrade ($mode)" "$ADB" "$N"
-        T_AUP=$(calc "$t1 - $t0")
         if [ "$mode" = all ]; then
             row "alembic upgrade head, one transaction (as mig)" "$(sec "$T_AUP")" "$(perstep "$T_AUP" "$N")" "" ""
         else
@@ -374,11 +425,7 @@ if [ "$SKIP_ALEMBIC" != 1 ]; then
         row "  vs floor ($(sec "${FLOOR[$N]}") s)" "" "" "$(ratio "$T_AUP" "${FLOOR[$N]}")" ""
     done
     progress "alembic current (N=$N; takes a while)"
-    t0=$(now)
-    "$PY" -m alembic -c "$W/alembic/alembic.ini" current >"$W/out" 2>"$W/err" \
-        || fail "alembic current"
-    t1=$(now)
-    T_ACUR=$(calc "$t1 - $t0")
+    measure T_ACUR alembic_cmd current all current
     grep -q "^$(id_at "$N") (head)" "$W/out" || { cp "$W/out" "$W/err"; fail "alembic current: unexpected output"; }
     # mig_current() once, in its own shell, as `alembic current` is one process
     best=""

@@ -18,7 +18,7 @@
 
 #define NOMEM() mig_fail(err, MIG_E_NOMEM, "out of memory")
 
-enum { Q_REVS, Q_VERSION, Q_SOURCE, Q_HIST, Q_VDEL, Q_VINS, Q_NQ };
+enum { Q_REVS, Q_VERSION, Q_SOURCE, Q_HIST, Q_VDEL, Q_VINS, Q_VPURGE, Q_NQ };
 
 /* The state-table statements; %s is the backend's schema prefix (and, for
  * Q_REVS, its upload-order column). */
@@ -31,6 +31,7 @@ static const char *const QFMT[Q_NQ] = {
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     "DELETE FROM %smig_version WHERE env = $1 AND tenant = $2 AND version_num = $3",
     "INSERT INTO %smig_version (env, tenant, version_num) VALUES ($1, $2, $3)",
+    "DELETE FROM %smig_version WHERE env = $1 AND tenant = $2",
 };
 
 typedef struct {
@@ -40,6 +41,7 @@ typedef struct {
     const char *tenant;
     mig_err *err;
     const char *q[Q_NQ]; /* formatted on first use */
+    int each;            /* commit after every step */
 } eng;
 
 static int eng_init(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, mig_err *err)
@@ -237,12 +239,34 @@ static int check_txn_control(eng *e, const char *id, const char *dir, const char
     mig_sql_stmt st;
     char ebuf[256], word[32];
     mig_dialect d = e->be->dialect == MIG_DIALECT_ONLY_POSTGRES ? MIG_DIALECT_POSTGRES : MIG_DIALECT_SQLITE;
+    mig_strlist own = {0}; /* savepoints the revision opens itself */
     mig_sql_iter_init(&it, src + s->body_off, s->body_len, d);
     while (mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf) == MIG_TOK_OK) {
-        if (mig_sql_is_txn_control(src + s->body_off + st.start, st.len, d)) {
-            mig_sql_first_word(src + s->body_off + st.start, st.len, word, sizeof word);
-            mig_fail(e->err, MIG_E_USAGE, "revision %s (%s), line %u: %s is not allowed in a revision", id, dir,
-                     s->body_line + st.line - 1, word);
+        const char *t = src + s->body_off + st.start;
+        char words[256];
+        int bad = mig_sql_is_txn_control(t, st.len, d);
+        mig_sql_first_word(t, st.len, word, sizeof word);
+        if (!bad && (strcmp(word, "SAVEPOINT") == 0 || strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK") == 0)) {
+            /* RELEASE or ROLLBACK TO of a savepoint the revision did not
+             * open would release or undo the engine's own */
+            unsigned n = mig_sql_leading_words(t, st.len, d, 6, words, sizeof words);
+            const char *last = strrchr(words, ' ');
+            last = last ? last + 1 : words;
+            if (strcmp(word, "SAVEPOINT") == 0) {
+                if (n == 2 && mig_strlist_add(e->ar, &own, mig_strdup(e->ar, last)))
+                    return mig_fail(e->err, MIG_E_NOMEM, "out of memory");
+            } else if (n < 2 || !mig_strlist_has(&own, last) ||
+                       (strcmp(word, "RELEASE") == 0 && n == 2 && strcmp(last, "SAVEPOINT") == 0)) {
+                bad = 1;
+                snprintf(word, sizeof word, "%s", strcmp(word, "RELEASE") == 0 ? "RELEASE" : "ROLLBACK TO");
+            }
+        }
+        if (bad) {
+            mig_fail(e->err, MIG_E_USAGE, "revision %s (%s), line %u: %s is not allowed in a revision%s", id, dir,
+                     s->body_line + st.line - 1, word,
+                     strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK TO") == 0
+                         ? " (except of a savepoint the revision opens itself)"
+                         : "");
             mig_err_detail(e->err, "mig runs each revision inside the transaction of the call, so that a failure "
                                    "leaves everything as it was.");
             mig_err_hint(e->err, "Remove the statement; for work that cannot run in a transaction, mark the "
@@ -391,8 +415,8 @@ static int make_plan(eng *e, mig_graph *g, const mig_idlist *cur, mig_direction 
         mig_strlist ts = {0};
         if (split_targets(e->ar, target, &ts))
             return NOMEM();
-        if (ts.n == 0 && mig_strlist_add(e->ar, &ts, "base"))
-            return NOMEM();
+        if (ts.n == 0)
+            return mig_fail(err, MIG_E_TARGET, "no target given: use 'base', 'head', 'heads' or revision ids");
         return mig_plan_stamp(g, cur, &ts, e->o->purge, plan, err);
     }
     while (*target == ' ')
@@ -411,9 +435,16 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
     mig_graph g;
     mig_idlist cur, h;
     mig_plan plan;
-    int exists, i, hcap = 0;
+    mig_strlist ids;
+    int exists, i, hcap = 0, purge = dir == MIG_DIR_STAMP && e->o->purge;
 
-    if (be->ensure_schema(be->ctx, 1, &exists, err) || load_all(e, &g, &cur))
+    /* a stamp changes no schema: one unit, whatever "transaction" says */
+    e->each = e->o->each && dir != MIG_DIR_STAMP;
+    if (be->ensure_schema(be->ctx, 1, &exists, err) || load_graph(e, &g) || load_version(e, &ids))
+        return -1;
+    if (purge)
+        memset(&cur, 0, sizeof cur); /* rows naming unknown revisions are discarded too */
+    else if (heads_to_nodes(e, &g, &ids, &cur))
         return -1;
     if (make_plan(e, &g, &cur, dir, target, &plan)) {
         if (err->code == MIG_E_TARGET)
@@ -434,14 +465,14 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
         double t0;
         const char *rid = s->node >= 0 ? g.nodes[s->node].id : NULL;
         const char *ck = s->node >= 0 ? g.nodes[s->node].checksum : NULL;
-        if (e->o->each && !*unit_open) {
-            mig_strlist ids;
+        if (e->each && !*unit_open) {
+            mig_strlist now;
             if (be->unit_begin(be->ctx, e->o, err))
                 goto fail;
             *unit_open = 1;
-            if (load_version(e, &ids))
+            if (load_version(e, &now))
                 goto fail;
-            if (!same_heads(&g, &ids, &h)) {
+            if (!same_heads(&g, &now, &h)) {
                 mig_fail(err, MIG_E_STATE,
                          "the version state of env \"%s\" changed while this run was committing step by step; "
                          "stopped before %s",
@@ -467,7 +498,7 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
         }
         if (write_history(e, rid, s->dir, ck, started, mono_ms() - t0))
             goto fail;
-        if (e->o->each) {
+        if (e->each) {
             mig_idlist before = h;
             int j, bcap = 0;
             before.v = NULL;
@@ -486,7 +517,13 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
             *unit_open = 0;
         }
     }
-    if (!e->o->each && write_heads(e, &g, &cur, &plan.heads))
+    if (purge) {
+        /* stamp with purge: every row goes, known or not */
+        const char *p[2] = {e->o->env, e->tenant};
+        mig_idlist none = {0};
+        if (eq(e, Q_VPURGE, 2, p, NULL, NULL) || write_heads(e, &g, &none, &plan.heads))
+            goto fail;
+    } else if (!e->each && write_heads(e, &g, &cur, &plan.heads))
         goto fail;
     if (be->set_run)
         be->set_run(be->ctx, NULL);
@@ -556,6 +593,56 @@ static int is_applied(mig_graph *g, const mig_idlist *cur, int node)
     return 0;
 }
 
+/*
+ * Is revision `id` applied (an ancestor-or-self of a version row)?  Walks the
+ * stored rows by name and tolerates an invalid graph (a missing parent, a
+ * cycle), so that a broken upload can still be fixed or removed.
+ */
+static int applied_tolerant(eng *e, const char *id, int *applied)
+{
+    mig_graph g;
+    mig_strlist ids;
+    load_ctx c = {e, &g};
+    const char *p[1] = {e->o->env};
+    unsigned char *seen;
+    int *stack, sp = 0, i;
+    mig_graph_init(&g, e->ar);
+    if (eq(e, Q_REVS, 1, p, rev_row, &c) || load_version(e, &ids))
+        return -1;
+    *applied = 0;
+    seen = mig_alloc0(e->ar, (size_t)g.n + 1);
+    stack = mig_alloc(e->ar, sizeof(int) * (size_t)(g.n + 1));
+    if (!seen || !stack)
+        return mig_fail(e->err, MIG_E_NOMEM, "out of memory");
+    for (i = 0; i < ids.n; i++) {
+        int n = mig_graph_find(&g, ids.v[i]);
+        if (n >= 0 && !seen[n]) {
+            seen[n] = 1;
+            stack[sp++] = n;
+        }
+    }
+    while (sp) {
+        const mig_node *nd = &g.nodes[stack[--sp]];
+        int k;
+        if (strcmp(nd->id, id) == 0) {
+            *applied = 1;
+            return 0;
+        }
+        for (k = 0; k < nd->down_ids.n + nd->dep_names.n; k++) {
+            const char *name = k < nd->down_ids.n ? nd->down_ids.v[k] : nd->dep_names.v[k - nd->down_ids.n];
+            int n = mig_graph_find(&g, name), j;
+            for (j = 0; n < 0 && j < g.n; j++)
+                if (mig_strlist_has(&g.nodes[j].labels, name))
+                    n = j;
+            if (n >= 0 && !seen[n]) {
+                seen[n] = 1;
+                stack[sp++] = n;
+            }
+        }
+    }
+    return 0;
+}
+
 static int put_locked(eng *e, const char *src, const mig_revfile *rf)
 {
     mig_backend *be = e->be;
@@ -605,13 +692,10 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
         int graph_changed = !r.v[2] || !r.v[3] || !r.v[4] || strcmp(r.v[2], down) != 0 ||
                             strcmp(r.v[3], labels) != 0 || strcmp(r.v[4], deps) != 0;
         if (body_changed || graph_changed) {
-            mig_graph g;
-            mig_idlist cur;
-            int node;
-            if (load_all(e, &g, &cur))
+            int applied;
+            if (applied_tolerant(e, rf->id, &applied))
                 return -1;
-            node = mig_graph_find(&g, rf->id);
-            if (node >= 0 && is_applied(&g, &cur, node)) {
+            if (applied) {
                 if (graph_changed) {
                     mig_fail(err, MIG_E_STATE,
                              "revision %s is applied in env \"%s\"; its down_revision, branch_labels or depends_on "
@@ -677,16 +761,24 @@ static int remove_locked(eng *e, const char *id)
     mig_backend *be = e->be;
     mig_err *err = e->err;
     mig_graph g;
-    mig_idlist cur;
-    int exists, node, i;
+    load_ctx c = {e, &g};
+    int exists, node, i, applied;
     const char *p[2];
     char *q;
-    if (be->ensure_schema(be->ctx, 1, &exists, err) || load_all(e, &g, &cur))
+    if (be->ensure_schema(be->ctx, 1, &exists, err))
+        return -1;
+    /* by name, not through a validated graph: removing is how a broken
+     * upload (a typo in down_revision) is repaired */
+    mig_graph_init(&g, e->ar);
+    p[0] = e->o->env;
+    if (eq(e, Q_REVS, 1, p, rev_row, &c))
         return -1;
     node = mig_graph_find(&g, id);
     if (node < 0)
         return mig_fail(err, MIG_E_INPUT, "no revision %s is stored in env \"%s\"", id, e->o->env);
-    if (is_applied(&g, &cur, node)) {
+    if (applied_tolerant(e, id, &applied))
+        return -1;
+    if (applied) {
         mig_fail(err, MIG_E_STATE, "revision %s is applied in env \"%s\" and cannot be removed", id, e->o->env);
         mig_err_hint(err, "Downgrade below it first.");
         return -1;
@@ -696,16 +788,14 @@ static int remove_locked(eng *e, const char *id)
         int k;
         if (i == node)
             continue;
-        for (k = 0; k < nd->down.n; k++)
-            if (nd->down.v[k] == node)
-                return mig_fail(err, MIG_E_STATE, "revision %s is the down_revision of %s; remove %s first", id,
-                                nd->id, nd->id);
-        for (k = 0; k < nd->deps.n; k++)
-            if (nd->deps.v[k] == node)
+        if (mig_strlist_has(&nd->down_ids, id))
+            return mig_fail(err, MIG_E_STATE, "revision %s is the down_revision of %s; remove %s first", id, nd->id,
+                            nd->id);
+        for (k = 0; k < nd->dep_names.n; k++)
+            if (strcmp(nd->dep_names.v[k], id) == 0 || mig_strlist_has(&g.nodes[node].labels, nd->dep_names.v[k]))
                 return mig_fail(err, MIG_E_STATE, "revision %s depends on %s; remove %s first", nd->id, id, nd->id);
     }
     q = mig_sprintf(e->ar, "DELETE FROM %smig_revision WHERE env = $1 AND revision = $2", be->schema);
-    p[0] = e->o->env;
     p[1] = id;
     return q ? be->query(be->ctx, q, 2, p, NULL, NULL, err) : NOMEM();
 }

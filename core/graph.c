@@ -70,18 +70,13 @@ static int hadd(mig_graph *g, mig_hent **table, const char *key, int idx)
     return g->oom ? -1 : 0;
 }
 
-/* Alembic's wording for its illegal characters, ours for the rest */
 static int valid_id(const char *id, mig_err *err)
 {
-    size_t n = strlen(id);
-    if (mig_valid_rev_id(id, n))
+    char why[600];
+    if (mig_valid_rev_id(id, strlen(id)))
         return 1;
-    if (strpbrk(id, "@-+"))
-        mig_fail(err, MIG_E_GRAPH, "Character(s) '%s%s%s' not allowed in revision identifier '%s'",
-                 strchr(id, '+') ? "+" : "", strchr(id, '-') ? (strchr(id, '+') ? ", -" : "-") : "",
-                 strchr(id, '@') ? (strpbrk(id, "+-") ? ", @" : "@") : "", id);
-    else
-        mig_fail(err, MIG_E_GRAPH, "malformed revision id '%s': use letters, digits and '_' only", id);
+    mig_rev_id_problem(id, strlen(id), why, sizeof why);
+    mig_fail(err, MIG_E_GRAPH, "%s", why);
     return 0;
 }
 

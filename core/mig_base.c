@@ -384,3 +384,24 @@ int mig_valid_label(const char *s, size_t n)
     return !((n == 4 && memcmp(s, "head", 4) == 0) || (n == 5 && memcmp(s, "heads", 5) == 0) ||
              (n == 4 && memcmp(s, "base", 4) == 0));
 }
+
+void mig_rev_id_problem(const char *id, size_t n, char *buf, size_t buflen)
+{
+    char bad[8] = "";
+    size_t i;
+    const char *order = "+-@";
+    for (i = 0; i < 3; i++)
+        if (memchr(id, order[i], n)) {
+            size_t l = strlen(bad);
+            if (l)
+                bad[l++] = ',', bad[l++] = ' ';
+            bad[l++] = order[i];
+            bad[l] = 0;
+        }
+    if (bad[0])
+        snprintf(buf, buflen, "Character(s) '%s' not allowed in revision identifier '%.*s'", bad, (int)n, id);
+    else
+        snprintf(buf, buflen, "malformed revision id '%.*s': use letters, digits and '_' only (not head, heads or "
+                              "base)",
+                 (int)n, id);
+}

@@ -100,5 +100,9 @@ void mig_strlist_sort(mig_strlist *l);
 int mig_is_ident_char(int c);   /* letters, digits, '_' */
 int mig_valid_rev_id(const char *s, size_t n);
 int mig_valid_label(const char *s, size_t n);
+/* Describe why `id` (n bytes) is not a valid revision id, in Alembic's words
+ * where Alembic has them ("Character(s) '-' not allowed in revision
+ * identifier 'a-b'"). */
+void mig_rev_id_problem(const char *id, size_t n, char *buf, size_t buflen);
 
 #endif

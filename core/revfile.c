@@ -219,9 +219,11 @@ int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *na
             seen[k] = 1;
             switch (k) {
             case 0: /* revision */
-                if (!mig_valid_rev_id(val, vn))
-                    FAIL("malformed revision id '%.*s': use letters, digits and '_' only (not head, heads or base)",
-                         (int)vn, val);
+                if (!mig_valid_rev_id(val, vn)) {
+                    char why[600];
+                    mig_rev_id_problem(val, vn, why, sizeof why);
+                    FAIL("%s", why);
+                }
                 out->id = mig_strndup(ar, val, vn);
                 break;
             case 1: /* down_revision */
@@ -237,8 +239,13 @@ int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *na
                 for (i = 0; i < l->n; i++) {
                     const char *it = l->v[i];
                     int ok = k == 1 ? mig_valid_rev_id(it, strlen(it)) : mig_valid_label(it, strlen(it));
+                    if (!ok && k == 1) {
+                        char why[600];
+                        mig_rev_id_problem(it, strlen(it), why, sizeof why);
+                        FAIL("%s in 'down_revision'", why);
+                    }
                     if (!ok)
-                        FAIL("malformed %s '%s' in '%s'", k == 2 ? "branch label" : "revision id", it,
+                        FAIL("malformed %s '%s' in '%s'", k == 2 ? "branch label" : "revision id or label", it,
                              header_keys[k]);
                     if (k == 1 && i > 0) {
                         int j;
@@ -289,10 +296,10 @@ int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *na
         FAIL("missing '-- mig:revision ID' header");
     }
     if (mig_strlist_has(&out->down, out->id))
-        return mig_fail(err, MIG_E_INPUT, "%s: self-loop: revision %s is its own down_revision",
+        return mig_fail(err, MIG_E_INPUT, "%s: Self-loop is detected in revisions (%s): it is its own down_revision",
                         name ? name : "revision source", out->id);
     if (mig_strlist_has(&out->depends, out->id))
-        return mig_fail(err, MIG_E_INPUT, "%s: dependency self-loop: revision %s depends on itself",
+        return mig_fail(err, MIG_E_INPUT, "%s: Dependency self-loop is detected in revisions (%s): it depends on itself",
                         name ? name : "revision source", out->id);
 
     /* The checksum text: each marker line and its body (trailing blank lines

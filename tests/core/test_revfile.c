@@ -140,8 +140,8 @@ int main(void)
     bad("-- mig:revision a1\n-- mig:colour red\n", "f.sql:2: unknown header key 'colour'", "unknown key");
     bad("-- mig:revision a1\n-- mig:message x\n-- mig:message y\n", "f.sql:3: duplicate header key 'message'",
         "duplicate key");
-    bad("-- mig:revision a-1\n", "f.sql:1: malformed revision id 'a-1'", "id with '-'");
-    bad("-- mig:revision a@1\n", "malformed revision id 'a@1'", "id with '@'");
+    bad("-- mig:revision a-1\n", "f.sql:1: Character(s) '-' not allowed in revision identifier 'a-1'", "id with '-'");
+    bad("-- mig:revision a@1\n", "Character(s) '@' not allowed in revision identifier 'a@1'", "id with '@'");
     bad("-- mig:revision a 1\n", "malformed revision id 'a 1'", "id with a space");
     bad("-- mig:revision head\n", "malformed revision id 'head'", "reserved id");
     bad("-- mig:revision\n", "f.sql:1: malformed revision id ''", "empty id");
@@ -159,8 +159,9 @@ int main(void)
     bad("-- just a comment\n", "missing '-- mig:revision ID' header", "no revision header");
     bad("-- mig:revision a1\n-- mig:down_revision b, , c\n", "f.sql:2: empty item in 'down_revision'",
         "empty list item");
-    bad("-- mig:revision a1\n-- mig:down_revision a1\n", "self-loop", "self-loop");
-    bad("-- mig:revision a1\n-- mig:depends_on a1\n", "dependency self-loop", "dependency self-loop");
+    bad("-- mig:revision a1\n-- mig:down_revision a1\n", "Self-loop is detected in revisions (a1)", "self-loop");
+    bad("-- mig:revision a1\n-- mig:depends_on a1\n", "Dependency self-loop is detected in revisions (a1)",
+        "dependency self-loop");
     bad("-- mig:revision a1\n-- mig:branch_labels x@y\n", "malformed branch label 'x@y'", "label with '@'");
     {
         const char nul[] = "-- mig:revision a1\n-- mig:upgrade\nSELECT 1;\0\n";

@@ -36,6 +36,14 @@ static const char *esc(const char *s, char *buf, size_t size)
     return buf;
 }
 
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+static int ok(int cond, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
 static int ok(int cond, const char *fmt, ...)
 {
     va_list ap;

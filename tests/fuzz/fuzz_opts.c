@@ -21,6 +21,13 @@
  *     the input, a clean failure or the very same result (MIG_FUZZ_OOM=0
  *     in the environment turns that off);
  *   - every arena block is released.
+ *
+ * Regression inputs of fixed core bugs are in tests/fuzz/corpus/opts/:
+ * lock-timeout-nan-ub ("nan" as a duration: (long)NaN, undefined
+ * behaviour, and accepted), lock-timeout-overflows-int (a lock_timeout
+ * above INT_MAX ms accepted, later cut to an int), oom-x-name-null (an
+ * allocation failure stored a NULL x-argument name and the parse
+ * succeeded; mig_x() then crashed in strcmp).
  */
 #include "mig_base.h"
 #include "opts.h"
@@ -39,6 +46,8 @@
             abort();                                                                                         \
         }                                                                                                    \
     } while (0)
+
+static int oom_on = 1;
 
 typedef struct {
     long calls, fail_at, live;
@@ -80,7 +89,8 @@ static void summary(char *buf, size_t n, int rc, const mig_err *err, const mig_o
     len = (size_t)snprintf(buf, n, "env=%s tenant=%s purge=%d force=%d each=%d lt=%ld x:", o->env,
                            o->tenant ? o->tenant : "(null)", o->purge, o->force, o->each, o->lock_timeout_ms);
     for (i = 0; i < o->xnames.n && len < n; i++)
-        len += (size_t)snprintf(buf + len, n - len, " %s=%s", o->xnames.v[i], o->xvalues.v[i]);
+        len += (size_t)snprintf(buf + len, n - len, " %s=%s", o->xnames.v[i] ? o->xnames.v[i] : "(null)",
+                                o->xvalues.v[i] ? o->xvalues.v[i] : "(null)");
 }
 
 static void check_against_json(const char *text, const mig_opts *o)
@@ -202,8 +212,6 @@ static uint32_t fnv(const uint8_t *d, size_t n)
         h = (h ^ d[i]) * 16777619u;
     return h;
 }
-
-static int oom_on = 1;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -41,6 +41,16 @@
  *     point chosen from the input every call fails cleanly or returns the
  *     very same result (set MIG_FUZZ_OOM=0 to turn that off);
  *   - every arena block is released.
+ *
+ * Open core bug (reported; reproducer in tests/fuzz/corpus/known/target/,
+ * run by tests/run/30-fuzz.t as a TODO test).  Unless MIG_FUZZ_STRICT=1 is
+ * in the environment the harness steps around it; drop the workaround once
+ * core is fixed:
+ *   uthash-oom-exit  an allocation failure inside HASH_ADD (graph.c hadd:
+ *                    the first revision or the first branch label) calls
+ *                    uthash_fatal, i.e. exit(-1): graph_int.h defines
+ *                    uthash_nonfatal_oom but not HASH_NONFATAL_OOM.  So
+ *                    allocations fail only after mig_graph_finish.
  */
 #include "graph.h"
 #include "mig_base.h"
@@ -68,16 +78,21 @@ static const char *const LABEL_POOL[8] = {"lib1", "lib2", "br", "main", "a1", "l
 
 /* ---- a counting allocator that can fail on demand ---------------------------- */
 
+static int oom_on = 1, strict;
+
 typedef struct {
     long calls, fail_at, live;
+    int armed; /* failing allowed (not strict: only once the graph is built) */
+    int failed;
 } alloc_state;
 
 static void *t_alloc(void *ud, size_t n)
 {
     alloc_state *s = ud;
     void *p;
-    if (s->fail_at >= 0 && s->calls == s->fail_at) {
+    if (s->fail_at >= 0 && s->armed && !s->failed && s->calls >= s->fail_at) {
         s->calls++;
+        s->failed = 1;
         return NULL;
     }
     s->calls++;
@@ -380,6 +395,7 @@ static void check_downgrade(const mig_graph *g, const mig_plan *p, const mig_idl
 typedef struct {
     char s[5][2048];
     long allocs;
+    long armed_at; /* allocations made when failing became allowed */
     int graph_ok;
 } outcome;
 
@@ -415,9 +431,9 @@ static void err_ok(int rc, const mig_err *err)
         CHECK(err->code != MIG_OK && err->msg[0]);
 }
 
-static void run(const input_t *in, long fail_at, int check, outcome *oc)
+static void run(const input_t *in, long fail_at, int filler, int check, outcome *oc)
 {
-    alloc_state st = {0, fail_at, 0};
+    alloc_state st = {0, fail_at, 0, strict, 0};
     mig_allocator a = {t_alloc, t_free, &st};
     mig_arena ar;
     mig_graph g;
@@ -426,6 +442,11 @@ static void run(const input_t *in, long fail_at, int check, outcome *oc)
     memset(oc, 0, sizeof *oc);
     mig_arena_init(&ar, &a);
     mig_err_clear(&err);
+    /* small allocations first move the arena's block boundaries, so that
+     * the allocation that fails can be any of the engine's */
+    for (i = 0; i < filler; i++)
+        if (!mig_alloc(&ar, 16))
+            CHECK(fail_at >= 0);
     mig_graph_init(&g, &ar);
     for (i = 0; i < in->n && rc == 0; i++) {
         const rev_t *v = &in->revs[i];
@@ -449,6 +470,8 @@ static void run(const input_t *in, long fail_at, int check, outcome *oc)
         rc = mig_graph_finish(&g, &err);
         err_ok(rc, &err);
     }
+    st.armed = 1;
+    oc->armed_at = strict ? 0 : st.calls;
     describe(oc->s[0], sizeof oc->s[0], rc, &err, NULL, NULL);
     if (rc == 0) {
         mig_idlist cur = {0};
@@ -563,8 +586,6 @@ static uint32_t fnv(const uint8_t *d, size_t n)
     return h;
 }
 
-static int oom_on = 1;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -573,6 +594,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     if (e && strcmp(e, "0") == 0)
         oom_on = 0;
+    e = getenv("MIG_FUZZ_STRICT");
+    strict = e && strcmp(e, "1") == 0;
     return 0;
 }
 
@@ -581,21 +604,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static input_t in;
     static outcome o1, o2;
-    int k;
+    uint32_t h;
+    int k, filler;
     if (size > 512)
         return 0;
     decode(data, size, &in);
-    run(&in, -1, 1, &o1);
-    /* deterministic */
-    run(&in, -1, 0, &o2);
+    run(&in, -1, 0, 1, &o1);
+    /* deterministic, whatever the arena's layout */
+    h = fnv(data, size);
+    filler = (int)((h >> 20) % 600);
+    run(&in, -1, filler, 0, &o2);
     for (k = 0; k < 5; k++)
         if (strcmp(o1.s[k], o2.s[k]) != 0) {
             fprintf(stderr, "call %d: '%s' then '%s'\n", k, o1.s[k], o2.s[k]);
             CHECK(!"not deterministic");
         }
     /* out of memory at one allocation */
-    if (oom_on && o1.allocs > 0) {
-        run(&in, (long)(fnv(data, size) % (uint32_t)o1.allocs), 0, &o2);
+    if (oom_on && o2.allocs > o2.armed_at) {
+        run(&in, o2.armed_at + (long)(h % (uint32_t)(o2.allocs - o2.armed_at)), filler, 0, &o2);
         for (k = 0; k < 5; k++)
             if (o2.s[k][0] && strncmp(o2.s[k], "error", 5) != 0 && strcmp(o1.s[k], o2.s[k]) != 0) {
                 fprintf(stderr, "call %d: '%s', out of memory: '%s'\n", k, o1.s[k], o2.s[k]);

@@ -14,7 +14,7 @@
 # ilike GOT ERE DESC (case-insensitive), same_snapshot DB SNAPFILE DESC.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-EXT="$ROOT/sqlite_ext/mig" # what `.load` takes (the shell adds .so)
+EXT=${MIG_EXT:-$ROOT/sqlite_ext/mig} # what `.load` takes (the shell adds .so); MIG_EXT: another build
 SQLITE3=${SQLITE3:-sqlite3}
 
 _tap_n=0

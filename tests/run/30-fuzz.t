@@ -1,0 +1,121 @@
+#!/bin/bash
+# libFuzzer targets (TAP): each target of tests/fuzz/ is built with
+# clang -fsanitize=fuzzer,address,undefined into tests/tmp/fuzz/ and run for
+# a bounded time (MIG_FUZZ_TIME seconds, default 20) from its seed corpus
+# tests/fuzz/corpus/<target>/ (which also holds the regression inputs of
+# fixed bugs) with its dictionary tests/fuzz/<target>.dict when there is one.
+# One test per target.
+#
+# Then one TODO test per reproducer of an open, reported core bug
+# (tests/fuzz/corpus/known/<target>/*, run with MIG_FUZZ_STRICT=1, and
+# tests/fuzz/repro_*.c): "not ok ... # TODO" while the bug is there, "ok ...
+# # TODO" (prove: "unexpectedly succeeded") once it is fixed; then move the
+# input into tests/fuzz/corpus/<target>/ and drop the harness workaround.
+#
+# Skips cleanly only when clang is missing.
+cd "$(dirname "$0")/../.." || exit 1
+T=tests/tmp/fuzz
+TIME=${MIG_FUZZ_TIME:-20}
+CC_FUZZ=${CLANG:-clang}
+FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icore"
+
+targets=(sqltok revfile target opts)
+declare -A SRC=(
+    [sqltok]="core/sqltok.c"
+    [revfile]="core/mig_base.c core/revfile.c"
+    [target]="core/mig_base.c core/graph.c core/plan.c"
+    [opts]="core/mig_base.c core/opts.c"
+)
+LIBS="-lcrypto -ljansson"
+
+known=()
+for t in "${targets[@]}"; do
+    for f in tests/fuzz/corpus/known/"$t"/*; do
+        [ -f "$f" ] && known+=("$t:$f")
+    done
+done
+repros=(tests/fuzz/repro_*.c)
+[ -e "${repros[0]}" ] || repros=()
+
+plan=$((${#targets[@]} + ${#known[@]} + ${#repros[@]}))
+echo "1..$plan"
+
+if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
+    for i in $(seq 1 $plan); do echo "ok $i # SKIP clang missing"; done
+    exit 0
+fi
+
+rm -rf "$T"
+mkdir -p "$T"
+n=0
+fails=0
+indent() { sed -e 's/^# /    # /' -e t -e 's/^/    # /'; }
+
+build() { # build TARGET
+    local t=$1
+    # shellcheck disable=SC2086
+    $CC_FUZZ $FLAGS -o "$T/fuzz_$t" "tests/fuzz/fuzz_$t.c" ${SRC[$t]} $LIBS >"$T/$t.build" 2>&1
+}
+
+for t in "${targets[@]}"; do
+    n=$((n + 1))
+    if ! build "$t"; then
+        indent <"$T/$t.build"
+        echo "not ok $n - fuzz_$t (build failed)"
+        fails=$((fails + 1))
+        continue
+    fi
+    work="$T/$t.corpus"
+    mkdir -p "$work"
+    seeds=()
+    [ -d "tests/fuzz/corpus/$t" ] && seeds=("tests/fuzz/corpus/$t")
+    dict=()
+    [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
+    start=$(date +%s)
+    "$T/fuzz_$t" "${dict[@]}" -max_total_time="$TIME" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+        -artifact_prefix="$T/$t-" "$work" "${seeds[@]}" >"$T/$t.log" 2>&1
+    rc=$?
+    secs=$(($(date +%s) - start))
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T/$t.log")
+    if [ $rc -ne 0 ]; then
+        grep -v '^#[0-9]' "$T/$t.log" | tail -60 | indent
+        for a in "$T/$t"-*; do
+            [ -f "$a" ] && echo "    # reproducer: $a ($(od -An -c "$a" | head -c 300 | tr -s ' \n' ' '))"
+        done
+        echo "not ok $n - fuzz_$t found a problem after ${secs}s (rc $rc)"
+        fails=$((fails + 1))
+    else
+        echo "ok $n - fuzz_$t: ${execs:-?} executions in ${secs}s, no crash, no invariant violated"
+    fi
+done
+
+for k in "${known[@]}"; do
+    t=${k%%:*}
+    f=${k#*:}
+    n=$((n + 1))
+    if [ ! -x "$T/fuzz_$t" ]; then
+        echo "not ok $n - known bug $f # TODO fuzz_$t did not build"
+        continue
+    fi
+    if MIG_FUZZ_STRICT=1 "$T/fuzz_$t" "$f" >"$T/known.log" 2>&1; then
+        echo "ok $n - known bug $f no longer reproduces # TODO fixed? move it to tests/fuzz/corpus/$t/ and drop the workaround in fuzz_$t.c"
+    else
+        grep -E 'runtime error|invariant violated|fuzz target exited|ERROR: AddressSanitizer' "$T/known.log" | head -3 | indent
+        echo "not ok $n - known bug $f still reproduces # TODO reported core bug"
+    fi
+done
+
+for r in "${repros[@]}"; do
+    n=$((n + 1))
+    b="$T/$(basename "$r" .c)"
+    if ! $CC_FUZZ -g -D_GNU_SOURCE -Icore -o "$b" "$r" core/*.c $LIBS >"$b.build" 2>&1; then
+        indent <"$b.build"
+        echo "not ok $n - $r # TODO does not build"
+    elif "$b" >"$b.log" 2>&1; then
+        echo "ok $n - $r no longer reproduces # TODO fixed? drop the workaround it names"
+    else
+        echo "not ok $n - $r still reproduces (status $?) # TODO reported core bug"
+    fi
+done
+
+exit $((fails > 0))
