@@ -661,16 +661,8 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
     deps = mig_strlist_join(e->ar, &rf->depends, ",");
     if (!down || !labels || !deps)
         return NOMEM();
-    memset(&r, 0, sizeof r);
-    r.ar = e->ar;
-    q = mig_sprintf(e->ar,
-                    "SELECT checksum, source, down_revisions, branch_labels, depends_on FROM %smig_revision "
-                    "WHERE env = $1 AND revision = $2",
-                    s);
     p[0] = e->o->env;
     p[1] = rf->id;
-    if (!q || be->query(be->ctx, q, 2, p, row6_fn, &r, err))
-        return -1;
     p[2] = down;
     p[3] = labels;
     p[4] = deps;
@@ -678,13 +670,29 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
     p[6] = rf->transactional ? "1" : "0";
     p[7] = src;
     p[8] = rf->checksum;
-    if (!r.found) {
-        q = mig_sprintf(e->ar,
-                        "INSERT INTO %smig_revision (env, revision, down_revisions, branch_labels, depends_on, "
-                        "message, transactional, source, checksum) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        s);
-        return q ? be->query(be->ctx, q, 9, p, NULL, NULL, err) : NOMEM();
-    }
+    /* a new revision: one statement (the common case of a bulk upload) */
+    memset(&r, 0, sizeof r);
+    r.ar = e->ar;
+    q = mig_sprintf(e->ar,
+                    "INSERT INTO %smig_revision (env, revision, down_revisions, branch_labels, depends_on, "
+                    "message, transactional, source, checksum) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                    "ON CONFLICT (env, revision) DO NOTHING RETURNING revision",
+                    s);
+    if (!q || be->query(be->ctx, q, 9, p, row6_fn, &r, err))
+        return -1;
+    if (r.found)
+        return 0;
+    /* an existing id: compare with what is stored */
+    memset(&r, 0, sizeof r);
+    r.ar = e->ar;
+    q = mig_sprintf(e->ar,
+                    "SELECT checksum, source, down_revisions, branch_labels, depends_on FROM %smig_revision "
+                    "WHERE env = $1 AND revision = $2",
+                    s);
+    if (!q || be->query(be->ctx, q, 2, p, row6_fn, &r, err))
+        return -1;
+    if (!r.found)
+        return mig_fail(err, MIG_E_STATE, "revision %s vanished while it was being uploaded", rf->id);
     if (r.v[1] && strcmp(r.v[1], src) == 0)
         return 0; /* the same text again */
     {

@@ -342,8 +342,11 @@ int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *na
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
         if (!EVP_Digest(c2.data, c2.len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
             return mig_fail(err, MIG_E_NOMEM, "cannot compute SHA-256");
-        for (s = 0; s < 32; s++)
-            snprintf(out->checksum + 2 * s, 3, "%02x", md[s]);
+        for (s = 0; s < 32; s++) {
+            out->checksum[2 * s] = "0123456789abcdef"[md[s] >> 4];
+            out->checksum[2 * s + 1] = "0123456789abcdef"[md[s] & 15];
+        }
+        out->checksum[64] = 0;
     }
     return 0;
 }

@@ -37,9 +37,9 @@ static const char STATE_DDL[] =
     "  depends_on TEXT NOT NULL DEFAULT '',\n"
     "  message TEXT NOT NULL DEFAULT '',\n"
     "  transactional INTEGER NOT NULL DEFAULT 1,\n"
-    "  source TEXT NOT NULL,\n"
     "  checksum TEXT NOT NULL,\n"
     "  uploaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')),\n"
+    "  source TEXT NOT NULL, -- last: reading the graph columns never pages through it\n"
     "  PRIMARY KEY (env, revision)\n"
     ");\n"
     "CREATE TABLE IF NOT EXISTS main.mig_version (\n"
@@ -146,11 +146,12 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     int i, rc;
     if (!st)
         return -1;
+    static const char *const names[] = {"$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8",
+                                        "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$16"};
+    if (np > 16)
+        return mig_fail(err, MIG_E_SQL, "too many parameters");
     for (i = 0; i < np; i++) {
-        char name[16];
-        int idx;
-        snprintf(name, sizeof name, "$%d", i + 1);
-        idx = sqlite3_bind_parameter_index(st, name);
+        int idx = sqlite3_bind_parameter_index(st, names[i]);
         if (idx == 0)
             continue;
         rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC) : sqlite3_bind_null(st, idx);
@@ -263,6 +264,17 @@ static int tables_exist(mig_conn *c, int *exists, mig_err *err)
 static int be_ensure_schema(void *ctx, int create, int *exists, mig_err *err)
 {
     mig_conn *c = ctx;
+    /* the schema lookup of sqlite3_table_column_metadata() costs no
+     * statement; the query below is the fallback where it is compiled out */
+    if (sqlite3_table_column_metadata(c->db, "main", "mig_revision", NULL, NULL, NULL, NULL, NULL, NULL) ==
+            SQLITE_OK &&
+        sqlite3_table_column_metadata(c->db, "main", "mig_version", NULL, NULL, NULL, NULL, NULL, NULL) ==
+            SQLITE_OK &&
+        sqlite3_table_column_metadata(c->db, "main", "mig_history", NULL, NULL, NULL, NULL, NULL, NULL) ==
+            SQLITE_OK) {
+        *exists = 1;
+        return 0;
+    }
     if (tables_exist(c, exists, err))
         return -1;
     if (*exists || !create)
