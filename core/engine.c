@@ -55,8 +55,8 @@ static int eng_init(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, m
     return 0;
 }
 
-/* Run state-table statement k. */
-static int eq(eng *e, int k, int np, const char *const *p, mig_row_fn fn, void *arg)
+/* The text of state-table statement k. */
+static int eq_text(eng *e, int k)
 {
     if (!e->q[k]) {
 /* QFMT is a constant table of formats, each with the %s conversions above */
@@ -67,6 +67,14 @@ static int eq(eng *e, int k, int np, const char *const *p, mig_row_fn fn, void *
         if (!e->q[k])
             return mig_fail(e->err, MIG_E_NOMEM, "out of memory");
     }
+    return 0;
+}
+
+/* Run state-table statement k. */
+static int eq(eng *e, int k, int np, const char *const *p, mig_row_fn fn, void *arg)
+{
+    if (eq_text(e, k))
+        return -1;
     return e->be->query(e->be->ctx, e->q[k], np, p, fn, arg, e->err);
 }
 
@@ -457,9 +465,15 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
     for (i = 0; i < cur.n; i++)
         if (mig_idl_push(&g, &h, cur.v[i], &hcap))
             return NOMEM();
+    /* each step's memory (its source, the parsed file) is released after
+     * it, so a long plan runs in constant memory; the statements it uses
+     * are formatted before the first mark */
+    if (eq_text(e, Q_SOURCE) || eq_text(e, Q_HIST) || eq_text(e, Q_VERSION))
+        return -1;
     if (be->set_run)
         be->set_run(be->ctx, e->o);
     for (i = 0; i < plan.nsteps; i++) {
+        mig_arena_mark mark;
         const mig_step *s = &plan.steps[i];
         char started[64];
         double t0;
@@ -482,6 +496,7 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
         }
         now_iso(started, sizeof started);
         t0 = mono_ms();
+        mig_arena_mark_get(e->ar, &mark);
         if (s->dir != MIG_DIR_STAMP) {
             if (be->step_begin && be->step_begin(be->ctx, err))
                 goto fail;
@@ -498,6 +513,7 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
         }
         if (write_history(e, rid, s->dir, ck, started, mono_ms() - t0))
             goto fail;
+        mig_arena_release(e->ar, &mark);
         if (e->each) {
             mig_idlist before = h;
             int j, bcap = 0;

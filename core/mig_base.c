@@ -102,6 +102,24 @@ void mig_arena_free(mig_arena *ar)
     ar->left = 0;
 }
 
+void mig_arena_mark_get(const mig_arena *ar, mig_arena_mark *m)
+{
+    m->blocks = ar->blocks;
+    m->cur = ar->cur;
+    m->left = ar->left;
+}
+
+void mig_arena_release(mig_arena *ar, const mig_arena_mark *m)
+{
+    while (ar->blocks && ar->blocks != m->blocks) {
+        mig_arena_block *next = ar->blocks->next;
+        ar->a.free(ar->a.ud, ar->blocks);
+        ar->blocks = next;
+    }
+    ar->cur = m->cur;
+    ar->left = m->left;
+}
+
 void *mig_alloc(mig_arena *ar, size_t n)
 {
     void *p;

@@ -60,7 +60,16 @@ typedef struct mig_arena {
     size_t left;
 } mig_arena;
 
+typedef struct mig_arena_mark {
+    mig_arena_block *blocks;
+    char *cur;
+    size_t left;
+} mig_arena_mark;
+
 void mig_arena_init(mig_arena *ar, const mig_allocator *a);
+/* Everything allocated after a mark is released by mig_arena_release(m). */
+void mig_arena_mark_get(const mig_arena *ar, mig_arena_mark *m);
+void mig_arena_release(mig_arena *ar, const mig_arena_mark *m);
 void mig_arena_free(mig_arena *ar);
 void *mig_alloc(mig_arena *ar, size_t n);              /* aligned, NULL on failure */
 void *mig_alloc0(mig_arena *ar, size_t n);             /* zeroed */
