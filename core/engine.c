@@ -115,6 +115,7 @@ static int load_graph(eng *e, mig_graph *g)
     const char *p[1] = {e->o->env};
     load_ctx c = {e, g};
     mig_graph_init(g, e->ar);
+    g->ids_unique = 1; /* (env, revision) is the primary key */
     if (eq(e, Q_REVS, 1, p, rev_row, &c))
         return -1;
     if (mig_graph_finish(g, e->err)) {

@@ -85,7 +85,7 @@ int mig_graph_add(mig_graph *g, const char *id, const mig_strlist *down, const m
                   mig_err *err)
 {
     mig_node *nd;
-    int other = mig_graph_find(g, id), i;
+    int other = g->ids_unique ? -1 : mig_graph_find(g, id), i;
     if (other >= 0)
         return mig_fail(err, MIG_E_GRAPH, "duplicate revision id: revision %s is present more than once", id);
     if (!valid_id(id, err))
@@ -199,7 +199,10 @@ int mig_graph_finish(mig_graph *g, mig_err *err)
         mig_node *nd = &g->nodes[i];
         int dcap = 0, depcap = 0;
         for (j = 0; j < nd->down_ids.n; j++) {
-            int p = mig_graph_find(g, nd->down_ids.v[j]);
+            /* revisions are usually uploaded in order: try the previous
+             * one before the hash table */
+            int p = i > 0 && strcmp(g->nodes[i - 1].id, nd->down_ids.v[j]) == 0 ? i - 1
+                                                                                : mig_graph_find(g, nd->down_ids.v[j]);
             if (p < 0)
                 return mig_fail(err, MIG_E_GRAPH, "Revision '%s' referenced from %s is not present", nd->down_ids.v[j],
                                 nd->id);

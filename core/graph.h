@@ -43,6 +43,7 @@ typedef struct mig_graph {
     mig_idlist real_heads; /* no child at all (Alembic `_real_heads`: what `heads` resolves to) */
     mig_idlist bases;      /* no down revision */
     int oom;
+    int ids_unique;   /* set by a caller whose ids cannot repeat (a primary key): skips the check */
 } mig_graph;
 
 void mig_graph_init(mig_graph *g, mig_arena *ar);
