@@ -17,7 +17,7 @@ SQLITE_SO := sqlite_ext/mig.so
 
 TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sqltok
 
-.PHONY: all test test-deps check-build demo bench clean fuzz sanitize valgrind
+.PHONY: all test test-deps demo bench clean
 
 all: $(SQLITE_SO)
 

@@ -104,10 +104,15 @@ static int rev_row(void *arg, int ncol, const char *const *v, mig_err *err)
     id = mig_strdup(ar, v[0]);
     if (!id || split_list(ar, v[1], &down) || split_list(ar, v[2], &labels) || split_list(ar, v[3], &deps))
         return mig_fail(err, MIG_E_GRAPH, "cannot read the graph columns of revision %s", v[0]);
-    return mig_graph_add(c->g, id, &down, &labels, &deps, v[4] ? mig_strdup(ar, v[4]) : "",
-                         v[5] ? mig_strdup(ar, v[5]) : "",
-                         !(v[6] && (strcmp(v[6], "0") == 0 || strcmp(v[6], "false") == 0 || strcmp(v[6], "f") == 0)),
-                         err);
+    {
+        const char *msg = v[4] ? mig_strdup(ar, v[4]) : "", *ck = v[5] ? mig_strdup(ar, v[5]) : "";
+        if (!msg || !ck)
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        return mig_graph_add(c->g, id, &down, &labels, &deps, msg, ck,
+                             !(v[6] && (strcmp(v[6], "0") == 0 || strcmp(v[6], "false") == 0 ||
+                                        strcmp(v[6], "f") == 0)),
+                             err);
+    }
 }
 
 static int load_graph(eng *e, mig_graph *g)
@@ -130,8 +135,12 @@ static int str_row(void *arg, int ncol, const char *const *v, mig_err *err)
     void **a = arg;
     mig_arena *ar = a[0];
     mig_strlist *l = a[1];
+    char *c;
     (void)ncol;
-    if (v[0] && mig_strlist_add(ar, l, mig_strdup(ar, v[0])))
+    if (!v[0])
+        return 0;
+    c = mig_strdup(ar, v[0]);
+    if (!c || mig_strlist_add(ar, l, c))
         return NOMEM();
     return 0;
 }
@@ -410,8 +419,11 @@ static int split_targets(mig_arena *ar, const char *t, mig_strlist *out)
         a = p;
         while (*p && *p != ' ' && *p != ',' && *p != '\t' && *p != '\n')
             p++;
-        if (p > a && mig_strlist_add(ar, out, mig_strndup(ar, a, (size_t)(p - a))))
-            return -1;
+        if (p > a) {
+            char *item = mig_strndup(ar, a, (size_t)(p - a));
+            if (!item || mig_strlist_add(ar, out, item))
+                return -1;
+        }
     }
     return 0;
 }
@@ -435,6 +447,17 @@ static int make_plan(eng *e, mig_graph *g, const mig_idlist *cur, mig_direction 
                                            "relative target such as '+1' or '-1'");
     return dir == MIG_DIR_UPGRADE ? mig_plan_upgrade(g, cur, target, plan, err)
                                   : mig_plan_downgrade(g, cur, target, plan, err);
+}
+
+/* Roll the unit back after an error, keeping that error (and any hint the
+ * backend adds about the rollback itself). */
+static void rollback_unit(mig_backend *be, mig_err *err)
+{
+    mig_err scratch;
+    mig_err_clear(&scratch);
+    be->unit_end(be->ctx, 0, &scratch);
+    if (scratch.hint[0])
+        memcpy(err->hint, scratch.hint, sizeof err->hint);
 }
 
 static int run_locked(eng *e, mig_direction dir, const char *target, const char **heads_out, int *unit_open)
@@ -574,11 +597,8 @@ int mig_op_run(mig_backend *be, mig_arena *ar, mig_direction dir, const char *ta
             return -1;
         return 0;
     }
-    if (unit_open) {
-        mig_err saved = *err;
-        be->unit_end(be->ctx, 0, err);
-        *err = saved;
-    }
+    if (unit_open)
+        rollback_unit(be, err);
     return -1;
 }
 
@@ -755,9 +775,7 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
 static int with_unit(mig_backend *be, const mig_opts *o, mig_err *err, int rc_body_failed)
 {
     if (rc_body_failed) {
-        mig_err saved = *err;
-        be->unit_end(be->ctx, 0, err);
-        *err = saved;
+        rollback_unit(be, err);
         return -1;
     }
     (void)o;

@@ -10,6 +10,7 @@
  * released with the arena, so uthash_free does nothing. */
 #define uthash_malloc(sz) mig_alloc(g->ar, (sz))
 #define uthash_free(ptr, sz) ((void)(ptr), (void)(sz))
+#define HASH_NONFATAL_OOM 1 /* never exit(): a failed add sets g->oom */
 #define uthash_nonfatal_oom(obj) ((void)(obj), g->oom = 1)
 #include <uthash.h>
 

@@ -69,6 +69,7 @@ typedef struct mig_conn {
     int busy;                 /* a mig call is running on this connection */
     int unit;                 /* 0 none, 1 BEGIN IMMEDIATE, 2 SAVEPOINT */
     int saved_timeout;        /* busy timeout to restore, -1: untouched */
+    int rollback_pending;     /* a failed call could not roll back (SQLite out of memory) */
     const mig_opts *run;      /* the run in progress, for mig_x() */
     struct {
         char *sql;
@@ -294,6 +295,39 @@ static int be_in_transaction(void *ctx)
     return !sqlite3_get_autocommit(c->db);
 }
 
+/* While a rollback is pending no COMMIT may save the half-done call. */
+static int veto_commit(void *arg)
+{
+    (void)arg;
+    return 1;
+}
+
+/*
+ * The rollback of a failed call failed: SQLite refuses every statement after
+ * an out-of-memory error until the caller's statement ends.  Make any COMMIT
+ * roll back instead, and roll back at the start of the next mig call.  (The
+ * commit hook replaces one the application may have set.)
+ */
+static void rollback_later(mig_conn *c, mig_err *err)
+{
+    c->rollback_pending = 1;
+    sqlite3_commit_hook(c->db, veto_commit, NULL);
+    mig_err_hint(err, "SQLite could not roll the failed call back at once; the transaction cannot commit and is "
+                      "rolled back by the next mig call or by ROLLBACK.");
+}
+
+static void finish_pending_rollback(mig_conn *c)
+{
+    if (!c->rollback_pending)
+        return;
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (sqlite3_get_autocommit(c->db)) {
+        sqlite3_commit_hook(c->db, NULL, NULL);
+        c->rollback_pending = 0;
+    }
+}
+
 static int busy_timeout_now(mig_conn *c)
 {
     sqlite3_stmt *st = NULL;
@@ -345,10 +379,12 @@ static int be_unit_end(void *ctx, int commit, mig_err *err)
         } else if (commit) {
             if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
                 rc = db_fail(c, err, "cannot commit: ");
-                sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+                if (sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK && !sqlite3_get_autocommit(c->db))
+                    rollback_later(c, err);
             }
-        } else {
-            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        } else if (sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+                   !sqlite3_get_autocommit(c->db)) {
+            rollback_later(c, err);
         }
     } else if (unit == 2) {
         if (sqlite3_get_autocommit(c->db)) {
@@ -356,11 +392,17 @@ static int be_unit_end(void *ctx, int commit, mig_err *err)
                           "the caller's transaction was rolled back by SQLite while mig was running; nothing was "
                           "applied");
         } else if (commit) {
-            if (sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK)
+            if (sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK) {
                 rc = db_fail(c, err, "cannot release the savepoint: ");
-        } else {
-            sqlite3_exec(c->db, "ROLLBACK TO mig_call", NULL, NULL, NULL);
-            sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL);
+                if ((sqlite3_exec(c->db, "ROLLBACK TO mig_call", NULL, NULL, NULL) != SQLITE_OK ||
+                     sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK) &&
+                    !sqlite3_get_autocommit(c->db))
+                    rollback_later(c, err);
+            }
+        } else if (sqlite3_exec(c->db, "ROLLBACK TO mig_call", NULL, NULL, NULL) != SQLITE_OK ||
+                   sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK) {
+            if (!sqlite3_get_autocommit(c->db))
+                rollback_later(c, err);
         }
     }
     if (c->saved_timeout >= 0) {
@@ -492,6 +534,7 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         mig_arena_free(&ar);
         return;
     }
+    finish_pending_rollback(c);
     backend_for(c, &be);
     switch (f->kind) {
     case F_PUT:

@@ -42,15 +42,8 @@
  *     very same result (set MIG_FUZZ_OOM=0 to turn that off);
  *   - every arena block is released.
  *
- * Open core bug (reported; reproducer in tests/fuzz/corpus/known/target/,
- * run by tests/run/30-fuzz.t as a TODO test).  Unless MIG_FUZZ_STRICT=1 is
- * in the environment the harness steps around it; drop the workaround once
- * core is fixed:
- *   uthash-oom-exit  an allocation failure inside HASH_ADD (graph.c hadd:
- *                    the first revision or the first branch label) calls
- *                    uthash_fatal, i.e. exit(-1): graph_int.h defines
- *                    uthash_nonfatal_oom but not HASH_NONFATAL_OOM.  So
- *                    allocations fail only after mig_graph_finish.
+ * Regression: tests/fuzz/corpus/target/regress-uthash-oom-exit (an
+ * allocation failure inside HASH_ADD used to exit the process).
  */
 #include "graph.h"
 #include "mig_base.h"
@@ -594,8 +587,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     if (e && strcmp(e, "0") == 0)
         oom_on = 0;
-    e = getenv("MIG_FUZZ_STRICT");
-    strict = e && strcmp(e, "1") == 0;
+    strict = 1; /* the uthash out-of-memory exit is fixed (HASH_NONFATAL_OOM) */
     return 0;
 }
 

@@ -112,9 +112,9 @@ for r in "${repros[@]}"; do
         indent <"$b.build"
         echo "not ok $n - $r # TODO does not build"
     elif "$b" >"$b.log" 2>&1; then
-        echo "ok $n - $r no longer reproduces # TODO fixed? drop the workaround it names"
+        echo "ok $n - $r: regression of a fixed out-of-memory bug"
     else
-        echo "not ok $n - $r still reproduces (status $?) # TODO reported core bug"
+        echo "not ok $n - $r reproduces again (status $?)"
     fi
 done
 

@@ -525,6 +525,19 @@ static int oom_mode(const char *revdir, int only_case, long only_k)
                            normal.s);
                     _exit(10);
                 }
+                if (rc == 1 && !sqlite3_get_autocommit(db)) {
+                    /* SQLite refused the rollback after its out-of-memory
+                     * error; the documented recovery (docs/sql-api.md) is
+                     * ROLLBACK, and meanwhile no COMMIT may succeed */
+                    const char *cp = "COMMIT", *rp = "ROLLBACK";
+                    sbuf cres = {0};
+                    if (run_stmt(db, &cp, &cres) == 0) {
+                        printf("# FAILED %s with allocation %ld failing: a COMMIT saved the failed call\n", call, k);
+                        _exit(10);
+                    }
+                    free(cres.s);
+                    run_stmt(db, &rp, &res);
+                }
                 if (rc == 1 && !cases[c].partial) {
                     snapshot(db, &after);
                     if (strcmp(before.s, after.s) != 0) {
