@@ -9,7 +9,8 @@ CPPFLAGS += -D_GNU_SOURCE -Icore
 ALL_CFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
 LIBS     := -lcrypto -ljansson
 
-CORE_SRC := core/mig_base.c core/revfile.c core/graph.c core/plan.c core/opts.c core/sqltok.c core/engine.c
+CORE_SRC := core/mig_base.c core/revfile.c core/graph.c core/plan.c core/opts.c core/sqltok.c core/engine.c \
+            core/ddl.c core/batch.c
 CORE_HDR := $(wildcard core/*.h)
 CORE_OBJ := $(CORE_SRC:.c=.o)
 
@@ -27,8 +28,10 @@ core/%.o: core/%.c $(CORE_HDR)
 core/libmigcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(SQLITE_SO): sqlite_ext/mig_sqlite.c sqlite_ext/mig_sqlite.h core/libmigcore.a
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -shared -o $@ sqlite_ext/mig_sqlite.c core/libmigcore.a $(LIBS)
+SQLITE_SRC := sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c
+
+$(SQLITE_SO): $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -shared -o $@ $(SQLITE_SRC) core/libmigcore.a $(LIBS)
 
 tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< core/libmigcore.a $(LIBS)

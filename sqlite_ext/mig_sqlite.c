@@ -839,6 +839,9 @@ int mig_sqlite_register(sqlite3 *db, char **pzErrMsg)
             rc = reg(db, c, &FUNCS[i], n, fn_main);
     if (rc == SQLITE_OK)
         rc = reg(db, c, &FN_X, 1, fn_x);
+    for (n = 2; rc == SQLITE_OK && n <= 3; n++)
+        rc = sqlite3_create_function_v2(db, "mig_batch", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                        mig_batch_sqlite_fn, NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
         c->refs++;
         rc = sqlite3_create_module_v2(db, "mig_plan", &PLAN_MODULE, c, module_destroy);

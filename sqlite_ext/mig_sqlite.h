@@ -12,5 +12,7 @@
 #endif
 
 int mig_sqlite_register(sqlite3 *db, char **pzErrMsg);
+/* mig_batch(table, actions [, opts]) (mig_batch_sqlite.c) */
+void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif
