@@ -48,7 +48,7 @@ static int bfail(bctx *b, const char *what)
     int code = sqlite3_extended_errcode(b->db) & 0xff;
     if (code == SQLITE_LOCKED)
         return mig_fail(b->err, MIG_E_USAGE,
-                        "mig_batch: %s: %s — SQLite cannot drop or rebuild a table while another statement on this "
+                        "mig_batch: %s: %s; SQLite cannot drop or rebuild a table while another statement on this "
                         "connection is reading; call mig_batch() as a statement of its own",
                         what, sqlite3_errmsg(b->db));
     return mig_fail(b->err, code == SQLITE_BUSY ? MIG_E_LOCK : MIG_E_SQL, "mig_batch: %s: %s", what,
