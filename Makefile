@@ -16,7 +16,7 @@ CORE_OBJ := $(CORE_SRC:.c=.o)
 
 SQLITE_SO := sqlite_ext/mig.so
 
-TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sqltok tests/core/test_batch
+TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sqltok tests/core/test_batch tests/core/test_ddl
 
 .PHONY: all test test-deps demo bench clean
 

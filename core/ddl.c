@@ -557,6 +557,17 @@ static void parser_init(parser *p, mig_arena *ar, const char *sql, size_t len, m
     p->len = len;
     p->stmt = stmt;
     p->t.kind = T_WORD; /* anything but EOF, so advance() reads the first token */
+    {
+        /* SQLite's text ends at a NUL: one inside a quoted name or a
+         * comment here would not be what SQLite stored. */
+        const char *nul = len ? memchr(sql, '\0', len) : NULL;
+        if (nul) {
+            fail_at(p, (size_t)(nul - sql), "NUL byte");
+            p->t.kind = T_EOF;
+            p->t.off = len;
+            return;
+        }
+    }
     advance(p);
     p->last_end = p->t.off; /* nothing consumed yet */
 }
@@ -582,6 +593,8 @@ static const char *tok_desc(const parser *p)
 
 static int fail_here(parser *p, const char *expected)
 {
+    if (p->t.kind == T_EOF)
+        return fail_at(p, p->len, "expected %s", expected);
     return fail_at(p, p->t.off, "expected %s, found %s", expected, tok_desc(p));
 }
 
@@ -1115,7 +1128,7 @@ static int sortlist(parser *p, name_list *l, int pk, int *autoinc)
         /* state: 0 start, 1 after the name, 2 after COLLATE x, 3 after
          * ASC/DESC, 4 after NULLS FIRST/LAST, 5 an expression */
         int state = 0;
-        size_t depth = 0, start = p->t.off;
+        size_t depth = 0;
         const char *name = NULL;
         token name_tok = p->t;
 
@@ -1127,6 +1140,8 @@ static int sortlist(parser *p, name_list *l, int pk, int *autoinc)
             if (depth == 0 && (p->t.kind == T_COMMA || p->t.kind == T_RP))
                 break;
             if (depth == 0 && at_kw(p, "AUTOINCREMENT")) {
+                if (state == 0)
+                    return fail_here(p, "a column");
                 advance(p);
                 if (!pk || p->t.kind != T_RP)
                     return fail_at(p, p->last_end, "AUTOINCREMENT must end a PRIMARY KEY column list");
@@ -1156,7 +1171,7 @@ static int sortlist(parser *p, name_list *l, int pk, int *autoinc)
             }
             advance(p);
         }
-        if (p->t.off == start && !*autoinc)
+        if (state == 0)
             return fail_here(p, "a column");
         if (state >= 1 && state <= 4) {
             if (!(name = tok_name(p, &name_tok)) || list_add(p, l, name))

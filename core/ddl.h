@@ -50,8 +50,9 @@ typedef enum {
 
 typedef struct {
     mig_colcons_kind kind;
-    mig_span span;          /* the whole constraint incl. an optional leading "CONSTRAINT name"
-                               (and, for REFERENCES, a following [NOT] DEFERRABLE clause) */
+    mig_span span;          /* the whole constraint incl. an optional leading "CONSTRAINT name";
+                               a [NOT] DEFERRABLE clause (SQLite's grammar makes it a constraint of
+                               its own) goes with the constraint before it, normally REFERENCES */
     const char *name;       /* constraint name (unquoted) or NULL */
     mig_span expr;          /* DEFAULT: the value as written, from its sign to its end, incl. parens
                                if written; CHECK/GENERATED: the expression inside the parens (first to

@@ -19,12 +19,14 @@ TIME=${MIG_FUZZ_TIME:-20}
 CC_FUZZ=${CLANG:-clang}
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icore"
 
-targets=(sqltok revfile target opts)
+targets=(sqltok revfile target opts ddl batch)
 declare -A SRC=(
     [sqltok]="core/sqltok.c"
     [revfile]="core/mig_base.c core/revfile.c"
     [target]="core/mig_base.c core/graph.c core/plan.c"
     [opts]="core/mig_base.c core/opts.c"
+    [ddl]="core/mig_base.c core/ddl.c"
+    [batch]="core/mig_base.c core/ddl.c core/batch.c"
 )
 LIBS="-lcrypto -ljansson"
 

@@ -360,7 +360,7 @@ so="$T/mig_asan.so"
 drv="$T/drive_sqlite"
 built=1
 if [ $have_san = 1 ]; then
-    if $CCS $CFLAGS_SAN -shared -o "$so" sqlite_ext/mig_sqlite.c "$T"/obj/*.o -lcrypto -ljansson 2>"$T/so.build" &&
+    if $CCS $CFLAGS_SAN -shared -o "$so" sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c "$T"/obj/*.o -lcrypto -ljansson 2>"$T/so.build" &&
         $CCS -std=c11 -g -O1 -D_GNU_SOURCE $SAN -o "$drv" tests/sanitize/drive_sqlite.c -lsqlite3 2>>"$T/so.build"; then
         built=0
     else
