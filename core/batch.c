@@ -105,6 +105,132 @@ static int is_ident(tok t)
     return t.kind == T_WORD || t.kind == T_QIDENT || t.kind == T_STRING;
 }
 
+/* Rewrite identifier tokens equal to `from` (any quoting) as `to_sql`. */
+static const char *rename_in_text(mig_arena *ar, const char *text, const char *from, const char *to_sql)
+{
+    size_t len = strlen(text), i = 0, last = 0;
+    mig_buf b;
+    mig_buf_init(&b, ar);
+    mig_buf_puts(&b, "");
+    for (;;) {
+        tok t = next_tok(text, len, i);
+        if (t.kind == T_END)
+            break;
+        if (t.kind == T_WORD || t.kind == T_QIDENT) {
+            char *v = mig_ddl_unquote(ar, text + t.off, t.len);
+            if (!v)
+                return NULL;
+            if (mig_ddl_ident_eq(v, from)) {
+                mig_buf_putn(&b, text + last, t.off - last);
+                mig_buf_puts(&b, to_sql);
+                last = t.off + t.len;
+            }
+        }
+        i = t.off + t.len;
+    }
+    mig_buf_puts(&b, text + last);
+    return b.oom ? NULL : b.data;
+}
+
+/*
+ * Does a CREATE TRIGGER use identifier `name` other than as the trigger's
+ * own name or the table it is ON?
+ */
+static int trigger_mentions(mig_arena *ar, const char *sql, const char *name)
+{
+    size_t len = strlen(sql), i = 0;
+    int state = 0; /* 0: before TRIGGER, 1: the name next, 2: body, 3: table after ON next */
+    for (;;) {
+        tok t = next_tok(sql, len, i);
+        tok nx;
+        if (t.kind == T_END)
+            return 0;
+        i = t.off + t.len;
+        if (state == 0) {
+            if (is_kw(sql, t, "TRIGGER"))
+                state = 1;
+            continue;
+        }
+        if (state == 1) {
+            if (is_kw(sql, t, "IF") || is_kw(sql, t, "NOT") || is_kw(sql, t, "EXISTS"))
+                continue;
+            nx = next_tok(sql, len, i);
+            if (nx.kind == T_PUNCT && sql[nx.off] == '.') /* schema.name */
+                i = next_tok(sql, len, nx.off + 1).off + next_tok(sql, len, nx.off + 1).len;
+            state = 2;
+            continue;
+        }
+        if (state == 3) {
+            nx = next_tok(sql, len, i);
+            if (nx.kind == T_PUNCT && sql[nx.off] == '.')
+                i = next_tok(sql, len, nx.off + 1).off + next_tok(sql, len, nx.off + 1).len;
+            state = 4;
+            continue;
+        }
+        if (state == 2 && is_kw(sql, t, "ON")) {
+            state = 3;
+            continue;
+        }
+        if (t.kind == T_WORD || t.kind == T_QIDENT) {
+            char *v = mig_ddl_unquote(ar, sql + t.off, t.len);
+            if (v && mig_ddl_ident_eq(v, name))
+                return 1;
+        }
+    }
+}
+
+/* Does CREATE INDEX use column `name` (in its columns or WHERE)? */
+static int index_mentions(mig_arena *ar, const char *sql, const char *name)
+{
+    mig_ddl_index ix;
+    mig_err e2;
+    mig_err_clear(&e2);
+    if (mig_ddl_parse_create_index(ar, sql, strlen(sql), &ix, &e2)) {
+        mig_span sp;
+        sp.off = 0;
+        sp.len = strlen(sql);
+        return mig_ddl_mentions(sql, sp, name); /* unreadable: err on the side of dropping it */
+    }
+    return mig_ddl_mentions(sql, ix.columns, name) || (ix.where.len && mig_ddl_mentions(sql, ix.where, name));
+}
+
+/* CREATE INDEX / CREATE TRIGGER with its object name qualified by main. */
+static const char *in_main(mig_arena *ar, const char *sql, int is_index)
+{
+    size_t at = 0, len = strlen(sql);
+    if (is_index) {
+        mig_ddl_index ix;
+        mig_err e2;
+        mig_err_clear(&e2);
+        if (mig_ddl_parse_create_index(ar, sql, len, &ix, &e2) || ix.schema)
+            return sql;
+        at = ix.name_span.off;
+    } else {
+        size_t i = 0;
+        int seen = 0;
+        for (;;) {
+            tok t = next_tok(sql, len, i);
+            if (t.kind == T_END)
+                return sql;
+            i = t.off + t.len;
+            if (!seen) {
+                seen = is_kw(sql, t, "TRIGGER");
+                continue;
+            }
+            if (is_kw(sql, t, "IF") || is_kw(sql, t, "NOT") || is_kw(sql, t, "EXISTS"))
+                continue;
+            {
+                tok nx = next_tok(sql, len, i);
+                if (nx.kind == T_PUNCT && sql[nx.off] == '.')
+                    return sql; /* already qualified */
+            }
+            at = t.off;
+            break;
+        }
+    }
+    return mig_sprintf(ar, "%.*smain.%s", (int)at, sql, sql + at);
+}
+
 typedef struct {
     const char *s;     /* the whole actions text */
     size_t len;        /* end of this action */
@@ -253,10 +379,10 @@ static int parse_one(cursor *c, mig_batch_action *a)
             if (ident(c, &a->column, NULL, "a column name"))
                 return -1;
         }
-        if (accept(c, "CASCADE"))
+        if (is_kw(c->s, c->t, "CASCADE"))
             return mig_fail(c->err, MIG_E_INPUT, "mig_batch: CASCADE at position %zu is not supported: drop the "
                                                  "dependent objects first",
-                            a->pos + 1);
+                            c->t.off + 1);
         accept(c, "RESTRICT");
         return at_end(c);
     }
@@ -411,7 +537,7 @@ int mig_batch_split(mig_arena *ar, const char *table, const char *table_sql, con
 {
     mig_ddl_table t;
     int i, j;
-    const char *qt = mig_ddl_quote(ar, table);
+    const char *qt = mig_sprintf(ar, "main.%s", mig_ddl_quote(ar, table));
     memset(rest, 0, sizeof *rest);
     if (!qt)
         return NOMEM();
@@ -445,9 +571,18 @@ int mig_batch_split(mig_arena *ar, const char *table, const char *table_sql, con
             if (!q || mig_strlist_add(ar, first, q))
                 return NOMEM();
             for (j = 0; j < rest->n; j++) {
+                /* the earlier actions, written before the rename, see it done */
                 mig_batch_action *b = &rest->v[j];
+                const char *nq = mig_ddl_quote(ar, a->new_name);
+                if (!nq)
+                    return NOMEM();
                 if (b->column && mig_ddl_ident_eq(b->column, a->column))
                     b->column = a->new_name;
+                if (b->text && b->kind != MIG_BA_ALTER_TYPE &&
+                    !(b->text = rename_in_text(ar, b->text, a->column, nq)))
+                    return NOMEM();
+                if (b->using_expr && !(b->using_expr = rename_in_text(ar, b->using_expr, a->column, nq)))
+                    return NOMEM();
             }
             /* the model of the table follows the rename */
             {
@@ -519,7 +654,7 @@ static int model_init(model *m, mig_arena *ar, const char *table, const char *sq
     m->err = err;
     m->table = table;
     m->sql = sql;
-    m->qtable = mig_ddl_quote(ar, table);
+    m->qtable = mig_sprintf(ar, "main.%s", mig_ddl_quote(ar, table));
     if (!m->qtable)
         return NOMEM();
     if (mig_ddl_parse_create_table(ar, sql, strlen(sql), &m->t, err)) {
@@ -637,6 +772,8 @@ static int in_primary_key(model *m, int ci)
     return 0;
 }
 
+static int parent_exists(model *m, const mig_batch_schema *sch, const char *parent);
+
 /* Is a DEFAULT value a literal SQLite's ADD COLUMN accepts? */
 static int literal_default(const char *v)
 {
@@ -667,7 +804,7 @@ static const char *default_sql(model *m, const char *expr)
     return mig_sprintf(m->ar, "DEFAULT (%s)", v);
 }
 
-static int add_column(model *m, const mig_batch_action *a)
+static int add_column(model *m, const mig_batch_action *a, const mig_batch_schema *sch)
 {
     mig_ddl_table tt;
     char *wrapped;
@@ -736,6 +873,8 @@ static int add_column(model *m, const mig_batch_action *a)
                     native = 0;
                 break;
             case MIG_CC_REFERENCES:
+                if (parent_exists(m, sch, cc->ref_table))
+                    return -1;
                 if (has_default && !default_null)
                     native = 0;
                 break;
@@ -767,9 +906,10 @@ static int drop_column(model *m, const mig_batch_action *a, const mig_batch_sche
     if (live == 1)
         return mig_fail(m->err, MIG_E_INPUT, "mig_batch: cannot drop column \"%s\": it is the only column of table %s",
                         c->name, m->table);
-    /* what needs it elsewhere is an error, as in PostgreSQL */
+    /* what needs it elsewhere is an error, as in PostgreSQL (views are
+     * checked by compiling them after the change) */
     for (i = 0; i < sch->nrefs; i++)
-        if (sch->refs[i].to && mig_ddl_ident_eq(sch->refs[i].to, c->name))
+        if (sch->refs[i].to ? mig_ddl_ident_eq(sch->refs[i].to, c->name) : in_primary_key(m, ci))
             return mig_fail(m->err, MIG_E_INPUT,
                             "mig_batch: cannot drop column \"%s\" of table %s: the foreign key %s(%s) of table %s "
                             "references it",
@@ -777,16 +917,16 @@ static int drop_column(model *m, const mig_batch_action *a, const mig_batch_sche
     for (i = 0; i < sch->nothers; i++) {
         mig_span sp;
         const char *sql = sch->others[i].sql;
-        if (!sql)
+        if (!sql || !sch->others[i].type || strcmp(sch->others[i].type, "trigger") != 0)
             continue;
         sp.off = 0;
         sp.len = strlen(sql);
-        if (mig_ddl_mentions(sql, sp, m->table) && mig_ddl_mentions(sql, sp, c->name))
-            return mig_fail(m->err, MIG_E_INPUT, "mig_batch: cannot drop column \"%s\" of table %s: %s uses it",
+        if (mig_ddl_mentions(sql, sp, m->table) && trigger_mentions(m->ar, sql, c->name))
+            return mig_fail(m->err, MIG_E_INPUT, "mig_batch: cannot drop column \"%s\" of table %s: trigger %s uses it",
                             c->name, m->table, sch->others[i].name);
     }
     for (i = 0; i < sch->ntriggers; i++)
-        if (sch->triggers[i].sql && text_mentions(sch->triggers[i].sql, c->name))
+        if (sch->triggers[i].sql && trigger_mentions(m->ar, sch->triggers[i].sql, c->name))
             return mig_fail(m->err, MIG_E_INPUT, "mig_batch: cannot drop column \"%s\" of table %s: trigger %s uses it",
                             c->name, m->table, sch->triggers[i].name);
     for (i = 0; i < m->ncols; i++) {
@@ -834,7 +974,7 @@ static int drop_column(model *m, const mig_batch_action *a, const mig_batch_sche
     }
     for (i = 0; i < sch->nindexes; i++) {
         const mig_schema_obj *ix = &sch->indexes[i];
-        if (ix->sql && text_mentions(ix->sql, c->name) && !mig_strlist_has(&m->dropped_indexes, ix->name)) {
+        if (ix->sql && index_mentions(m->ar, ix->sql, c->name) && !mig_strlist_has(&m->dropped_indexes, ix->name)) {
             if (mig_strlist_add(m->ar, &m->dropped_indexes, ix->name))
                 return mig_fail(m->err, MIG_E_NOMEM, "out of memory");
             native = 0;
@@ -850,27 +990,80 @@ static int drop_column(model *m, const mig_batch_action *a, const mig_batch_sche
     return 0;
 }
 
-/* PostgreSQL's default names for unnamed constraints: t_pkey, t_c_key, t_c_check, t_c_fkey */
-static int pg_default_name(model *m, const mtcons_t *tc, const char *c0, const char *name)
+/*
+ * PostgreSQL's default name of an unnamed constraint: t_pkey; t_a_b_key
+ * (unique), t_a_b_fkey (the local columns), t_a_check (a check reading one
+ * column) or t_check (none or several).
+ */
+static const char *pg_name(model *m, mig_tabcons_kind kind, const char *const *cols, int ncols, const char *expr)
 {
-    const char *suffix = tc->kind == MIG_TC_PRIMARY_KEY ? "pkey"
-                         : tc->kind == MIG_TC_UNIQUE    ? "key"
-                         : tc->kind == MIG_TC_CHECK     ? "check"
-                                                        : "fkey";
-    char *want = tc->kind == MIG_TC_PRIMARY_KEY ? mig_sprintf(m->ar, "%s_%s", m->table, suffix)
-                                                : mig_sprintf(m->ar, "%s_%s_%s", m->table, c0 ? c0 : "", suffix);
-    return want && mig_ddl_ident_eq(want, name);
+    mig_buf b;
+    int i, n = 0;
+    const char *only = NULL;
+    mig_buf_init(&b, m->ar);
+    mig_buf_puts(&b, m->table);
+    if (kind == MIG_TC_PRIMARY_KEY)
+        mig_buf_puts(&b, "_pkey");
+    else if (kind == MIG_TC_CHECK) {
+        for (i = 0; expr && i < m->ncols; i++)
+            if (!m->cols[i].dropped && text_mentions(expr, m->cols[i].name)) {
+                n++;
+                only = m->cols[i].name;
+            }
+        if (n == 1)
+            mig_buf_printf(&b, "_%s", only);
+        mig_buf_puts(&b, "_check");
+    } else {
+        for (i = 0; i < ncols; i++)
+            mig_buf_printf(&b, "_%s", cols[i]);
+        mig_buf_puts(&b, kind == MIG_TC_UNIQUE ? "_key" : "_fkey");
+    }
+    return b.oom ? NULL : b.data;
 }
 
-static int drop_constraint(model *m, const mig_batch_action *a)
+/* The expression inside CHECK ( ... ) of a column constraint's text. */
+static const char *check_expr(model *m, const char *text)
+{
+    const char *o = strchr(text, '('), *c = strrchr(text, ')');
+    if (!o || !c || c < o)
+        return text;
+    return mig_strndup(m->ar, o + 1, (size_t)(c - o - 1));
+}
+
+/* A foreign key elsewhere that needs these columns (its parent key). */
+static int referenced(model *m, const mig_batch_schema *sch, const char *const *cols, int ncols, int is_pk)
 {
     int i, k;
+    for (i = 0; i < sch->nrefs; i++) {
+        if (!sch->refs[i].to) {
+            if (is_pk)
+                return i;
+            continue;
+        }
+        for (k = 0; k < ncols; k++)
+            if (mig_ddl_ident_eq(sch->refs[i].to, cols[k]))
+                return i;
+    }
+    (void)m;
+    return -1;
+}
+
+static int drop_constraint(model *m, const mig_batch_action *a, const mig_batch_schema *sch)
+{
+    int i, k, r;
     for (i = 0; i < m->ntcons; i++) {
         mtcons_t *tc = &m->tcons[i];
+        const char *dn;
         if (tc->dropped)
             continue;
-        if ((tc->name && mig_ddl_ident_eq(tc->name, a->name)) ||
-            (!tc->name && pg_default_name(m, tc, tc->ncolumns ? tc->columns[0] : NULL, a->name))) {
+        dn = tc->name ? NULL : pg_name(m, tc->kind, tc->columns, tc->ncolumns, tc->expr);
+        if ((tc->name && mig_ddl_ident_eq(tc->name, a->name)) || (dn && mig_ddl_ident_eq(dn, a->name))) {
+            if ((tc->kind == MIG_TC_PRIMARY_KEY || tc->kind == MIG_TC_UNIQUE) &&
+                (r = referenced(m, sch, tc->columns, tc->ncolumns, tc->kind == MIG_TC_PRIMARY_KEY)) >= 0)
+                return mig_fail(m->err, MIG_E_INPUT,
+                                "mig_batch: cannot drop constraint \"%s\" of table %s: the foreign key %s(%s) of "
+                                "table %s needs it",
+                                a->name, m->table, sch->refs[r].child, sch->refs[r].from, sch->refs[r].child);
             tc->dropped = 1;
             m->need_rebuild = 1;
             return 0;
@@ -882,21 +1075,29 @@ static int drop_constraint(model *m, const mig_batch_action *a)
             continue;
         for (k = 0; k < c->ncons; k++) {
             mcons_t *cc = &c->cons[k];
-            mtcons_t as_table;
-            int match = cc->name && mig_ddl_ident_eq(cc->name, a->name);
-            if (!match && !cc->name &&
-                (cc->kind == MIG_CC_PRIMARY_KEY || cc->kind == MIG_CC_UNIQUE || cc->kind == MIG_CC_CHECK ||
-                 cc->kind == MIG_CC_REFERENCES)) {
-                as_table.kind = cc->kind == MIG_CC_PRIMARY_KEY ? MIG_TC_PRIMARY_KEY
-                                : cc->kind == MIG_CC_UNIQUE    ? MIG_TC_UNIQUE
-                                : cc->kind == MIG_CC_CHECK     ? MIG_TC_CHECK
-                                                               : MIG_TC_FOREIGN_KEY;
-                match = pg_default_name(m, &as_table, c->name, a->name);
+            const char *cols[1];
+            const char *dn = NULL;
+            cols[0] = c->name;
+            if (!cc->name) {
+                if (cc->kind == MIG_CC_PRIMARY_KEY)
+                    dn = pg_name(m, MIG_TC_PRIMARY_KEY, cols, 1, NULL);
+                else if (cc->kind == MIG_CC_UNIQUE)
+                    dn = pg_name(m, MIG_TC_UNIQUE, cols, 1, NULL);
+                else if (cc->kind == MIG_CC_REFERENCES)
+                    dn = pg_name(m, MIG_TC_FOREIGN_KEY, cols, 1, NULL);
+                else if (cc->kind == MIG_CC_CHECK)
+                    dn = pg_name(m, MIG_TC_CHECK, cols, 0, check_expr(m, cc->text));
             }
-            if (match) {
+            if ((cc->name && mig_ddl_ident_eq(cc->name, a->name)) || (dn && mig_ddl_ident_eq(dn, a->name))) {
                 if (cc->kind == MIG_CC_NOT_NULL || cc->kind == MIG_CC_DEFAULT || cc->kind == MIG_CC_COLLATE ||
                     cc->kind == MIG_CC_GENERATED || cc->kind == MIG_CC_NULL)
                     continue;
+                if ((cc->kind == MIG_CC_PRIMARY_KEY || cc->kind == MIG_CC_UNIQUE) &&
+                    (r = referenced(m, sch, cols, 1, cc->kind == MIG_CC_PRIMARY_KEY)) >= 0)
+                    return mig_fail(m->err, MIG_E_INPUT,
+                                    "mig_batch: cannot drop constraint \"%s\" of table %s: the foreign key %s(%s) of "
+                                    "table %s needs it",
+                                    a->name, m->table, sch->refs[r].child, sch->refs[r].from, sch->refs[r].child);
                 memmove(&c->cons[k], &c->cons[k + 1], sizeof(mcons_t) * (size_t)(c->ncons - k - 1));
                 c->ncons--;
                 c->def = NULL;
@@ -910,7 +1111,20 @@ static int drop_constraint(model *m, const mig_batch_action *a)
     return mig_fail(m->err, MIG_E_INPUT, "mig_batch: constraint \"%s\" of table %s does not exist", a->name, m->table);
 }
 
-static int add_constraint(model *m, const mig_batch_action *a)
+/* A foreign key must point at an existing table (SQLite would accept any name). */
+static int parent_exists(model *m, const mig_batch_schema *sch, const char *parent)
+{
+    int i;
+    if (!parent || sch->nnames == 0 || mig_ddl_ident_eq(parent, m->table))
+        return 0;
+    for (i = 0; i < sch->nnames; i++)
+        if (mig_ddl_ident_eq(sch->names[i], parent))
+            return 0;
+    return mig_fail(m->err, MIG_E_INPUT, "mig_batch: table \"%s\", referenced by a foreign key of %s, does not exist",
+                    parent, m->table);
+}
+
+static int add_constraint(model *m, const mig_batch_action *a, const mig_batch_schema *sch)
 {
     mig_ddl_table tt;
     char *wrapped = mig_sprintf(m->ar, "CREATE TABLE x (x_ int, %s)", a->text);
@@ -937,6 +1151,8 @@ static int add_constraint(model *m, const mig_batch_action *a)
     for (k = 0; k < tt.cons[0].ncolumns; k++)
         if (find_col(m, tt.cons[0].columns[k]) < 0)
             return no_column(m, tt.cons[0].columns[k]);
+    if (tt.cons[0].kind == MIG_TC_FOREIGN_KEY && parent_exists(m, sch, tt.cons[0].ref_table))
+        return -1;
     if (m->ntcons == m->captcons) {
         mtcons_t *nt = mig_alloc0(m->ar, sizeof(mtcons_t) * (size_t)(m->captcons * 2));
         if (!nt)
@@ -964,13 +1180,13 @@ static int apply(model *m, const mig_batch_action *a, const mig_batch_schema *sc
     mcol_t *c;
     switch (a->kind) {
     case MIG_BA_ADD_COLUMN:
-        return add_column(m, a);
+        return add_column(m, a, sch);
     case MIG_BA_DROP_COLUMN:
         return drop_column(m, a, sch);
     case MIG_BA_ADD_CONSTRAINT:
-        return add_constraint(m, a);
+        return add_constraint(m, a, sch);
     case MIG_BA_DROP_CONSTRAINT:
-        return drop_constraint(m, a);
+        return drop_constraint(m, a, sch);
     case MIG_BA_RENAME_TABLE:
         return mig_fail(m->err, MIG_E_INPUT, "mig_batch: internal: RENAME TO reached the planner");
     default:
@@ -1056,29 +1272,38 @@ static const char *col_def(model *m, const mcol_t *c)
     return b.oom ? NULL : b.data;
 }
 
+/* Is there an INTEGER PRIMARY KEY that is the rowid (not DESC)? */
 static int integer_pk_alias(const model *m)
 {
-    int i, k, npk = 0, alias = -1;
+    int i, k;
     if (m->t.without_rowid)
         return 1;
-    for (i = 0; i < m->ncols; i++) {
-        const mcol_t *c = &m->cols[i];
-        if (c->dropped)
-            continue;
+    for (i = 0; i < m->t.ncols; i++) {
+        const mig_ddl_column *c = &m->t.cols[i];
         for (k = 0; k < c->ncons; k++)
-            if (c->cons[k].kind == MIG_CC_PRIMARY_KEY && strcasecmp(c->type_sql, "INTEGER") == 0)
-                alias = i;
+            if (c->cons[k].kind == MIG_CC_PRIMARY_KEY && !c->cons[k].desc && c->type_span.len == 7 &&
+                strncasecmp(m->sql + c->type_span.off, "INTEGER", 7) == 0)
+                return 1;
     }
-    for (i = 0; i < m->ntcons; i++)
-        if (!m->tcons[i].dropped && m->tcons[i].kind == MIG_TC_PRIMARY_KEY) {
-            npk = m->tcons[i].ncolumns;
-            if (npk == 1) {
-                int ci = find_col((model *)m, m->tcons[i].columns[0]);
-                if (ci >= 0 && strcasecmp(m->cols[ci].type_sql, "INTEGER") == 0)
-                    alias = ci;
-            }
+    for (i = 0; i < m->t.ncons; i++)
+        if (m->t.cons[i].kind == MIG_TC_PRIMARY_KEY && m->t.cons[i].ncolumns == 1) {
+            int ci = mig_ddl_find_column(&m->t, m->t.cons[i].columns[0]);
+            if (ci >= 0 && m->t.cols[ci].type_span.len == 7 &&
+                strncasecmp(m->sql + m->t.cols[ci].type_span.off, "INTEGER", 7) == 0)
+                return 1;
         }
-    return alias >= 0;
+    return 0;
+}
+
+/* A name for the rowid that no column shadows (NULL: all three are columns). */
+static const char *rowid_name(const model *m)
+{
+    static const char *const names[] = {"rowid", "_rowid_", "oid"};
+    int i;
+    for (i = 0; i < 3; i++)
+        if (mig_ddl_find_column(&m->t, names[i]) < 0)
+            return names[i];
+    return NULL;
 }
 
 /* An SQL string literal. */
@@ -1112,7 +1337,7 @@ int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_acti
     model m;
     int i, k, first = 1;
     mig_buf create, ins, sel;
-    const char *old;
+    const char *old, *qold;
     memset(out, 0, sizeof *out);
     if (model_init(&m, ar, table, schema->table_sql, err))
         return -1;
@@ -1132,7 +1357,7 @@ int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_acti
     out->temp_name = old;
     /* the new CREATE TABLE: the name and every kept piece as written */
     mig_buf_init(&create, ar);
-    mig_buf_puts(&create, "CREATE TABLE ");
+    mig_buf_puts(&create, "CREATE TABLE main.");
     mig_buf_puts(&create, mig_ddl_span_dup(ar, m.sql, m.t.name_span));
     mig_buf_puts(&create, " (\n    ");
     for (i = 0; i < m.ncols; i++) {
@@ -1162,9 +1387,9 @@ int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_acti
     mig_buf_init(&ins, ar);
     mig_buf_init(&sel, ar);
     first = 1;
-    if (!integer_pk_alias(&m)) {
-        mig_buf_puts(&ins, "rowid");
-        mig_buf_puts(&sel, "rowid");
+    if (!integer_pk_alias(&m) && rowid_name(&m)) {
+        mig_buf_puts(&ins, rowid_name(&m));
+        mig_buf_puts(&sel, rowid_name(&m));
         first = 0;
     }
     for (i = 0; i < m.ncols; i++) {
@@ -1188,31 +1413,33 @@ int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_acti
             return NOMEM();                                                                                        \
     } while (0)
     ADD(mig_sprintf(ar, "ALTER TABLE %s RENAME TO %s", m.qtable, mig_ddl_quote(ar, old)));
+    qold = mig_sprintf(ar, "main.%s", mig_ddl_quote(ar, old));
+    if (!qold)
+        return NOMEM();
     ADD(create.data);
     if (!first)
-        ADD(mig_sprintf(ar, "INSERT INTO %s (%s) SELECT %s FROM %s", m.qtable, ins.data, sel.data,
-                        mig_ddl_quote(ar, old)));
+        ADD(mig_sprintf(ar, "INSERT INTO %s (%s) SELECT %s FROM %s", m.qtable, ins.data, sel.data, qold));
     if (schema->has_sequence) {
         /* AUTOINCREMENT: keep the old high-water mark */
         const char *lt = lit(ar, table), *lo = lit(ar, old);
         if (!lt || !lo)
             return NOMEM();
         ADD(mig_sprintf(ar,
-                        "INSERT INTO sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT EXISTS (SELECT 1 FROM "
-                        "sqlite_sequence WHERE name = %s)",
+                        "INSERT INTO main.sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT EXISTS (SELECT 1 FROM "
+                        "main.sqlite_sequence WHERE name = %s)",
                         lt, lt));
         ADD(mig_sprintf(ar,
-                        "UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = %s)) "
+                        "UPDATE main.sqlite_sequence SET seq = max(seq, (SELECT seq FROM main.sqlite_sequence WHERE name = %s)) "
                         "WHERE name = %s",
                         lo, lt));
     }
-    ADD(mig_sprintf(ar, "DROP TABLE %s", mig_ddl_quote(ar, old)));
+    ADD(mig_sprintf(ar, "DROP TABLE %s", qold));
     for (i = 0; i < schema->nindexes; i++)
         if (schema->indexes[i].sql && !mig_strlist_has(&m.dropped_indexes, schema->indexes[i].name))
-            ADD(schema->indexes[i].sql);
+            ADD(in_main(ar, schema->indexes[i].sql, 1));
     for (i = 0; i < schema->ntriggers; i++)
         if (schema->triggers[i].sql)
-            ADD(schema->triggers[i].sql);
+            ADD(in_main(ar, schema->triggers[i].sql, 0));
     /* then: views that use the table must still compile, and foreign keys hold */
     for (i = 0; i < schema->nothers; i++) {
         mig_span sp;

@@ -165,6 +165,19 @@ static int find_table(bctx *b, const char *name, const char **real, const char *
         return mig_fail(b->err, MIG_E_INPUT, "mig_batch: no table \"%s\" in the main database", name);
     if (!o.v[0].sql || strncmp(o.v[0].name, "sqlite_", 7) == 0)
         return mig_fail(b->err, MIG_E_INPUT, "mig_batch: table \"%s\" is internal to SQLite", name);
+    {
+        objs t = {0};
+        if (query(b, "SELECT type, name, tbl_name, sql FROM temp.sqlite_master WHERE type = 'table' AND name = ?1 "
+                     "COLLATE NOCASE",
+                  name, obj_row, &t))
+            return -1;
+        if (t.n)
+            return mig_fail(b->err, MIG_E_INPUT,
+                            "mig_batch: a TEMP table \"%s\" shadows main.%s on this connection, and SQLite would "
+                            "resolve the table's indexes, triggers and views to it while altering; drop the TEMP "
+                            "table first",
+                            t.v[0].name, o.v[0].name);
+    }
     *real = o.v[0].name;
     *sql = o.v[0].sql;
     return 0;
@@ -229,19 +242,27 @@ static int verify(bctx *b, const mig_batch_plan *p, const char *table, int fk_on
     for (i = 0; i < p->views.n; i++) {
         sqlite3_stmt *st = NULL;
         char *q = sqlite3_mprintf("SELECT * FROM main.\"%w\" LIMIT 0", p->views.v[i]);
-        int rc = q ? sqlite3_prepare_v2(b->db, q, -1, &st, NULL) : SQLITE_NOMEM;
+        int rc, dqs = 0;
+        /* a "column" that no longer exists must not pass as a string literal */
+        sqlite3_db_config(b->db, SQLITE_DBCONFIG_DQS_DML, -1, &dqs);
+        sqlite3_db_config(b->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)0);
+        rc = q ? sqlite3_prepare_v2(b->db, q, -1, &st, NULL) : SQLITE_NOMEM;
+        sqlite3_db_config(b->db, SQLITE_DBCONFIG_DQS_DML, dqs, (int *)0);
         sqlite3_free(q);
         sqlite3_finalize(st);
         if (rc != SQLITE_OK)
-            return mig_fail(b->err, MIG_E_SQL, "mig_batch: the new %s breaks view %s: %s", table, p->views.v[i],
-                            sqlite3_errmsg(b->db));
+            return mig_fail(b->err, MIG_E_SQL, "mig_batch: view %s needs what the change to %s removes: %s",
+                            p->views.v[i], table, sqlite3_errmsg(b->db));
     }
     if (!fk_on)
         return 0;
     for (i = 0; i < p->fk_tables.n; i++) {
         const char *n = NULL;
-        if (query(b, "SELECT count(*) FROM pragma_foreign_key_check(?1)", p->fk_tables.v[i], one_row, &n))
+        if (query(b, "SELECT count(*) FROM pragma_foreign_key_check(?1)", p->fk_tables.v[i], one_row, &n)) {
+            mig_fail(b->err, MIG_E_SQL, "mig_batch: the foreign keys of table %s no longer match the new %s: %s",
+                     p->fk_tables.v[i], table, sqlite3_errmsg(b->db));
             return -1;
+        }
         if (n && strcmp(n, "0") != 0)
             return mig_fail(b->err, MIG_E_SQL,
                             "mig_batch: FOREIGN KEY constraint failed: the new %s would leave %s row(s) of table %s "
@@ -251,14 +272,14 @@ static int verify(bctx *b, const mig_batch_plan *p, const char *table, int fk_on
     return 0;
 }
 
-static int batch(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char **strategy)
+static int batch_steps(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char **strategy)
 {
     mig_batch_actions acts, rest;
     mig_strlist first = {0}, last = {0};
     mig_batch_schema sch;
     mig_batch_plan plan;
     const char *table, *sql;
-    int fk_on = 0, legacy = 0, rc;
+    int fk_on = 0, rc;
 
     if (mig_batch_parse(b->ar, actions_text, alen, &acts, b->err) || find_table(b, table_arg, &table, &sql))
         return -1;
@@ -278,11 +299,10 @@ static int batch(bctx *b, const char *table_arg, const char *actions_text, size_
         if (plan.rebuild) {
             *strategy = "rebuild";
             sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &fk_on);
-            sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, -1, &legacy);
             sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int *)0);
             sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 1, (int *)0);
             rc = run_all(b, &plan.stmts);
-            sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, legacy, (int *)0);
+            sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 0, (int *)0);
             sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, fk_on, (int *)0);
             if (rc || verify(b, &plan, table, fk_on))
                 return -1;
@@ -290,6 +310,18 @@ static int batch(bctx *b, const char *table_arg, const char *actions_text, size_
             return -1;
     }
     return run_all(b, &last);
+}
+
+/* SQLite's own ALTER must rewrite views, triggers and foreign keys: run
+ * with the legacy behaviour off whatever the caller set, and restore it. */
+static int batch(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char **strategy)
+{
+    int legacy = 0, rc;
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, -1, &legacy);
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 0, (int *)0);
+    rc = batch_steps(b, table_arg, actions_text, alen, strategy);
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, legacy, (int *)0);
+    return rc;
 }
 
 void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)

@@ -151,10 +151,10 @@ int main(void)
 
     /* strategies */
     ok(plan_for("CREATE TABLE foo (a TEXT, b TEXT NOT NULL)", "ALTER b DROP NOT NULL", NULL, &p, &err) &&
-           strstr(p.stmts.v[2], "INSERT INTO \"foo\" (rowid, \"a\", \"b\") SELECT rowid, \"a\", \"b\""),
+           strstr(p.stmts.v[2], "INSERT INTO main.\"foo\" (rowid, \"a\", \"b\") SELECT rowid, \"a\", \"b\""),
        "a rowid table without an INTEGER PRIMARY KEY keeps its rowids");
     ok(plan_for(foo, "ADD COLUMN qux INTEGER DEFAULT 0", NULL, &p, &err) && !p.rebuild &&
-           has_stmt(&p, "ALTER TABLE \"foo\" ADD COLUMN qux INTEGER DEFAULT 0"),
+           has_stmt(&p, "ALTER TABLE main.\"foo\" ADD COLUMN qux INTEGER DEFAULT 0"),
        "plain ADD COLUMN: SQLite's own");
     ok(plan_for(foo, "ADD COLUMN qux INTEGER NOT NULL", NULL, &p, &err) && p.rebuild,
        "ADD COLUMN NOT NULL without a default: a rebuild");
@@ -171,8 +171,8 @@ int main(void)
     ok(plan_for(foo, "ALTER COLUMN bar DROP NOT NULL", NULL, &p, &err) && p.rebuild && p.stmts.n == 4 &&
            strstr(p.stmts.v[0], "RENAME TO \"_mig_old_foo\"") && strstr(p.stmts.v[1], "bar VARCHAR(512),") &&
            strstr(p.stmts.v[1], "baz TEXT DEFAULT 'x' COLLATE NOCASE") &&
-           strstr(p.stmts.v[2], "INSERT INTO \"foo\" (\"foo_id\", \"bar\", \"baz\") SELECT") &&
-           strstr(p.stmts.v[3], "DROP TABLE \"_mig_old_foo\""),
+           strstr(p.stmts.v[2], "INSERT INTO main.\"foo\" (\"foo_id\", \"bar\", \"baz\") SELECT") &&
+           strstr(p.stmts.v[3], "DROP TABLE main.\"_mig_old_foo\""),
        "DROP NOT NULL: rename, create, copy (the INTEGER PRIMARY KEY is the rowid), drop");
     ok(plan_for(foo, "ALTER COLUMN bar DROP NOT NULL, ALTER COLUMN baz SET DEFAULT 'y', ADD CHECK (foo_id > 0)",
                 NULL, &p, &err) &&
@@ -205,7 +205,7 @@ int main(void)
         s.triggers = tr;
         s.ntriggers = 1;
         ok(plan_for(foo, "DROP COLUMN baz", &s, &p, &err) && p.rebuild && has_stmt(&p, "ix_bar") &&
-               !has_stmt(&p, "ix_baz") && has_stmt(&p, "CREATE TRIGGER tr"),
+               !has_stmt(&p, "ix_baz") && has_stmt(&p, "CREATE TRIGGER main.tr AFTER INSERT ON foo"),
            "DROP COLUMN: its indexes go, the others and the triggers come back");
     }
     {
@@ -215,8 +215,8 @@ int main(void)
         memset(&s, 0, sizeof s);
         s.others = v;
         s.nothers = 1;
-        ok(!plan_for(foo, "DROP COLUMN bar", &s, &p, &err) && strstr(err.msg, "v_bar uses it"),
-           "DROP COLUMN needed by a view: an error naming the view");
+        ok(plan_for(foo, "DROP COLUMN bar", &s, &p, &err) && p.views.n == 1 && strcmp(p.views.v[0], "v_bar") == 0,
+           "DROP COLUMN: a view on the table is compiled after the change (the error names it)");
         memset(&s, 0, sizeof s);
         s.refs = r;
         s.nrefs = 1;
@@ -244,8 +244,8 @@ int main(void)
         mig_strlist first = {0}, last = {0};
         ok(parse("ALTER COLUMN bar DROP NOT NULL, RENAME bar TO \"Bar\"\"s\", RENAME TO foo2", &acts, &err) == 0 &&
                mig_batch_split(&ar, "foo", foo, &acts, &first, &rest, &last, &err) == 0 && first.n == 1 &&
-               strcmp(first.v[0], "ALTER TABLE \"foo\" RENAME COLUMN \"bar\" TO \"Bar\"\"s\"") == 0 && last.n == 1 &&
-               strcmp(last.v[0], "ALTER TABLE \"foo\" RENAME TO \"foo2\"") == 0 && rest.n == 1 &&
+               strcmp(first.v[0], "ALTER TABLE main.\"foo\" RENAME COLUMN \"bar\" TO \"Bar\"\"s\"") == 0 && last.n == 1 &&
+               strcmp(last.v[0], "ALTER TABLE main.\"foo\" RENAME TO \"foo2\"") == 0 && rest.n == 1 &&
                strcmp(rest.v[0].column, "Bar\"s") == 0,
            "renames split off; an earlier action follows the rename");
     }
