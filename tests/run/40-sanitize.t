@@ -44,7 +44,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 tests=(tests/core/test_*.c)
 ntests=${#tests[@]}
 [ -e "${tests[0]}" ] || ntests=0
-plan=$((ntests + 5))
+plan=$((ntests + 7))
 echo "1..$plan"
 
 have_san=0
@@ -405,11 +405,13 @@ fi
 
 # ---- (c) the normal extension under valgrind ----------------------------------------------
 if ! command -v valgrind >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1; then
-    for i in 1 2; do n=$((n + 1)); echo "ok $n # SKIP valgrind or sqlite3 missing"; done
+    for i in 1 2 3 4; do n=$((n + 1)); echo "ok $n # SKIP valgrind or sqlite3 missing"; done
 elif ! make -s all >"$T/make.log" 2>&1; then
     indent <"$T/make.log"
     ok 1 "valgrind: mig.so (make all failed)"
     ok 1 "valgrind: failing calls (make all failed)"
+    ok 1 "valgrind: mig_batch (make all failed)"
+    ok 1 "valgrind: refused mig_batch calls (make all failed)"
 else
     VG="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=tests/sanitize/valgrind.supp"
     vg() { # vg SCRIPT DB EXPECTED_RC NAME
@@ -426,6 +428,36 @@ else
     vg "$T/ok.sql" :memory: 0 "valgrind: sqlite_ext/mig.so through the sqlite3 shell, exit 0, no definite leak"
     rm -f "$T/vg.db"
     vg "$T/errors.sql" "$T/vg.db" 1 "valgrind: failing calls through the sqlite3 shell, no memory error, no definite leak"
+    # mig_batch: native actions, rebuilds (foreign keys on, a child, a view,
+    # indexes, a trigger, AUTOINCREMENT), and refused ones
+    cat >"$T/batch.sql" <<'SQL'
+PRAGMA foreign_keys = ON;
+CREATE TABLE foo (id INTEGER PRIMARY KEY AUTOINCREMENT, bar TEXT NOT NULL COLLATE NOCASE, n INT CHECK (n >= 0), note TEXT);
+CREATE TABLE kid (id INTEGER PRIMARY KEY, foo_id INTEGER REFERENCES foo (id) ON DELETE CASCADE);
+CREATE INDEX ix_bar ON foo (bar) WHERE bar > 'a';
+CREATE INDEX ix_expr ON foo (lower(bar));
+CREATE VIEW v AS SELECT id, bar FROM foo;
+CREATE TRIGGER tr AFTER INSERT ON foo BEGIN INSERT INTO kid (foo_id) VALUES (new.id); END;
+INSERT INTO foo (bar, n) VALUES ('a', 1), ('b', 2), ('c', 3);
+SELECT mig_batch('foo', 'ALTER COLUMN bar DROP NOT NULL');
+SELECT mig_batch('foo', 'RENAME COLUMN note TO memo, ADD COLUMN z INTEGER DEFAULT 0');
+SELECT mig_batch('foo', 'ALTER COLUMN n TYPE TEXT USING (n * 10), DROP CONSTRAINT foo_n_check, ADD CONSTRAINT u UNIQUE (bar)');
+SELECT mig_batch('foo', 'DROP COLUMN memo, RENAME TO foo2');
+SELECT count(*) FROM kid;
+PRAGMA integrity_check;
+PRAGMA foreign_key_check;
+SQL
+    vg "$T/batch.sql" :memory: 0 "valgrind: mig_batch native and rebuild, no memory error, no definite leak"
+    cat >"$T/batch_err.sql" <<'SQL'
+CREATE TABLE foo (id INTEGER PRIMARY KEY, bar TEXT NOT NULL);
+CREATE VIEW v AS SELECT bar FROM foo;
+SELECT mig_batch('foo', 'ALTER COLUMN bar DROP NUL');
+SELECT mig_batch('nosuch', 'DROP COLUMN x');
+SELECT mig_batch('foo', 'DROP COLUMN bar');
+SELECT mig_batch('foo', 'DROP CONSTRAINT nope');
+SELECT mig_batch('foo', 'ADD FOREIGN KEY (bar) REFERENCES nowhere (x)');
+SQL
+    vg "$T/batch_err.sql" :memory: 1 "valgrind: refused mig_batch calls, no memory error, no definite leak"
 fi
 
 exit $((fails > 0))
