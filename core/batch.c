@@ -1406,6 +1406,22 @@ int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_acti
     }
     if (create.oom || ins.oom || sel.oom)
         return NOMEM();
+    {
+        /* The same columns, copied as they are, into a table whose rowid is
+         * its key: INSERT ... SELECT * lets SQLite copy whole records and
+         * index entries (its transfer optimization) */
+        int same = integer_pk_alias(&m) && m.ncols == m.t.ncols;
+        for (i = 0; same && i < m.ncols; i++) {
+            const mcol_t *c = &m.cols[i];
+            same = !c->dropped && c->src && !col_has(c, MIG_CC_GENERATED) &&
+                   mig_ddl_ident_eq(c->name, m.t.cols[i].name) && strcmp(c->src, mig_ddl_quote(ar, c->name)) == 0;
+        }
+        if (same) {
+            mig_buf_init(&ins, ar);
+            mig_buf_init(&sel, ar);
+            mig_buf_puts(&sel, "*");
+        }
+    }
 #define ADD(q)                                                                                                     \
     do {                                                                                                           \
         const char *q_ = (q);                                                                                      \
@@ -1418,7 +1434,8 @@ int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_acti
         return NOMEM();
     ADD(create.data);
     if (!first)
-        ADD(mig_sprintf(ar, "INSERT INTO %s (%s) SELECT %s FROM %s", m.qtable, ins.data, sel.data, qold));
+        ADD(ins.len ? mig_sprintf(ar, "INSERT INTO %s (%s) SELECT %s FROM %s", m.qtable, ins.data, sel.data, qold)
+                    : mig_sprintf(ar, "INSERT INTO %s SELECT * FROM %s", m.qtable, qold));
     if (schema->has_sequence) {
         /* AUTOINCREMENT: keep the old high-water mark */
         const char *lt = lit(ar, table), *lo = lit(ar, old);
