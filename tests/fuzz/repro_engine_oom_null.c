@@ -1,9 +1,9 @@
 /*
- * repro_engine_oom_null.c - reproducer of a reported core bug, run by
- * tests/run/30-fuzz.t as a TODO test (found by tests/sanitize/drive_sqlite
- * --oom, which makes SQLite's allocator fail under the extension).
+ * repro_engine_oom_null.c - regression test of a fixed core bug, run by
+ * tests/run/30-fuzz.t (found by tests/sanitize/drive_sqlite --oom, which
+ * makes SQLite's allocator fail under the extension).
  *
- * core/engine.c stores the result of mig_strdup()/mig_strndup() in a list
+ * core/engine.c stored the result of mig_strdup()/mig_strndup() in a list
  * without checking it: str_row() (the rows of mig_version and the source of
  * a revision) and split_targets() (the targets of stamp).  When the arena
  * cannot grow, a NULL string goes into the list and the call goes on:

@@ -1,9 +1,9 @@
 /*
- * repro_uthash_oom.c - reproducer of a reported core bug (uthash-oom-exit),
- * run by tests/run/30-fuzz.t as a TODO test.
+ * repro_uthash_oom.c - regression test of a fixed core bug (uthash-oom-exit),
+ * run by tests/run/30-fuzz.t.
  *
- * core/graph_int.h defines uthash_nonfatal_oom() but not HASH_NONFATAL_OOM,
- * so uthash keeps its fatal handler: when the arena cannot grow inside
+ * core/graph_int.h defined uthash_nonfatal_oom() but not HASH_NONFATAL_OOM
+ * (now defined), so uthash kept its fatal handler: when the arena cannot grow inside
  * HASH_ADD (graph.c hadd), uthash_fatal() calls exit(-1).  In the SQLite
  * extension that ends the host process when sqlite3_malloc64() fails.
  *

@@ -6,11 +6,9 @@
 # fixed bugs) with its dictionary tests/fuzz/<target>.dict when there is one.
 # One test per target.
 #
-# Then one TODO test per reproducer of an open, reported core bug
-# (tests/fuzz/corpus/known/<target>/*, run with MIG_FUZZ_STRICT=1, and
-# tests/fuzz/repro_*.c): "not ok ... # TODO" while the bug is there, "ok ...
-# # TODO" (prove: "unexpectedly succeeded") once it is fixed; then move the
-# input into tests/fuzz/corpus/<target>/ and drop the harness workaround.
+# Then one TODO test per reproducer of an open, reported core bug in
+# tests/fuzz/corpus/known/<target>/ (none now), and one test per regression
+# program tests/fuzz/repro_*.c of a fixed bug (each must exit 0).
 #
 # Skips cleanly only when clang is missing.
 cd "$(dirname "$0")/../.." || exit 1
