@@ -772,13 +772,13 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
     return q ? be->query(be->ctx, q, 9, p, NULL, NULL, err) : NOMEM();
 }
 
-static int with_unit(mig_backend *be, const mig_opts *o, mig_err *err, int rc_body_failed)
+/* End the unit opened for a call: commit, or roll back after a failure. */
+static int end_unit(mig_backend *be, mig_err *err, int failed)
 {
-    if (rc_body_failed) {
+    if (failed) {
         rollback_unit(be, err);
         return -1;
     }
-    (void)o;
     return be->unit_end(be->ctx, 1, err);
 }
 
@@ -793,7 +793,7 @@ int mig_op_put_revision(mig_backend *be, mig_arena *ar, const char *src, size_t 
         return -1;
     if (be->unit_begin(be->ctx, o, err))
         return -1;
-    if (with_unit(be, o, err, put_locked(&e, src, &rf) != 0))
+    if (end_unit(be, err, put_locked(&e, src, &rf) != 0))
         return -1;
     *id_out = rf.id;
     return 0;
@@ -850,7 +850,7 @@ int mig_op_remove_revision(mig_backend *be, mig_arena *ar, const char *id, const
         return -1;
     if (be->unit_begin(be->ctx, o, err))
         return -1;
-    return with_unit(be, o, err, remove_locked(&e, id) != 0);
+    return end_unit(be, err, remove_locked(&e, id) != 0);
 }
 
 /* ---- read-only operations ------------------------------------------------ */
@@ -886,7 +886,6 @@ int mig_op_heads(mig_backend *be, mig_arena *ar, const mig_opts *o, const char *
 {
     eng e;
     mig_graph g;
-    mig_idlist cur;
     int exists;
     if (eng_init(&e, be, ar, o, err) || be->ensure_schema(be->ctx, 0, &exists, err))
         return -1;
@@ -896,7 +895,6 @@ int mig_op_heads(mig_backend *be, mig_arena *ar, const mig_opts *o, const char *
     }
     if (load_graph(&e, &g))
         return -1;
-    (void)cur;
     *out = join_sorted_ids(ar, &g, &g.real_heads);
     return *out ? 0 : NOMEM();
 }
