@@ -248,7 +248,7 @@ check_sql bar >"$W/check_noqux.sql"
 declare -A LABEL SCRIPT LOAD OUT CHECK KIND BW BC
 def() { LABEL[$1]=$2 SCRIPT[$1]=$3 LOAD[$1]=$4 OUT[$1]=$5 CHECK[$1]=$6 KIND[$1]=$7; }
 def rb_floor   "floor: hand-written rebuild, INSERT ... SELECT *" "$W/rb_floor.sql" "" "" check_full nullable
-def rb_cols    "  same, INSERT (cols) SELECT cols (mig, changed columns)""$W/rb_cols.sql" "" "" check_full nullable
+def rb_cols    "  same, INSERT (cols) SELECT cols (mig, changed columns)" "$W/rb_cols.sql" "" "" check_full nullable
 def rb_mig     "mig_batch: ALTER COLUMN bar DROP NOT NULL"       "$W/rb_mig.sql" load rebuild check_full nullable
 def rn_native  "SQLite: ALTER TABLE foo RENAME COLUMN (floor)"   "$W/rn_native.sql" "" "" check_bar2 bar2
 def rn_mig     "mig_batch: RENAME COLUMN bar TO bar2"            "$W/rn_mig.sql" load native check_bar2 bar2
