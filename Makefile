@@ -18,7 +18,7 @@ SQLITE_SO := sqlite_ext/mig.so
 
 TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sqltok tests/core/test_batch tests/core/test_ddl
 
-.PHONY: all test test-deps demo bench clean
+.PHONY: all install test test-deps demo bench clean
 
 all: $(SQLITE_SO)
 
@@ -38,13 +38,18 @@ tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 
 # Debian packages the build and the tests need; installed when missing and root.
 DEB_BUILD := gcc make libsqlite3-dev sqlite3 libssl-dev libjansson-dev uthash-dev
-DEB_TEST  := clang libclang-rt-14-dev valgrind perl
+DEB_TEST  := clang libclang-rt-14-dev valgrind perl \
+             postgresql-15 postgresql-server-dev-15 libpq-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 test-deps:
 	@./tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
 
 test: test-deps
 	$(MAKE) all $(TEST_BIN)
 	prove -v --timer tests/run/*.t
+
+# The PostgreSQL extension (PGXS): pg_ext/, installed with `make install` (as root).
+install: all
+	$(MAKE) -C pg_ext install
 
 demo: test-deps
 	$(MAKE) all
@@ -56,3 +61,4 @@ bench: all
 clean:
 	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(TEST_BIN)
 	rm -rf tests/tmp
+	$(MAKE) -C pg_ext clean

@@ -1,0 +1,908 @@
+/*
+ * mig_pg.c — the PostgreSQL frontend of mig: the SQL API of SPEC §4 as C
+ * functions, and core's backend interface (engine.h) on SPI.
+ *
+ * Transaction structure.  A function always runs inside a transaction, so a
+ * call nests in it and never commits.  Every SPI call that may raise an
+ * error runs inside an internal subtransaction: the atomic unit of a call
+ * (unit_begin/unit_end), one more per step (step_begin/step_end), and, for
+ * the read-only operations, one around the whole operation.  An error
+ * raised inside a callback is caught (PG_TRY), turned into a mig_err and
+ * returned as -1; the engine then rolls the subtransaction back, which is
+ * what makes the state consistent again.  Until that rollback, the callbacks
+ * refuse to run anything.
+ *
+ * Memory: the engine's arena lives in a memory context of the call (a
+ * child of the function's context), allocated with MCXT_ALLOC_NO_OOM, so it
+ * survives subtransaction rollbacks and is released by the error cleanup
+ * when the final ereport() leaves the function.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/params.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_param.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/tuplestore.h"
+
+#include "engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+PG_MODULE_MAGIC;
+
+#define MAX_DEPTH 8
+#define PLAN_CACHE 32
+#define MAX_PARAMS 16
+
+typedef struct pg_sub {
+    MemoryContext mcxt;
+    ResourceOwner owner;
+} pg_sub;
+
+typedef struct pg_ctx {
+    MemoryContext callcxt;  /* the arena and everything of the call */
+    MemoryContext scratch;  /* reset after every statement */
+    pg_sub subs[MAX_DEPTH]; /* open internal subtransactions */
+    int depth;
+    int unit_depth;         /* depth of the unit's subtransaction, 0: none */
+    int guc_nest;           /* GUC nest level of the unit's settings, 0: none */
+    int failed;             /* an error was caught; waiting for the rollback */
+    const char *user;
+    struct {
+        char *sql;
+        SPIPlanPtr plan;
+        struct parse_arg *pa; /* the parser hook's state: lives as long as the plan */
+    } cache[PLAN_CACHE];
+    int ncache;
+} pg_ctx;
+
+/* One backend is one connection: the mig call running on it, if any. */
+static bool mig_busy = false;
+static const mig_opts *mig_run = NULL;
+
+/* ---- allocation --------------------------------------------------------- */
+
+static void *pg_alloc(void *ud, size_t n)
+{
+    return MemoryContextAllocExtended((MemoryContext)ud, n, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void pg_free(void *ud, void *p)
+{
+    (void)ud;
+    if (p)
+        pfree(p);
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+static void copy_str(char *dst, size_t cap, const char *s)
+{
+    snprintf(dst, cap, "%s", s ? s : "");
+}
+
+/*
+ * Inside PG_CATCH: turn the error being handled into err and flush it.  The
+ * caller must roll the subtransaction back before running anything else.
+ */
+static void catch_error(pg_ctx *c, MemoryContext mcxt, mig_err *err, mig_errcode code)
+{
+    ErrorData *ed;
+    MemoryContextSwitchTo(mcxt);
+    ed = CopyErrorData();
+    FlushErrorState();
+    c->failed = 1;
+    mig_fail(err, code, "%s", ed->message ? ed->message : "unknown error");
+    copy_str(err->detail, sizeof err->detail, ed->detail);
+    copy_str(err->hint, sizeof err->hint, ed->hint);
+    memcpy(err->sqlstate, unpack_sql_state(ed->sqlerrcode), 5);
+    err->sqlstate[5] = '\0';
+    if (ed->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+        err->code = MIG_E_LOCK;
+    FreeErrorData(ed);
+}
+
+static int refuse_after_error(pg_ctx *c, mig_err *err)
+{
+    if (c->failed)
+        return mig_fail(err, MIG_E_SQL, "mig: a statement failed and its subtransaction is not rolled back yet");
+    return 0;
+}
+
+/* ---- subtransactions ------------------------------------------------------ */
+
+static void clear_cache(pg_ctx *c)
+{
+    /* the plans live in SPI's procedure context, released by SPI_finish */
+    c->ncache = 0;
+}
+
+static int sub_begin(pg_ctx *c, mig_err *err)
+{
+    pg_sub *s;
+    if (c->depth >= MAX_DEPTH)
+        return mig_fail(err, MIG_E_USAGE, "mig: too many nested subtransactions");
+    s = &c->subs[c->depth];
+    s->mcxt = CurrentMemoryContext;
+    s->owner = CurrentResourceOwner;
+    BeginInternalSubTransaction(NULL);
+    MemoryContextSwitchTo(s->mcxt);
+    c->depth++;
+    return 0;
+}
+
+/* Release (commit) or roll back the innermost subtransaction. */
+static int sub_end(pg_ctx *c, int commit, mig_err *err)
+{
+    pg_sub *s;
+    int rc = 0;
+    if (c->depth <= 0)
+        return mig_fail(err, MIG_E_USAGE, "mig: no subtransaction is open");
+    s = &c->subs[--c->depth];
+    if (commit && c->failed) {
+        commit = 0;
+        rc = mig_fail(err, MIG_E_SQL, "mig: cannot commit after a failed statement");
+    }
+    if (commit) {
+        PG_TRY();
+        {
+            ReleaseCurrentSubTransaction();
+        }
+        PG_CATCH();
+        {
+            catch_error(c, s->mcxt, err, MIG_E_SQL);
+            RollbackAndReleaseCurrentSubTransaction();
+            rc = -1;
+        }
+        PG_END_TRY();
+    } else {
+        RollbackAndReleaseCurrentSubTransaction();
+        clear_cache(c);
+    }
+    MemoryContextSwitchTo(s->mcxt);
+    CurrentResourceOwner = s->owner;
+    c->failed = 0;
+    if (c->unit_depth > c->depth)
+        c->unit_depth = 0;
+    return rc;
+}
+
+/* ---- query ------------------------------------------------------------------ */
+
+typedef struct parse_arg {
+    Oid *types;
+    int n;
+} parse_arg;
+
+static void parser_setup(struct ParseState *pstate, void *arg)
+{
+    parse_arg *pa = arg;
+    /* the array is preallocated with a slot per parameter, so the parser
+     * fills it in place and never reallocates it */
+    setup_parse_variable_parameters(pstate, &pa->types, &pa->n);
+}
+
+static int cache_find(pg_ctx *c, const char *sql, int np, mig_err *err)
+{
+    int i;
+    parse_arg *pa;
+    SPIPlanPtr plan;
+    for (i = 0; i < c->ncache; i++)
+        if (strcmp(c->cache[i].sql, sql) == 0)
+            return i;
+    if (c->ncache == PLAN_CACHE) {
+        SPI_freeplan(c->cache[0].plan);
+        memmove(&c->cache[0], &c->cache[1], sizeof(c->cache[0]) * (PLAN_CACHE - 1));
+        c->ncache--;
+    }
+    i = c->ncache;
+    /* the parser hook may run again when the plan is revalidated: its
+     * state lives in the call's context, as long as the plan */
+    pa = MemoryContextAlloc(c->callcxt, sizeof *pa);
+    pa->types = MemoryContextAllocZero(c->callcxt, sizeof(Oid) * MAX_PARAMS);
+    pa->n = np;
+    plan = SPI_prepare_params(sql, parser_setup, pa, 0);
+    if (!plan) {
+        mig_fail(err, MIG_E_SQL, "cannot prepare a statement: %s", SPI_result_code_string(SPI_result));
+        return -1;
+    }
+    if (pa->n > np) {
+        mig_fail(err, MIG_E_SQL, "mig: a statement uses more parameters than it was given");
+        return -1;
+    }
+    c->cache[i].sql = MemoryContextStrdup(c->callcxt, sql);
+    c->cache[i].plan = plan;
+    c->cache[i].pa = pa;
+    c->ncache++;
+    return i;
+}
+
+/* The body of be_query, inside PG_TRY. */
+static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
+                       mig_err *err)
+{
+    int k, rc, r;
+    ParamListInfo pl;
+    uint64 row;
+    MemoryContext old;
+    k = cache_find(c, sql, np, err);
+    if (k < 0)
+        return -1;
+    old = MemoryContextSwitchTo(c->scratch);
+    pl = makeParamList(np);
+    for (r = 0; r < np; r++) {
+        ParamExternData *prm = &pl->params[r];
+        Oid t = r < c->cache[k].pa->n && c->cache[k].pa->types[r] ? c->cache[k].pa->types[r] : TEXTOID, fin, ioparam;
+        prm->ptype = t;
+        prm->pflags = PARAM_FLAG_CONST;
+        prm->isnull = params[r] == NULL;
+        prm->value = (Datum)0;
+        if (params[r]) {
+            getTypeInputInfo(t, &fin, &ioparam);
+            prm->value = OidInputFunctionCall(fin, (char *)params[r], ioparam, -1);
+        }
+    }
+    MemoryContextSwitchTo(old);
+    rc = SPI_execute_plan_with_paramlist(c->cache[k].plan, pl, false, 0);
+    if (rc < 0)
+        return mig_fail(err, MIG_E_SQL, "%s", SPI_result_code_string(rc));
+    if (fn && SPI_tuptable) {
+        SPITupleTable *tt = SPI_tuptable;
+        int ncol = tt->tupdesc->natts;
+        const char *vals[MAX_PARAMS];
+        if (ncol > MAX_PARAMS)
+            ncol = MAX_PARAMS;
+        for (row = 0; row < SPI_processed; row++) {
+            int col;
+            old = MemoryContextSwitchTo(c->scratch);
+            for (col = 0; col < ncol; col++)
+                vals[col] = SPI_getvalue(tt->vals[row], tt->tupdesc, col + 1);
+            MemoryContextSwitchTo(old);
+            if (fn(arg, ncol, vals, err)) {
+                SPI_freetuptable(tt);
+                return -1;
+            }
+        }
+    }
+    if (SPI_tuptable)
+        SPI_freetuptable(SPI_tuptable);
+    return 0;
+}
+
+static int be_query(void *ctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
+                    mig_err *err)
+{
+    pg_ctx *c = ctx;
+    MemoryContext mcxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    volatile int rc = 0;
+    int own = 0;
+    if (refuse_after_error(c, err))
+        return -1;
+    if (np > MAX_PARAMS)
+        return mig_fail(err, MIG_E_SQL, "mig: too many parameters");
+    if (c->depth == 0) {
+        /* not inside a unit: the statement gets its own subtransaction */
+        if (sub_begin(c, err))
+            return -1;
+        own = 1;
+        mcxt = CurrentMemoryContext;
+    }
+    PG_TRY();
+    {
+        rc = query_inner(c, sql, np, params, fn, arg, err);
+    }
+    PG_CATCH();
+    {
+        catch_error(c, mcxt, err, MIG_E_SQL);
+        CurrentResourceOwner = owner;
+        rc = -1;
+    }
+    PG_END_TRY();
+    MemoryContextReset(c->scratch);
+    if (own && sub_end(c, rc == 0, err))
+        rc = -1;
+    return rc;
+}
+
+/* ---- exec_body --------------------------------------------------------------- */
+
+static const char *skip_blank(const char *p, const char *end)
+{
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v'))
+            p++;
+        if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+            while (p < end && *p != '\n')
+                p++;
+        } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+            p += 2;
+            while (end - p >= 2 && !(p[0] == '*' && p[1] == '/'))
+                p++;
+            p = end - p >= 2 ? p + 2 : end;
+        } else
+            return p;
+    }
+}
+
+/* Byte offset of the 1-based character position pos in s. */
+static size_t char_to_byte(const char *s, size_t len, int pos)
+{
+    size_t off = 0;
+    int i;
+    for (i = 1; i < pos && off < len; i++)
+        off += (size_t)pg_mblen(s + off);
+    return off > len ? len : off;
+}
+
+static void add_statement_detail(mig_err *err, const char *s, const char *e)
+{
+    char buf[sizeof err->detail];
+    int n;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t' || e[-1] == ';'))
+        e--;
+    n = (int)(e - s > 400 ? 400 : e - s);
+    snprintf(buf, sizeof buf, "%s%sThe failing statement: %.*s%s", err->detail, err->detail[0] ? "\n" : "", n, s,
+             e - s > 400 ? "..." : "");
+    memcpy(err->detail, buf, sizeof buf);
+}
+
+static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
+{
+    pg_ctx *c = ctx;
+    MemoryContext mcxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    char *sql;
+    List *volatile raw = NIL;
+    volatile size_t cur_start = 0, cur_end = 0;
+    volatile int rc = 0, parsing = 1;
+    if (refuse_after_error(c, err))
+        return -1;
+    if (c->depth == 0)
+        return mig_fail(err, MIG_E_USAGE, "mig: a revision body must run inside a subtransaction");
+    sql = MemoryContextAlloc(c->scratch, len + 1);
+    memcpy(sql, body, len);
+    sql[len] = '\0';
+    PG_TRY();
+    {
+        ListCell *lc;
+        MemoryContext old = MemoryContextSwitchTo(c->scratch);
+        raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+        MemoryContextSwitchTo(old);
+        parsing = 0;
+        foreach (lc, raw) {
+            RawStmt *rs = lfirst_node(RawStmt, lc);
+            size_t start = rs->stmt_location > 0 ? (size_t)rs->stmt_location : 0;
+            size_t slen = rs->stmt_len > 0 ? (size_t)rs->stmt_len : len - start;
+            char *one;
+            int r;
+            if (start > len)
+                start = len;
+            if (start + slen > len)
+                slen = len - start;
+            cur_start = (size_t)(skip_blank(sql + start, sql + start + slen) - sql);
+            cur_end = start + slen;
+            one = MemoryContextAlloc(c->scratch, slen + 1);
+            memcpy(one, sql + start, slen);
+            one[slen] = '\0';
+            r = SPI_execute(one, false, 0);
+            if (SPI_tuptable)
+                SPI_freetuptable(SPI_tuptable);
+            if (r < 0) {
+                mig_fail(err, MIG_E_SQL, "%s", SPI_result_code_string(r));
+                if (r == SPI_ERROR_TRANSACTION)
+                    mig_err_hint(err, "A revision cannot commit or roll back; it runs inside mig's transaction.");
+                *fail_off = cur_start;
+                add_statement_detail(err, sql + cur_start, sql + cur_end);
+                rc = -1;
+                break;
+            }
+            pfree(one);
+        }
+    }
+    PG_CATCH();
+    {
+        ErrorData *ed;
+        int pos = 0;
+        MemoryContextSwitchTo(mcxt);
+        ed = CopyErrorData();
+        pos = ed->cursorpos;
+        FreeErrorData(ed);
+        catch_error(c, mcxt, err, MIG_E_SQL);
+        CurrentResourceOwner = owner;
+        if (parsing) {
+            /* a syntax error: where the parser stopped */
+            *fail_off = pos > 0 ? char_to_byte(sql, len, pos) : 0;
+        } else {
+            *fail_off = cur_start;
+            add_statement_detail(err, sql + cur_start, sql + cur_end);
+        }
+        rc = -1;
+    }
+    PG_END_TRY();
+    MemoryContextReset(c->scratch);
+    return rc;
+}
+
+/* ---- the rest of the backend ---------------------------------------------- */
+
+static int be_ensure_schema(void *ctx, int create, int *exists, mig_err *err)
+{
+    (void)ctx;
+    (void)create;
+    (void)err;
+    *exists = 1; /* the tables come with the extension */
+    return 0;
+}
+
+static int be_in_transaction(void *ctx)
+{
+    (void)ctx;
+    return 1; /* a function always runs inside a transaction */
+}
+
+/* Set a GUC for the rest of the unit (undone when the unit ends). */
+static int set_guc(pg_ctx *c, const char *name, const char *value, mig_err *err)
+{
+    MemoryContext mcxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    volatile int rc = 0;
+    PG_TRY();
+    {
+        (void)set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    }
+    PG_CATCH();
+    {
+        catch_error(c, mcxt, err, MIG_E_INPUT);
+        CurrentResourceOwner = owner;
+        rc = -1;
+    }
+    PG_END_TRY();
+    return rc;
+}
+
+/* Roll back a unit that could not start, keeping the error. */
+static void unit_abort(pg_ctx *c, mig_err *err)
+{
+    mig_err keep = *err;
+    c->guc_nest = 0;
+    sub_end(c, 0, err);
+    *err = keep;
+    c->unit_depth = 0;
+}
+
+static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
+{
+    pg_ctx *c = ctx;
+    const char *key, *p[1];
+    if (refuse_after_error(c, err))
+        return -1;
+    if (sub_begin(c, err))
+        return -1;
+    c->unit_depth = c->depth;
+    c->guc_nest = 0;
+    if (o->tenant || o->lock_timeout_ms >= 0)
+        c->guc_nest = NewGUCNestLevel();
+    if (o->lock_timeout_ms >= 0) {
+        char v[32];
+        snprintf(v, sizeof v, "%ld", o->lock_timeout_ms);
+        if (set_guc(c, "lock_timeout", v, err))
+            goto fail;
+    }
+    if (o->tenant) {
+        char *path = psprintf("%s, public", quote_identifier(o->tenant));
+        if (set_guc(c, "search_path", path, err))
+            goto fail;
+    }
+    /* concurrent calls on one env/tenant are serialised until the end of
+     * the caller's transaction */
+    key = psprintf("mig:%s:%s", o->env, o->tenant ? o->tenant : "");
+    p[0] = key;
+    if (be_query(c, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1::pg_catalog.text))", 1, p,
+                 NULL, NULL, err)) {
+        if (err->code == MIG_E_LOCK) {
+            mig_err_prefix(err, "cannot lock env \"%s\"%s%s%s: ", o->env, o->tenant ? " (tenant \"" : "",
+                           o->tenant ? o->tenant : "", o->tenant ? "\")" : "");
+            mig_err_hint(err, "Another session is migrating the same env; wait for it or raise \"lock_timeout\".");
+        }
+        goto fail;
+    }
+    return 0;
+fail:
+    unit_abort(c, err);
+    return -1;
+}
+
+static int be_unit_end(void *ctx, int commit, mig_err *err)
+{
+    pg_ctx *c = ctx;
+    int rc;
+    if (c->unit_depth == 0 || c->depth != c->unit_depth)
+        return mig_fail(err, MIG_E_USAGE, "mig: the unit's subtransaction is not the innermost one");
+    if (commit && !c->failed && c->guc_nest)
+        AtEOXact_GUC(true, c->guc_nest); /* a rollback pops it with the subtransaction */
+    c->guc_nest = 0;
+    rc = sub_end(c, commit, err);
+    c->unit_depth = 0;
+    return rc;
+}
+
+static int be_step_begin(void *ctx, mig_err *err)
+{
+    pg_ctx *c = ctx;
+    if (refuse_after_error(c, err))
+        return -1;
+    return sub_begin(c, err);
+}
+
+static int be_step_end(void *ctx, int commit, mig_err *err)
+{
+    return sub_end(ctx, commit, err);
+}
+
+static void be_set_run(void *ctx, const mig_opts *o)
+{
+    (void)ctx;
+    mig_run = o;
+}
+
+static void backend_for(pg_ctx *c, mig_backend *be)
+{
+    memset(be, 0, sizeof *be);
+    be->ctx = c;
+    be->dialect_name = "postgresql";
+    be->dialect = MIG_DIALECT_ONLY_POSTGRES;
+    be->schema = "mig.";
+    be->order_col = "seq";
+    be->applied_by = c->user;
+    be->state_ddl = "";
+    be->query = be_query;
+    be->exec_body = be_exec_body;
+    be->ensure_schema = be_ensure_schema;
+    be->in_transaction = be_in_transaction;
+    be->unit_begin = be_unit_begin;
+    be->unit_end = be_unit_end;
+    be->step_begin = be_step_begin;
+    be->step_end = be_step_end;
+    be->set_run = be_set_run;
+}
+
+/* ---- the SQL functions -------------------------------------------------------- */
+
+typedef enum { F_PUT, F_REMOVE, F_UPGRADE, F_DOWNGRADE, F_STAMP, F_CURRENT, F_HEADS, F_CHECK, F_PLAN, F_SQL } fkind;
+
+static const struct {
+    const char *name;
+    int nfixed; /* arguments before opts */
+    int writes; /* opens its own unit */
+} FDEF[] = {
+    [F_PUT] = {"mig_put_revision", 1, 1}, [F_REMOVE] = {"mig_remove_revision", 1, 1},
+    [F_UPGRADE] = {"mig_upgrade", 1, 1},  [F_DOWNGRADE] = {"mig_downgrade", 1, 1},
+    [F_STAMP] = {"mig_stamp", 1, 1},      [F_CURRENT] = {"mig_current", 0, 0},
+    [F_HEADS] = {"mig_heads", 0, 0},      [F_CHECK] = {"mig_check", 0, 0},
+    [F_PLAN] = {"mig_plan", 2, 0},        [F_SQL] = {"mig_sql", 2, 0},
+};
+
+static int errcode_for(const mig_err *err)
+{
+    switch (err->code) {
+    case MIG_E_INPUT:
+        return ERRCODE_INVALID_PARAMETER_VALUE;
+    case MIG_E_TARGET:
+        return ERRCODE_UNDEFINED_OBJECT;
+    case MIG_E_GRAPH:
+        return ERRCODE_DATA_EXCEPTION;
+    case MIG_E_STATE:
+        return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+    case MIG_E_SQL:
+        if (err->sqlstate[0] && strlen(err->sqlstate) == 5 && strcmp(err->sqlstate, "00000") != 0)
+            return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2], err->sqlstate[3],
+                                 err->sqlstate[4]);
+        return ERRCODE_INTERNAL_ERROR;
+    case MIG_E_NOMEM:
+        return ERRCODE_OUT_OF_MEMORY;
+    case MIG_E_USAGE:
+        return ERRCODE_FEATURE_NOT_SUPPORTED;
+    case MIG_E_LOCK:
+        return ERRCODE_LOCK_NOT_AVAILABLE;
+    default:
+        return ERRCODE_INTERNAL_ERROR;
+    }
+}
+
+static void report(const mig_err *err) pg_attribute_noreturn();
+static void report(const mig_err *err)
+{
+    ereport(ERROR, (errcode(errcode_for(err)), errmsg("%s", err->msg),
+                    err->detail[0] ? errdetail("%s", err->detail) : 0, err->hint[0] ? errhint("%s", err->hint) : 0));
+    pg_unreachable();
+}
+
+static char *arg_cstr(FunctionCallInfo fcinfo, int i)
+{
+    if (i >= PG_NARGS() || PG_ARGISNULL(i))
+        return NULL;
+    return text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+typedef struct {
+    const char *out;
+    int ok;
+    mig_plan_row *rows;
+    int nrows;
+} fresult;
+
+/* Run one operation; on failure err is filled and -1 returned (nothing raised). */
+static int run_op(fkind k, pg_ctx *c, mig_arena *ar, const char *a0, const char *a1, const mig_opts *o, fresult *r,
+                  mig_err *err)
+{
+    mig_backend be;
+    int rc = 0, wrap = !FDEF[k].writes;
+    backend_for(c, &be);
+    if (wrap && sub_begin(c, err))
+        return -1;
+    switch (k) {
+    case F_PUT:
+        rc = mig_op_put_revision(&be, ar, a0, strlen(a0), o, &r->out, err);
+        break;
+    case F_REMOVE:
+        rc = mig_op_remove_revision(&be, ar, a0, o, err);
+        r->out = a0;
+        break;
+    case F_UPGRADE:
+        rc = mig_op_run(&be, ar, MIG_DIR_UPGRADE, a0, o, &r->out, err);
+        break;
+    case F_DOWNGRADE:
+        rc = mig_op_run(&be, ar, MIG_DIR_DOWNGRADE, a0, o, &r->out, err);
+        break;
+    case F_STAMP:
+        rc = mig_op_run(&be, ar, MIG_DIR_STAMP, a0, o, &r->out, err);
+        break;
+    case F_CURRENT:
+        rc = mig_op_current(&be, ar, o, &r->out, err);
+        break;
+    case F_HEADS:
+        rc = mig_op_heads(&be, ar, o, &r->out, err);
+        break;
+    case F_CHECK:
+        rc = mig_op_check(&be, ar, o, &r->ok, err);
+        break;
+    case F_PLAN:
+        rc = mig_op_plan(&be, ar, a0, a1, o, &r->rows, &r->nrows, err);
+        break;
+    case F_SQL:
+        rc = mig_op_sql(&be, ar, a0, a1, o, &r->out, err);
+        break;
+    }
+    /* whatever the engine left open is rolled back (or, for the read-only
+     * wrapper, released) */
+    while (c->depth > 0) {
+        mig_err scratch;
+        int last = c->depth == 1 && wrap;
+        mig_err_clear(&scratch);
+        if (last && rc == 0) {
+            if (sub_end(c, 1, err))
+                rc = -1;
+        } else {
+            if (!last && rc == 0)
+                rc = mig_fail(err, MIG_E_USAGE, "mig: the engine left a subtransaction open");
+            sub_end(c, 0, &scratch);
+        }
+    }
+    c->unit_depth = 0;
+    c->guc_nest = 0;
+    return rc;
+}
+
+/*
+ * The common body of every function but mig_x.  Returns the result (the
+ * caller turns it into a Datum); raises the error when the call failed.
+ */
+static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryContext result_cxt)
+{
+    const char *name = FDEF[k].name;
+    int nfixed = FDEF[k].nfixed;
+    volatile int rc;
+    char *a0 = NULL, *a1 = NULL, *opts;
+    pg_ctx *c;
+    mig_arena ar;
+    mig_allocator al;
+    mig_opts o;
+    mig_err err;
+    MemoryContext fncxt = CurrentMemoryContext, callcxt;
+
+    if (mig_busy)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("%s() cannot run while another mig call is running in this session", name),
+                        errdetail("A revision cannot call the mig functions (mig_x() excepted).")));
+    if (nfixed >= 1) {
+        a0 = arg_cstr(fcinfo, 0);
+        if (!a0)
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("%s(): the first argument must not be NULL", name)));
+    }
+    if (nfixed >= 2) {
+        a1 = arg_cstr(fcinfo, 1);
+        if (!a1)
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s(): the target must not be NULL", name)));
+    }
+    opts = arg_cstr(fcinfo, nfixed);
+
+    callcxt = AllocSetContextCreate(fncxt, "mig call", ALLOCSET_DEFAULT_SIZES);
+    c = MemoryContextAllocZero(callcxt, sizeof *c);
+    c->callcxt = callcxt;
+    c->scratch = AllocSetContextCreate(callcxt, "mig statement", ALLOCSET_DEFAULT_SIZES);
+    c->user = MemoryContextStrdup(callcxt, GetUserNameFromId(GetUserId(), false));
+    al.alloc = pg_alloc;
+    al.free = pg_free;
+    al.ud = callcxt;
+    mig_arena_init(&ar, &al);
+    mig_err_clear(&err);
+
+    rc = mig_opts_parse(&ar, opts, &o, &err);
+    if (rc == 0 && o.tenant && !OidIsValid(get_namespace_oid(o.tenant, true))) {
+        mig_fail(&err, MIG_E_INPUT, "tenant schema \"%s\" does not exist", o.tenant);
+        mig_err_hint(&err, "A tenant is a schema: CREATE SCHEMA %s first.", quote_identifier(o.tenant));
+        rc = -1;
+    }
+    if (rc == 0 && o.each && (k == F_UPGRADE || k == F_DOWNGRADE || k == F_STAMP)) {
+        mig_fail(&err, MIG_E_USAGE, "%s(): \"transaction\": \"each\" is not possible in PostgreSQL: a function "
+                 "runs inside the caller's transaction and cannot commit", name);
+        mig_err_hint(&err, "Use \"transaction\": \"all\" (the default), or the mig client, which commits after "
+                           "every revision.");
+        rc = -1;
+    }
+    if (rc == 0) {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "mig: SPI_connect failed");
+        mig_busy = true;
+        PG_TRY();
+        {
+            rc = run_op(k, c, &ar, a0, a1, &o, res, &err);
+        }
+        PG_FINALLY();
+        {
+            mig_busy = false;
+            mig_run = NULL;
+        }
+        PG_END_TRY();
+        SPI_finish();
+    }
+    if (rc)
+        report(&err);
+    /* copy what the caller returns out of the call's context */
+    if (res->out)
+        res->out = MemoryContextStrdup(result_cxt, res->out);
+    if (res->nrows) {
+        int i;
+        mig_plan_row *rows = MemoryContextAlloc(result_cxt, sizeof(mig_plan_row) * (size_t)res->nrows);
+        for (i = 0; i < res->nrows; i++) {
+            rows[i].step = res->rows[i].step;
+            rows[i].direction = res->rows[i].direction ? MemoryContextStrdup(result_cxt, res->rows[i].direction) : NULL;
+            rows[i].revision = res->rows[i].revision ? MemoryContextStrdup(result_cxt, res->rows[i].revision) : NULL;
+            rows[i].message = res->rows[i].message ? MemoryContextStrdup(result_cxt, res->rows[i].message) : NULL;
+        }
+        res->rows = rows;
+    }
+    MemoryContextSwitchTo(fncxt);
+    MemoryContextDelete(callcxt);
+}
+
+static Datum text_result(FunctionCallInfo fcinfo, fkind k)
+{
+    fresult r;
+    memset(&r, 0, sizeof r);
+    mig_call(fcinfo, k, &r, CurrentMemoryContext);
+    PG_RETURN_TEXT_P(cstring_to_text(r.out ? r.out : ""));
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_put_revision);
+Datum pg_mig_put_revision(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_PUT);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_remove_revision);
+Datum pg_mig_remove_revision(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_REMOVE);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_upgrade);
+Datum pg_mig_upgrade(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_UPGRADE);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_downgrade);
+Datum pg_mig_downgrade(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_DOWNGRADE);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_stamp);
+Datum pg_mig_stamp(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_STAMP);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_current);
+Datum pg_mig_current(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_CURRENT);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_heads);
+Datum pg_mig_heads(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_HEADS);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_sql);
+Datum pg_mig_sql(PG_FUNCTION_ARGS)
+{
+    return text_result(fcinfo, F_SQL);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_check);
+Datum pg_mig_check(PG_FUNCTION_ARGS)
+{
+    fresult r;
+    memset(&r, 0, sizeof r);
+    mig_call(fcinfo, F_CHECK, &r, CurrentMemoryContext);
+    PG_RETURN_BOOL(r.ok != 0);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_plan);
+Datum pg_mig_plan(PG_FUNCTION_ARGS)
+{
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+    fresult r;
+    int i;
+    InitMaterializedSRF(fcinfo, 0);
+    memset(&r, 0, sizeof r);
+    mig_call(fcinfo, F_PLAN, &r, CurrentMemoryContext);
+    for (i = 0; i < r.nrows; i++) {
+        Datum v[4];
+        bool n[4] = {false, false, false, false};
+        v[0] = Int32GetDatum(r.rows[i].step);
+        v[1] = r.rows[i].direction ? CStringGetTextDatum(r.rows[i].direction) : (Datum)0;
+        n[1] = r.rows[i].direction == NULL;
+        v[2] = r.rows[i].revision ? CStringGetTextDatum(r.rows[i].revision) : (Datum)0;
+        n[2] = r.rows[i].revision == NULL;
+        v[3] = r.rows[i].message ? CStringGetTextDatum(r.rows[i].message) : (Datum)0;
+        n[3] = r.rows[i].message == NULL;
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+    }
+    return (Datum)0;
+}
+
+/* mig_x(name): an x-argument of the run in progress, or NULL. */
+PG_FUNCTION_INFO_V1(pg_mig_x);
+Datum pg_mig_x(PG_FUNCTION_ARGS)
+{
+    const char *v;
+    char *name;
+    if (PG_ARGISNULL(0) || !mig_run)
+        PG_RETURN_NULL();
+    name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    v = mig_opts_x(mig_run, name);
+    if (!v)
+        PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(cstring_to_text(v));
+}

@@ -1,0 +1,18 @@
+#!/bin/bash
+# PostgreSQL: build and install the extension with PGXS, start a throwaway
+# cluster as user postgres on a private socket (tests/pg/cluster.sh), run the
+# pgTAP files tests/pg/*.sql with pg_prove and the shell tests
+# tests/pg/t_*.sh, stop the cluster.
+cd "$(dirname "$0")/../.." || exit 1
+files=(tests/pg/*.sql tests/pg/t_*.sh)
+count=0
+for f in "${files[@]}"; do [ -e "$f" ] && count=$((count + 1)); done
+echo "1..$((count + 1))"
+if ! make -s -C pg_ext install >tests/pg/.install.log 2>&1; then
+    sed 's/^/    # /' tests/pg/.install.log
+    echo "not ok 1 - build and install pg_ext (make -C pg_ext install; as root)"
+    exit 1
+fi
+rm -f tests/pg/.install.log
+echo "ok 1 - build and install pg_ext"
+N0=1 tests/pg/cluster.sh tests/pg/run_all.sh
