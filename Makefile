@@ -20,7 +20,7 @@ TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sq
 
 .PHONY: all install test test-deps demo bench clean
 
-all: $(SQLITE_SO)
+all: $(SQLITE_SO) META.json
 
 core/%.o: core/%.c $(CORE_HDR)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
@@ -46,6 +46,11 @@ test-deps:
 test: test-deps
 	$(MAKE) all $(TEST_BIN)
 	prove -v --timer tests/run/*.t
+
+# PGXN metadata: the version comes from the control file.
+PG_VERSION_MIG := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
+META.json: META.json.in pg_ext/mig.control
+	sed 's/@VERSION@/$(PG_VERSION_MIG)/g' META.json.in > $@
 
 # The PostgreSQL extension (PGXS): pg_ext/, installed with `make install` (as root).
 install: all
