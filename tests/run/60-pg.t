@@ -8,13 +8,6 @@ files=(tests/pg/*.sql tests/pg/t_*.sh)
 count=0
 for f in "${files[@]}"; do [ -e "$f" ] && count=$((count + 1)); done
 echo "1..$((count + 2))"
-# the PGXN metadata carries the control file's version
-v=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
-if grep -q "\"version\": \"$v\"" META.json && [ -f "sql/mig--$v.sql" ]; then
-    echo "ok $((count + 2)) - META.json and sql/mig--$v.sql match the control file's version $v"
-else
-    echo "not ok $((count + 2)) - META.json or sql/mig--$v.sql does not match the control file's version $v"
-fi
 if ! make -s -C pg_ext install >tests/pg/.install.log 2>&1; then
     sed 's/^/    # /' tests/pg/.install.log
     echo "not ok 1 - build and install pg_ext (make -C pg_ext install; as root)"
@@ -22,4 +15,11 @@ if ! make -s -C pg_ext install >tests/pg/.install.log 2>&1; then
 fi
 rm -f tests/pg/.install.log
 echo "ok 1 - build and install pg_ext"
-N0=1 tests/pg/cluster.sh tests/pg/run_all.sh
+# the PGXN metadata carries the control file's version
+v=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
+if grep -q "\"version\": \"$v\"" META.json && [ -f "sql/mig--$v.sql" ]; then
+    echo "ok 2 - META.json and sql/mig--$v.sql match the control file's version $v"
+else
+    echo "not ok 2 - META.json or sql/mig--$v.sql does not match the control file's version $v"
+fi
+N0=2 tests/pg/cluster.sh tests/pg/run_all.sh
