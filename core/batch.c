@@ -518,6 +518,12 @@ int mig_batch_parse(mig_arena *ar, const char *text, size_t len, mig_batch_actio
         adv(&c);
         if (parse_one(&c, &out->v[out->n]))
             return -1;
+        {
+            size_t e = end;
+            while (e > out->v[out->n].pos && isspace((unsigned char)text[e - 1]))
+                e--;
+            out->v[out->n].len = e - out->v[out->n].pos;
+        }
         out->n++;
         if (t.kind == T_END)
             return 0;

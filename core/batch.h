@@ -32,6 +32,7 @@ typedef enum {
 typedef struct mig_batch_action {
     mig_batch_kind kind;
     size_t pos;              /* byte offset of the action in the actions text */
+    size_t len;              /* its length (trailing white space excluded) */
     const char *column;      /* the column acted on (unquoted) */
     const char *new_name;    /* RENAME: the new name (unquoted) */
     const char *new_name_sql;/* RENAME: the new name as written */

@@ -37,7 +37,9 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/tuplestore.h"
+#include "utils/varlena.h"
 
+#include "batch.h"
 #include "engine.h"
 
 #include <stdio.h>
@@ -905,4 +907,73 @@ Datum pg_mig_x(PG_FUNCTION_ARGS)
     if (!v)
         PG_RETURN_NULL();
     PG_RETURN_TEXT_P(cstring_to_text(v));
+}
+
+/*
+ * mig_batch(table, actions [, opts]) in PostgreSQL: the actions are
+ * PostgreSQL's own ALTER TABLE actions, so they run as ALTER TABLE — the
+ * consecutive ones in one statement, each RENAME in a statement of its own,
+ * as PostgreSQL requires — inside the caller's transaction (in a revision:
+ * the step's subtransaction).  Errors are PostgreSQL's own.
+ */
+PG_FUNCTION_INFO_V1(pg_mig_batch);
+Datum pg_mig_batch(PG_FUNCTION_ARGS)
+{
+    char *actions, *opts;
+    text *table;
+    List *names;
+    const char *qtable;
+    mig_arena ar;
+    mig_allocator al;
+    mig_batch_actions acts;
+    mig_opts o;
+    mig_err err;
+    StringInfoData group;
+    int i, nstmt = 0;
+
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("mig_batch(table, actions [, opts]): table and actions must not be NULL")));
+    table = PG_GETARG_TEXT_PP(0);
+    actions = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    opts = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? text_to_cstring(PG_GETARG_TEXT_PP(2)) : NULL;
+    names = textToQualifiedNameList(table);
+    qtable = NameListToQuotedString(names);
+    al.alloc = pg_alloc;
+    al.free = pg_free;
+    al.ud = CurrentMemoryContext;
+    mig_arena_init(&ar, &al);
+    mig_err_clear(&err);
+    if (mig_opts_parse(&ar, opts, &o, &err) || mig_batch_parse(&ar, actions, strlen(actions), &acts, &err))
+        report(&err);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "mig: SPI_connect failed");
+    initStringInfo(&group);
+    for (i = 0; i <= acts.n; i++) {
+        const mig_batch_action *a = i < acts.n ? &acts.v[i] : NULL;
+        int alone = a && (a->kind == MIG_BA_RENAME_COLUMN || a->kind == MIG_BA_RENAME_TABLE);
+        if ((!a || alone) && group.len) {
+            /* the actions gathered so far: one ALTER TABLE */
+            char *q = psprintf("ALTER TABLE %s %s", qtable, group.data);
+            SPI_execute(q, false, 0);
+            nstmt++;
+            resetStringInfo(&group);
+        }
+        if (!a)
+            break;
+        if (alone) {
+            char *q = psprintf("ALTER TABLE %s %.*s", qtable, (int)a->len, actions + a->pos);
+            SPI_execute(q, false, 0);
+            nstmt++;
+            if (a->kind == MIG_BA_RENAME_TABLE && i != acts.n - 1)
+                ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
+                                errmsg("mig_batch: RENAME TO (position %zu) must be the last action", a->pos + 1)));
+            continue;
+        }
+        if (group.len)
+            appendStringInfoString(&group, ", ");
+        appendBinaryStringInfo(&group, actions + a->pos, (int)a->len);
+    }
+    SPI_finish();
+    PG_RETURN_TEXT_P(cstring_to_text(nstmt == 1 ? "alter table" : psprintf("alter table (%d statements)", nstmt)));
 }

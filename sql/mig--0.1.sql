@@ -75,6 +75,9 @@ CREATE FUNCTION mig_plan(text, text, opts text DEFAULT NULL)
     AS 'MODULE_PATHNAME', 'pg_mig_plan' LANGUAGE C VOLATILE ROWS 20;
 CREATE FUNCTION mig_sql(direction text, target text, opts text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'pg_mig_sql' LANGUAGE C VOLATILE;
+CREATE FUNCTION mig_batch(tbl text, actions text, opts text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'pg_mig_batch' LANGUAGE C VOLATILE;
+
 CREATE FUNCTION mig_x(name text) RETURNS text
     AS 'MODULE_PATHNAME', 'pg_mig_x' LANGUAGE C VOLATILE;
 
