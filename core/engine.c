@@ -264,6 +264,18 @@ static int check_txn_control(eng *e, const char *id, const char *dir, const char
         char words[256];
         int bad = mig_sql_is_txn_control(t, st.len, d);
         mig_sql_first_word(t, st.len, word, sizeof word);
+        if (!bad && d == MIG_DIALECT_POSTGRES &&
+            (strcmp(word, "SAVEPOINT") == 0 || strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK") == 0)) {
+            /* a PostgreSQL function cannot manage savepoints (SPI refuses);
+             * each step already runs in its own subtransaction */
+            mig_fail(e->err, MIG_E_USAGE, "revision %s (%s), line %u: %s is not allowed in a PostgreSQL revision", id,
+                     dir, s->body_line + st.line - 1, strcmp(word, "ROLLBACK") == 0 ? "ROLLBACK TO" : word);
+            mig_err_detail(e->err, "mig runs each revision in a subtransaction of the call; a function cannot open "
+                                   "or release savepoints.");
+            mig_err_hint(e->err, "Use a BEGIN ... EXCEPTION block in a DO statement to handle an error inside a "
+                                 "revision.");
+            return -1;
+        }
         if (!bad && (strcmp(word, "SAVEPOINT") == 0 || strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK") == 0)) {
             /* RELEASE or ROLLBACK TO of a savepoint the revision did not
              * open would release or undo the engine's own */
