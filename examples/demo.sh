@@ -21,5 +21,6 @@ run "SELECT u.email, p.title FROM posts p JOIN users u ON u.id = p.user_id;"
 run "SELECT mig_downgrade('-1') AS now_at;"
 run "SELECT mig_upgrade('head') AS now_at, mig_check() AS at_head;"
 run "SELECT id, revision, direction, duration_ms FROM mig_history ORDER BY id;"
+run "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'posts';"
 echo
 echo "== done: open it with  sqlite3 $db  and  .load $ext"
