@@ -493,6 +493,11 @@ int mig_batch_parse(mig_arena *ar, const char *text, size_t len, mig_batch_actio
         }
         /* the action ends at a ',' outside parentheses and quotes */
         while (t.kind != T_END && !(depth == 0 && t.kind == T_PUNCT && text[t.off] == ',')) {
+            if (t.kind == T_PUNCT && text[t.off] == ';')
+                return mig_fail(err, MIG_E_INPUT,
+                                "mig_batch: ';' at position %zu: the actions are ALTER TABLE actions separated by "
+                                "commas, not statements",
+                                t.off + 1);
             if (t.kind == T_PUNCT && text[t.off] == '(')
                 depth++;
             else if (t.kind == T_PUNCT && text[t.off] == ')')

@@ -497,9 +497,9 @@ static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
     if (sub_begin(c, err))
         return -1;
     c->unit_depth = c->depth;
-    c->guc_nest = 0;
-    if (o->tenant || o->lock_timeout_ms >= 0)
-        c->guc_nest = NewGUCNestLevel();
+    /* every setting made during the call — the options' and a revision's own
+     * SET search_path / SET ROLE — ends with it */
+    c->guc_nest = NewGUCNestLevel();
     if (o->lock_timeout_ms >= 0) {
         char v[32];
         snprintf(v, sizeof v, "%ld", o->lock_timeout_ms);
@@ -537,7 +537,7 @@ static int be_unit_end(void *ctx, int commit, mig_err *err)
     if (c->unit_depth == 0 || c->depth != c->unit_depth)
         return mig_fail(err, MIG_E_USAGE, "mig: the unit's subtransaction is not the innermost one");
     if (commit && !c->failed && c->guc_nest)
-        AtEOXact_GUC(true, c->guc_nest); /* a rollback pops it with the subtransaction */
+        AtEOXact_GUC(false, c->guc_nest); /* restore, as at an abort; a rollback pops it with the subtransaction */
     c->guc_nest = 0;
     rc = sub_end(c, commit, err);
     c->unit_depth = 0;
@@ -955,7 +955,10 @@ Datum pg_mig_batch(PG_FUNCTION_ARGS)
         if ((!a || alone) && group.len) {
             /* the actions gathered so far: one ALTER TABLE */
             char *q = psprintf("ALTER TABLE %s %s", qtable, group.data);
-            SPI_execute(q, false, 0);
+            int src = SPI_execute(q, false, 0);
+            if (src < 0)
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("mig_batch: %s failed: %s", q, SPI_result_code_string(src))));
             nstmt++;
             resetStringInfo(&group);
         }
@@ -963,7 +966,10 @@ Datum pg_mig_batch(PG_FUNCTION_ARGS)
             break;
         if (alone) {
             char *q = psprintf("ALTER TABLE %s %.*s", qtable, (int)a->len, actions + a->pos);
-            SPI_execute(q, false, 0);
+            int src = SPI_execute(q, false, 0);
+            if (src < 0)
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("mig_batch: %s failed: %s", q, SPI_result_code_string(src))));
             nstmt++;
             if (a->kind == MIG_BA_RENAME_TABLE && i != acts.n - 1)
                 ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),

@@ -145,6 +145,8 @@ int main(void)
     parse_bad("FROB bar", "position 1, near \"FROB bar\": expected ADD, DROP, ALTER or RENAME");
     parse_bad("ALTER COLUMN bar SET", "end of the action");
     parse_bad("DROP COLUMN bar CASCADE", "CASCADE");
+    parse_bad("ADD COLUMN q int; DROP TABLE victim", "';' at position 17");
+    parse_bad("ALTER COLUMN bar SET DEFAULT 'a;b'; COMMIT", "';' at position 35");
     parse_bad("RENAME bar baz", "expected TO");
     parse_bad("ADD CONSTRAINT c1 FROB (x)", "expected PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY");
     parse_bad("DROP COLUMN bar extra", "near \"extra\"");
