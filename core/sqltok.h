@@ -123,4 +123,10 @@ int mig_sql_is_txn_control(const char *stmt, size_t len, mig_dialect d);
 }
 #endif
 
+/*
+ * Skip white space, -- comments and (non-nested) block comments from p:
+ * where the next statement really starts.  Never reads at or past end.
+ */
+const char *mig_sql_skip_blank(const char *p, const char *end);
+
 #endif /* MIG_SQLTOK_H */

@@ -41,6 +41,7 @@
 
 #include "batch.h"
 #include "engine.h"
+#include "sqltok.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -324,24 +325,6 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
 
 /* ---- exec_body --------------------------------------------------------------- */
 
-static const char *skip_blank(const char *p, const char *end)
-{
-    for (;;) {
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v'))
-            p++;
-        if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
-            while (p < end && *p != '\n')
-                p++;
-        } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
-            p += 2;
-            while (end - p >= 2 && !(p[0] == '*' && p[1] == '/'))
-                p++;
-            p = end - p >= 2 ? p + 2 : end;
-        } else
-            return p;
-    }
-}
-
 /* Byte offset of the 1-based character position pos in s. */
 static size_t char_to_byte(const char *s, size_t len, int pos)
 {
@@ -397,7 +380,7 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
                 start = len;
             if (start + slen > len)
                 slen = len - start;
-            cur_start = (size_t)(skip_blank(sql + start, sql + start + slen) - sql);
+            cur_start = (size_t)(mig_sql_skip_blank(sql + start, sql + start + slen) - sql);
             cur_end = start + slen;
             one = MemoryContextAlloc(c->scratch, slen + 1);
             memcpy(one, sql + start, slen);

@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT1
 #endif
 
 #include "engine.h"
+#include "sqltok.h"
 #include "mig_sqlite.h"
 
 #include <pwd.h>
@@ -190,25 +191,6 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     return 0;
 }
 
-/* Skip white space and comments: where the next statement really starts. */
-static const char *skip_blank(const char *p, const char *end)
-{
-    for (;;) {
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v'))
-            p++;
-        if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
-            while (p < end && *p != '\n')
-                p++;
-        } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
-            p += 2;
-            while (end - p >= 2 && !(p[0] == '*' && p[1] == '/'))
-                p++;
-            p = end - p >= 2 ? p + 2 : end;
-        } else
-            return p;
-    }
-}
-
 static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
 {
     mig_conn *c = ctx;
@@ -219,7 +201,7 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
         int rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
         if (rc != SQLITE_OK) {
             /* the offset of the statement that did not compile */
-            *fail_off = (size_t)(skip_blank(p, end) - body);
+            *fail_off = (size_t)(mig_sql_skip_blank(p, end) - body);
             return db_fail(c, err, "");
         }
         if (!st) { /* only white space or comments left */
@@ -229,7 +211,7 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             ;
         if (rc != SQLITE_DONE) {
-            const char *s = skip_blank(p, end), *e = tail ? tail : end;
+            const char *s = mig_sql_skip_blank(p, end), *e = tail ? tail : end;
             *fail_off = (size_t)(s - body);
             db_fail(c, err, "");
             while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t'))
