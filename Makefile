@@ -15,12 +15,13 @@ CORE_HDR := $(wildcard core/*.h)
 CORE_OBJ := $(CORE_SRC:.c=.o)
 
 SQLITE_SO := sqlite_ext/mig.so
+CLIENT    := client/mig
 
 TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sqltok tests/core/test_batch tests/core/test_ddl
 
 .PHONY: all install test test-deps demo bench clean
 
-all: $(SQLITE_SO) META.json
+all: $(SQLITE_SO) $(CLIENT) META.json
 
 core/%.o: core/%.c $(CORE_HDR)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
@@ -33,13 +34,20 @@ SQLITE_SRC := sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c
 $(SQLITE_SO): $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -shared -o $@ $(SQLITE_SRC) core/libmigcore.a $(LIBS)
 
+# The client: libpq, libsqlite3, and the SQLite extension compiled in (SQLITE_CORE).
+CLIENT_SRC := client/main.c client/db.c client/files.c client/show.c client/run.c
+PQ_INC := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+$(CLIENT): $(CLIENT_SRC) client/mig.h $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
+	$(CC) $(CPPFLAGS) -DSQLITE_CORE -Isqlite_ext $(PQ_INC) $(ALL_CFLAGS) -o $@ $(CLIENT_SRC) $(SQLITE_SRC) \
+	    core/libmigcore.a -lsqlite3 -lpq -linih $(LIBS)
+
 tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< core/libmigcore.a $(LIBS)
 
 # Debian packages the build and the tests need; installed when missing and root.
-DEB_BUILD := gcc make libsqlite3-dev sqlite3 libssl-dev libjansson-dev uthash-dev
+DEB_BUILD := gcc make pkg-config libsqlite3-dev sqlite3 libssl-dev libjansson-dev uthash-dev libpq-dev libinih-dev
 DEB_TEST  := clang libclang-rt-14-dev valgrind perl \
-             postgresql-15 postgresql-server-dev-15 libpq-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+             postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 test-deps:
 	@./tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
 
@@ -64,6 +72,6 @@ bench: all
 	./bench/chain.sh
 
 clean:
-	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(TEST_BIN)
+	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(CLIENT) $(TEST_BIN)
 	rm -rf tests/tmp
 	$(MAKE) -C pg_ext clean

@@ -472,6 +472,61 @@ static void rollback_unit(mig_backend *be, mig_err *err)
         memcpy(err->hint, scratch.hint, sizeof err->hint);
 }
 
+/* Alembic's log line for a step: "Running upgrade A, B -> C, message". */
+static void report_step(eng *e, mig_graph *g, const mig_step *s)
+{
+    const mig_node *n = &g->nodes[s->node];
+    mig_buf b;
+    int i;
+    mig_buf_init(&b, e->ar);
+    mig_buf_puts(&b, s->dir == MIG_DIR_UPGRADE ? "Running upgrade " : "Running downgrade ");
+    if (s->dir == MIG_DIR_DOWNGRADE)
+        mig_buf_puts(&b, n->id);
+    else
+        for (i = 0; i < n->down_ids.n; i++)
+            mig_buf_printf(&b, "%s%s", i ? ", " : "", n->down_ids.v[i]);
+    mig_buf_puts(&b, " -> ");
+    if (s->dir == MIG_DIR_UPGRADE)
+        mig_buf_puts(&b, n->id);
+    else
+        for (i = 0; i < n->down_ids.n; i++)
+            mig_buf_printf(&b, "%s%s", i ? ", " : "", n->down_ids.v[i]);
+    if (n->message && *n->message)
+        mig_buf_printf(&b, ", %s", n->message);
+    if (!n->transactional)
+        mig_buf_puts(&b, " (outside a transaction)");
+    if (!b.oom && b.data)
+        e->be->progress(e->be->ctx, b.data);
+}
+
+/* May step i of the plan run?  A `transactional false` revision cannot run
+ * inside the call: with "nontransactional": "stop" the run ends before it
+ * (*stop = 1); with "record_only" naming it as the first step, its body ran
+ * outside a transaction already and only the bookkeeping is done (*skip_body). */
+static int nontx_gate(eng *e, mig_graph *g, const mig_plan *plan, int i, int *stop, int *skip_body)
+{
+    const mig_step *s = &plan->steps[i];
+    const char *ro = e->o->record_only;
+    *stop = *skip_body = 0;
+    if (s->dir == MIG_DIR_STAMP)
+        return 0;
+    if (ro && i == 0) {
+        if (strcmp(g->nodes[s->node].id, ro) != 0)
+            return mig_fail(e->err, MIG_E_STATE,
+                            "record_only: the next step is %s %s, not %s; nothing was recorded",
+                            dir_name(s->dir), g->nodes[s->node].id, ro);
+        if (g->nodes[s->node].transactional)
+            return mig_fail(e->err, MIG_E_USAGE,
+                            "record_only: revision %s is transactional; run it with mig_%s() instead", ro,
+                            dir_name(s->dir));
+        *skip_body = 1;
+        return 0;
+    }
+    if (!g->nodes[s->node].transactional && e->o->nontx_stop)
+        *stop = 1;
+    return 0;
+}
+
 static int run_locked(eng *e, mig_direction dir, const char *target, const char **heads_out, int *unit_open)
 {
     mig_backend *be = e->be;
@@ -506,6 +561,11 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
      * are formatted before the first mark */
     if (eq_text(e, Q_SOURCE) || eq_text(e, Q_HIST) || eq_text(e, Q_VERSION))
         return -1;
+    if (e->o->record_only && (plan.nsteps == 0 || dir == MIG_DIR_STAMP)) {
+        mig_fail(err, MIG_E_STATE, "record_only: %s is not the next step of this %s; nothing was recorded",
+                 e->o->record_only, dir_name(dir));
+        return -1;
+    }
     if (be->set_run)
         be->set_run(be->ctx, e->o);
     for (i = 0; i < plan.nsteps; i++) {
@@ -515,6 +575,24 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
         double t0;
         const char *rid = s->node >= 0 ? g.nodes[s->node].id : NULL;
         const char *ck = s->node >= 0 ? g.nodes[s->node].checksum : NULL;
+        int stop, skip_body;
+        if (nontx_gate(e, &g, &plan, i, &stop, &skip_body))
+            goto fail;
+        if (stop) {
+            /* end here: the heads are those after steps 0..i-1 */
+            if (!e->each) {
+                int j;
+                for (j = 0; j < i; j++)
+                    if (apply_vops(&g, &plan, &plan.steps[j], &h, &hcap))
+                        goto nomem;
+                if (write_heads(e, &g, &cur, &h))
+                    goto fail;
+            }
+            if (be->set_run)
+                be->set_run(be->ctx, NULL);
+            *heads_out = join_sorted_ids(e->ar, &g, &h);
+            return *heads_out ? 0 : NOMEM();
+        }
         if (e->each && !*unit_open) {
             mig_strlist now;
             if (be->unit_begin(be->ctx, e->o, err))
@@ -533,7 +611,9 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
         now_iso(started, sizeof started);
         t0 = mono_ms();
         mig_arena_mark_get(e->ar, &mark);
-        if (s->dir != MIG_DIR_STAMP) {
+        if (s->dir != MIG_DIR_STAMP && be->progress)
+            report_step(e, &g, s);
+        if (s->dir != MIG_DIR_STAMP && !skip_body) {
             if (be->step_begin && be->step_begin(be->ctx, err))
                 goto fail;
             if (run_bodies(e, &g, s->node, s->dir == MIG_DIR_UPGRADE)) {

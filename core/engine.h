@@ -44,6 +44,9 @@ typedef struct mig_backend {
     int (*step_end)(void *ctx, int commit, mig_err *err);
     /* The x-arguments of the run in progress (NULL when it ends), for mig_x(). */
     void (*set_run)(void *ctx, const mig_opts *o);
+    /* Optional: told "Running upgrade A -> B, message" before each step runs
+     * (the line Alembic logs), so a client can show progress as it happens. */
+    void (*progress)(void *ctx, const char *line);
 } mig_backend;
 
 /* One row of mig_plan(). */

@@ -93,6 +93,16 @@ static int parse_obj(mig_arena *ar, json_t *root, mig_opts *o, mig_err *err)
             else if (!json_is_string(v) || parse_duration(json_string_value(v), &o->lock_timeout_ms))
                 return mig_fail(err, MIG_E_INPUT,
                                 "option \"lock_timeout\" must be a duration up to a day, such as \"5s\", \"500ms\" or \"2min\"");
+        } else if (strcmp(key, "nontransactional") == 0) {
+            const char *s = json_string_value(v);
+            if (!s || (strcmp(s, "error") != 0 && strcmp(s, "stop") != 0))
+                return mig_fail(err, MIG_E_INPUT, "option \"nontransactional\" must be \"error\" or \"stop\"");
+            o->nontx_stop = strcmp(s, "stop") == 0;
+        } else if (strcmp(key, "record_only") == 0) {
+            if (!json_is_string(v) || json_string_length(v) == 0)
+                return mig_fail(err, MIG_E_INPUT, "option \"record_only\" must be a revision id");
+            if (!(o->record_only = mig_strdup(ar, json_string_value(v))))
+                return mig_fail(err, MIG_E_NOMEM, "out of memory");
         } else if (strcmp(key, "x") == 0) {
             const char *xk;
             json_t *xv;
@@ -123,7 +133,8 @@ static int parse_obj(mig_arena *ar, json_t *root, mig_opts *o, mig_err *err)
             }
         } else {
             return mig_fail(err, MIG_E_INPUT,
-                            "unknown option \"%s\" (known: env, x, tenant, purge, force, transaction, lock_timeout)",
+                            "unknown option \"%s\" (known: env, x, tenant, purge, force, transaction, lock_timeout, "
+                            "nontransactional, record_only)",
                             key);
         }
     }

@@ -78,6 +78,8 @@ typedef struct mig_conn {
     } cache[STMT_CACHE];
     int ncache;
     char user[64];
+    mig_sqlite_progress_fn progress; /* set by a program that links mig in (the client) */
+    void *progress_arg;
 } mig_conn;
 
 /* ---- allocation --------------------------------------------------------- */
@@ -400,6 +402,12 @@ static void be_set_run(void *ctx, const mig_opts *o)
     c->run = o;
 }
 
+static void be_progress(void *ctx, const char *line)
+{
+    mig_conn *c = ctx;
+    c->progress(c->progress_arg, line);
+}
+
 static void backend_for(mig_conn *c, mig_backend *be)
 {
     memset(be, 0, sizeof *be);
@@ -417,6 +425,8 @@ static void backend_for(mig_conn *c, mig_backend *be)
     be->unit_begin = be_unit_begin;
     be->unit_end = be_unit_end;
     be->set_run = be_set_run;
+    if (c->progress)
+        be->progress = be_progress;
 }
 
 /* ---- SQL functions -------------------------------------------------------- */
@@ -802,6 +812,11 @@ static const fdef FN_X = {"mig_x", F_CURRENT, 1, 1, 0};
 
 int mig_sqlite_register(sqlite3 *db, char **pzErrMsg)
 {
+    return mig_sqlite_register_ex(db, pzErrMsg, NULL, NULL);
+}
+
+int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn progress, void *arg)
+{
     mig_conn *c = sqlite3_malloc(sizeof *c);
     int rc = SQLITE_OK, i, n;
     if (!c)
@@ -810,6 +825,8 @@ int mig_sqlite_register(sqlite3 *db, char **pzErrMsg)
     c->db = db;
     c->refs = 1; /* held until the end of this function */
     c->saved_timeout = -1;
+    c->progress = progress;
+    c->progress_arg = arg;
     {
         struct passwd pw, *res = NULL;
         char buf[1024];

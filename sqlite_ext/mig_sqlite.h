@@ -12,6 +12,10 @@
 #endif
 
 int mig_sqlite_register(sqlite3 *db, char **pzErrMsg);
+/* The same, with a callback told "Running upgrade A -> B, message" before
+ * each step of mig_upgrade()/mig_downgrade() runs on this connection. */
+typedef void (*mig_sqlite_progress_fn)(void *arg, const char *line);
+int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn progress, void *arg);
 /* mig_batch(table, actions [, opts]) (mig_batch_sqlite.c) */
 void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 

@@ -1,0 +1,532 @@
+/*
+ * db.c — the client's connection: libpq for PostgreSQL, libsqlite3 with
+ * mig's SQLite extension linked in (registered on every connection, so a
+ * SQLite user needs nothing else).
+ */
+#include "mig.h"
+#include "mig_sqlite.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct db {
+    db_kind kind;
+    mig_arena *ar;
+    sqlite3 *sq;
+    PGconn *pg;
+    const char *display;     /* the URL without its password */
+    const char *fn_prefix;   /* "" or "\"schema\"." (PostgreSQL: the extension's schema) */
+    int has_mig;             /* PG: the extension exists */
+    int in_txn;
+    db_progress_fn progress;
+    void *progress_arg;
+};
+
+db_kind db_kindof(const db *d)
+{
+    return d->kind;
+}
+const char *db_display(const db *d)
+{
+    return d->display;
+}
+int db_has_mig(const db *d)
+{
+    return d->has_mig;
+}
+
+void db_set_progress(db *d, db_progress_fn fn, void *arg)
+{
+    d->progress = fn;
+    d->progress_arg = arg;
+}
+
+static void sq_progress(void *arg, const char *line)
+{
+    db *d = arg;
+    if (d->progress)
+        d->progress(d->progress_arg, line);
+}
+
+/* ---- URLs ------------------------------------------------------------------ */
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+/* The SQLite file of a URL, or NULL when it is not a SQLite URL. */
+static const char *sqlite_path(mig_arena *ar, const char *url)
+{
+    if (strncmp(url, "sqlite:///", 10) == 0)
+        return url + 10;
+    if (strcmp(url, "sqlite://") == 0 || strcmp(url, "sqlite:") == 0)
+        return ":memory:";
+    if (strncmp(url, "sqlite://", 9) == 0)
+        return NULL; /* sqlite://host/... is not a thing */
+    if (strncmp(url, "sqlite:", 7) == 0)
+        return url + 7;
+    if (!strstr(url, "://") && !strchr(url, '=') &&
+        (ends_with(url, ".db") || ends_with(url, ".sqlite") || ends_with(url, ".sqlite3")))
+        return mig_strdup(ar, url);
+    return NULL;
+}
+
+static int is_pg_url(const char *url)
+{
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0 ||
+           (strchr(url, '=') && !strstr(url, "://"));
+}
+
+/* postgresql://user@host:port/dbname, never the password. */
+static const char *pg_display(mig_arena *ar, const char *url)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &err), *o;
+    const char *host = NULL, *port = NULL, *dbname = NULL, *user = NULL;
+    const char *out;
+    if (!opts) {
+        PQfreemem(err);
+        return "postgresql://(unparsable connection string)";
+    }
+    for (o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        if (strcmp(o->keyword, "host") == 0)
+            host = o->val;
+        else if (strcmp(o->keyword, "port") == 0)
+            port = o->val;
+        else if (strcmp(o->keyword, "dbname") == 0)
+            dbname = o->val;
+        else if (strcmp(o->keyword, "user") == 0)
+            user = o->val;
+    }
+    out = mig_sprintf(ar, "postgresql://%s%s%s%s%s/%s", user ? user : "", user ? "@" : "",
+                      host ? (host[0] == '/' ? "" : host) : "", port ? ":" : "", port ? port : "",
+                      dbname ? dbname : "");
+    if (host && host[0] == '/')
+        out = mig_sprintf(ar, "%s?host=%s", out, host);
+    PQconninfoFree(opts);
+    return out;
+}
+
+/* One line of a libpq message (they end with newlines, some span two lines). */
+static const char *one_line(mig_arena *ar, const char *m)
+{
+    char *s = mig_strdup(ar, m ? m : "");
+    size_t n = strlen(s);
+    char *p;
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = 0;
+    for (p = s; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    for (p = s; *p; p++)
+        if (*p == '\t')
+            *p = ' ';
+    return s;
+}
+
+/* ---- PostgreSQL notices: mig's progress lines and the rest ------------------------ */
+
+static void pg_notice(void *arg, const PGresult *res)
+{
+    db *d = arg;
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+    if (!msg)
+        return;
+    if (strncmp(msg, "Running upgrade ", 16) == 0 || strncmp(msg, "Running downgrade ", 18) == 0) {
+        if (d->progress)
+            d->progress(d->progress_arg, msg);
+        return;
+    }
+    if (d->progress) /* quiet runs have no progress: keep their notices quiet too */
+        fprintf(stderr, "%s:  %s\n", sev ? sev : "NOTICE", msg);
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig_err *err)
+{
+    db *d;
+    const char *path;
+    if (!url) {
+        mig_fail(err, MIG_E_INPUT, "no database: give --url, set MIG_URL, or put url = ... in mig.ini");
+        return NULL;
+    }
+    d = mig_alloc0(ar, sizeof *d);
+    d->ar = ar;
+    d->fn_prefix = "";
+    if ((path = sqlite_path(ar, url)) != NULL) {
+        int flags = SQLITE_OPEN_READWRITE | (write ? SQLITE_OPEN_CREATE : 0);
+        char *zerr = NULL;
+        struct stat st;
+        d->kind = DB_SQLITE;
+        d->display = mig_sprintf(ar, "sqlite:%s", path);
+        if (!write && strcmp(path, ":memory:") != 0 && stat(path, &st) != 0 && errno == ENOENT) {
+            /* reading a database that does not exist: it is at base; do not create it */
+            path = ":memory:";
+        }
+        if (sqlite3_open_v2(path, &d->sq, flags, NULL) != SQLITE_OK) {
+            mig_fail(err, MIG_E_SQL, "cannot open %s (from %s): %s", d->display, url_from,
+                     d->sq ? sqlite3_errmsg(d->sq) : "out of memory");
+            sqlite3_close(d->sq);
+            return NULL;
+        }
+        sqlite3_busy_timeout(d->sq, 30000);
+        sqlite3_extended_result_codes(d->sq, 1);
+        if (mig_sqlite_register_ex(d->sq, &zerr, sq_progress, d) != SQLITE_OK) {
+            mig_fail(err, MIG_E_SQL, "%s", zerr ? zerr : "cannot register mig's functions");
+            sqlite3_free(zerr);
+            sqlite3_close(d->sq);
+            return NULL;
+        }
+        /* a file that is not a database is found now, not in the middle of a command */
+        if (sqlite3_exec(d->sq, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
+            mig_fail(err, MIG_E_SQL, "cannot open %s (from %s): %s", d->display, url_from, sqlite3_errmsg(d->sq));
+            sqlite3_close(d->sq);
+            return NULL;
+        }
+        d->has_mig = 1;
+        return d;
+    }
+    if (!is_pg_url(url)) {
+        mig_fail(err, MIG_E_INPUT,
+                 "unrecognised database URL from %s: use sqlite:PATH, a file ending in .db/.sqlite/.sqlite3, "
+                 "postgresql://... or a libpq connection string such as 'host=/tmp dbname=app'",
+                 url_from);
+        return NULL;
+    }
+    d->kind = DB_POSTGRES;
+    d->display = pg_display(ar, url);
+    {
+        char *perr = NULL;
+        PQconninfoOption *o = PQconninfoParse(url, &perr);
+        if (!o) {
+            mig_fail(err, MIG_E_INPUT, "invalid PostgreSQL URL from %s: %s", url_from, one_line(ar, perr));
+            PQfreemem(perr);
+            return NULL;
+        }
+        PQconninfoFree(o);
+    }
+    {
+        const char *keys[] = {"dbname", "fallback_application_name", NULL};
+        const char *vals[] = {url, "mig", NULL};
+        d->pg = PQconnectdbParams(keys, vals, 1);
+    }
+    if (!d->pg || PQstatus(d->pg) != CONNECTION_OK) {
+        mig_fail(err, MIG_E_SQL, "cannot connect to %s (from %s): %s", d->display, url_from,
+                 d->pg ? one_line(ar, PQerrorMessage(d->pg)) : "out of memory");
+        PQfinish(d->pg);
+        return NULL;
+    }
+    PQsetNoticeReceiver(d->pg, pg_notice, d);
+    {
+        PGresult *r = PQexec(d->pg, "SET mig.progress = on; "
+                                    "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+                                    "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            mig_fail(err, MIG_E_SQL, "%s: %s", d->display, one_line(ar, PQerrorMessage(d->pg)));
+            PQclear(r);
+            PQfinish(d->pg);
+            return NULL;
+        }
+        if (PQntuples(r) == 1) {
+            d->has_mig = 1;
+            d->fn_prefix = mig_sprintf(ar, "%s.", PQgetvalue(r, 0, 0));
+        }
+        PQclear(r);
+    }
+    return d;
+}
+
+void db_close(db *d)
+{
+    if (!d)
+        return;
+    if (d->sq)
+        sqlite3_close(d->sq);
+    if (d->pg)
+        PQfinish(d->pg);
+    d->sq = NULL;
+    d->pg = NULL;
+}
+
+/* ---- errors ------------------------------------------------------------------ */
+
+static int pg_fail(db *d, PGresult *r, mig_err *err)
+{
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *det = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!msg)
+        msg = one_line(d->ar, PQerrorMessage(d->pg));
+    mig_fail(err, MIG_E_SQL, "%s", msg);
+    if (state)
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
+    if (det)
+        mig_err_detail(err, "%s", det);
+    if (hint)
+        mig_err_hint(err, "%s", hint);
+    if (PQstatus(d->pg) != CONNECTION_OK)
+        mig_err_prefix(err, "lost the connection to %s: ", d->display);
+    return -1;
+}
+
+/* SQLite messages from mig carry "\nDETAIL: ..." and "\nHINT: ..." lines. */
+static int sq_fail(db *d, mig_err *err)
+{
+    const char *m = sqlite3_errmsg(d->sq);
+    const char *dt = strstr(m, "\nDETAIL: "), *h = strstr(m, "\nHINT: ");
+    size_t n = strlen(m);
+    if (dt && (size_t)(dt - m) < n)
+        n = (size_t)(dt - m);
+    if (h && (size_t)(h - m) < n)
+        n = (size_t)(h - m);
+    mig_fail(err, MIG_E_SQL, "%.*s", (int)n, m);
+    if (dt) {
+        const char *e = h && h > dt ? h : dt + strlen(dt);
+        mig_err_detail(err, "%.*s", (int)(e - dt - 9), dt + 9);
+    }
+    if (h)
+        mig_err_hint(err, "%s", h + 7);
+    return -1;
+}
+
+/* ---- statements ------------------------------------------------------------------ */
+
+int db_query(db *d, const char *sql, int np, const char *const *params, db_row_fn fn, void *arg, mig_err *err)
+{
+    if (d->kind == DB_POSTGRES) {
+        PGresult *r = PQexecParams(d->pg, sql, np, NULL, params, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(r);
+        int i, j, rc = 0, nc;
+        const char *vals[16];
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+            pg_fail(d, r, err);
+            PQclear(r);
+            return -1;
+        }
+        nc = PQnfields(r);
+        if (nc > 16)
+            nc = 16;
+        for (i = 0; fn && rc == 0 && i < PQntuples(r); i++) {
+            for (j = 0; j < nc; j++)
+                vals[j] = PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
+            rc = fn(arg, nc, vals);
+        }
+        PQclear(r);
+        return rc;
+    } else {
+        sqlite3_stmt *st = NULL;
+        int i, rc;
+        if (sqlite3_prepare_v2(d->sq, sql, -1, &st, NULL) != SQLITE_OK)
+            return sq_fail(d, err);
+        for (i = 0; i < np; i++)
+            sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *vals[16];
+            int j, nc = sqlite3_column_count(st);
+            if (nc > 16)
+                nc = 16;
+            for (j = 0; j < nc; j++)
+                vals[j] = (const char *)sqlite3_column_text(st, j);
+            if (fn && fn(arg, nc, vals)) {
+                sqlite3_finalize(st);
+                return -1;
+            }
+        }
+        if (rc != SQLITE_DONE) {
+            sq_fail(d, err);
+            sqlite3_finalize(st);
+            return -1;
+        }
+        sqlite3_finalize(st);
+        return 0;
+    }
+}
+
+int db_exec(db *d, const char *sql, mig_err *err)
+{
+    if (d->kind == DB_POSTGRES) {
+        PGresult *r = PQexec(d->pg, sql);
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY) {
+            pg_fail(d, r, err);
+            PQclear(r);
+            return -1;
+        }
+        PQclear(r);
+        return 0;
+    }
+    if (sqlite3_exec(d->sq, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sq_fail(d, err);
+    return 0;
+}
+
+const char *db_fn(db *d, const char *fn)
+{
+    return mig_sprintf(d->ar, "%s%s", d->fn_prefix, fn);
+}
+
+const char *db_table(db *d, const char *t)
+{
+    return mig_sprintf(d->ar, "%s%s", d->kind == DB_POSTGRES ? "mig." : "main.", t);
+}
+
+typedef struct {
+    mig_arena *ar;
+    const char **out;
+} one_val;
+
+static int take_one(void *arg, int nc, const char *const *v)
+{
+    one_val *o = arg;
+    *o->out = nc > 0 && v[0] ? mig_strdup(o->ar, v[0]) : NULL;
+    return 0;
+}
+
+int db_call(db *d, const char *fn, int np, const char *const *params, const char **out, mig_err *err)
+{
+    mig_buf b;
+    int i;
+    one_val o;
+    mig_buf_init(&b, d->ar);
+    mig_buf_printf(&b, "SELECT %s%s(", d->fn_prefix, fn);
+    for (i = 0; i < np; i++)
+        mig_buf_printf(&b, "%s$%d%s", i ? ", " : "", i + 1, d->kind == DB_POSTGRES ? "::text" : "");
+    mig_buf_puts(&b, ")");
+    if (d->kind == DB_POSTGRES && strcmp(fn, "mig_check") == 0) {
+        b.len = 0;
+        mig_buf_printf(&b, "SELECT %smig_check($1::text)::int", d->fn_prefix);
+    }
+    *out = NULL;
+    o.ar = d->ar;
+    o.out = out;
+    return db_query(d, b.data, np, params, take_one, &o, err);
+}
+
+static int exists_row(void *arg, int nc, const char *const *v)
+{
+    (void)nc;
+    (void)v;
+    *(int *)arg = 1;
+    return 0;
+}
+
+int db_state_exists(db *d, mig_err *err)
+{
+    int found = 0;
+    if (d->kind == DB_POSTGRES)
+        return d->has_mig;
+    if (db_query(d, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'mig_revision'", 0, NULL,
+                 exists_row, &found, err))
+        return -1;
+    return found;
+}
+
+/* ---- the extension (PostgreSQL) --------------------------------------------------- */
+
+int db_ensure_mig(db *d, mig_err *err)
+{
+    PGresult *r;
+    const char *state;
+    if (d->has_mig)
+        return 0;
+    r = PQexec(d->pg, "SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'mig'");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pg_fail(d, r, err);
+        PQclear(r);
+        return -1;
+    }
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        mig_fail(err, MIG_E_USAGE, "the mig extension is not installed on the server of %s", d->display);
+        mig_err_hint(err, "An administrator must install it on the database server (make -C pg_ext install, "
+                          "from mig's sources), then run in this database: CREATE EXTENSION mig;");
+        return -1;
+    }
+    PQclear(r);
+    r = PQexec(d->pg, d->in_txn ? "SAVEPOINT mig_ext; CREATE EXTENSION IF NOT EXISTS mig; RELEASE mig_ext"
+                                : "CREATE EXTENSION IF NOT EXISTS mig");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *user = PQuser(d->pg), *dbn = PQdb(d->pg);
+        state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42501") == 0) {
+            mig_fail(err, MIG_E_USAGE,
+                     "mig is not set up in database \"%s\", and role \"%s\" may not create extensions there", dbn,
+                     user);
+            mig_err_hint(err,
+                         "An administrator must run, in database \"%s\": CREATE EXTENSION mig; "
+                         "GRANT USAGE ON SCHEMA mig TO \"%s\"; "
+                         "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA mig TO \"%s\"; "
+                         "GRANT USAGE ON ALL SEQUENCES IN SCHEMA mig TO \"%s\"; "
+                         "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO \"%s\";  (see docs/postgresql.md)",
+                         dbn, user, user, user, user);
+        } else
+            pg_fail(d, r, err);
+        PQclear(r);
+        if (d->in_txn) {
+            r = PQexec(d->pg, "ROLLBACK TO SAVEPOINT mig_ext; RELEASE mig_ext");
+            PQclear(r);
+        }
+        return -1;
+    }
+    PQclear(r);
+    r = PQexec(d->pg, "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+                      "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        d->has_mig = 1;
+        d->fn_prefix = mig_sprintf(d->ar, "%s.", PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    return d->has_mig ? 0 : mig_fail(err, MIG_E_SQL, "CREATE EXTENSION mig did not create it");
+}
+
+/* ---- transactions and the lock --------------------------------------------------------- */
+
+int db_lock(db *d, const char *env, const char *tenant, mig_err *err)
+{
+    /* the key the extension's functions lock per call (pg_ext/mig_pg.c): the
+     * client holds it for its whole run, so its uploads and the revisions it
+     * runs outside a transaction are serialised with every other deployer */
+    const char *key;
+    const char *p[1];
+    if (d->kind != DB_POSTGRES)
+        return 0; /* SQLite: BEGIN IMMEDIATE takes the write lock */
+    key = mig_sprintf(d->ar, "mig:%s:%s", env, tenant ? tenant : "");
+    p[0] = key;
+    return db_query(d, "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1::pg_catalog.text))", 1, p, NULL,
+                    NULL, err);
+}
+
+int db_begin(db *d, mig_err *err)
+{
+    if (db_exec(d, d->kind == DB_POSTGRES ? "BEGIN" : "BEGIN IMMEDIATE", err))
+        return -1;
+    d->in_txn = 1;
+    return 0;
+}
+
+int db_commit(db *d, mig_err *err)
+{
+    d->in_txn = 0;
+    return db_exec(d, "COMMIT", err);
+}
+
+void db_rollback(db *d)
+{
+    mig_err scratch;
+    if (!d->in_txn)
+        return;
+    d->in_txn = 0;
+    db_exec(d, "ROLLBACK", &scratch);
+}

@@ -1,0 +1,621 @@
+/*
+ * main.c — the mig command line: options, configuration (mig.ini, read
+ * with inih), the commands, and `mig NAME` plugins run from PATH like git's.
+ */
+#include "mig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIG_VERSION "0.2"
+
+static void *c_alloc(void *ud, size_t n)
+{
+    void *p;
+    (void)ud;
+    p = malloc(n);
+    if (!p) {
+        fputs("mig: out of memory\n", stderr);
+        exit(EX_FAILED);
+    }
+    return p;
+}
+static void c_free(void *ud, void *p)
+{
+    (void)ud;
+    free(p);
+}
+static const mig_allocator C_ALLOC = {c_alloc, c_free, NULL};
+
+/* ---- messages ------------------------------------------------------------ */
+
+void print_err(const char *prefix, const char *msg)
+{
+    const char *nl = strchr(msg, '\n');
+    if (!nl) {
+        fprintf(stderr, "mig: %s%s\n", prefix ? prefix : "", msg);
+        return;
+    }
+    fprintf(stderr, "mig: %s%.*s\n", prefix ? prefix : "", (int)(nl - msg), msg);
+    while (nl) {
+        const char *line = nl + 1, *end = strchr(line, '\n');
+        int n = end ? (int)(end - line) : (int)strlen(line);
+        if (n > 0)
+            fprintf(stderr, "  %.*s\n", n, line);
+        nl = end;
+    }
+}
+
+void errorf(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    print_err(NULL, buf);
+}
+
+void die_usage(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "mig: %s\n", buf);
+    fputs("Try 'mig --help' for more information.\n", stderr);
+    exit(EX_USAGE);
+}
+
+double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- help ----------------------------------------------------------------- */
+
+static const char USAGE[] =
+    "usage: mig [-c FILE] [-n NAME] [--url URL] [-x KEY=VALUE]... [--tenant SCHEMA]\n"
+    "           [-q] [--json] [-v] COMMAND [ARGS]\n"
+    "\n"
+    "Alembic-style migrations that run inside the database (SQLite or PostgreSQL).\n"
+    "\n"
+    "Commands:\n"
+    "  init [DIR]            create mig.ini and a versions folder\n"
+    "  revision -m MSG       write a new revision file on the current head\n"
+    "  merge -m MSG REV...   write a revision that merges REVs (e.g. heads)\n"
+    "  push                  upload every revision file (one transaction)\n"
+    "  upgrade [TARGET]      push, then upgrade (default: heads); --sql prints the script\n"
+    "  downgrade TARGET      push, then downgrade; --sql prints the script\n"
+    "  stamp TARGET...       set the version state without running revisions\n"
+    "  current               the database's current revision(s)\n"
+    "  heads                 the heads of the revision files\n"
+    "  branches              the branch points of the revision files\n"
+    "  history [-r RANGE]    the revisions, newest first\n"
+    "  show REV              one revision\n"
+    "  check                 exit 0 at head, 1 otherwise (naming what is pending)\n"
+    "  NAME                  any other NAME runs mig-NAME from PATH\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE     the configuration file (default: mig.ini, or $MIG_CONFIG)\n"
+    "  -n, --name NAME       the section of the configuration file (default: mig)\n"
+    "  --url URL             the database (else $MIG_URL, $DATABASE_URL, url in mig.ini):\n"
+    "                        sqlite:PATH, PATH.db, postgresql://... or a libpq string\n"
+    "  -x KEY=VALUE          an x-argument for mig_x() and `if KEY` sections (repeatable)\n"
+    "  --tenant SCHEMA       run in that PostgreSQL schema, with its own version state\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  --json                machine-readable output\n"
+    "  -v, --verbose         more detail (current, heads, branches, history)\n"
+    "  -h, --help            this help; `mig COMMAND --help` for one command\n"
+    "  --version             the version of mig\n"
+    "\n"
+    "Exit status: 0 done, 1 failed (check: not at head), 2 usage error.\n"
+    "See mig(1) for the details.\n";
+
+static const struct {
+    const char *name;
+    const char *help;
+} CMD_HELP[] = {
+    {"init", "usage: mig init [DIR]\n\nCreate DIR/mig.ini (url = sqlite:mig.db, versions = versions) and the\n"
+             "folder DIR/versions.  DIR defaults to the current folder.\n"},
+    {"revision",
+     "usage: mig revision -m MSG [--head REV] [--branch-label L] [--depends-on REV]\n"
+     "                    [--rev-id ID] [--splice]\n\n"
+     "Write versions/ID_SLUG.sql with a fresh 12-hex id whose down_revision is the\n"
+     "current head of the files.  --head base starts a new base; --head REV builds on\n"
+     "REV (which must be a head unless --splice); --branch-label and --depends-on\n"
+     "may be repeated.\n"},
+    {"merge", "usage: mig merge -m MSG [--branch-label L] [--rev-id ID] REV...\n\n"
+              "Write a revision whose down_revisions are REVs (e.g. `heads`).\n"},
+    {"push", "usage: mig push [--force]\n\n"
+             "Upload every revision file in one transaction and say what was added,\n"
+             "changed, unchanged or removed (stored, unapplied revisions with no file).\n"
+             "An applied revision whose body changed is refused unless --force.\n"},
+    {"upgrade", "usage: mig upgrade [TARGET] [--sql]\n\n"
+                "Push, then upgrade to TARGET (default: heads), printing each step as it runs.\n"
+                "The whole plan is one transaction, except revisions marked\n"
+                "`transactional false`, which run statement by statement outside a\n"
+                "transaction and are then recorded.  --sql prints the script instead\n"
+                "and changes nothing (TARGET may be FROM:TO).\n"},
+    {"downgrade", "usage: mig downgrade TARGET [--sql]\n\n"
+                  "Push, then downgrade to TARGET (e.g. -1, base, a revision).\n"
+                  "--sql prints the script instead and changes nothing.\n"},
+    {"stamp", "usage: mig stamp TARGET... [--purge]\n\n"
+              "Set the version state to TARGETs without running any revision.\n"
+              "--purge starts from an empty version state.\n"},
+    {"current", "usage: mig current [-v] [--json]\n\nThe database's current revision(s); nothing at base.\n"},
+    {"heads", "usage: mig heads [-v] [--json]\n\nThe heads of the revision files.\n"},
+    {"branches", "usage: mig branches [-v] [--json]\n\nThe branch points of the revision files.\n"},
+    {"history", "usage: mig history [-r RANGE] [--indicate-current] [-v] [--json]\n\n"
+                "The revisions from the heads down to base.  RANGE is [START]:[END]\n"
+                "(e.g. base:head, current:, :ae10); `current` reads the database.\n"},
+    {"show", "usage: mig show REV [--json]\n\nOne revision: parents, branches, path and message.\n"},
+    {"check", "usage: mig check [--json]\n\n"
+              "Exit 0 when the database is at the heads of the revision files and no\n"
+              "applied revision was edited; otherwise exit 1 and say what is pending.\n"},
+};
+
+static void cmd_help(const char *cmd)
+{
+    size_t i;
+    for (i = 0; i < sizeof CMD_HELP / sizeof CMD_HELP[0]; i++)
+        if (strcmp(CMD_HELP[i].name, cmd) == 0) {
+            fputs(CMD_HELP[i].help, stdout);
+            fputs("\nGlobal options (see mig --help) may come before or after the command.\n", stdout);
+            return;
+        }
+    fputs(USAGE, stdout);
+}
+
+/* ---- configuration --------------------------------------------------------------- */
+
+typedef struct ini_ctx {
+    mig_arena *ar;
+    const char *want;
+    int found_section;
+    const char *url, *versions, *env;
+    char bad[256];
+} ini_ctx;
+
+static int ini_cb(void *user, const char *section, const char *name, const char *value)
+{
+    ini_ctx *c = user;
+    if (strcmp(section, c->want) != 0)
+        return 1;
+    c->found_section = 1;
+    if (!name) /* a section header (inih calls with NULL name when INI_CALL_HANDLER_ON_NEW_SECTION) */
+        return 1;
+    if (strcmp(name, "url") == 0)
+        c->url = mig_strdup(c->ar, value);
+    else if (strcmp(name, "versions") == 0 || strcmp(name, "script_location") == 0)
+        c->versions = mig_strdup(c->ar, value);
+    else if (strcmp(name, "env") == 0)
+        c->env = mig_strdup(c->ar, value);
+    else if (!c->bad[0])
+        snprintf(c->bad, sizeof c->bad, "%s", name);
+    return 1;
+}
+
+static const char *dir_of(mig_arena *ar, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return ".";
+    if (slash == path)
+        return "/";
+    return mig_strndup(ar, path, (size_t)(slash - path));
+}
+
+/* A path from mig.ini is relative to the file's folder. */
+static const char *ini_rel(mig_arena *ar, const char *inidir, const char *path)
+{
+    if (path[0] == '/' || strcmp(inidir, ".") == 0)
+        return path;
+    return mig_sprintf(ar, "%s/%s", inidir, path);
+}
+
+/* sqlite:PATH and sqlite:///PATH in mig.ini name files relative to it. */
+static const char *ini_url(mig_arena *ar, const char *inidir, const char *url)
+{
+    const char *path = NULL;
+    size_t plen = 0;
+    if (strncmp(url, "sqlite:///", 10) == 0) {
+        path = url + 10;
+        plen = 10;
+    } else if (strncmp(url, "sqlite:", 7) == 0 && strncmp(url, "sqlite://", 9) != 0) {
+        path = url + 7;
+        plen = 7;
+    }
+    if (!path || !*path || path[0] == '/' || strcmp(path, ":memory:") == 0 || strcmp(inidir, ".") == 0)
+        return url;
+    return mig_sprintf(ar, "%.*s%s/%s", (int)plen, url, inidir, path);
+}
+
+int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
+{
+    ini_ctx ic;
+    const char *cfg = c->config ? c->config : getenv("MIG_CONFIG");
+    int explicit_cfg = cfg != NULL;
+    memset(p, 0, sizeof *p);
+    p->ar = ar;
+    if (!cfg)
+        cfg = "mig.ini";
+    p->ini_path = cfg;
+    p->section = c->name ? c->name : "mig";
+    memset(&ic, 0, sizeof ic);
+    ic.ar = ar;
+    ic.want = p->section;
+    if (access(cfg, F_OK) == 0) {
+        int rc = ini_parse(cfg, ini_cb, &ic);
+        if (rc < 0) {
+            errorf("cannot read %s: %s", cfg, strerror(errno ? errno : EACCES));
+            return -1;
+        }
+        if (rc > 0) {
+            errorf("%s, line %d: not an ini line (expected [section] or key = value)", cfg, rc);
+            return -1;
+        }
+        if (ic.bad[0]) {
+            errorf("%s: unknown key \"%s\" in section [%s] (known: url, versions, env)", cfg, ic.bad, p->section);
+            return -1;
+        }
+        if (!ic.found_section) {
+            if (c->name || need_ini) {
+                errorf("%s has no section [%s]%s", cfg, p->section,
+                       c->name ? " (selected with -n)" : "; run 'mig init' or add it");
+                return -1;
+            }
+        }
+        p->ini_found = 1;
+    } else if (explicit_cfg) {
+        errorf("cannot read %s: %s", cfg, strerror(errno));
+        return -1;
+    } else if (c->name) {
+        errorf("-n %s: there is no %s here (run 'mig init' first, or give -c FILE)", c->name, cfg);
+        return -1;
+    } else if (need_ini) {
+        errorf("no %s in this folder: run 'mig init' to create one, or give -c FILE", cfg);
+        return -1;
+    }
+    {
+        const char *inidir = dir_of(ar, cfg);
+        p->versions = ini_rel(ar, inidir, ic.versions ? ic.versions : "versions");
+        if (c->url) {
+            p->url = c->url;
+            p->url_from = "--url";
+        } else if (getenv("MIG_URL") && *getenv("MIG_URL")) {
+            p->url = getenv("MIG_URL");
+            p->url_from = "MIG_URL";
+        } else if (getenv("DATABASE_URL") && *getenv("DATABASE_URL")) {
+            p->url = getenv("DATABASE_URL");
+            p->url_from = "DATABASE_URL";
+        } else if (ic.url && *ic.url) {
+            p->url = ini_url(ar, inidir, ic.url);
+            p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, p->section);
+        }
+        /* a section other than [mig] is an independent environment */
+        p->env = ic.env && *ic.env ? ic.env : strcmp(p->section, "mig") == 0 ? "default" : p->section;
+    }
+    return 0;
+}
+
+const char *opts_json(ctx *x, const char *extra)
+{
+    mig_buf b;
+    char *s;
+    json_t *o = json_object(), *xo;
+    int i;
+    json_object_set_new(o, "env", json_string(x->p->env));
+    if (x->c->tenant)
+        json_object_set_new(o, "tenant", json_string(x->c->tenant));
+    if (x->c->xk.n) {
+        xo = json_object();
+        for (i = 0; i < x->c->xk.n; i++)
+            json_object_set_new(xo, x->c->xk.v[i], json_string(x->c->xv.v[i]));
+        json_object_set_new(o, "x", xo);
+    }
+    s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    if (!s) {
+        fputs("mig: out of memory\n", stderr);
+        exit(EX_FAILED);
+    }
+    mig_buf_init(&b, x->ar);
+    if (extra && *extra && strlen(s) > 2) {
+        mig_buf_putn(&b, s, strlen(s) - 1);
+        mig_buf_printf(&b, ",%s}", extra);
+    } else if (extra && *extra)
+        mig_buf_printf(&b, "{%s}", extra);
+    else
+        mig_buf_puts(&b, s);
+    free(s);
+    return b.data;
+}
+
+/* ---- plugins ----------------------------------------------------------------------- */
+
+static int run_plugin(ctx *x, const char *name, int argc, char **argv)
+{
+    char prog[PATH_MAX];
+    char **av;
+    int i;
+    if (strchr(name, '/') || snprintf(prog, sizeof prog, "mig-%s", name) >= (int)sizeof prog)
+        die_usage("'%s' is not a mig command", name);
+    if (x->p->url)
+        setenv("MIG_URL", x->p->url, 1);
+    if (x->p->ini_found)
+        setenv("MIG_CONFIG", x->p->ini_path, 1);
+    setenv("MIG_NAME", x->p->section, 1);
+    setenv("MIG_ENV", x->p->env, 1);
+    setenv("MIG_VERSIONS", x->p->versions, 1);
+    if (x->c->tenant)
+        setenv("MIG_TENANT", x->c->tenant, 1);
+    setenv("MIG_OPTS", opts_json(x, NULL), 1);
+    av = calloc((size_t)argc + 2, sizeof *av);
+    if (!av)
+        return EX_FAILED;
+    av[0] = prog;
+    for (i = 0; i < argc; i++)
+        av[i + 1] = argv[i];
+    fflush(stdout);
+    execvp(prog, av);
+    if (errno == ENOENT)
+        die_usage("'%s' is not a mig command, and there is no %s on PATH", name, prog);
+    errorf("cannot run %s: %s", prog, strerror(errno));
+    free(av);
+    return EX_FAILED;
+}
+
+/* ---- the command line ---------------------------------------------------------------- */
+
+enum {
+    O_URL = 1000, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
+    O_INDICATE_CURRENT, O_FORCE, O_VERSION
+};
+
+static const struct option LONGOPTS[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"name", required_argument, NULL, 'n'},
+    {"url", required_argument, NULL, O_URL},
+    {"x-arg", required_argument, NULL, 'x'},
+    {"tenant", required_argument, NULL, O_TENANT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"json", no_argument, NULL, O_JSON},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, O_VERSION},
+    {"message", required_argument, NULL, 'm'},
+    {"head", required_argument, NULL, O_HEAD},
+    {"branch-label", required_argument, NULL, O_BRANCH_LABEL},
+    {"depends-on", required_argument, NULL, O_DEPENDS_ON},
+    {"rev-id", required_argument, NULL, O_REV_ID},
+    {"splice", no_argument, NULL, O_SPLICE},
+    {"sql", no_argument, NULL, O_SQL},
+    {"purge", no_argument, NULL, O_PURGE},
+    {"rev-range", required_argument, NULL, 'r'},
+    {"indicate-current", no_argument, NULL, O_INDICATE_CURRENT},
+    {"force", no_argument, NULL, O_FORCE},
+    {NULL, 0, NULL, 0},
+};
+
+/* Which command options each command takes (global options go anywhere). */
+static const struct {
+    const char *cmd;
+    const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
+                          Q sql, P purge, R range, C indicate-current, F force */
+    int min_args, max_args;
+} CMDS[] = {
+    {"init", "", 0, 1},       {"revision", "mHBDIS", 0, 0}, {"merge", "mBI", 1, -1},
+    {"push", "F", 0, 0},      {"upgrade", "QF", 0, 1},      {"downgrade", "QF", 1, 1},
+    {"stamp", "P", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
+    {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "", 1, 1},
+    {"check", "", 0, 0},
+};
+
+static void add_x(mig_arena *ar, cli *c, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv)
+        die_usage("-x %s: expected KEY=VALUE", kv);
+    mig_strlist_add(ar, &c->xk, mig_strndup(ar, kv, (size_t)(eq - kv)));
+    mig_strlist_add(ar, &c->xv, mig_strdup(ar, eq + 1));
+}
+
+/* Parse options; returns the letter of the command option seen (for
+ * validation), or 0 for a global one. */
+static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
+{
+    switch (ch) {
+    case 'c': c->config = arg; return 0;
+    case 'n': c->name = arg; return 0;
+    case O_URL: c->url = arg; return 0;
+    case 'x': add_x(ar, c, arg); return 0;
+    case O_TENANT: c->tenant = arg; return 0;
+    case 'q': c->quiet = 1; return 0;
+    case O_JSON: c->json = 1; return 0;
+    case 'v': c->verbose = 1; return 0;
+    case 'm': c->message = arg; return 'm';
+    case O_HEAD: c->head = arg; return 'H';
+    case O_BRANCH_LABEL: mig_strlist_split(ar, &c->branch_labels, arg, strlen(arg)); return 'B';
+    case O_DEPENDS_ON: mig_strlist_split(ar, &c->depends_on, arg, strlen(arg)); return 'D';
+    case O_REV_ID: c->rev_id = arg; return 'I';
+    case O_SPLICE: c->splice = 1; return 'S';
+    case O_SQL: c->sql = 1; return 'Q';
+    case O_PURGE: c->purge = 1; return 'P';
+    case 'r': c->range = arg; return 'R';
+    case O_INDICATE_CURRENT: c->indicate_current = 1; return 'C';
+    case O_FORCE: c->force = 1; return 'F';
+    default: return -1;
+    }
+}
+
+static const char *opt_name(int letter)
+{
+    switch (letter) {
+    case 'm': return "-m/--message";
+    case 'H': return "--head";
+    case 'B': return "--branch-label";
+    case 'D': return "--depends-on";
+    case 'I': return "--rev-id";
+    case 'S': return "--splice";
+    case 'Q': return "--sql";
+    case 'P': return "--purge";
+    case 'R': return "-r/--rev-range";
+    case 'C': return "--indicate-current";
+    case 'F': return "--force";
+    default: return "?";
+    }
+}
+
+int main(int argc, char **argv)
+{
+    mig_arena ar;
+    cli c;
+    project p;
+    ctx x;
+    int ch, i, cmd = -1, rc;
+    const char *SHORT = "+c:n:x:qvhm:r:";
+
+    mig_arena_init(&ar, &C_ALLOC);
+    memset(&c, 0, sizeof c);
+    opterr = 0;
+    /* global options before the command */
+    while ((ch = getopt_long(argc, argv, SHORT, LONGOPTS, NULL)) != -1) {
+        if (ch == 'h') {
+            fputs(USAGE, stdout);
+            return EX_DONE;
+        }
+        if (ch == O_VERSION) {
+            printf("mig %s\n", MIG_VERSION);
+            return EX_DONE;
+        }
+        if (ch == '?' || ch == ':')
+            die_usage("%s: unknown option or missing value", argv[optind - 1]);
+        if (take_opt(&ar, &c, ch, optarg) != 0)
+            die_usage("%s must come after the command it belongs to", argv[optind - 1]);
+    }
+    if (optind >= argc) {
+        fputs(USAGE, stderr);
+        return EX_USAGE;
+    }
+    c.command = argv[optind];
+    for (i = 0; i < (int)(sizeof CMDS / sizeof CMDS[0]); i++)
+        if (strcmp(CMDS[i].cmd, c.command) == 0)
+            cmd = i;
+    if (strcmp(c.command, "help") == 0) {
+        if (optind + 1 < argc)
+            cmd_help(argv[optind + 1]);
+        else
+            fputs(USAGE, stdout);
+        return EX_DONE;
+    }
+    x.ar = &ar;
+    x.c = &c;
+    x.p = &p;
+    if (cmd < 0) {
+        /* mig NAME: a plugin, given the rest of the command line untouched */
+        if (c.command[0] == '-')
+            die_usage("%s: unknown option", c.command);
+        if (project_load(&ar, &c, &p, 0))
+            return EX_FAILED;
+        return run_plugin(&x, c.command, argc - optind - 1, argv + optind + 1);
+    }
+    /* the command's own options (and global ones) after it */
+    optind++;
+    while (optind < argc) {
+        const char *a = argv[optind];
+        int letter;
+        /* a relative target such as -1 or -2 is an argument, not an option */
+        if (a[0] == '-' && a[1] >= '0' && a[1] <= '9') {
+            mig_strlist_add(&ar, &c.args, a);
+            optind++;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            for (optind++; optind < argc; optind++)
+                mig_strlist_add(&ar, &c.args, argv[optind]);
+            break;
+        }
+        if (a[0] != '-' || a[1] == 0) {
+            mig_strlist_add(&ar, &c.args, a);
+            optind++;
+            continue;
+        }
+        ch = getopt_long(argc, argv, SHORT, LONGOPTS, NULL);
+        if (ch == -1)
+            break;
+        if (ch == 'h') {
+            cmd_help(c.command);
+            return EX_DONE;
+        }
+        if (ch == '?' || ch == ':')
+            die_usage("%s %s: unknown option or missing value", c.command, argv[optind - 1]);
+        if (ch == O_VERSION) {
+            printf("mig %s\n", MIG_VERSION);
+            return EX_DONE;
+        }
+        letter = take_opt(&ar, &c, ch, optarg);
+        if (letter > 0) {
+            if (!strchr(CMDS[cmd].takes, letter))
+                die_usage("%s does not take %s (see mig %s --help)", c.command, opt_name(letter), c.command);
+        }
+    }
+    if (c.args.n < CMDS[cmd].min_args)
+        die_usage("%s: missing argument (see mig %s --help)", c.command, c.command);
+    if (CMDS[cmd].max_args >= 0 && c.args.n > CMDS[cmd].max_args)
+        die_usage("%s: unexpected argument '%s'", c.command, c.args.v[CMDS[cmd].max_args]);
+    if ((strcmp(c.command, "revision") == 0 || strcmp(c.command, "merge") == 0) && !c.message)
+        die_usage("%s needs a message: -m MSG", c.command);
+    if (c.tenant && !*c.tenant)
+        die_usage("--tenant needs a schema name");
+
+    if (strcmp(c.command, "init") == 0) {
+        memset(&p, 0, sizeof p);
+        rc = cmd_init(&x);
+    } else {
+        int need_ini = strcmp(c.command, "revision") == 0 || strcmp(c.command, "merge") == 0;
+        if (project_load(&ar, &c, &p, need_ini))
+            return EX_FAILED;
+        x.opts = opts_json(&x, NULL);
+        if (strcmp(c.command, "revision") == 0)
+            rc = cmd_revision(&x, 0);
+        else if (strcmp(c.command, "merge") == 0)
+            rc = cmd_revision(&x, 1);
+        else if (strcmp(c.command, "push") == 0)
+            rc = cmd_push(&x);
+        else if (strcmp(c.command, "upgrade") == 0)
+            rc = cmd_run(&x, 0);
+        else if (strcmp(c.command, "downgrade") == 0)
+            rc = cmd_run(&x, 1);
+        else if (strcmp(c.command, "stamp") == 0)
+            rc = cmd_stamp(&x);
+        else if (strcmp(c.command, "current") == 0)
+            rc = cmd_current(&x);
+        else if (strcmp(c.command, "heads") == 0)
+            rc = cmd_heads(&x);
+        else if (strcmp(c.command, "branches") == 0)
+            rc = cmd_branches(&x);
+        else if (strcmp(c.command, "history") == 0)
+            rc = cmd_history(&x);
+        else if (strcmp(c.command, "show") == 0)
+            rc = cmd_show(&x);
+        else
+            rc = cmd_check(&x);
+    }
+    fflush(stdout);
+    mig_arena_free(&ar);
+    return rc;
+}

@@ -1,0 +1,150 @@
+/*
+ * mig.h — the mig client: shared declarations.
+ *
+ * The client reads revision files, uploads them and calls the SQL API of
+ * the database (SPEC §4); the engine stays in the database.  Without a
+ * database (revision, merge, heads, branches, history, show) it builds the
+ * graph from the files with core/.
+ */
+#ifndef MIG_CLIENT_H
+#define MIG_CLIENT_H
+
+#include "graph.h"
+#include "revfile.h"
+
+#include <stddef.h>
+
+/* exit codes */
+enum { EX_DONE = 0, EX_FAILED = 1, EX_USAGE = 2 };
+
+/* ---- command line and configuration -------------------------------------- */
+
+typedef struct cli {
+    /* global */
+    const char *config;      /* -c FILE (default mig.ini) */
+    const char *name;        /* -n NAME: the section of mig.ini (default "mig") */
+    const char *url;         /* --url */
+    const char *tenant;      /* --tenant */
+    mig_strlist xk, xv;      /* -x KEY=VALUE */
+    int quiet, json, verbose;
+    /* command */
+    const char *command;
+    mig_strlist args;        /* positional arguments */
+    const char *message;     /* -m */
+    const char *head;        /* --head */
+    mig_strlist branch_labels; /* --branch-label */
+    mig_strlist depends_on;  /* --depends-on */
+    const char *rev_id;      /* --rev-id */
+    const char *range;       /* -r */
+    int splice, sql, purge, indicate_current, force;
+} cli;
+
+/* What the configuration resolves to. */
+typedef struct project {
+    mig_arena *ar;
+    const char *ini_path;    /* the file read, or NULL when there is none */
+    int ini_found;
+    const char *section;     /* "mig" or -n NAME */
+    const char *url;         /* the database URL (may be NULL: no database configured) */
+    const char *url_from;    /* where the URL came from, for messages */
+    const char *versions;    /* the versions folder */
+    const char *env;         /* the env of the SQL API */
+} project;
+
+int project_load(mig_arena *ar, const cli *c, project *p, int need_ini);
+
+/* ---- messages ------------------------------------------------------------ */
+
+void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Print "mig: <message>" (multi-line messages: the first line, then the
+ * others indented) on stderr. */
+void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void print_err(const char *prefix, const char *msg);
+double now_ms(void);
+
+/* Print a JSON value on stdout (and release it). */
+struct json_t;
+void json_print(struct json_t *v);
+
+/* ---- revision files ------------------------------------------------------- */
+
+typedef struct revfile_ent {
+    const char *path;        /* as found: versions/xxx.sql */
+    const char *src;
+    size_t len;
+    mig_revfile rf;
+} revfile_ent;
+
+typedef struct files {
+    revfile_ent *v;
+    int n;
+    mig_graph g;             /* built from the files */
+    int graph_ok;
+} files;
+
+/* Read and parse every *.sql file of the versions folder; with build, also
+ * build and validate the graph.  Errors name the file (and line). */
+int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err);
+const revfile_ent *files_by_id(const files *f, const char *id);
+
+/* ---- the database ------------------------------------------------------------- */
+
+typedef struct db db;
+
+typedef enum { DB_SQLITE, DB_POSTGRES } db_kind;
+
+/* Connect.  write: may create a SQLite file / the PostgreSQL extension. */
+db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig_err *err);
+void db_close(db *d);
+db_kind db_kindof(const db *d);
+const char *db_display(const db *d);
+/* Is mig installed in this database (PG: the extension; SQLite: always)? */
+int db_has_mig(const db *d);
+/* Make sure mig is usable (PG: CREATE EXTENSION IF NOT EXISTS when allowed). */
+int db_ensure_mig(db *d, mig_err *err);
+int db_exec(db *d, const char *sql, mig_err *err);
+/* Run a query with text parameters; fn is called per row (may be NULL). */
+typedef int (*db_row_fn)(void *arg, int ncol, const char *const *vals);
+int db_query(db *d, const char *sql, int np, const char *const *params, db_row_fn fn, void *arg, mig_err *err);
+/* SELECT fn(args...) as one text value (NULL for SQL NULL), arena copy. */
+int db_call(db *d, const char *fn, int np, const char *const *params, const char **out, mig_err *err);
+/* The qualified name of a mig function ("mig_upgrade" or "\"public\".mig_upgrade"). */
+const char *db_fn(db *d, const char *fn);
+/* The qualified name of a state table. */
+const char *db_table(db *d, const char *t);
+int db_state_exists(db *d, mig_err *err);
+/* Progress lines ("Running upgrade ...") go to this callback while set. */
+typedef void (*db_progress_fn)(void *arg, const char *line);
+void db_set_progress(db *d, db_progress_fn fn, void *arg);
+/* Serialise client runs on one env/tenant (PG: session advisory lock). */
+int db_lock(db *d, const char *env, const char *tenant, mig_err *err);
+int db_begin(db *d, mig_err *err);
+int db_commit(db *d, mig_err *err);
+void db_rollback(db *d);
+
+/* ---- commands ----------------------------------------------------------------- */
+
+typedef struct ctx {
+    mig_arena *ar;
+    cli *c;
+    project *p;
+    const char *opts;        /* the JSON opts of the SQL API (env, x, tenant) */
+} ctx;
+
+int cmd_init(ctx *x);
+int cmd_revision(ctx *x, int merge);
+int cmd_push(ctx *x);
+int cmd_run(ctx *x, int downgrade);
+int cmd_stamp(ctx *x);
+int cmd_current(ctx *x);
+int cmd_heads(ctx *x);
+int cmd_branches(ctx *x);
+int cmd_history(ctx *x);
+int cmd_show(ctx *x);
+int cmd_check(ctx *x);
+
+/* JSON options for the SQL API with extra keys (a JSON fragment like
+ * "\"record_only\": \"abc\"" or NULL). */
+const char *opts_json(ctx *x, const char *extra);
+
+#endif

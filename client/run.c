@@ -1,0 +1,759 @@
+/*
+ * run.c — the commands that talk to the database: push, upgrade,
+ * downgrade, stamp, current, check.
+ *
+ * upgrade/downgrade: one transaction pushes the files and runs the plan
+ * (the SQL API nests in it).  A revision marked `transactional false` ends
+ * that transaction ("nontransactional": "stop"); the client runs its
+ * statements one by one outside a transaction, split by core's tokenizer,
+ * records it ("record_only") and goes on.  On PostgreSQL the client holds
+ * the env's advisory lock for the whole run.
+ */
+#include "mig.h"
+#include "sqltok.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail_err(const char *prefix, const mig_err *err)
+{
+    print_err(prefix, err->msg);
+    if (err->detail[0])
+        fprintf(stderr, "  detail: %s\n", err->detail);
+    if (err->hint[0])
+        fprintf(stderr, "  hint: %s\n", err->hint);
+    return EX_FAILED;
+}
+
+static void split_spaces(mig_arena *ar, const char *s, mig_strlist *out)
+{
+    while (s && *s) {
+        const char *a;
+        while (*s == ' ')
+            s++;
+        a = s;
+        while (*s && *s != ' ')
+            s++;
+        if (s > a)
+            mig_strlist_add(ar, out, mig_strndup(ar, a, (size_t)(s - a)));
+    }
+}
+
+static const char *q_str(mig_arena *ar, const char *s)
+{
+    json_t *j = json_string(s);
+    char *t = json_dumps(j, JSON_ENCODE_ANY);
+    const char *r = mig_strdup(ar, t ? t : "\"\"");
+    free(t);
+    json_decref(j);
+    return r;
+}
+
+/* ---- push ---------------------------------------------------------------------------- */
+
+typedef struct stored {
+    mig_strlist ids, sources;
+} stored;
+
+static int stored_row(void *arg, int nc, const char *const *v)
+{
+    void **a = arg;
+    mig_arena *ar = a[0];
+    stored *s = a[1];
+    (void)nc;
+    mig_strlist_add(ar, &s->ids, mig_strdup(ar, v[0] ? v[0] : ""));
+    mig_strlist_add(ar, &s->sources, mig_strdup(ar, v[1] ? v[1] : ""));
+    return 0;
+}
+
+typedef struct push_result {
+    int added, changed, unchanged, removed, kept;
+    int quiet_events; /* upgrade/downgrade/stamp: a summary line, not one line per file */
+    json_t *events; /* when --json */
+} push_result;
+
+static void push_event(ctx *x, push_result *r, const char *what, const char *id, const char *path)
+{
+    if (r->events) {
+        json_array_append_new(r->events, json_pack("{s:s, s:s, s:s?}", "action", what, "revision", id, "path", path));
+        return;
+    }
+    if (x->c->quiet || r->quiet_events)
+        return;
+    if (path)
+        printf("  %-9s %s (%s)\n", what, id, path);
+    else
+        printf("  %-9s %s\n", what, id);
+}
+
+/* Upload the files inside the caller's transaction.  verbose: say what
+ * happened to each file (the push command); otherwise only what changed. */
+static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
+{
+    stored s = {{0}, {0}};
+    const char *p[2];
+    int i, exists;
+    void *arg[2] = {x->ar, &s};
+    const char *put = mig_sprintf(x->ar, "mig_put_revision");
+    exists = db_state_exists(d, err);
+    if (exists < 0)
+        return -1;
+    if (exists) {
+        p[0] = x->p->env;
+        if (db_query(d,
+                     mig_sprintf(x->ar, "SELECT revision, source FROM %s WHERE env = $1",
+                                 db_table(d, "mig_revision")),
+                     1, p, stored_row, arg, err))
+            return -1;
+    }
+    for (i = 0; i < f->n; i++) {
+        const revfile_ent *e = &f->v[i];
+        int k, found = -1;
+        const char *id;
+        for (k = 0; k < s.ids.n && found < 0; k++)
+            if (strcmp(s.ids.v[k], e->rf.id) == 0)
+                found = k;
+        if (found >= 0 && strcmp(s.sources.v[found], e->src) == 0) {
+            r->unchanged++;
+            continue;
+        }
+        p[0] = e->src;
+        p[1] = x->c->force ? opts_json(x, "\"force\":true") : x->opts;
+        if (db_call(d, put, 2, p, &id, err)) {
+            mig_err_prefix(err, "%s: ", e->path);
+            return -1;
+        }
+        if (found >= 0) {
+            r->changed++;
+            push_event(x, r, "changed", e->rf.id, e->path);
+        } else {
+            r->added++;
+            push_event(x, r, "added", e->rf.id, e->path);
+        }
+    }
+    /* stored revisions with no file: removed unless applied */
+    {
+        mig_strlist gone = {0};
+        int progress = 1;
+        for (i = 0; i < s.ids.n; i++)
+            if (!files_by_id(f, s.ids.v[i]))
+                mig_strlist_add(x->ar, &gone, s.ids.v[i]);
+        while (gone.n && progress) {
+            progress = 0;
+            for (i = 0; i < gone.n; i++) {
+                mig_err e2;
+                const char *id;
+                if (!gone.v[i])
+                    continue;
+                mig_err_clear(&e2);
+                if (db_exec(d, "SAVEPOINT mig_push", err))
+                    return -1;
+                p[0] = gone.v[i];
+                p[1] = x->opts;
+                if (db_call(d, "mig_remove_revision", 2, p, &id, &e2) == 0) {
+                    if (db_exec(d, "RELEASE mig_push", err))
+                        return -1;
+                    r->removed++;
+                    push_event(x, r, "removed", gone.v[i], NULL);
+                    gone.v[i] = NULL;
+                    progress = 1;
+                } else if (db_exec(d, "ROLLBACK TO mig_push; RELEASE mig_push", err))
+                    return -1;
+            }
+        }
+        for (i = 0; i < gone.n; i++)
+            if (gone.v[i]) {
+                r->kept++;
+                if (r->events)
+                    push_event(x, r, "kept", gone.v[i], NULL);
+                else
+                    fprintf(stderr, "mig: warning: revision %s is applied but has no file in %s; kept\n",
+                            gone.v[i], x->p->versions);
+            }
+    }
+    return 0;
+}
+
+static int load_files(ctx *x, files *f)
+{
+    mig_err err;
+    mig_err_clear(&err);
+    if (files_load(x->ar, x->p->versions, 1, f, &err)) {
+        fail_err(NULL, &err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open the database for writing, with mig set up, the run locked. */
+static db *open_write(ctx *x, mig_err *err)
+{
+    db *d = db_open(x->ar, x->p->url, x->p->url_from, 1, err);
+    if (!d)
+        return NULL;
+    if (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, err)) {
+        db_close(d);
+        return NULL;
+    }
+    if (db_lock(d, x->p->env, x->c->tenant, err)) {
+        mig_err_prefix(err, "cannot lock env \"%s\": ", x->p->env);
+        db_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+int cmd_push(ctx *x)
+{
+    files f;
+    mig_err err;
+    db *d;
+    push_result r;
+    double t0 = now_ms();
+    mig_err_clear(&err);
+    memset(&r, 0, sizeof r);
+    if (load_files(x, &f))
+        return EX_FAILED;
+    if (!(d = open_write(x, &err)))
+        return fail_err(NULL, &err);
+    if (x->c->json)
+        r.events = json_array();
+    if (db_begin(d, &err) || push_files(x, d, &f, &r, &err) || db_commit(d, &err)) {
+        db_rollback(d);
+        db_close(d);
+        json_decref(r.events);
+        fail_err(NULL, &err);
+        fprintf(stderr, "  nothing was uploaded\n");
+        return EX_FAILED;
+    }
+    db_close(d);
+    if (r.events)
+        json_print(json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "database", db_display(d), "added", r.added,
+                             "changed", r.changed, "unchanged", r.unchanged, "removed", r.removed, "kept", r.kept,
+                             "revisions", r.events));
+    else if (!x->c->quiet)
+        printf("Pushed %d revision file%s to %s: %d added, %d changed, %d unchanged, %d removed (%.0f ms)\n", f.n,
+               f.n == 1 ? "" : "s", db_display(d), r.added, r.changed, r.unchanged, r.removed, now_ms() - t0);
+    return EX_DONE;
+}
+
+/* ---- upgrade / downgrade ------------------------------------------------------------------ */
+
+typedef struct run_state {
+    ctx *x;
+    int steps;
+    json_t *lines;
+} run_state;
+
+static void on_progress(void *arg, const char *line)
+{
+    run_state *s = arg;
+    s->steps++;
+    if (s->lines)
+        json_array_append_new(s->lines, json_string(line));
+    else if (!s->x->c->quiet) {
+        fputs(line, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+}
+
+/* Is the target relative to the current state (+N, -N, LABEL@+N, LABEL@-N)? */
+static int current_relative(const char *t)
+{
+    const char *at = strrchr(t, '@');
+    const char *s = at ? at + 1 : t;
+    if (*s != '+' && *s != '-')
+        return 0;
+    for (s++; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+typedef struct plan_rows {
+    mig_arena *ar;
+    mig_strlist revs;
+} plan_rows;
+
+static int plan_row(void *arg, int nc, const char *const *v)
+{
+    plan_rows *p = arg;
+    if (nc >= 3 && v[2])
+        mig_strlist_add(p->ar, &p->revs, mig_strdup(p->ar, v[2]));
+    return 0;
+}
+
+static int get_plan(ctx *x, db *d, const char *dir, const char *target, mig_strlist *out, mig_err *err)
+{
+    plan_rows pr;
+    const char *p[3] = {dir, target, x->opts};
+    pr.ar = x->ar;
+    memset(&pr.revs, 0, sizeof pr.revs);
+    if (db_query(d,
+                 mig_sprintf(x->ar, "SELECT step, direction, revision, message FROM %s($1, $2, $3) ORDER BY step",
+                             db_fn(d, "mig_plan")),
+                 3, p, plan_row, &pr, err))
+        return -1;
+    *out = pr.revs;
+    return 0;
+}
+
+static int section_runs(ctx *x, db *d, const mig_section *s, int upgrade)
+{
+    int i;
+    if (s->upgrade != upgrade)
+        return 0;
+    if (s->dialect == MIG_DIALECT_ONLY_SQLITE && db_kindof(d) != DB_SQLITE)
+        return 0;
+    if (s->dialect == MIG_DIALECT_ONLY_POSTGRES && db_kindof(d) != DB_POSTGRES)
+        return 0;
+    if (s->if_name) {
+        const char *v = NULL;
+        for (i = x->c->xk.n - 1; i >= 0 && !v; i--)
+            if (strcmp(x->c->xk.v[i], s->if_name) == 0)
+                v = x->c->xv.v[i];
+        if (!mig_truthy(v))
+            return 0;
+    }
+    return 1;
+}
+
+/* Run a `transactional false` revision's statements one by one, outside a transaction. */
+static int run_outside(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err *err)
+{
+    int i;
+    mig_dialect dia = db_kindof(d) == DB_POSTGRES ? MIG_DIALECT_POSTGRES : MIG_DIALECT_SQLITE;
+    for (i = 0; i < e->rf.nsections; i++) {
+        const mig_section *s = &e->rf.sections[i];
+        mig_sql_iter it;
+        mig_sql_stmt st;
+        char ebuf[256];
+        mig_tok_result tr;
+        if (!section_runs(x, d, s, upgrade))
+            continue;
+        mig_sql_iter_init(&it, e->src + s->body_off, s->body_len, dia);
+        while ((tr = mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf)) == MIG_TOK_OK) {
+            const char *sql = mig_strndup(x->ar, e->src + s->body_off + st.start, st.len);
+            if (db_exec(d, sql, err)) {
+                mig_err_prefix(err, "%s: revision %s (%s, outside a transaction) failed at line %u: ", e->path,
+                               e->rf.id, upgrade ? "upgrade" : "downgrade", s->body_line + st.line - 1);
+                mig_err_hint(err, "The statements before line %u were committed and the revision is not "
+                                  "recorded: fix it, make its statements safe to repeat (IF NOT EXISTS), and run "
+                                  "mig %s again.",
+                             s->body_line + st.line - 1, upgrade ? "upgrade" : "downgrade");
+                return -1;
+            }
+        }
+        if (tr == MIG_TOK_ERROR)
+            return mig_fail(err, MIG_E_INPUT, "%s: revision %s: %s", e->path, e->rf.id, ebuf);
+    }
+    return 0;
+}
+
+static void report_outside(run_state *rs, const files *f, const revfile_ent *e, int upgrade)
+{
+    mig_arena *ar = rs->x->ar;
+    const char *down = mig_strlist_join(ar, &e->rf.down, ", ");
+    const char *line = upgrade ? mig_sprintf(ar, "Running upgrade %s -> %s%s%s (outside a transaction)", down,
+                                             e->rf.id, *e->rf.message ? ", " : "", e->rf.message)
+                               : mig_sprintf(ar, "Running downgrade %s -> %s%s%s (outside a transaction)",
+                                             e->rf.id, down, *e->rf.message ? ", " : "", e->rf.message);
+    (void)f;
+    on_progress(rs, line);
+}
+
+static int offline_sql(ctx *x, files *f, int downgrade);
+
+int cmd_run(ctx *x, int downgrade)
+{
+    files f;
+    mig_err err;
+    db *d;
+    push_result pr;
+    run_state rs;
+    const char *target, *heads = NULL, *fn = downgrade ? "mig_downgrade" : "mig_upgrade";
+    const char *dir = downgrade ? "downgrade" : "upgrade";
+    int i, any_nontx = 0;
+    double t0 = now_ms();
+    mig_err_clear(&err);
+    memset(&pr, 0, sizeof pr);
+    memset(&rs, 0, sizeof rs);
+    rs.x = x;
+    target = x->c->args.n ? x->c->args.v[0] : "heads";
+    if (load_files(x, &f))
+        return EX_FAILED;
+    if (x->c->sql)
+        return offline_sql(x, &f, downgrade);
+    if (strchr(target, ':')) {
+        errorf("%s %s: a FROM:TO range is only for --sql (offline mode)", dir, target);
+        return EX_USAGE;
+    }
+    for (i = 0; i < f.n; i++)
+        any_nontx |= !f.v[i].rf.transactional;
+    if (!(d = open_write(x, &err)))
+        return fail_err(NULL, &err);
+    if (x->c->json) {
+        rs.lines = json_array();
+        pr.events = json_array();
+    }
+    db_set_progress(d, on_progress, &rs);
+    pr.quiet_events = 1;
+    if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err))
+        goto fail;
+    if (!rs.lines && !x->c->quiet && (pr.added || pr.changed || pr.removed)) {
+        printf("Pushed %d added, %d changed, %d removed revision file%s\n", pr.added, pr.changed, pr.removed,
+               pr.added + pr.changed + pr.removed == 1 ? "" : "s");
+        fflush(stdout);
+    }
+    if (any_nontx) {
+        /* the plan has revisions to run outside a transaction: a target
+         * relative to the current state is pinned first */
+        mig_strlist plan;
+        if (get_plan(x, d, dir, target, &plan, &err))
+            goto fail;
+        if (plan.n && current_relative(target)) {
+            const revfile_ent *last = files_by_id(&f, plan.v[plan.n - 1]);
+            int nontx = 0;
+            for (i = 0; i < plan.n; i++) {
+                const revfile_ent *e = files_by_id(&f, plan.v[i]);
+                nontx |= e && !e->rf.transactional;
+            }
+            if (nontx && !downgrade)
+                target = plan.v[plan.n - 1];
+            else if (nontx && last && last->rf.down.n == 1)
+                target = last->rf.down.v[0];
+            else if (nontx && last && last->rf.down.n == 0)
+                target = "base";
+            else if (nontx) {
+                errorf("downgrade %s crosses a merge point and a revision marked 'transactional false'; give an "
+                       "absolute target (a revision id)",
+                       target);
+                db_rollback(d);
+                db_close(d);
+                return EX_FAILED;
+            }
+        }
+    }
+    {
+        const char *p[2] = {target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts};
+        if (db_call(d, fn, 2, p, &heads, &err) || db_commit(d, &err))
+            goto fail;
+    }
+    while (any_nontx) {
+        mig_strlist plan;
+        const revfile_ent *e;
+        const char *p[2];
+        if (get_plan(x, d, dir, target, &plan, &err))
+            goto fail;
+        if (plan.n == 0)
+            break;
+        e = files_by_id(&f, plan.v[0]);
+        if (!e || e->rf.transactional) {
+            mig_fail(&err, MIG_E_STATE, "%s stopped before %s, which is not marked 'transactional false'", fn,
+                     plan.v[0]);
+            goto fail;
+        }
+        report_outside(&rs, &f, e, !downgrade);
+        if (run_outside(x, d, e, !downgrade, &err))
+            goto fail;
+        p[0] = target;
+        p[1] = opts_json(x, mig_sprintf(x->ar, "\"nontransactional\":\"stop\",\"record_only\":%s",
+                                        q_str(x->ar, e->rf.id)));
+        if (db_begin(d, &err) || db_call(d, fn, 2, p, &heads, &err) || db_commit(d, &err))
+            goto fail;
+    }
+    db_set_progress(d, NULL, NULL);
+    db_close(d);
+    if (rs.lines) {
+        mig_strlist h = {0};
+        json_t *ha = json_array();
+        split_spaces(x->ar, heads, &h);
+        for (i = 0; i < h.n; i++)
+            json_array_append_new(ha, json_string(h.v[i]));
+        json_print(json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:i}", "database", db_display(d), "direction",
+                             dir, "target", target, "steps", rs.steps, "ran", rs.lines, "current", ha, "pushed",
+                             pr.events, "ms", (int)(now_ms() - t0 + 0.5)));
+    } else if (!x->c->quiet) {
+        if (rs.steps == 0)
+            printf("Nothing to %s: %s is at %s\n", dir, db_display(d), heads && *heads ? heads : "base");
+        else
+            printf("%s %d revision%s in %.0f ms; %s is at %s\n", downgrade ? "Downgraded" : "Upgraded", rs.steps,
+                   rs.steps == 1 ? "" : "s", now_ms() - t0, db_display(d), heads && *heads ? heads : "base");
+    }
+    return EX_DONE;
+fail:
+    db_rollback(d);
+    db_close(d);
+    json_decref(rs.lines);
+    json_decref(pr.events);
+    return fail_err(NULL, &err);
+}
+
+/* upgrade --sql / downgrade --sql: the files are pushed inside a transaction
+ * that is rolled back, so the script is computed by the database's own
+ * engine and nothing changes. */
+static int offline_sql(ctx *x, files *f, int downgrade)
+{
+    mig_err err;
+    db *d;
+    push_result pr;
+    const char *script = NULL, *p[3];
+    int saved_quiet = x->c->quiet, saved_json = x->c->json;
+    mig_err_clear(&err);
+    memset(&pr, 0, sizeof pr);
+    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
+    if (!d)
+        return fail_err(NULL, &err);
+    x->c->quiet = 1;
+    x->c->json = 0;
+    if (db_begin(d, &err) || (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, &err)) ||
+        push_files(x, d, f, &pr, &err)) {
+        x->c->quiet = saved_quiet;
+        x->c->json = saved_json;
+        goto fail;
+    }
+    x->c->quiet = saved_quiet;
+    x->c->json = saved_json;
+    p[0] = downgrade ? "downgrade" : "upgrade";
+    p[1] = x->c->args.n ? x->c->args.v[0] : "heads";
+    p[2] = x->opts;
+    if (db_call(d, "mig_sql", 3, p, &script, &err))
+        goto fail;
+    db_rollback(d);
+    db_close(d);
+    if (x->c->json)
+        json_print(json_pack("{s:s}", "sql", script ? script : ""));
+    else
+        fputs(script ? script : "", stdout);
+    return EX_DONE;
+fail:
+    db_rollback(d);
+    db_close(d);
+    return fail_err(NULL, &err);
+}
+
+/* ---- stamp ---------------------------------------------------------------------------- */
+
+int cmd_stamp(ctx *x)
+{
+    files f;
+    mig_err err;
+    db *d;
+    push_result pr;
+    const char *heads = NULL, *p[2];
+    mig_err_clear(&err);
+    memset(&pr, 0, sizeof pr);
+    pr.quiet_events = 1;
+    if (load_files(x, &f))
+        return EX_FAILED;
+    if (!(d = open_write(x, &err)))
+        return fail_err(NULL, &err);
+    p[0] = mig_strlist_join(x->ar, &x->c->args, " ");
+    p[1] = x->c->purge ? opts_json(x, "\"purge\":true") : x->opts;
+    if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err) || db_call(d, "mig_stamp", 2, p, &heads, &err) ||
+        db_commit(d, &err)) {
+        db_rollback(d);
+        db_close(d);
+        return fail_err(NULL, &err);
+    }
+    db_close(d);
+    if (x->c->json)
+        json_print(json_pack("{s:s}", "current", heads ? heads : ""));
+    else if (!x->c->quiet)
+        printf("Stamped %s: now at %s\n", db_display(d), heads && *heads ? heads : "base");
+    return EX_DONE;
+}
+
+/* ---- current ----------------------------------------------------------------------------- */
+
+typedef struct rev_info {
+    const char *down, *labels, *message;
+    int found;
+} rev_info;
+
+static int info_row(void *arg, int nc, const char *const *v)
+{
+    void **a = arg;
+    mig_arena *ar = a[0];
+    rev_info *r = a[1];
+    (void)nc;
+    r->found = 1;
+    r->down = mig_strdup(ar, v[0] ? v[0] : "");
+    r->labels = mig_strdup(ar, v[1] ? v[1] : "");
+    r->message = mig_strdup(ar, v[2] ? v[2] : "");
+    return 0;
+}
+
+int cmd_current(ctx *x)
+{
+    mig_err err;
+    db *d;
+    const char *cur = NULL, *heads = NULL, *p[2];
+    mig_strlist c = {0}, h = {0};
+    json_t *arr = NULL;
+    int i, st;
+    mig_err_clear(&err);
+    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
+    if (!d)
+        return fail_err(NULL, &err);
+    p[0] = x->opts;
+    st = db_has_mig(d) ? db_state_exists(d, &err) : 0;
+    if (st < 0 || (st > 0 && (db_call(d, "mig_current", 1, p, &cur, &err) ||
+                              db_call(d, "mig_heads", 1, p, &heads, &err)))) {
+        db_close(d);
+        return fail_err(NULL, &err);
+    }
+    split_spaces(x->ar, cur, &c);
+    split_spaces(x->ar, heads, &h);
+    if (x->c->json)
+        arr = json_array();
+    for (i = 0; i < c.n; i++) {
+        rev_info ri;
+        void *a[2] = {x->ar, &ri};
+        int head = mig_strlist_has(&h, c.v[i]);
+        memset(&ri, 0, sizeof ri);
+        if (arr || x->c->verbose) {
+            p[0] = x->p->env;
+            p[1] = c.v[i];
+            if (db_query(d,
+                         mig_sprintf(x->ar,
+                                     "SELECT down_revisions, branch_labels, message FROM %s "
+                                     "WHERE env = $1 AND revision = $2",
+                                     db_table(d, "mig_revision")),
+                         2, p, info_row, a, &err)) {
+                db_close(d);
+                json_decref(arr);
+                return fail_err(NULL, &err);
+            }
+        }
+        if (arr) {
+            mig_strlist dl = {0}, ll = {0};
+            json_t *dj = json_array(), *lj = json_array();
+            int k;
+            mig_strlist_split(x->ar, &dl, ri.down ? ri.down : "", ri.down ? strlen(ri.down) : 0);
+            mig_strlist_split(x->ar, &ll, ri.labels ? ri.labels : "", ri.labels ? strlen(ri.labels) : 0);
+            for (k = 0; k < dl.n; k++)
+                json_array_append_new(dj, json_string(dl.v[k]));
+            for (k = 0; k < ll.n; k++)
+                json_array_append_new(lj, json_string(ll.v[k]));
+            json_array_append_new(arr, json_pack("{s:s, s:b, s:o, s:o, s:s}", "revision", c.v[i], "is_head", head,
+                                                 "down_revisions", dj, "branch_labels", lj, "message",
+                                                 ri.message ? ri.message : ""));
+        } else if (x->c->quiet)
+            continue;
+        else if (x->c->verbose) {
+            printf("Rev: %s%s\n", c.v[i], head ? " (head)" : "");
+            printf("Parent: %s\n", ri.down && *ri.down ? ri.down : "<base>");
+            if (ri.labels && *ri.labels)
+                printf("Branch names: %s\n", ri.labels);
+            printf("\n    %s\n\n", ri.message ? ri.message : "");
+        } else
+            printf("%s%s\n", c.v[i], head ? " (head)" : "");
+    }
+    if (!arr && x->c->verbose && !x->c->quiet)
+        printf("Current revision(s) for %s (env \"%s\"%s%s%s): %s\n", db_display(d), x->p->env,
+               x->c->tenant ? ", tenant \"" : "", x->c->tenant ? x->c->tenant : "", x->c->tenant ? "\"" : "",
+               c.n ? mig_strlist_join(x->ar, &c, " ") : "base");
+    if (arr)
+        json_print(json_pack("{s:s, s:s, s:o}", "database", db_display(d), "env", x->p->env, "current", arr));
+    db_close(d);
+    return EX_DONE;
+}
+
+/* ---- check ------------------------------------------------------------------------------------ */
+
+int cmd_check(ctx *x)
+{
+    files f;
+    mig_err err;
+    db *d;
+    const char *cur = NULL, *ok = NULL, *p[2];
+    mig_strlist c = {0}, pending = {0}, problems = {0};
+    mig_idlist curn;
+    mig_plan plan;
+    int i, cap = 0, st;
+    mig_err_clear(&err);
+    memset(&curn, 0, sizeof curn);
+    if (load_files(x, &f))
+        return EX_FAILED;
+    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
+    if (!d)
+        return fail_err(NULL, &err);
+    p[0] = x->opts;
+    st = db_has_mig(d) ? db_state_exists(d, &err) : 0;
+    if (st < 0 || (st > 0 && (db_call(d, "mig_current", 1, p, &cur, &err) ||
+                              db_call(d, "mig_check", 1, p, &ok, &err)))) {
+        db_close(d);
+        return fail_err(NULL, &err);
+    }
+    split_spaces(x->ar, cur, &c);
+    for (i = 0; i < c.n; i++) {
+        int n = mig_graph_find(&f.g, c.v[i]);
+        if (n < 0)
+            mig_strlist_add(x->ar, &problems,
+                            mig_sprintf(x->ar, "the database is at %s, which has no file in %s", c.v[i],
+                                        x->p->versions));
+        else
+            mig_idl_push(&f.g, &curn, n, &cap);
+    }
+    if (problems.n == 0 && f.g.n) {
+        if (mig_plan_upgrade(&f.g, &curn, "heads", &plan, &err)) {
+            db_close(d);
+            return fail_err("check: ", &err);
+        }
+        for (i = 0; i < plan.nsteps; i++)
+            mig_strlist_add(x->ar, &pending, f.g.nodes[plan.steps[i].node].id);
+    }
+    /* applied revisions whose file changed since they were uploaded */
+    if (st > 0 && problems.n == 0) {
+        stored s = {{0}, {0}};
+        void *arg[2] = {x->ar, &s};
+        p[0] = x->p->env;
+        if (db_query(d,
+                     mig_sprintf(x->ar, "SELECT revision, checksum FROM %s WHERE env = $1",
+                                 db_table(d, "mig_revision")),
+                     1, p, stored_row, arg, &err)) {
+            db_close(d);
+            return fail_err(NULL, &err);
+        }
+        for (i = 0; i < s.ids.n; i++) {
+            const revfile_ent *e = files_by_id(&f, s.ids.v[i]);
+            int n = e ? mig_graph_find(&f.g, e->rf.id) : -1, applied = 0, k;
+            for (k = 0; n >= 0 && k < curn.n && !applied; k++)
+                applied = mig_graph_is_ancestor(&f.g, n, curn.v[k]);
+            if (e && applied && strcmp(e->rf.checksum, s.sources.v[i]) != 0)
+                mig_strlist_add(x->ar, &problems,
+                                mig_sprintf(x->ar, "revision %s (%s) was edited after it was applied: checksum %.12s "
+                                                   "in the database, %.12s in the file",
+                                            e->rf.id, e->path, s.sources.v[i], e->rf.checksum));
+        }
+        if (ok && strcmp(ok, "0") == 0 && problems.n == 0 && pending.n == 0)
+            mig_strlist_add(x->ar, &problems,
+                            "mig_check() is false: a stored revision differs from the one that was applied (see "
+                            "mig_history)");
+    }
+    db_close(d);
+    if (x->c->json) {
+        json_t *pj = json_array(), *qj = json_array(), *cj = json_array();
+        for (i = 0; i < pending.n; i++)
+            json_array_append_new(pj, json_string(pending.v[i]));
+        for (i = 0; i < problems.n; i++)
+            json_array_append_new(qj, json_string(problems.v[i]));
+        for (i = 0; i < c.n; i++)
+            json_array_append_new(cj, json_string(c.v[i]));
+        json_print(json_pack("{s:b, s:o, s:o, s:o}", "ok", pending.n == 0 && problems.n == 0, "current", cj,
+                             "pending", pj, "problems", qj));
+    } else {
+        for (i = 0; i < problems.n; i++)
+            fprintf(stderr, "mig: check: %s\n", problems.v[i]);
+        if (pending.n)
+            fprintf(stderr, "mig: check: %d revision%s pending (run mig upgrade): %s\n", pending.n,
+                    pending.n == 1 ? " is" : "s are", mig_strlist_join(x->ar, &pending, ", "));
+        if (!pending.n && !problems.n && !x->c->quiet)
+            printf("No pending revisions: %s is at %s\n", db_display(d), c.n ? mig_strlist_join(x->ar, &c, " ") : "base");
+    }
+    return pending.n == 0 && problems.n == 0 ? EX_DONE : EX_FAILED;
+}
