@@ -20,6 +20,11 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int ent_by_id(const void *a, const void *b)
+{
+    return strcmp((*(const revfile_ent *const *)a)->rf.id, (*(const revfile_ent *const *)b)->rf.id);
+}
+
 static int read_whole(mig_arena *ar, const char *path, const char **out, size_t *len, mig_err *err)
 {
     FILE *f = fopen(path, "rb");
@@ -72,11 +77,15 @@ int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err
         f->n++;
     }
     /* the same id in two files */
-    for (i = 0; i < f->n; i++) {
-        const revfile_ent *o = files_by_id(f, f->v[i].rf.id);
-        if (o != &f->v[i])
-            return mig_fail(err, MIG_E_INPUT, "revision %s is in two files: %s and %s", f->v[i].rf.id, o->path,
-                            f->v[i].path);
+    {
+        const revfile_ent **byid = mig_alloc(ar, sizeof *byid * (size_t)(f->n + 1));
+        for (i = 0; i < f->n; i++)
+            byid[i] = &f->v[i];
+        qsort(byid, (size_t)f->n, sizeof *byid, ent_by_id);
+        for (i = 1; i < f->n; i++)
+            if (strcmp(byid[i - 1]->rf.id, byid[i]->rf.id) == 0)
+                return mig_fail(err, MIG_E_INPUT, "revision %s is in two files: %s and %s", byid[i]->rf.id,
+                                byid[i - 1]->path, byid[i]->path);
     }
     if (!build)
         return 0;
@@ -101,6 +110,10 @@ int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err
 const revfile_ent *files_by_id(const files *f, const char *id)
 {
     int i;
+    if (f->graph_ok) {
+        i = mig_graph_find(&f->g, id);
+        return i >= 0 ? f->g.nodes[i].user : NULL;
+    }
     for (i = 0; i < f->n; i++)
         if (strcmp(f->v[i].rf.id, id) == 0)
             return &f->v[i];

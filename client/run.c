@@ -55,7 +55,29 @@ static const char *q_str(mig_arena *ar, const char *s)
 
 typedef struct stored {
     mig_strlist ids, sources;
+    int *order; /* indices sorted by id */
 } stored;
+
+static const mig_strlist *sort_ids;
+static int cmp_ord(const void *a, const void *b)
+{
+    return strcmp(sort_ids->v[*(const int *)a], sort_ids->v[*(const int *)b]);
+}
+
+static int stored_find(const stored *s, const char *id)
+{
+    int lo = 0, hi = s->ids.n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2, c = strcmp(s->ids.v[s->order[mid]], id);
+        if (c == 0)
+            return s->order[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
 
 static int stored_row(void *arg, int nc, const char *const *v)
 {
@@ -92,7 +114,7 @@ static void push_event(ctx *x, push_result *r, const char *what, const char *id,
  * happened to each file (the push command); otherwise only what changed. */
 static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
 {
-    stored s = {{0}, {0}};
+    stored s = {{0}, {0}, NULL};
     const char *p[2];
     int i, exists;
     void *arg[2] = {x->ar, &s};
@@ -108,13 +130,19 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
                      1, p, stored_row, arg, err))
             return -1;
     }
+    /* stored ids, sorted, for a binary search per file */
+    {
+        int *ord = mig_alloc(x->ar, sizeof *ord * (size_t)(s.ids.n + 1));
+        for (i = 0; i < s.ids.n; i++)
+            ord[i] = i;
+        sort_ids = &s.ids;
+        qsort(ord, (size_t)s.ids.n, sizeof *ord, cmp_ord);
+        s.order = ord;
+    }
     for (i = 0; i < f->n; i++) {
         const revfile_ent *e = &f->v[i];
-        int k, found = -1;
+        int found = stored_find(&s, e->rf.id);
         const char *id;
-        for (k = 0; k < s.ids.n && found < 0; k++)
-            if (strcmp(s.ids.v[k], e->rf.id) == 0)
-                found = k;
         if (found >= 0 && strcmp(s.sources.v[found], e->src) == 0) {
             r->unchanged++;
             continue;
@@ -709,7 +737,7 @@ int cmd_check(ctx *x)
     }
     /* applied revisions whose file changed since they were uploaded */
     if (st > 0 && problems.n == 0) {
-        stored s = {{0}, {0}};
+        stored s = {{0}, {0}, NULL};
         void *arg[2] = {x->ar, &s};
         p[0] = x->p->env;
         if (db_query(d,

@@ -611,8 +611,8 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
         now_iso(started, sizeof started);
         t0 = mono_ms();
         mig_arena_mark_get(e->ar, &mark);
-        if (s->dir != MIG_DIR_STAMP && be->progress)
-            report_step(e, &g, s);
+        if (s->dir != MIG_DIR_STAMP && be->progress && !skip_body)
+            report_step(e, &g, s); /* (a recorded step was reported by the client that ran it) */
         if (s->dir != MIG_DIR_STAMP && !skip_body) {
             if (be->step_begin && be->step_begin(be->ctx, err))
                 goto fail;
