@@ -120,6 +120,25 @@ const revfile_ent *files_by_id(const files *f, const char *id)
     return NULL;
 }
 
+int project_files(ctx *x, files *f)
+{
+    mig_err err;
+    struct stat st;
+    mig_err_clear(&err);
+    if (!x->p->ini_found && stat(x->p->versions, &st) != 0) {
+        errorf("no %s and no versions folder here: run 'mig init' to start a project, or give -c FILE",
+               x->p->ini_path);
+        return -1;
+    }
+    if (files_load(x->ar, x->p->versions, 1, f, &err)) {
+        print_err(NULL, err.msg);
+        if (err.hint[0])
+            fprintf(stderr, "  hint: %s\n", err.hint);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- init ----------------------------------------------------------------------- */
 
 static const char INI_TEXT[] =
@@ -270,10 +289,8 @@ int cmd_revision(ctx *x, int merge)
     FILE *out;
     int fd;
     mig_err_clear(&err);
-    if (files_load(x->ar, x->p->versions, 1, &f, &err)) {
-        print_err(NULL, err.msg);
+    if (project_files(x, &f))
         return EX_FAILED;
-    }
     if (strchr(msg, '\n') || strchr(msg, '\r')) {
         errorf("the message must be one line");
         return EX_FAILED;

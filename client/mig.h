@@ -131,6 +131,9 @@ typedef struct ctx {
     const char *opts;        /* the JSON opts of the SQL API (env, x, tenant) */
 } ctx;
 
+/* The project's files and graph; errors are printed. */
+int project_files(ctx *x, files *f);
+
 int cmd_init(ctx *x);
 int cmd_revision(ctx *x, int merge);
 int cmd_push(ctx *x);

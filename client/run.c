@@ -204,16 +204,6 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
     return 0;
 }
 
-static int load_files(ctx *x, files *f)
-{
-    mig_err err;
-    mig_err_clear(&err);
-    if (files_load(x->ar, x->p->versions, 1, f, &err)) {
-        fail_err(NULL, &err);
-        return -1;
-    }
-    return 0;
-}
 
 /* Open the database for writing, with mig set up, the run locked. */
 static db *open_write(ctx *x, mig_err *err)
@@ -242,7 +232,7 @@ int cmd_push(ctx *x)
     double t0 = now_ms();
     mig_err_clear(&err);
     memset(&r, 0, sizeof r);
-    if (load_files(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     if (!(d = open_write(x, &err)))
         return fail_err(NULL, &err);
@@ -411,7 +401,7 @@ int cmd_run(ctx *x, int downgrade)
     memset(&rs, 0, sizeof rs);
     rs.x = x;
     target = x->c->args.n ? x->c->args.v[0] : "heads";
-    if (load_files(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     if (x->c->sql)
         return offline_sql(x, &f, downgrade);
@@ -575,7 +565,7 @@ int cmd_stamp(ctx *x)
     mig_err_clear(&err);
     memset(&pr, 0, sizeof pr);
     pr.quiet_events = 1;
-    if (load_files(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     if (!(d = open_write(x, &err)))
         return fail_err(NULL, &err);
@@ -705,7 +695,7 @@ int cmd_check(ctx *x)
     int i, cap = 0, st;
     mig_err_clear(&err);
     memset(&curn, 0, sizeof curn);
-    if (load_files(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
     if (!d)

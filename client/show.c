@@ -131,23 +131,13 @@ static json_t *rev_json(const mig_graph *g, const mig_node *n, int current)
     return o;
 }
 
-static int load(ctx *x, files *f)
-{
-    mig_err err;
-    mig_err_clear(&err);
-    if (files_load(x->ar, x->p->versions, 1, f, &err)) {
-        print_err(NULL, err.msg);
-        return -1;
-    }
-    return 0;
-}
 
 int cmd_heads(ctx *x)
 {
     files f;
     json_t *arr = NULL;
     int i;
-    if (load(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     if (x->c->json)
         arr = json_array();
@@ -170,7 +160,7 @@ int cmd_branches(ctx *x)
     files f;
     json_t *arr = NULL;
     int i, j;
-    if (load(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     if (x->c->json)
         arr = json_array();
@@ -262,7 +252,7 @@ int cmd_history(ctx *x)
     json_t *arr = NULL;
     int i, need_db;
     mig_err_clear(&err);
-    if (load(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     if (x->c->range) {
         const char *r = x->c->range, *colon = strchr(r, ':');
@@ -336,7 +326,7 @@ int cmd_show(ctx *x)
     mig_idlist ids;
     int i;
     mig_err_clear(&err);
-    if (load(x, &f))
+    if (project_files(x, &f))
         return EX_FAILED;
     if (mig_resolve(&f.g, x->c->args.v[0], &ids, &err)) {
         errorf("show %s: %s", x->c->args.v[0], err.msg);
