@@ -414,6 +414,16 @@ int db_call(db *d, const char *fn, int np, const char *const *params, const char
     return db_query(d, b.data, np, params, take_one, &o, err);
 }
 
+int db_call_sql(db *d, const char *sql, int np, const char *const *params, const char **out, mig_err *err)
+{
+    const char *dummy;
+    one_val o;
+    o.ar = d->ar;
+    o.out = out ? out : &dummy;
+    *o.out = NULL;
+    return db_query(d, sql, np, params, take_one, &o, err);
+}
+
 static int exists_row(void *arg, int nc, const char *const *v)
 {
     (void)nc;

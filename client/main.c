@@ -85,6 +85,20 @@ double now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+void split_spaces(mig_arena *ar, const char *s, mig_strlist *out)
+{
+    while (s && *s) {
+        const char *a;
+        while (*s == ' ')
+            s++;
+        a = s;
+        while (*s && *s != ' ')
+            s++;
+        if (s > a)
+            mig_strlist_add(ar, out, mig_strndup(ar, a, (size_t)(s - a)));
+    }
+}
+
 /* ---- help ----------------------------------------------------------------- */
 
 static const char USAGE[] =

@@ -61,6 +61,8 @@ void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_err(const char *prefix, const char *msg);
 double now_ms(void);
+/* Split "a b c" (mig_current() and mig_heads() results) into a list. */
+void split_spaces(mig_arena *ar, const char *s, mig_strlist *out);
 
 /* Print a JSON value on stdout (and release it). */
 struct json_t;
@@ -108,6 +110,8 @@ typedef int (*db_row_fn)(void *arg, int ncol, const char *const *vals);
 int db_query(db *d, const char *sql, int np, const char *const *params, db_row_fn fn, void *arg, mig_err *err);
 /* SELECT fn(args...) as one text value (NULL for SQL NULL), arena copy. */
 int db_call(db *d, const char *fn, int np, const char *const *params, const char **out, mig_err *err);
+/* One value of any query (out may be NULL). */
+int db_call_sql(db *d, const char *sql, int np, const char *const *params, const char **out, mig_err *err);
 /* The qualified name of a mig function ("mig_upgrade" or "\"public\".mig_upgrade"). */
 const char *db_fn(db *d, const char *fn);
 /* The qualified name of a state table. */
@@ -133,6 +137,10 @@ typedef struct ctx {
 
 /* The project's files and graph; errors are printed. */
 int project_files(ctx *x, files *f);
+
+/* Open the database to read: *cur = mig_current(), *v2 = fn2() (NULL:
+ * not called); *st = 0 when mig has no state there yet.  Errors printed. */
+db *open_read(ctx *x, const char *fn2, const char **cur, const char **v2, int *st);
 
 int cmd_init(ctx *x);
 int cmd_revision(ctx *x, int merge);

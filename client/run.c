@@ -27,20 +27,6 @@ static int fail_err(const char *prefix, const mig_err *err)
     return EX_FAILED;
 }
 
-static void split_spaces(mig_arena *ar, const char *s, mig_strlist *out)
-{
-    while (s && *s) {
-        const char *a;
-        while (*s == ' ')
-            s++;
-        a = s;
-        while (*s && *s != ' ')
-            s++;
-        if (s > a)
-            mig_strlist_add(ar, out, mig_strndup(ar, a, (size_t)(s - a)));
-    }
-}
-
 static const char *q_str(mig_arena *ar, const char *s)
 {
     json_t *j = json_string(s);
@@ -339,8 +325,33 @@ static int section_runs(ctx *x, db *d, const mig_section *s, int upgrade)
     return 1;
 }
 
+static int run_statements(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err *err);
+
 /* Run a `transactional false` revision's statements one by one, outside a transaction. */
 static int run_outside(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err *err)
+{
+    int rc;
+    const char *saved = NULL, *p[1];
+    if (!x->c->tenant)
+        return run_statements(x, d, e, upgrade, err);
+    /* a tenant's revisions run in its schema, as the functions run them */
+    p[0] = x->c->tenant;
+    if (db_call_sql(d, "SELECT pg_catalog.current_setting('search_path')", 0, NULL, &saved, err) ||
+        db_call_sql(d, "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', public', false)",
+                    1, p, NULL, err))
+        return -1;
+    rc = run_statements(x, d, e, upgrade, err);
+    p[0] = saved;
+    {
+        mig_err e2;
+        mig_err_clear(&e2);
+        if (db_call_sql(d, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, p, NULL, rc ? &e2 : err))
+            rc = -1;
+    }
+    return rc;
+}
+
+static int run_statements(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err *err)
 {
     int i;
     mig_dialect dia = db_kindof(d) == DB_POSTGRES ? MIG_DIALECT_POSTGRES : MIG_DIALECT_SQLITE;
@@ -585,6 +596,31 @@ int cmd_stamp(ctx *x)
     return EX_DONE;
 }
 
+db *open_read(ctx *x, const char *fn2, const char **cur, const char **v2, int *st)
+{
+    mig_err err;
+    db *d;
+    const char *p[1];
+    mig_err_clear(&err);
+    *cur = NULL;
+    if (v2)
+        *v2 = NULL;
+    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
+    if (!d) {
+        fail_err(NULL, &err);
+        return NULL;
+    }
+    p[0] = x->opts;
+    *st = db_has_mig(d) ? db_state_exists(d, &err) : 0;
+    if (*st < 0 || (*st > 0 && (db_call(d, "mig_current", 1, p, cur, &err) ||
+                                (fn2 && db_call(d, fn2, 1, p, v2, &err))))) {
+        db_close(d);
+        fail_err(NULL, &err);
+        return NULL;
+    }
+    return d;
+}
+
 /* ---- current ----------------------------------------------------------------------------- */
 
 typedef struct rev_info {
@@ -614,16 +650,8 @@ int cmd_current(ctx *x)
     json_t *arr = NULL;
     int i, st;
     mig_err_clear(&err);
-    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
-    if (!d)
-        return fail_err(NULL, &err);
-    p[0] = x->opts;
-    st = db_has_mig(d) ? db_state_exists(d, &err) : 0;
-    if (st < 0 || (st > 0 && (db_call(d, "mig_current", 1, p, &cur, &err) ||
-                              db_call(d, "mig_heads", 1, p, &heads, &err)))) {
-        db_close(d);
-        return fail_err(NULL, &err);
-    }
+    if (!(d = open_read(x, "mig_heads", &cur, &heads, &st)))
+        return EX_FAILED;
     split_spaces(x->ar, cur, &c);
     split_spaces(x->ar, heads, &h);
     if (x->c->json)
@@ -697,16 +725,8 @@ int cmd_check(ctx *x)
     memset(&curn, 0, sizeof curn);
     if (project_files(x, &f))
         return EX_FAILED;
-    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
-    if (!d)
-        return fail_err(NULL, &err);
-    p[0] = x->opts;
-    st = db_has_mig(d) ? db_state_exists(d, &err) : 0;
-    if (st < 0 || (st > 0 && (db_call(d, "mig_current", 1, p, &cur, &err) ||
-                              db_call(d, "mig_check", 1, p, &ok, &err)))) {
-        db_close(d);
-        return fail_err(NULL, &err);
-    }
+    if (!(d = open_read(x, "mig_check", &cur, &ok, &st)))
+        return EX_FAILED;
     split_spaces(x->ar, cur, &c);
     for (i = 0; i < c.n; i++) {
         int n = mig_graph_find(&f.g, c.v[i]);

@@ -187,37 +187,13 @@ int cmd_branches(ctx *x)
     return EX_DONE;
 }
 
-static void split_spaces(mig_arena *ar, const char *s, mig_strlist *out)
-{
-    while (s && *s) {
-        const char *a;
-        while (*s == ' ')
-            s++;
-        a = s;
-        while (*s && *s != ' ')
-            s++;
-        if (s > a)
-            mig_strlist_add(ar, out, mig_strndup(ar, a, (size_t)(s - a)));
-    }
-}
-
 static int current_ids(ctx *x, mig_strlist *out)
 {
-    mig_err err;
-    db *d;
-    const char *cur = NULL, *p[1];
-    mig_err_clear(&err);
-    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
-    if (!d) {
-        print_err(NULL, err.msg);
+    const char *cur;
+    int st;
+    db *d = open_read(x, NULL, &cur, NULL, &st);
+    if (!d)
         return -1;
-    }
-    p[0] = x->opts;
-    if (db_has_mig(d) && db_state_exists(d, &err) > 0 && db_call(d, "mig_current", 1, p, &cur, &err)) {
-        print_err(NULL, err.msg);
-        db_close(d);
-        return -1;
-    }
     db_close(d);
     split_spaces(x->ar, cur, out);
     return 0;
