@@ -450,11 +450,12 @@ int cmd_run(ctx *x, int downgrade)
                 const revfile_ent *e = files_by_id(&f, plan.v[i]);
                 nontx |= e && !e->rf.transactional;
             }
-            if (nontx && !downgrade)
+            /* the run goes in several calls: the same target must mean the same revisions */
+            if (!downgrade)
                 target = plan.v[plan.n - 1];
-            else if (nontx && last && last->rf.down.n == 1)
+            else if (last && last->rf.down.n == 1)
                 target = last->rf.down.v[0];
-            else if (nontx && last && last->rf.down.n == 0)
+            else if (last && last->rf.down.n == 0)
                 target = "base";
             else if (nontx) {
                 errorf("downgrade %s crosses a merge point and a revision marked 'transactional false'; give an "
