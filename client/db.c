@@ -25,6 +25,7 @@ struct db {
     int in_txn;
     db_progress_fn progress;
     void *progress_arg;
+    int show_notices;
 };
 
 db_kind db_kindof(const db *d)
@@ -40,10 +41,11 @@ int db_has_mig(const db *d)
     return d->has_mig;
 }
 
-void db_set_progress(db *d, db_progress_fn fn, void *arg)
+void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices)
 {
     d->progress = fn;
     d->progress_arg = arg;
+    d->show_notices = show_notices;
 }
 
 static void sq_progress(void *arg, const char *line)
@@ -147,7 +149,7 @@ static void pg_notice(void *arg, const PGresult *res)
             d->progress(d->progress_arg, msg);
         return;
     }
-    if (d->progress) /* quiet runs have no progress: keep their notices quiet too */
+    if (d->show_notices) /* a revision's own notices, as psql shows them (not with -q or --json) */
         fprintf(stderr, "%s:  %s\n", sev ? sev : "NOTICE", msg);
 }
 
@@ -479,7 +481,9 @@ int db_ensure_mig(db *d, mig_err *err)
                          "GRANT USAGE ON SCHEMA mig TO \"%s\"; "
                          "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA mig TO \"%s\"; "
                          "GRANT USAGE ON ALL SEQUENCES IN SCHEMA mig TO \"%s\"; "
-                         "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO \"%s\";  (see docs/postgresql.md)",
+                         "GRANT EXECUTE ON FUNCTION mig_put_revision(text, text), mig_remove_revision(text, text), "
+                         "mig_upgrade(text, text), mig_downgrade(text, text), mig_stamp(text, text) TO \"%s\";  "
+                         "(see docs/postgresql.md)",
                          dbn, user, user, user, user);
         } else
             pg_fail(d, r, err);

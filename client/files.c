@@ -190,7 +190,9 @@ int cmd_init(ctx *x)
         unlink(ini);
         return EX_FAILED;
     }
-    if (!x->c->quiet) {
+    if (x->c->json)
+        json_print(json_pack("{s:s, s:s}", "config", ini, "versions", ver));
+    else if (!x->c->quiet) {
         printf("Creating directory %s ...  done\n", ver);
         printf("Generating %s ...  done\n", ini);
         printf("Please edit %s to set the database URL (default: sqlite:mig.db), then run "
@@ -350,7 +352,9 @@ int cmd_revision(ctx *x, int merge)
     for (i = 0; i < c->branch_labels.n; i++) {
         const char *l = c->branch_labels.v[i];
         if (!mig_valid_label(l, strlen(l))) {
-            errorf("--branch-label %s: a label is letters, digits and '_'", l);
+            errorf("--branch-label '%s' is not a valid branch label: use letters, digits, '_', '-' and '.', not "
+                   "starting with '-' or '.', and not head, heads or base",
+                   l);
             return EX_FAILED;
         }
         if (mig_graph_label(&f.g, l) >= 0 || mig_graph_find(&f.g, l) >= 0) {

@@ -158,15 +158,15 @@ static const struct {
              "Upload every revision file in one transaction and say what was added,\n"
              "changed, unchanged or removed (stored, unapplied revisions with no file).\n"
              "An applied revision whose body changed is refused unless --force.\n"},
-    {"upgrade", "usage: mig upgrade [TARGET] [--sql]\n\n"
+    {"upgrade", "usage: mig upgrade [TARGET] [--sql] [--force]\n\n"
                 "Push, then upgrade to TARGET (default: heads), printing each step as it runs.\n"
                 "The whole plan is one transaction, except revisions marked\n"
                 "`transactional false`, which run statement by statement outside a\n"
                 "transaction and are then recorded.  --sql prints the script instead\n"
-                "and changes nothing (TARGET may be FROM:TO).\n"},
-    {"downgrade", "usage: mig downgrade TARGET [--sql]\n\n"
+                "and changes nothing (TARGET may be FROM:TO).  --force: as push --force.\n"},
+    {"downgrade", "usage: mig downgrade TARGET [--sql] [--force]\n\n"
                   "Push, then downgrade to TARGET (e.g. -1, base, a revision).\n"
-                  "--sql prints the script instead and changes nothing.\n"},
+                  "--sql prints the script instead and changes nothing.  --force: as push --force.\n"},
     {"stamp", "usage: mig stamp TARGET... [--purge]\n\n"
               "Set the version state to TARGETs without running any revision.\n"
               "--purge starts from an empty version state.\n"},
@@ -252,6 +252,9 @@ static const char *ini_url(mig_arena *ar, const char *inidir, const char *url)
     } else if (strncmp(url, "sqlite:", 7) == 0 && strncmp(url, "sqlite://", 9) != 0) {
         path = url + 7;
         plen = 7;
+    } else if (!strstr(url, "://") && !strchr(url, '=') &&
+               (strstr(url, ".db") || strstr(url, ".sqlite"))) {
+        path = url; /* a bare file name: app.db */
     }
     if (!path || !*path || path[0] == '/' || strcmp(path, ":memory:") == 0 || strcmp(inidir, ".") == 0)
         return url;

@@ -119,7 +119,7 @@ const char *db_table(db *d, const char *t);
 int db_state_exists(db *d, mig_err *err);
 /* Progress lines ("Running upgrade ...") go to this callback while set. */
 typedef void (*db_progress_fn)(void *arg, const char *line);
-void db_set_progress(db *d, db_progress_fn fn, void *arg);
+void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
 /* Serialise client runs on one env/tenant (PG: session advisory lock). */
 int db_lock(db *d, const char *env, const char *tenant, mig_err *err);
 int db_begin(db *d, mig_err *err);
