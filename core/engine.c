@@ -644,6 +644,7 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
                 goto fail;
             if (be->unit_end(be->ctx, 1, err)) {
                 *unit_open = 0;
+                mig_err_prefix(err, "revision %s (%s): ", rid ? rid : "base", dir_name(s->dir));
                 goto fail;
             }
             *unit_open = 0;

@@ -12,15 +12,28 @@
  * what makes the state consistent again.  Until that rollback, the callbacks
  * refuse to run anything.
  *
+ * The procedure mig_run, CALLed outside a transaction block, connects SPI
+ * non-atomic: with "transaction": "each" every unit_end(commit) releases the
+ * unit's subtransaction and then COMMITs (SPI_commit, which starts the next
+ * transaction); the next unit_begin sets the options' GUCs and takes the
+ * advisory lock again.  Such a run also holds that lock at session level
+ * from its first unit to its end (released on every way out), so that no
+ * other run slips in between two of its commits.
+ *
  * Memory: the engine's arena lives in a memory context of the call (a
  * child of the function's context), allocated with MCXT_ALLOC_NO_OOM, so it
  * survives subtransaction rollbacks and is released by the error cleanup
- * when the final ereport() leaves the function.
+ * when the final ereport() leaves the function.  For a CALL that context is
+ * the portal's (or, nested, the caller's SPI procedure context), which
+ * survives COMMIT; SPI's own procedure context does too in non-atomic mode.
+ * The plans of the cache are not saved plans: they are freed at every
+ * COMMIT and prepared again.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -48,6 +61,24 @@
 
 PG_MODULE_MAGIC;
 
+/* mig.progress: a NOTICE "Running upgrade A -> B, message" before each step
+ * (the mig client turns it on to print steps as they run). */
+static bool mig_progress_guc = false;
+
+void _PG_init(void);
+void _PG_init(void)
+{
+    DefineCustomBoolVariable("mig.progress", "Report each migration step as a NOTICE as it starts.", NULL,
+                             &mig_progress_guc, false, PGC_USERSET, 0, NULL, NULL, NULL);
+    MarkGUCPrefixReserved("mig");
+}
+
+static void be_progress(void *ctx, const char *line)
+{
+    (void)ctx;
+    ereport(NOTICE, (errmsg("%s", line)));
+}
+
 #define MAX_DEPTH 8
 #define PLAN_CACHE 32
 #define MAX_PARAMS 16
@@ -65,6 +96,10 @@ typedef struct pg_ctx {
     int unit_depth;         /* depth of the unit's subtransaction, 0: none */
     int guc_nest;           /* GUC nest level of the unit's settings, 0: none */
     int failed;             /* an error was caught; waiting for the rollback */
+    int nonatomic;          /* mig_run() called outside a transaction block: SPI may commit */
+    int commit_units;       /* ... and "each": every unit ends with a COMMIT */
+    int session_locked;     /* ... and holds the advisory lock lock_key at session level */
+    int64 lock_key;
     const char *user;
     struct {
         char *sql;
@@ -437,8 +472,9 @@ static int be_ensure_schema(void *ctx, int create, int *exists, mig_err *err)
 
 static int be_in_transaction(void *ctx)
 {
-    (void)ctx;
-    return 1; /* a function always runs inside a transaction */
+    /* a function always runs inside a transaction; mig_run() called
+     * outside a transaction block can commit */
+    return !((pg_ctx *)ctx)->nonatomic;
 }
 
 /* Set a GUC for the rest of the unit (undone when the unit ends). */
@@ -471,6 +507,46 @@ static void unit_abort(pg_ctx *c, mig_err *err)
     c->unit_depth = 0;
 }
 
+/*
+ * "each" in mig_run(): COMMIT the transaction the unit ran in; SPI starts the
+ * next one at once.  The memory of the call (its context, SPI's procedure
+ * context) belongs to the CALL's portal and survives; the advisory lock and
+ * the settings of the unit do not, so the next unit_begin takes them again.
+ */
+static int commit_xact(pg_ctx *c, mig_err *err)
+{
+    MemoryContext mcxt = CurrentMemoryContext;
+    volatile int rc = 0;
+    int i;
+    if (c->depth != 0)
+        return mig_fail(err, MIG_E_USAGE, "mig: cannot commit while a subtransaction is open");
+    /* the cached plans are not saved plans, so no invalidation reaches
+     * them in the next transaction: prepare them again there */
+    for (i = 0; i < c->ncache; i++) {
+        SPI_freeplan(c->cache[i].plan);
+        pfree(c->cache[i].sql);
+        pfree(c->cache[i].pa->types);
+        pfree(c->cache[i].pa);
+    }
+    c->ncache = 0;
+    PG_TRY();
+    {
+        SPI_commit();
+    }
+    PG_CATCH();
+    {
+        /* SPI_commit has rolled the transaction back and started a new one
+         * (e.g. a deferred constraint failed): nothing is left to roll back */
+        catch_error(c, mcxt, err, MIG_E_SQL);
+        c->failed = 0;
+        mig_err_prefix(err, "COMMIT failed (this revision is rolled back; the ones before it stay committed): ");
+        rc = -1;
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(mcxt);
+    return rc;
+}
+
 static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
 {
     pg_ctx *c = ctx;
@@ -495,11 +571,16 @@ static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
             goto fail;
     }
     /* concurrent calls on one env/tenant are serialised until the end of
-     * the caller's transaction */
+     * the caller's transaction; a run that commits unit by unit ("each" in
+     * mig_run) holds the same lock at session level until it ends, so that
+     * another run does not slip in between two of its commits */
     key = psprintf("mig:%s:%s", o->env, o->tenant ? o->tenant : "");
     p[0] = key;
-    if (be_query(c, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1::pg_catalog.text))", 1, p,
-                 NULL, NULL, err)) {
+    if (be_query(c,
+                 c->commit_units && !c->session_locked
+                     ? "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1::pg_catalog.text))"
+                     : "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1::pg_catalog.text))",
+                 1, p, NULL, NULL, err)) {
         if (err->code == MIG_E_LOCK) {
             mig_err_prefix(err, "cannot lock env \"%s\"%s%s%s: ", o->env, o->tenant ? " (tenant \"" : "",
                            o->tenant ? o->tenant : "", o->tenant ? "\")" : "");
@@ -507,10 +588,26 @@ static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
         }
         goto fail;
     }
+    if (c->commit_units && !c->session_locked) {
+        c->session_locked = 1;
+        c->lock_key = (int64)DatumGetInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
+                                                                   CStringGetTextDatum(key)));
+    }
     return 0;
 fail:
     unit_abort(c, err);
     return -1;
+}
+
+/* The end of a run that committed unit by unit: release its session lock.
+ * Runs on every way out of the call, an error included, so it calls the
+ * lock manager directly instead of SQL. */
+static void release_session_lock(pg_ctx *c)
+{
+    if (c->session_locked) {
+        c->session_locked = 0;
+        (void)DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(c->lock_key));
+    }
 }
 
 static int be_unit_end(void *ctx, int commit, mig_err *err)
@@ -524,6 +621,8 @@ static int be_unit_end(void *ctx, int commit, mig_err *err)
     c->guc_nest = 0;
     rc = sub_end(c, commit, err);
     c->unit_depth = 0;
+    if (rc == 0 && commit && c->commit_units)
+        rc = commit_xact(c, err);
     return rc;
 }
 
@@ -565,6 +664,8 @@ static void backend_for(pg_ctx *c, mig_backend *be)
     be->step_begin = be_step_begin;
     be->step_end = be_step_end;
     be->set_run = be_set_run;
+    if (mig_progress_guc)
+        be->progress = be_progress;
 }
 
 /* ---- the SQL functions -------------------------------------------------------- */
@@ -698,10 +799,15 @@ static int run_op(fkind k, pg_ctx *c, mig_arena *ar, const char *a0, const char 
  * The common body of every function but mig_x.  Returns the result (the
  * caller turns it into a Datum); raises the error when the call failed.
  */
-static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryContext result_cxt)
+static void mig_call_in(FunctionCallInfo fcinfo, fkind k, int proc, fresult *res, MemoryContext result_cxt)
 {
-    const char *name = FDEF[k].name;
-    int nfixed = FDEF[k].nfixed;
+    /* proc: the procedure mig_run(direction, target, opts) */
+    const char *name = proc ? "mig_run" : FDEF[k].name;
+    int nfixed = FDEF[k].nfixed, argoff = proc ? 1 : 0;
+    /* CALLed as a statement of its own, outside a transaction block (and
+     * not in a PL/pgSQL block with an EXCEPTION clause: a subtransaction) */
+    int nonatomic = proc && fcinfo->context && IsA(fcinfo->context, CallContext) &&
+                    !castNode(CallContext, fcinfo->context)->atomic && !IsSubTransaction();
     volatile int rc;
     char *a0 = NULL, *a1 = NULL, *opts;
     pg_ctx *c;
@@ -716,17 +822,17 @@ static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryConte
                         errmsg("%s() cannot run while another mig call is running in this session", name),
                         errdetail("A revision cannot call the mig functions (mig_x() excepted).")));
     if (nfixed >= 1) {
-        a0 = arg_cstr(fcinfo, 0);
+        a0 = arg_cstr(fcinfo, argoff);
         if (!a0)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("%s(): the first argument must not be NULL", name)));
+                            errmsg("%s(): the %s argument must not be NULL", name, proc ? "target" : "first")));
     }
     if (nfixed >= 2) {
-        a1 = arg_cstr(fcinfo, 1);
+        a1 = arg_cstr(fcinfo, argoff + 1);
         if (!a1)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s(): the target must not be NULL", name)));
     }
-    opts = arg_cstr(fcinfo, nfixed);
+    opts = arg_cstr(fcinfo, argoff + nfixed);
 
     callcxt = AllocSetContextCreate(fncxt, "mig call", ALLOCSET_DEFAULT_SIZES);
     c = MemoryContextAllocZero(callcxt, sizeof *c);
@@ -745,16 +851,29 @@ static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryConte
         mig_err_hint(&err, "A tenant is a schema: CREATE SCHEMA %s first.", quote_identifier(o.tenant));
         rc = -1;
     }
-    if (rc == 0 && o.each && (k == F_UPGRADE || k == F_DOWNGRADE || k == F_STAMP)) {
-        mig_fail(&err, MIG_E_USAGE, "%s(): \"transaction\": \"each\" is not possible in PostgreSQL: a function "
+    if (rc == 0 && o.each && proc && !nonatomic) {
+        mig_fail(&err, MIG_E_SQL, "mig_run(): \"transaction\": \"each\" cannot commit inside a transaction block");
+        memcpy(err.sqlstate, "25001", 6);
+        mig_err_detail(&err, "CALL mig_run() can commit only as a statement of its own: not inside BEGIN ... "
+                             "COMMIT, a function, a block with an EXCEPTION clause, or a query string of several "
+                             "statements.");
+        mig_err_hint(&err, "Run the CALL on its own in autocommit mode, or use \"transaction\": \"all\" (the "
+                           "default).");
+        rc = -1;
+    }
+    if (rc == 0 && o.each && !proc && (k == F_UPGRADE || k == F_DOWNGRADE || k == F_STAMP)) {
+        mig_fail(&err, MIG_E_USAGE, "%s(): \"transaction\": \"each\" is not possible in a function: a function "
                  "runs inside the caller's transaction and cannot commit", name);
-        mig_err_hint(&err, "Use \"transaction\": \"all\" (the default), or the mig client, which commits after "
-                           "every revision.");
+        mig_err_hint(&err, "Use the procedure, outside a transaction block: CALL mig_run('%s', target, opts); or "
+                           "\"transaction\": \"all\" (the default).",
+                     k == F_UPGRADE ? "upgrade" : k == F_DOWNGRADE ? "downgrade" : "stamp");
         rc = -1;
     }
     if (rc == 0) {
-        if (SPI_connect() != SPI_OK_CONNECT)
+        if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
             elog(ERROR, "mig: SPI_connect failed");
+        c->nonatomic = nonatomic;
+        c->commit_units = nonatomic && o.each;
         mig_busy = true;
         PG_TRY();
         {
@@ -764,6 +883,7 @@ static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryConte
         {
             mig_busy = false;
             mig_run = NULL;
+            release_session_lock(c);
         }
         PG_END_TRY();
         SPI_finish();
@@ -786,6 +906,11 @@ static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryConte
     }
     MemoryContextSwitchTo(fncxt);
     MemoryContextDelete(callcxt);
+}
+
+static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryContext result_cxt)
+{
+    mig_call_in(fcinfo, k, 0, res, result_cxt);
 }
 
 static Datum text_result(FunctionCallInfo fcinfo, fkind k)
@@ -824,6 +949,38 @@ PG_FUNCTION_INFO_V1(pg_mig_stamp);
 Datum pg_mig_stamp(PG_FUNCTION_ARGS)
 {
     return text_result(fcinfo, F_STAMP);
+}
+
+/*
+ * CALL mig_run(direction, target [, opts]): mig_upgrade, mig_downgrade or
+ * mig_stamp as a procedure.  CALLed as a statement of its own (outside a
+ * transaction block) it may commit, so "transaction": "each" commits after
+ * every revision; inside a transaction block "each" is an error (25001) and
+ * "all" nests like the functions.  It returns nothing (a procedure with an
+ * OUT argument would need a variable for it in every PL/pgSQL CALL):
+ * mig_current() tells the heads.
+ */
+PG_FUNCTION_INFO_V1(pg_mig_run);
+Datum pg_mig_run(PG_FUNCTION_ARGS)
+{
+    fresult r;
+    fkind k;
+    char *dir = arg_cstr(fcinfo, 0);
+    if (!dir)
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("mig_run(): the direction must not be NULL")));
+    if (strcmp(dir, "upgrade") == 0)
+        k = F_UPGRADE;
+    else if (strcmp(dir, "downgrade") == 0)
+        k = F_DOWNGRADE;
+    else if (strcmp(dir, "stamp") == 0)
+        k = F_STAMP;
+    else
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("mig_run(): unknown direction \"%s\"", dir),
+                        errhint("Use 'upgrade', 'downgrade' or 'stamp'.")));
+    memset(&r, 0, sizeof r);
+    mig_call_in(fcinfo, k, 1, &r, CurrentMemoryContext);
+    PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_current);

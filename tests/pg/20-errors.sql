@@ -2,7 +2,7 @@
 -- failing statement's own message (errdetail/errhint where useful).
 BEGIN;
 CREATE EXTENSION mig;
-SELECT plan(54);
+SELECT plan(63);
 
 -- the error of a statement as 'SQLSTATE|message|detail|hint' (empty when it succeeds)
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $f$
@@ -74,6 +74,19 @@ SELECT is(mig_put_revision(E'-- mig:revision a1\n-- mig:message base table, edit
 SELECT throws_ok($$SELECT mig_upgrade('head', '{"transaction": "each"}')$$, '0A000', NULL,
                  'transaction each is 0A000 (feature not supported) in PostgreSQL');
 SELECT matches(pg_temp.err($$SELECT mig_upgrade('head', '{"transaction": "each"}')$$), '^0A000\|[^|]*each', 'the message names "each"');
+SELECT matches(pg_temp.err($$SELECT mig_upgrade('head', '{"transaction": "each"}')$$), '^0A000\|[^|]*\|[^|]*\|.*CALL mig_run\(''upgrade'', ',
+               'the hint names the procedure mig_run');
+SELECT throws_ok($$SELECT mig_downgrade('base', '{"transaction": "each"}')$$, '0A000', NULL, 'mig_downgrade with each is 0A000');
+SELECT throws_ok($$SELECT mig_stamp('a1', '{"transaction": "each"}')$$, '0A000', NULL, 'mig_stamp with each is 0A000');
+-- pgTAP runs in a transaction block: there the procedure cannot commit either
+SELECT throws_ok($$CALL mig_run('upgrade', 'head', '{"transaction": "each"}')$$, '25001', NULL,
+                 'CALL mig_run with each inside a transaction block is 25001');
+SELECT matches(pg_temp.err($$CALL mig_run('upgrade', 'head', '{"transaction": "each"}')$$),
+               '^25001\|[^|]*each[^|]*transaction block\|[^|]*\|.*on its own', 'the message says why, the hint what to do');
+SELECT throws_ok($$CALL mig_run('sideways', 'head')$$, '22023', NULL, 'mig_run with an unknown direction is 22023');
+SELECT throws_ok($$CALL mig_run(NULL, 'head')$$, '22004', NULL, 'mig_run with a NULL direction is 22004');
+SELECT throws_ok($$CALL mig_run('upgrade', NULL)$$, '22004', NULL, 'mig_run with a NULL target is 22004');
+SELECT is(mig_current(), 'a1', 'the refused calls changed nothing');
 
 -- ---- transactional false: hint mentions the client -------------------------------
 SELECT is(mig_put_revision($r$-- mig:revision nt
