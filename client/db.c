@@ -8,6 +8,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,7 @@ struct db {
     db_progress_fn progress;
     void *progress_arg;
     int show_notices;
+    int lock_fd;             /* SQLite: the flock() of the run, or -1 */
 };
 
 db_kind db_kindof(const db *d)
@@ -219,6 +222,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
     }
     d = mig_alloc0(ar, sizeof *d);
     d->ar = ar;
+    d->lock_fd = -1;
     d->fn_prefix = "";
     if ((path = sqlite_path(ar, url)) != NULL) {
         int flags = SQLITE_OPEN_READWRITE | (write ? SQLITE_OPEN_CREATE : 0);
@@ -268,7 +272,18 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         char *perr = NULL;
         PQconninfoOption *o = PQconninfoParse(url, &perr);
         if (!o) {
-            mig_fail(err, MIG_E_INPUT, "invalid PostgreSQL URL from %s: %s", url_from, one_line(ar, perr));
+            /* libpq quotes the URL (or a piece of it) in its message: keep the
+             * words before the first quote, never the password */
+            char *m = (char *)one_line(ar, perr), *q = strchr(m, '"');
+            size_t n;
+            if (q)
+                *q = 0;
+            n = strlen(m);
+            while (n && (m[n - 1] == ' ' || m[n - 1] == ':'))
+                m[--n] = 0;
+            if (n > 7 && strcmp(m + n - 7, " in URI") == 0)
+                m[n - 7] = 0;
+            mig_fail(err, MIG_E_INPUT, "invalid PostgreSQL URL from %s: %s", url_from, m);
             PQfreemem(perr);
             return NULL;
         }
@@ -315,6 +330,9 @@ void db_close(db *d)
         PQfinish(d->pg);
     d->sq = NULL;
     d->pg = NULL;
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* after sqlite3_close: see db_lock */
+    d->lock_fd = -1;
 }
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -563,19 +581,49 @@ int db_ensure_mig(db *d, mig_err *err)
 
 /* ---- transactions and the lock --------------------------------------------------------- */
 
-int db_lock(db *d, const char *env, const char *tenant, mig_err *err)
+int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
 {
-    /* the key the extension's functions lock per call (pg_ext/mig_pg.c): the
-     * client holds it for its whole run, so its uploads and the revisions it
-     * runs outside a transaction are serialised with every other deployer */
-    const char *key;
+    /* PostgreSQL: the key the extension's functions lock per call
+     * (pg_ext/mig_pg.c), held by the client for its whole run, so its
+     * uploads and the revisions it runs outside a transaction are serialised
+     * with every other deployer.  It is polled with pg_try_advisory_lock, not
+     * waited for: a session waiting inside pg_advisory_lock() holds a
+     * snapshot, which a CREATE INDEX CONCURRENTLY run by the lock's holder
+     * would wait for (a deadlock). */
     const char *p[1];
-    if (d->kind != DB_POSTGRES)
-        return 0; /* SQLite: BEGIN IMMEDIATE takes the write lock */
-    key = mig_sprintf(d->ar, "mig:%s:%s", env, tenant ? tenant : "");
-    p[0] = key;
-    return db_query(d, "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1::pg_catalog.text))", 1, p, NULL,
-                    NULL, err);
+    const char *got = NULL;
+    int waited = 0;
+    if (d->kind == DB_SQLITE) {
+        /* SQLite: BEGIN IMMEDIATE serialises each transaction; across the
+         * whole run (revisions run outside a transaction) clients take an
+         * flock() on the database file, which does not touch SQLite's own
+         * POSIX locks.  The descriptor stays open until after sqlite3_close
+         * (closing any descriptor of the file drops a process's POSIX locks). */
+        const char *file = sqlite3_db_filename(d->sq, "main");
+        if (!file || !*file)
+            return 0; /* in memory */
+        d->lock_fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (d->lock_fd < 0)
+            return mig_fail(err, MIG_E_LOCK, "cannot open %s to lock it: %s", file, strerror(errno));
+        if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (!quiet)
+            fprintf(stderr, "mig: waiting for another mig run on %s ...\n", d->display);
+        if (flock(d->lock_fd, LOCK_EX) != 0)
+            return mig_fail(err, MIG_E_LOCK, "cannot lock %s: %s", file, strerror(errno));
+        return 0;
+    }
+    p[0] = mig_sprintf(d->ar, "mig:%s:%s", env, tenant ? tenant : "");
+    for (;;) {
+        if (db_call_sql(d, "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext($1::pg_catalog.text))::int",
+                        1, p, &got, err))
+            return -1;
+        if (got && strcmp(got, "1") == 0)
+            return 0;
+        if (!waited++ && !quiet)
+            fprintf(stderr, "mig: waiting for another mig run on %s (env \"%s\") ...\n", d->display, env);
+        usleep(waited < 20 ? 50000 : 200000);
+    }
 }
 
 int db_begin(db *d, mig_err *err)

@@ -187,9 +187,22 @@ int cmd_init(ctx *x)
     const char *ini, *ver;
     FILE *f;
     int fd;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        errorf("cannot create %s: %s", dir, strerror(errno));
-        return EX_FAILED;
+    {
+        /* like mkdir -p */
+        char *path = mig_strdup(x->ar, dir), *q;
+        for (q = path + 1; ; q++) {
+            if (*q == '/' || *q == 0) {
+                char c = *q;
+                *q = 0;
+                if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+                    errorf("cannot create %s: %s", path, strerror(errno));
+                    return EX_FAILED;
+                }
+                *q = c;
+                if (!c)
+                    break;
+            }
+        }
     }
     ini = strcmp(dir, ".") == 0 ? "mig.ini" : mig_sprintf(x->ar, "%s/mig.ini", dir);
     ver = strcmp(dir, ".") == 0 ? "versions" : mig_sprintf(x->ar, "%s/versions", dir);

@@ -547,8 +547,11 @@ int main(int argc, char **argv)
         if (c.command[0] == '-')
             die_usage("%s: unknown option", c.command);
         if (project_load(&ar, &c, &p, 0))
-            return EX_FAILED;
-        return run_plugin(&x, c.command, argc - optind - 1, argv + optind + 1);
+            rc = EX_FAILED;
+        else
+            rc = run_plugin(&x, c.command, argc - optind - 1, argv + optind + 1);
+        mig_arena_free(&ar);
+        return rc;
     }
     /* the command's own options (and global ones) after it */
     optind++;
@@ -605,9 +608,10 @@ int main(int argc, char **argv)
     } else {
         int need_ini = strcmp(c.command, "revision") == 0 || strcmp(c.command, "merge") == 0;
         if (project_load(&ar, &c, &p, need_ini))
-            return EX_FAILED;
-        x.opts = opts_json(&x, NULL);
-        if (strcmp(c.command, "revision") == 0)
+            rc = EX_FAILED;
+        else if ((x.opts = opts_json(&x, NULL)) == NULL)
+            rc = EX_FAILED;
+        else if (strcmp(c.command, "revision") == 0)
             rc = cmd_revision(&x, 0);
         else if (strcmp(c.command, "merge") == 0)
             rc = cmd_revision(&x, 1);

@@ -121,7 +121,7 @@ int db_state_exists(db *d, mig_err *err);
 typedef void (*db_progress_fn)(void *arg, const char *line);
 void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
 /* Serialise client runs on one env/tenant (PG: session advisory lock). */
-int db_lock(db *d, const char *env, const char *tenant, mig_err *err);
+int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err);
 int db_begin(db *d, mig_err *err);
 int db_commit(db *d, mig_err *err);
 void db_rollback(db *d);

@@ -200,12 +200,13 @@ static db *open_write(ctx *x, mig_err *err)
     db *d = db_open(x->ar, x->p->url, x->p->url_from, 1, err);
     if (!d)
         return NULL;
-    if (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, err)) {
+    /* the lock first: concurrent deployers must not race to create the extension */
+    if (db_lock(d, x->p->env, x->c->tenant, x->c->quiet || x->c->json, err)) {
+        mig_err_prefix(err, "cannot lock env \"%s\": ", x->p->env);
         db_close(d);
         return NULL;
     }
-    if (db_lock(d, x->p->env, x->c->tenant, err)) {
-        mig_err_prefix(err, "cannot lock env \"%s\": ", x->p->env);
+    if (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, err)) {
         db_close(d);
         return NULL;
     }
@@ -408,7 +409,7 @@ int cmd_run(ctx *x, int downgrade)
     run_state rs;
     const char *target, *heads = NULL, *fn = downgrade ? "mig_downgrade" : "mig_upgrade";
     const char *dir = downgrade ? "downgrade" : "upgrade";
-    int i, any_nontx = 0;
+    int i, any_nontx = 0, committed = 0;
     double t0 = now_ms();
     mig_err_clear(&err);
     memset(&pr, 0, sizeof pr);
@@ -475,6 +476,7 @@ int cmd_run(ctx *x, int downgrade)
         if (db_call(d, fn, 2, p, &heads, &err) || db_commit(d, &err))
             goto fail;
     }
+    committed = 1;
     while (any_nontx) {
         mig_strlist plan;
         const revfile_ent *e;
@@ -484,17 +486,22 @@ int cmd_run(ctx *x, int downgrade)
         if (plan.n == 0)
             break;
         e = files_by_id(&f, plan.v[0]);
-        if (!e || e->rf.transactional) {
-            mig_fail(&err, MIG_E_STATE, "%s stopped before %s, which is not marked 'transactional false'", fn,
-                     plan.v[0]);
+        if (!e) {
+            mig_fail(&err, MIG_E_STATE, "the plan's next step %s has no revision file", plan.v[0]);
             goto fail;
         }
-        report_outside(&rs, &f, e, !downgrade);
-        if (run_outside(x, d, e, !downgrade, &err))
-            goto fail;
         p[0] = target;
-        p[1] = opts_json(x, mig_sprintf(x->ar, "\"nontransactional\":\"stop\",\"record_only\":%s",
-                                        q_str(x->ar, e->rf.id)));
+        if (e->rf.transactional) {
+            /* after a recorded revision: the next transactional stretch */
+            p[1] = opts_json(x, "\"nontransactional\":\"stop\"");
+        } else {
+            report_outside(&rs, &f, e, !downgrade);
+            if (run_outside(x, d, e, !downgrade, &err))
+                goto fail;
+            /* recorded in a transaction of its own */
+            p[1] = opts_json(x, mig_sprintf(x->ar, "\"nontransactional\":\"stop\",\"record_only\":%s",
+                                            q_str(x->ar, e->rf.id)));
+        }
         if (db_begin(d, &err) || db_call(d, fn, 2, p, &heads, &err) || db_commit(d, &err))
             goto fail;
     }
@@ -531,7 +538,7 @@ fail:
             mig_err_prefix(&err, "%s: ", e->path);
     }
     fail_err(NULL, &err);
-    if (pr.added || pr.changed || pr.removed)
+    if (!committed && (pr.added || pr.changed || pr.removed))
         fprintf(stderr, "  the upload of the revision files was rolled back with the rest\n");
     return EX_FAILED;
 }

@@ -502,7 +502,8 @@ static void report_step(eng *e, mig_graph *g, const mig_step *s)
 /* May step i of the plan run?  A `transactional false` revision cannot run
  * inside the call: with "nontransactional": "stop" the run ends before it
  * (*stop = 1); with "record_only" naming it as the first step, its body ran
- * outside a transaction already and only the bookkeeping is done (*skip_body). */
+ * outside a transaction already and only the bookkeeping is done
+ * (*skip_body), and the run ends after it. */
 static int nontx_gate(eng *e, mig_graph *g, const mig_plan *plan, int i, int *stop, int *skip_body)
 {
     const mig_step *s = &plan->steps[i];
@@ -510,6 +511,12 @@ static int nontx_gate(eng *e, mig_graph *g, const mig_plan *plan, int i, int *st
     *stop = *skip_body = 0;
     if (s->dir == MIG_DIR_STAMP)
         return 0;
+    if (ro && i == 1) {
+        /* the recorded step commits on its own: a failure in a later one
+         * must not take the record of work already done outside with it */
+        *stop = 1;
+        return 0;
+    }
     if (ro && i == 0) {
         if (strcmp(g->nodes[s->node].id, ro) != 0)
             return mig_fail(e->err, MIG_E_STATE,

@@ -18,7 +18,8 @@ typedef struct mig_opts {
     long lock_timeout_ms;   /* -1: not given */
     /* for clients that run `transactional false` revisions themselves: */
     int nontx_stop;         /* "nontransactional": "stop" — end the run, committed, before such a revision */
-    const char *record_only; /* "record_only": REV — REV's body already ran outside a transaction: record it */
+    const char *record_only; /* "record_only": REV — REV's body already ran outside a transaction: record
+                                it (the first step of the plan), and end the run there */
 } mig_opts;
 
 void mig_opts_default(mig_opts *o);

@@ -140,6 +140,11 @@ static void check_against_json(const char *text, const mig_opts *o)
         CHECK(o->lock_timeout_ms == json_integer_value(v));
     else
         CHECK(json_is_string(v) && o->lock_timeout_ms >= 0);
+    v = json_object_get(root, "nontransactional");
+    CHECK(v ? json_is_string(v) && (strcmp(json_string_value(v), "stop") == 0) == o->nontx_stop : !o->nontx_stop);
+    v = json_object_get(root, "record_only");
+    CHECK(v ? (json_is_string(v) && o->record_only && strcmp(json_string_value(v), o->record_only) == 0)
+            : !o->record_only);
     v = json_object_get(root, "x");
     if (v) {
         json_t *xv;
@@ -168,9 +173,10 @@ static void check_against_json(const char *text, const mig_opts *o)
     }
     CHECK(nx == o->xnames.n);
     json_object_foreach(root, key, v) {
-        static const char *const known[] = {"env", "x", "tenant", "purge", "force", "transaction", "lock_timeout"};
+        static const char *const known[] = {"env",          "x",           "tenant",          "purge",      "force",
+                                            "transaction",  "lock_timeout", "nontransactional", "record_only"};
         int k, found = 0;
-        for (k = 0; k < 7; k++)
+        for (k = 0; k < 9; k++)
             found |= strcmp(key, known[k]) == 0;
         CHECK(found);
     }

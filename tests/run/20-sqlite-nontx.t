@@ -3,7 +3,8 @@
 # revisions itself.  "nontransactional": "stop" ends the run, committed,
 # just before the first such revision of its plan and returns the heads
 # reached; "record_only": REV records REV (version + history) without
-# running its body, and only when REV is the next step and non-transactional.
+# running its body, only when REV is the next step and non-transactional,
+# and ends the run there (its record commits on its own).
 . "$(dirname "$0")/../sqlite/tap.sh"
 tap_setup
 DB=$T/app.db
@@ -42,7 +43,10 @@ is "$(raw "$DB" "SELECT version_num FROM mig_version; SELECT count(*) FROM mig_h
 # the client would now run b's statements itself
 raw "$DB" "CREATE TABLE tb (x);" >/dev/null
 sql "$DB" <<<"SELECT mig_upgrade('head', '{\"nontransactional\": \"stop\", \"record_only\": \"b\"}');"
-is "$OUT|$ERR" "c|" "record_only b: b recorded, c run, the run reaches head"
+is "$OUT|$ERR" "b|" "record_only b: b recorded, the run ends there"
+is "$(raw "$DB" "SELECT count(*) FROM sqlite_schema WHERE name = 'tc';")" 0 "c is not run by the recording call"
+sql "$DB" <<<"SELECT mig_upgrade('head', '{\"nontransactional\": \"stop\"}');"
+is "$OUT|$ERR" "c|" "the next call runs c"
 is "$(raw "$DB" "SELECT group_concat(revision || ':' || direction, ' ') FROM (SELECT * FROM mig_history ORDER BY id);")" \
     "a:upgrade b:upgrade c:upgrade" "history has each revision once, in order"
 is "$(raw "$DB" "SELECT count(*) FROM sqlite_schema WHERE name IN ('ta','tb','tc');")" 3 "every table exists"

@@ -1,0 +1,174 @@
+# lib.sh — helpers for the end-to-end tests of the real client/mig binary
+# (tests/client/*.sh, run by tests/run/7*-client-*.t).  Source it after
+# tests/sqlite/tap.sh's assertions are available (it sources tap.sh itself).
+#
+#   MIG=path        the binary under test (default: client/mig)
+#   MIG_CHECKER=    ""        run it as is
+#                   asan      a sanitized build: reports go to files (ASAN_OPTIONS
+#                             log_path), each run is checked for them
+#                   valgrind  run it under valgrind --error-exitcode=99 with
+#                             definite leaks counted as errors; each run's log is checked
+#   SECTIONS="a b"  run only these sections of a suite (default: all)
+#
+#   m ARGS...       run mig; sets OUT (stdout), ERR (stderr), ERR1 (its first
+#                   line) and RC; a memory checker's report is a failed assertion
+#   newrev ARGS...  run `mig revision ARGS`, sets REV (the new id) and REVF (its file)
+#   fill FILE UP [DOWN]   replace the empty sections of a generated revision file
+#   jq_ JSON EXPR   evaluate a perl expression on the decoded JSON ($j) with JSON::PP
+. "$(dirname "${BASH_SOURCE[0]}")/../sqlite/tap.sh"
+
+MIG=${MIG:-$ROOT/client/mig}
+MIG_CHECKER=${MIG_CHECKER:-}
+_mig_runs=0
+_mig_reports=0
+
+# the environment of a user with no mig settings
+unset MIG_URL DATABASE_URL MIG_CONFIG MIG_NAME MIG_ENV MIG_VERSIONS MIG_OPTS MIG_TENANT
+
+client_setup() {
+    if [ "$MIG" = "$ROOT/client/mig" ]; then
+        make -s -C "$ROOT" all >&2 || bail "make all failed"
+    fi
+    [ -x "$MIG" ] || bail "$MIG was not built"
+    command -v "$SQLITE3" >/dev/null || bail "no sqlite3 shell"
+    perl -MJSON::PP -e 1 2>/dev/null || bail "perl's JSON::PP is missing"
+    mkdir -p "$ROOT/tests/tmp"
+    T=$(mktemp -d "$ROOT/tests/tmp/$(basename "$0" .sh).XXXXXX") || bail "mktemp failed"
+    trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
+    CHK=$T/.checker
+    mkdir -p "$CHK"
+    case $MIG_CHECKER in
+    "") MIGCMD=("$MIG") ;;
+    asan)
+        export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$CHK/asan"
+        export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$CHK/ubsan"
+        MIGCMD=("$MIG")
+        ;;
+    valgrind)
+        command -v valgrind >/dev/null || bail "valgrind is missing"
+        MIGCMD=(valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite
+            --errors-for-leak-kinds=definite --suppressions="$ROOT/tests/sanitize/valgrind.supp"
+            --log-file="$CHK/vg.%p" "$MIG")
+        ;;
+    *) bail "MIG_CHECKER=$MIG_CHECKER: expected asan or valgrind" ;;
+    esac
+    cd "$T" || bail "cd $T"
+}
+
+# After a run: a memory checker's report is a failure of its own.
+_check_reports() {
+    local f bad=""
+    for f in "$CHK"/*; do
+        [ -e "$f" ] || continue
+        case $MIG_CHECKER in
+        valgrind)
+            if grep -qE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$f"; then bad+="$(grep -vE '^==[0-9]+== *$' "$f" | head -60)"$'\n'; fi
+            ;;
+        *) [ -s "$f" ] && bad+="$(head -60 "$f")"$'\n' ;;
+        esac
+        rm -f "$f"
+    done
+    if [ -n "$bad" ]; then
+        _mig_reports=$((_mig_reports + 1))
+        fail "$MIG_CHECKER reports nothing for: mig $*" "$bad"
+    fi
+}
+
+m() {
+    _mig_runs=$((_mig_runs + 1))
+    "${MIGCMD[@]}" "$@" >"$T/.mig.out" 2>"$T/.mig.err" </dev/null
+    RC=$?
+    OUT=$(cat "$T/.mig.out")
+    ERR=$(cat "$T/.mig.err")
+    ERR1=$(head -n 1 "$T/.mig.err")
+    [ -n "$MIG_CHECKER" ] && _check_reports "$@"
+    return 0
+}
+
+# checker_summary: one assertion saying how many runs were checked.
+checker_summary() {
+    [ -n "$MIG_CHECKER" ] || return 0
+    is "$_mig_reports" 0 "$MIG_CHECKER: no report in $_mig_runs runs of mig"
+}
+
+# is_rc WANT DESC: the last run's exit status, with its output as diagnostics.
+is_rc() {
+    if [ "$RC" == "$1" ]; then
+        pass "$2"
+    else
+        fail "$2" "$(printf 'exit status %s, expected %s\nstdout: %s\nstderr: %s' "$RC" "$1" "$OUT" "$ERR")"
+    fi
+}
+
+newrev() {
+    m revision "$@"
+    REV="" REVF=""
+    if [[ $OUT =~ ^Generating\ (.+\.sql)\ \.\.\.\ \ done$ ]]; then
+        REVF=${BASH_REMATCH[1]}
+        REV=$(sed -n 's/^-- mig:revision //p' "$REVF" 2>/dev/null)
+    fi
+}
+
+# fill FILE UP [DOWN]: keep the header, write the two sections.
+fill() {
+    local f=$1 up=$2 down=${3:-} head
+    head=$(sed -n '/^-- mig:upgrade/q;p' "$f")
+    printf '%s\n-- mig:upgrade\n%s\n\n-- mig:downgrade\n%s\n' "$head" "$up" "$down" >"$f"
+}
+
+# rev_file PATH ID DOWN UP [DOWN_SQL] [EXTRA_HEADER_LINES]: write a revision by hand.
+rev_file() {
+    local f=$1 id=$2 down=$3 up=$4 dn=${5:-} extra=${6:-}
+    {
+        printf -- '-- mig:revision %s\n' "$id"
+        [ -n "$down" ] && printf -- '-- mig:down_revision %s\n' "$down"
+        printf -- '-- mig:message rev %s\n' "$id"
+        [ -n "$extra" ] && printf '%s\n' "$extra"
+        printf '\n-- mig:upgrade\n%s\n\n-- mig:downgrade\n%s\n' "$up" "$dn"
+    } >"$f"
+}
+
+# jq_ JSON EXPR: print the value of a perl expression over $j (the decoded
+# JSON); "INVALID JSON: ..." when it does not parse.
+jq_() {
+    JSON_IN=$1 perl -MJSON::PP -e '
+        my $j = eval { JSON::PP->new->decode($ENV{JSON_IN}) };
+        if (!defined $j && $@) { print "INVALID JSON: $@"; exit 0 }
+        my $r = eval $ARGV[0];
+        die $@ if $@;
+        print defined $r ? $r : "undef";' "$2"
+}
+
+# json_keys JSON [PATH-EXPR]: the sorted keys of an object ($j by default), space-separated.
+json_keys() {
+    jq_ "$1" "my \$o = ${2:-\$j}; ref \$o eq 'HASH' ? join(' ', sort keys %\$o) : 'NOT AN OBJECT'"
+}
+
+# grep_lines TEXT ERE: the lines of TEXT matching ERE.
+grep_lines() {
+    grep -E -- "$2" <<<"$1"
+}
+
+# sorted TEXT: its lines sorted (for outputs whose order is not specified).
+sorted() {
+    LC_ALL=C sort <<<"$1"
+}
+
+# snapshot_db DB: schema and every row (tap.sh's snapshot), "" when there is no file.
+snapshot_db() {
+    [ -e "$1" ] || { echo "(no file)"; return; }
+    snapshot "$1"
+}
+
+# want SECTION: is SECTION selected by $SECTIONS?
+want() {
+    [ -z "${SECTIONS:-}" ] && return 0
+    [[ " $SECTIONS " == *" $1 "* ]]
+}
+
+# project NAME: a fresh folder with `mig init` done in it, and cd there.
+project() {
+    mkdir -p "$T/$1" && cd "$T/$1" || bail "cd $T/$1"
+    m init -q
+    [ "$RC" = 0 ] || bail "mig init failed in $T/$1: $ERR"
+}

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The client under memory checkers (TAP):
+#  (a) an ASan+UBSan build of client/mig (the Makefile's CLIENT_SRC,
+#      SQLITE_SRC and CORE_SRC, built into tests/tmp/client-san/) runs the
+#      SQLite newcomer session, the usage errors and the error paths of
+#      tests/client/sqlite.sh with leak detection, and the PostgreSQL
+#      newcomer session and a failing transactional false revision of
+#      tests/client/pg.sh in a throwaway cluster (when the extension can be
+#      installed);
+#  (b) client/mig under valgrind --error-exitcode=99 (memcheck errors and
+#      definite leaks are failures) runs the SQLite newcomer session.
+# Each run of mig is checked for a report (tests/client/lib.sh, MIG_CHECKER).
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+S=tests/tmp/client-san
+n=0
+fails=0
+
+ok() { # ok STATUS DESCRIPTION
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
+}
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+
+# relay PREFIX < TAP: a sub-suite's TAP, renumbered into this one (run it
+# with < <(...), not in a pipeline, so that the counts survive); a
+# sub-suite that stops before its plan is a failure
+relay() {
+    local planned=0
+    local line re='^(not )?ok [0-9]+ ?(- )?(.*)$'
+    while IFS= read -r line; do
+        if [[ $line =~ $re ]]; then
+            n=$((n + 1))
+            [ -n "${BASH_REMATCH[1]}" ] && fails=$((fails + 1))
+            echo "${BASH_REMATCH[1]}ok $n - $1: ${BASH_REMATCH[3]}"
+        elif [[ $line == "#"* ]]; then
+            echo "$line"
+        elif [[ $line == "Bail out!"* ]]; then
+            n=$((n + 1)); fails=$((fails + 1))
+            echo "not ok $n - $1: ${line#Bail out! }"
+        elif [[ $line =~ ^1\.\.[0-9]+ ]]; then
+            planned=1
+        else
+            echo "# $line"
+        fi
+    done
+    if [ $planned = 0 ]; then
+        n=$((n + 1)); fails=$((fails + 1))
+        echo "not ok $n - $1: the sub-suite ended before its plan (crashed?)"
+    fi
+}
+
+make -s all >&2 || { echo "not ok 1 - make all"; echo "1..1"; exit 1; }
+rm -rf "$S"
+mkdir -p "$S"
+
+# ---- (a) ASan + UBSan ------------------------------------------------------------------
+CCS=${CC:-clang}
+command -v "$CCS" >/dev/null || CCS=gcc
+SRC=$(make -s --no-print-directory --eval 'print-client-src: ; @echo $(CLIENT_SRC) $(SQLITE_SRC) $(CORE_SRC)' print-client-src)
+PQ_INC=$(pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+# shellcheck disable=SC2086
+if $CCS -std=c11 -g -O1 -D_GNU_SOURCE -DSQLITE_CORE -Isqlite_ext -Icore $PQ_INC \
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+    -o "$S/mig" $SRC -lsqlite3 -lpq -linih -ljansson -lcrypto -ldl >"$S/build.log" 2>&1; then
+    ok 0 "ASan+UBSan build of the client ($CCS)"
+    relay "asan sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer usage errors" bash tests/client/sqlite.sh 2>&1)
+    if [ "$(id -u)" = 0 ] && make -s -C pg_ext install >"$S/install.log" 2>&1; then
+        relay "asan pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer nontx_stmt" tests/pg/cluster.sh bash tests/client/pg.sh 2>&1)
+    else
+        skip "asan pg: the PostgreSQL extension cannot be installed here (needs root)"
+    fi
+else
+    sed 's/^/# /' "$S/build.log" | head -40
+    ok 1 "ASan+UBSan build of the client ($CCS)"
+fi
+
+# ---- (b) valgrind ----------------------------------------------------------------------
+if command -v valgrind >/dev/null; then
+    relay "valgrind sqlite" < <(MIG_CHECKER=valgrind SECTIONS="newcomer" bash tests/client/sqlite.sh 2>&1)
+else
+    skip "valgrind is not installed"
+fi
+
+echo "1..$n"
+exit $((fails > 0))
