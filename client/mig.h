@@ -71,7 +71,7 @@ void json_print(struct json_t *v);
 /* ---- revision files ------------------------------------------------------- */
 
 typedef struct revfile_ent {
-    const char *path;        /* as found: versions/xxx.sql */
+    const char *path;        /* as found: versions/ID_slug.sql */
     const char *src;
     size_t len;
     mig_revfile rf;
