@@ -5,8 +5,10 @@
  */
 #include "mig.h"
 #include "mig_sqlite.h"
+#include "sqltok.h"
 
 #include <dlfcn.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -525,6 +527,7 @@ int db_ensure_mig(db *d, mig_err *err)
 {
     PGresult *r;
     const char *state;
+    int tries;
     if (d->has_mig)
         return 0;
     r = PQexec(d->pg, "SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'mig'");
@@ -541,8 +544,17 @@ int db_ensure_mig(db *d, mig_err *err)
         return -1;
     }
     PQclear(r);
-    r = PQexec(d->pg, d->in_txn ? "SAVEPOINT mig_ext; CREATE EXTENSION IF NOT EXISTS mig; RELEASE mig_ext"
-                                : "CREATE EXTENSION IF NOT EXISTS mig");
+    for (tries = 0;; tries++) {
+        r = PQexec(d->pg, d->in_txn ? "SAVEPOINT mig_ext; CREATE EXTENSION IF NOT EXISTS mig; RELEASE mig_ext"
+                                    : "CREATE EXTENSION IF NOT EXISTS mig");
+        state = PQresultStatus(r) == PGRES_COMMAND_OK ? NULL : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (tries > 0 || !state || strcmp(state, "23505") != 0)
+            break;
+        /* another client created it at the same time: it exists now */
+        PQclear(r);
+        if (d->in_txn)
+            PQclear(PQexec(d->pg, "ROLLBACK TO SAVEPOINT mig_ext; RELEASE mig_ext"));
+    }
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         const char *user = PQuser(d->pg), *dbn = PQdb(d->pg);
         state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -553,11 +565,12 @@ int db_ensure_mig(db *d, mig_err *err)
             mig_err_hint(err,
                          "An administrator must run, in database \"%s\": CREATE EXTENSION mig; "
                          "GRANT USAGE ON SCHEMA mig TO \"%s\"; "
-                         "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA mig TO \"%s\"; "
-                         "GRANT USAGE ON ALL SEQUENCES IN SCHEMA mig TO \"%s\"; "
+                         "GRANT SELECT ON ALL TABLES IN SCHEMA mig TO \"%s\"; "
                          "GRANT EXECUTE ON FUNCTION mig_put_revision(text, text), mig_remove_revision(text, text), "
-                         "mig_upgrade(text, text), mig_downgrade(text, text), mig_stamp(text, text) TO \"%s\";  "
-                         "(see docs/postgresql.md)",
+                         "mig_upgrade(text, text), mig_downgrade(text, text), mig_stamp(text, text), "
+                         "mig_lock(text), mig_unlock(text) TO \"%s\"; "
+                         "GRANT EXECUTE ON PROCEDURE mig_run(text, text, text) TO \"%s\";  "
+                         "(see PRIVILEGES in man mig)",
                          dbn, user, user, user, user);
         } else
             pg_fail(d, r, err);
@@ -583,13 +596,13 @@ int db_ensure_mig(db *d, mig_err *err)
 
 int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
 {
-    /* PostgreSQL: the key the extension's functions lock per call
+    /* PostgreSQL: the lock the extension's functions take per call
      * (pg_ext/mig_pg.c), held by the client for its whole run, so its
      * uploads and the revisions it runs outside a transaction are serialised
-     * with every other deployer.  It is polled with pg_try_advisory_lock, not
-     * waited for: a session waiting inside pg_advisory_lock() holds a
-     * snapshot, which a CREATE INDEX CONCURRENTLY run by the lock's holder
-     * would wait for (a deadlock). */
+     * with every other deployer.  It is polled with mig_lock(), which never
+     * waits: a session waiting for a lock holds a snapshot, which a CREATE
+     * INDEX CONCURRENTLY run by the lock's holder would wait for (a
+     * deadlock).  The extension must exist first (db_ensure_mig). */
     const char *p[1];
     const char *got = NULL;
     int waited = 0;
@@ -613,16 +626,74 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
             return mig_fail(err, MIG_E_LOCK, "cannot lock %s: %s", file, strerror(errno));
         return 0;
     }
-    p[0] = mig_sprintf(d->ar, "mig:%s:%s", env, tenant ? tenant : "");
+    {
+        /* the extension's deploy lock (mig_lock: a key space that SQL's
+         * pg_advisory_lock cannot reach, so a role that may not deploy
+         * cannot hold deployments up) */
+        json_t *o = json_pack("{s:s}", "env", env);
+        char *js;
+        if (o && tenant)
+            json_object_set_new(o, "tenant", json_string(tenant));
+        js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!js)
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        p[0] = mig_strdup(d->ar, js);
+        free(js);
+        if (!p[0])
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    }
     for (;;) {
-        if (db_call_sql(d, "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext($1::pg_catalog.text))::int",
-                        1, p, &got, err))
+        if (db_call_sql(d, mig_sprintf(d->ar, "SELECT %smig_lock($1::text)::int", d->fn_prefix), 1, p, &got, err)) {
+            if (strstr(err->msg, "mig_lock") && strstr(err->msg, "does not exist"))
+                mig_err_hint(err, "The mig extension in this database is older than this client: run ALTER "
+                                  "EXTENSION mig UPDATE; (as its owner).");
             return -1;
+        }
         if (got && strcmp(got, "1") == 0)
             return 0;
         if (!waited++ && !quiet)
             fprintf(stderr, "mig: waiting for another mig run on %s (env \"%s\") ...\n", d->display, env);
         usleep(waited < 20 ? 50000 : 200000);
+    }
+}
+
+/* One statement, refused when the database reads more than one in it: the
+ * client splits the statements of a transactional-false revision with
+ * core/sqltok, and the database must not run a second statement that
+ * sqltok did not see. */
+int db_exec_one(db *d, const char *sql, mig_err *err)
+{
+    if (d->kind == DB_POSTGRES)
+        return db_query(d, sql, 0, NULL, NULL, NULL, err); /* the extended protocol: one statement only */
+    {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL, *end = sql + strlen(sql);
+        int rc;
+        if (sqlite3_prepare_v2(d->sq, sql, (int)(end - sql) + 1, &st, &tail) != SQLITE_OK)
+            return sq_fail(d, err);
+        for (tail = tail ? tail : end;;) {
+            tail = mig_sql_skip_blank(tail, end);
+            if (tail < end && *tail == ';')
+                tail++;
+            else
+                break;
+        }
+        if (tail < end) {
+            sqlite3_finalize(st);
+            return mig_fail(err, MIG_E_INPUT, "SQLite reads more than one statement here; nothing of it was run");
+        }
+        if (st) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                ;
+            if (rc != SQLITE_DONE) {
+                sq_fail(d, err);
+                sqlite3_finalize(st);
+                return -1;
+            }
+            sqlite3_finalize(st);
+        }
+        return 0;
     }
 }
 

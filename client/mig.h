@@ -105,6 +105,8 @@ int db_has_mig(const db *d);
 /* Make sure mig is usable (PG: CREATE EXTENSION IF NOT EXISTS when allowed). */
 int db_ensure_mig(db *d, mig_err *err);
 int db_exec(db *d, const char *sql, mig_err *err);
+/* Exactly one statement: refused, with nothing run, when the database reads more than one. */
+int db_exec_one(db *d, const char *sql, mig_err *err);
 /* Run a query with text parameters; fn is called per row (may be NULL). */
 typedef int (*db_row_fn)(void *arg, int ncol, const char *const *vals);
 int db_query(db *d, const char *sql, int np, const char *const *params, db_row_fn fn, void *arg, mig_err *err);
@@ -120,7 +122,7 @@ int db_state_exists(db *d, mig_err *err);
 /* Progress lines ("Running upgrade ...") go to this callback while set. */
 typedef void (*db_progress_fn)(void *arg, const char *line);
 void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
-/* Serialise client runs on one env/tenant (PG: session advisory lock). */
+/* Serialise client runs on one env/tenant (PG: mig_lock(), after db_ensure_mig). */
 int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err);
 int db_begin(db *d, mig_err *err);
 int db_commit(db *d, mig_err *err);

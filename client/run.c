@@ -200,13 +200,14 @@ static db *open_write(ctx *x, mig_err *err)
     db *d = db_open(x->ar, x->p->url, x->p->url_from, 1, err);
     if (!d)
         return NULL;
-    /* the lock first: concurrent deployers must not race to create the extension */
-    if (db_lock(d, x->p->env, x->c->tenant, x->c->quiet || x->c->json, err)) {
-        mig_err_prefix(err, "cannot lock env \"%s\": ", x->p->env);
+    /* the extension first (its mig_lock() is the lock; db_ensure_mig copes
+     * with a concurrent CREATE EXTENSION), then the lock for the whole run */
+    if (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, err)) {
         db_close(d);
         return NULL;
     }
-    if (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, err)) {
+    if (db_lock(d, x->p->env, x->c->tenant, x->c->quiet || x->c->json, err)) {
+        mig_err_prefix(err, "cannot lock env \"%s\": ", x->p->env);
         db_close(d);
         return NULL;
     }
@@ -370,7 +371,7 @@ static int run_statements(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_
         mig_sql_iter_init(&it, e->src + s->body_off, s->body_len, dia);
         while ((tr = mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf)) == MIG_TOK_OK) {
             const char *sql = mig_strndup(x->ar, e->src + s->body_off + st.start, st.len);
-            if (db_exec(d, sql, err)) {
+            if (db_exec_one(d, sql, err)) {
                 mig_err_prefix(err, "%s: revision %s (%s, outside a transaction) failed at line %u: ", e->path,
                                e->rf.id, upgrade ? "upgrade" : "downgrade", s->body_line + st.line - 1);
                 mig_err_hint(err, "The statements before line %u were committed and the revision is not "

@@ -9,7 +9,6 @@
  * quadratic in PostgreSQL.  History gets one row per step.
  */
 #include "engine.h"
-#include "sqltok.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,61 +249,41 @@ static int section_runs(const eng *e, const mig_section *s, int upgrade)
     return 1;
 }
 
-/* Refuse statements that would end the unit the engine runs the step in. */
-static int check_txn_control(eng *e, const char *id, const char *dir, const char *src, const mig_section *s)
+/* The stored graph columns of a node, as the header of its stored source must say them. */
+static int same_list(const mig_strlist *a, const mig_strlist *b)
 {
-    mig_sql_iter it;
-    mig_sql_stmt st;
-    char ebuf[256], word[32];
-    mig_dialect d = e->be->dialect == MIG_DIALECT_ONLY_POSTGRES ? MIG_DIALECT_POSTGRES : MIG_DIALECT_SQLITE;
-    mig_strlist own = {0}; /* savepoints the revision opens itself */
-    mig_sql_iter_init(&it, src + s->body_off, s->body_len, d);
-    while (mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf) == MIG_TOK_OK) {
-        const char *t = src + s->body_off + st.start;
-        char words[256];
-        int bad = mig_sql_is_txn_control(t, st.len, d);
-        mig_sql_first_word(t, st.len, word, sizeof word);
-        if (!bad && d == MIG_DIALECT_POSTGRES &&
-            (strcmp(word, "SAVEPOINT") == 0 || strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK") == 0)) {
-            /* a PostgreSQL function cannot manage savepoints (SPI refuses);
-             * each step already runs in its own subtransaction */
-            mig_fail(e->err, MIG_E_USAGE, "revision %s (%s), line %u: %s is not allowed in a PostgreSQL revision", id,
-                     dir, s->body_line + st.line - 1, strcmp(word, "ROLLBACK") == 0 ? "ROLLBACK TO" : word);
-            mig_err_detail(e->err, "mig runs each revision in a subtransaction of the call; a function cannot open "
-                                   "or release savepoints.");
-            mig_err_hint(e->err, "Use a BEGIN ... EXCEPTION block in a DO statement to handle an error inside a "
-                                 "revision.");
-            return -1;
-        }
-        if (!bad && (strcmp(word, "SAVEPOINT") == 0 || strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK") == 0)) {
-            /* RELEASE or ROLLBACK TO of a savepoint the revision did not
-             * open would release or undo the engine's own */
-            unsigned n = mig_sql_leading_words(t, st.len, d, 6, words, sizeof words);
-            const char *last = strrchr(words, ' ');
-            last = last ? last + 1 : words;
-            if (strcmp(word, "SAVEPOINT") == 0) {
-                if (n == 2 && mig_strlist_add(e->ar, &own, mig_strdup(e->ar, last)))
-                    return mig_fail(e->err, MIG_E_NOMEM, "out of memory");
-            } else if (n < 2 || !mig_strlist_has(&own, last) ||
-                       (strcmp(word, "RELEASE") == 0 && n == 2 && strcmp(last, "SAVEPOINT") == 0)) {
-                bad = 1;
-                snprintf(word, sizeof word, "%s", strcmp(word, "RELEASE") == 0 ? "RELEASE" : "ROLLBACK TO");
-            }
-        }
-        if (bad) {
-            mig_fail(e->err, MIG_E_USAGE, "revision %s (%s), line %u: %s is not allowed in a revision%s", id, dir,
-                     s->body_line + st.line - 1, word,
-                     strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK TO") == 0
-                         ? " (except of a savepoint the revision opens itself)"
-                         : "");
-            mig_err_detail(e->err, "mig runs each revision inside the transaction of the call, so that a failure "
-                                   "leaves everything as it was.");
-            mig_err_hint(e->err, "Remove the statement; for work that cannot run in a transaction, mark the "
-                                 "revision 'transactional false' and run it with the mig client.");
-            return -1;
-        }
+    int i;
+    if (a->n != b->n)
+        return 0;
+    for (i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * Fetch and parse the stored source of a revision about to run, and make
+ * sure it is the body whose checksum is stored (and recorded in the history
+ * when it runs): the row may have been changed behind mig's back (an UPDATE
+ * of mig_revision.source by a role that may write the table).
+ */
+static int load_revision(eng *e, mig_graph *g, int node, const char **src, mig_revfile *rf)
+{
+    const mig_node *n = &g->nodes[node];
+    if (fetch_source(e, n->id, src) || mig_revfile_parse(e->ar, *src, strlen(*src), n->id, rf, e->err))
+        return -1;
+    if (strcmp(rf->checksum, n->checksum) != 0 || strcmp(rf->id, n->id) != 0 || !same_list(&rf->down, &n->down_ids) ||
+        !same_list(&rf->depends, &n->dep_names)) {
+        mig_fail(e->err, MIG_E_STATE,
+                 "revision %s: the stored source does not match its stored checksum and graph columns (checksum "
+                 "of the source %s, stored checksum %s); nothing was run",
+                 n->id, rf->checksum, n->checksum);
+        mig_err_detail(e->err, "The mig_revision row of revision %s in env \"%s\" was changed outside mig.", n->id,
+                       e->o->env);
+        mig_err_hint(e->err, "Upload the revision file again with mig_put_revision() (\"force\" if it is applied) "
+                             "after checking what changed.");
+        return -1;
     }
-    /* a lexical error is left to the database, which reports it with its own message */
     return 0;
 }
 
@@ -313,9 +292,7 @@ static int run_bodies(eng *e, mig_graph *g, int node, int upgrade)
     const char *id = g->nodes[node].id, *src, *dir = upgrade ? "upgrade" : "downgrade";
     mig_revfile rf;
     int i;
-    if (fetch_source(e, id, &src))
-        return -1;
-    if (mig_revfile_parse(e->ar, src, strlen(src), id, &rf, e->err))
+    if (load_revision(e, g, node, &src, &rf))
         return -1;
     if (!rf.transactional) {
         mig_fail(e->err, MIG_E_USAGE, "revision %s is marked 'transactional false' and cannot run inside %s()", id,
@@ -329,15 +306,19 @@ static int run_bodies(eng *e, mig_graph *g, int node, int upgrade)
     for (i = 0; i < rf.nsections; i++) {
         const mig_section *s = &rf.sections[i];
         size_t off = 0;
+        unsigned line;
         if (!section_runs(e, s, upgrade) || s->body_len == 0)
             continue;
-        if (check_txn_control(e, id, dir, src, s))
-            return -1;
+        /* the backend splits the body with the database's own parser and
+         * refuses transaction control (core/guard.h) with MIG_E_USAGE */
         if (e->be->exec_body(e->be->ctx, src + s->body_off, s->body_len, &off, e->err)) {
             if (off > s->body_len)
                 off = 0;
-            mig_err_prefix(e->err, "revision %s (%s) failed at line %u: ", id, dir,
-                           line_at(src + s->body_off, off, s->body_line));
+            line = line_at(src + s->body_off, off, s->body_line);
+            if (e->err->code == MIG_E_USAGE)
+                mig_err_prefix(e->err, "revision %s (%s), line %u: ", id, dir, line);
+            else
+                mig_err_prefix(e->err, "revision %s (%s) failed at line %u: ", id, dir, line);
             return -1;
         }
     }
@@ -1123,8 +1104,10 @@ int mig_op_plan(mig_backend *be, mig_arena *ar, const char *direction, const cha
 static void ids_of(mig_buf *b, mig_graph *g, const mig_idlist *l)
 {
     int i;
-    for (i = 0; i < l->n; i++)
-        mig_buf_printf(b, "%s%s", i ? ", " : "", g->nodes[l->v[i]].id);
+    for (i = 0; i < l->n; i++) {
+        mig_buf_puts(b, i ? ", " : "");
+        mig_buf_comment(b, g->nodes[l->v[i]].id); /* a stored row's id need not be a valid one */
+    }
 }
 
 static void lit_version_insert(mig_buf *b, eng *e, const char *a)
@@ -1170,7 +1153,8 @@ static int script_bodies(mig_buf *b, eng *e, mig_graph *g, int node, int upgrade
     const char *src, *id = g->nodes[node].id;
     mig_revfile rf;
     int i;
-    if (fetch_source(e, id, &src) || mig_revfile_parse(e->ar, src, strlen(src), id, &rf, e->err))
+    (void)id;
+    if (load_revision(e, g, node, &src, &rf))
         return -1;
     if (!rf.transactional)
         mig_buf_puts(b, "COMMIT;\n-- transactional false: runs outside a transaction\n");
@@ -1220,8 +1204,17 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
         return -1;
     }
     mig_buf_init(&b, ar);
-    mig_buf_printf(&b, "-- mig offline script: %s %s (env %s, %s)\n", direction, target ? target : "", o->env,
-                   be->dialect_name);
+    /* user text reaches comments only through mig_buf_comment (no line break
+     * can end the comment) and literals only through mig_buf_quote */
+    mig_buf_printf(&b, "-- mig offline script: %s ", direction);
+    mig_buf_comment(&b, target ? target : "");
+    mig_buf_puts(&b, " (env ");
+    mig_buf_comment(&b, o->env);
+    mig_buf_printf(&b, ", %s)\n", be->dialect_name);
+    if (be->dialect == MIG_DIALECT_ONLY_POSTGRES)
+        /* the literals below are written for standard_conforming_strings =
+         * on: with it off, a backslash in a quoted value would escape the quote */
+        mig_buf_puts(&b, "SET standard_conforming_strings = on;\n");
     mig_buf_puts(&b, "BEGIN;\n");
     if (be->state_ddl && *be->state_ddl)
         mig_buf_puts(&b, be->state_ddl);
@@ -1250,8 +1243,10 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
             else
                 mig_buf_puts(&b, "base");
         }
-        if (s->node >= 0 && *g.nodes[s->node].message && s->dir != MIG_DIR_STAMP)
-            mig_buf_printf(&b, ", %s", g.nodes[s->node].message);
+        if (s->node >= 0 && *g.nodes[s->node].message && s->dir != MIG_DIR_STAMP) {
+            mig_buf_puts(&b, ", ");
+            mig_buf_comment(&b, g.nodes[s->node].message);
+        }
         mig_buf_puts(&b, "\n");
         if (s->dir != MIG_DIR_STAMP && script_bodies(&b, &e, &g, s->node, s->dir == MIG_DIR_UPGRADE))
             return -1;

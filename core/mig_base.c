@@ -279,6 +279,22 @@ void mig_buf_quote(mig_buf *b, const char *s)
     mig_buf_putn(b, "'", 1);
 }
 
+void mig_buf_comment(mig_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        mig_buf_putn(b, c < 0x20 || c == 0x7f ? "?" : s, 1);
+    }
+}
+
+int mig_has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+            return 1;
+    return 0;
+}
+
 /* ---- string lists ------------------------------------------------------ */
 
 int mig_strlist_add(mig_arena *ar, mig_strlist *l, const char *s)

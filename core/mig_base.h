@@ -91,6 +91,11 @@ void mig_buf_puts(mig_buf *b, const char *s);
 void mig_buf_printf(mig_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as an SQL string literal ('...' with quotes doubled). */
 void mig_buf_quote(mig_buf *b, const char *s);
+/* Append s for a "-- " comment line: control characters (a line break ends
+ * a comment: \n in SQLite, \n or \r in PostgreSQL) become '?'. */
+void mig_buf_comment(mig_buf *b, const char *s);
+/* Does s contain a control character (< 0x20 or 0x7f)? */
+int mig_has_control(const char *s);
 
 /* A list of strings (ids, labels) in an arena. */
 typedef struct mig_strlist {

@@ -69,11 +69,17 @@ static int parse_obj(mig_arena *ar, json_t *root, mig_opts *o, mig_err *err)
         if (strcmp(key, "env") == 0) {
             if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 200)
                 return mig_fail(err, MIG_E_INPUT, "option \"env\" must be a non-empty string");
+            if (mig_has_control(json_string_value(v)))
+                return mig_fail(err, MIG_E_INPUT, "option \"env\" must not contain control characters (line "
+                                                  "breaks, tabs...)");
             if (!(o->env = mig_strdup(ar, json_string_value(v))))
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
         } else if (strcmp(key, "tenant") == 0) {
             if (!json_is_string(v) || json_string_length(v) == 0)
                 return mig_fail(err, MIG_E_INPUT, "option \"tenant\" must be a non-empty string (a schema name)");
+            if (mig_has_control(json_string_value(v)))
+                return mig_fail(err, MIG_E_INPUT, "option \"tenant\" must not contain control characters (line "
+                                                  "breaks, tabs...)");
             if (!(o->tenant = mig_strdup(ar, json_string_value(v))))
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
         } else if (strcmp(key, "purge") == 0) {

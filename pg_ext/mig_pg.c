@@ -31,10 +31,14 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -44,16 +48,20 @@
 #include "nodes/parsenodes.h"
 #include "parser/parse_param.h"
 #include "parser/parser.h"
+#include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
 #include "batch.h"
 #include "engine.h"
+#include "guard.h"
 #include "sqltok.h"
 
 #include <stdio.h>
@@ -98,9 +106,12 @@ typedef struct pg_ctx {
     int failed;             /* an error was caught; waiting for the rollback */
     int nonatomic;          /* mig_run() called outside a transaction block: SPI may commit */
     int commit_units;       /* ... and "each": every unit ends with a COMMIT */
-    int session_locked;     /* ... and holds the advisory lock lock_key at session level */
-    int64 lock_key;
+    int session_locked;     /* ... and holds the deploy lock lock_tag at session level */
+    LOCKTAG lock_tag;       /* ... the deploy lock of the env/tenant (see deploy_locktag) */
     const char *user;
+    Oid owner;              /* owner of the state tables: the role of every internal query */
+    OverrideSearchPath *pinned; /* the search path of every internal query: pg_catalog only */
+    const char *tenant_path;    /* the search path of a tenant's revisions, or NULL */
     struct {
         char *sql;
         SPIPlanPtr plan;
@@ -322,6 +333,17 @@ static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *pa
     return 0;
 }
 
+/*
+ * Every internal query (the state tables, the lock) runs as the owner of the
+ * state tables, with the search path pinned to pg_catalog: the caller's
+ * search_path cannot supply an operator or a function to it (a
+ * public.=(text, text) would otherwise run inside mig_current() with the
+ * caller's rights), and a deployer needs EXECUTE on mig's functions, not
+ * write grants on the tables, so the functions are the only way in.
+ * SECURITY_RESTRICTED_OPERATION forbids the role changes and temporary
+ * objects that such a context must not make.  Revision bodies run outside
+ * it, as the caller, with the caller's (or the tenant's) search path.
+ */
 static int be_query(void *ctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
                     mig_err *err)
 {
@@ -330,6 +352,8 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     ResourceOwner owner = CurrentResourceOwner;
     volatile int rc = 0;
     int own = 0;
+    Oid save_user;
+    int save_sec;
     if (refuse_after_error(c, err))
         return -1;
     if (np > MAX_PARAMS)
@@ -341,6 +365,9 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
         own = 1;
         mcxt = CurrentMemoryContext;
     }
+    GetUserIdAndSecContext(&save_user, &save_sec);
+    SetUserIdAndSecContext(c->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    PushOverrideSearchPath(c->pinned);
     PG_TRY();
     {
         rc = query_inner(c, sql, np, params, fn, arg, err);
@@ -352,6 +379,8 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
         rc = -1;
     }
     PG_END_TRY();
+    PopOverrideSearchPath();
+    SetUserIdAndSecContext(save_user, save_sec);
     MemoryContextReset(c->scratch);
     if (own && sub_end(c, rc == 0, err))
         rc = -1;
@@ -380,6 +409,34 @@ static void add_statement_detail(mig_err *err, const char *s, const char *e)
     snprintf(buf, sizeof buf, "%s%sThe failing statement: %.*s%s", err->detail, err->detail[0] ? "\n" : "", n, s,
              e - s > 400 ? "..." : "");
     memcpy(err->detail, buf, sizeof buf);
+}
+
+/* How a transaction statement is named in the refusal. */
+static const char *txn_word(TransactionStmtKind k)
+{
+    switch (k) {
+    case TRANS_STMT_BEGIN:
+        return "BEGIN";
+    case TRANS_STMT_START:
+        return "START TRANSACTION";
+    case TRANS_STMT_COMMIT:
+        return "COMMIT";
+    case TRANS_STMT_ROLLBACK:
+        return "ROLLBACK";
+    case TRANS_STMT_SAVEPOINT:
+        return "SAVEPOINT";
+    case TRANS_STMT_RELEASE:
+        return "RELEASE";
+    case TRANS_STMT_ROLLBACK_TO:
+        return "ROLLBACK TO";
+    case TRANS_STMT_PREPARE:
+        return "PREPARE TRANSACTION";
+    case TRANS_STMT_COMMIT_PREPARED:
+        return "COMMIT PREPARED";
+    case TRANS_STMT_ROLLBACK_PREPARED:
+        return "ROLLBACK PREPARED";
+    }
+    return "transaction control";
 }
 
 static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
@@ -417,6 +474,13 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
                 slen = len - start;
             cur_start = (size_t)(mig_sql_skip_blank(sql + start, sql + start + slen) - sql);
             cur_end = start + slen;
+            if (IsA(rs->stmt, TransactionStmt)) {
+                /* as the server's parser read it (core/guard.h) */
+                mig_txn_refuse(err, txn_word(castNode(TransactionStmt, rs->stmt)->kind), 1);
+                *fail_off = cur_start;
+                rc = -1;
+                break;
+            }
             one = MemoryContextAlloc(c->scratch, slen + 1);
             memcpy(one, sql + start, slen);
             one[slen] = '\0';
@@ -547,10 +611,47 @@ static int commit_xact(pg_ctx *c, mig_err *err)
     return rc;
 }
 
+/*
+ * The deploy lock of an env/tenant.  It is an advisory lock in a key space
+ * that SQL cannot reach: pg_advisory_lock() and its kin use locktag field4
+ * 1 and 2, mig uses MIG_LOCK_SPACE (pg_locks: locktype advisory, objsubid
+ * 28009).  So only mig's own functions, whose EXECUTE is the deploy right,
+ * can take it: a role that may merely log in cannot hold up deployments.
+ */
+#define MIG_LOCK_SPACE 0x6d69
+static void deploy_locktag(LOCKTAG *tag, const char *env, const char *tenant)
+{
+    char *key = psprintf("mig:%s:%s", env, tenant ? tenant : "");
+    uint64 h = hash_bytes_extended((const unsigned char *)key, (int)strlen(key), 0);
+    SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32)(h >> 32), (uint32)h, MIG_LOCK_SPACE);
+    pfree(key);
+}
+
+/* Take the lock (waiting, with lock_timeout and deadlock detection as any lock wait). */
+static int take_lock(pg_ctx *c, const LOCKTAG *tag, bool session, mig_err *err)
+{
+    MemoryContext mcxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    volatile int rc = 0;
+    PG_TRY();
+    {
+        (void)LockAcquire(tag, ExclusiveLock, session, false);
+    }
+    PG_CATCH();
+    {
+        catch_error(c, mcxt, err, MIG_E_SQL);
+        CurrentResourceOwner = owner;
+        rc = -1;
+    }
+    PG_END_TRY();
+    return rc;
+}
+
 static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
 {
     pg_ctx *c = ctx;
-    const char *key, *p[1];
+    LOCKTAG tag;
+    int session;
     if (refuse_after_error(c, err))
         return -1;
     if (sub_begin(c, err))
@@ -565,22 +666,15 @@ static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
         if (set_guc(c, "lock_timeout", v, err))
             goto fail;
     }
-    if (o->tenant) {
-        char *path = psprintf("%s, public", quote_identifier(o->tenant));
-        if (set_guc(c, "search_path", path, err))
-            goto fail;
-    }
+    if (c->tenant_path && set_guc(c, "search_path", c->tenant_path, err))
+        goto fail;
     /* concurrent calls on one env/tenant are serialised until the end of
      * the caller's transaction; a run that commits unit by unit ("each" in
      * mig_run) holds the same lock at session level until it ends, so that
      * another run does not slip in between two of its commits */
-    key = psprintf("mig:%s:%s", o->env, o->tenant ? o->tenant : "");
-    p[0] = key;
-    if (be_query(c,
-                 c->commit_units && !c->session_locked
-                     ? "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1::pg_catalog.text))"
-                     : "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1::pg_catalog.text))",
-                 1, p, NULL, NULL, err)) {
+    deploy_locktag(&tag, o->env, o->tenant);
+    session = c->commit_units && !c->session_locked;
+    if (take_lock(c, &tag, session, err)) {
         if (err->code == MIG_E_LOCK) {
             mig_err_prefix(err, "cannot lock env \"%s\"%s%s%s: ", o->env, o->tenant ? " (tenant \"" : "",
                            o->tenant ? o->tenant : "", o->tenant ? "\")" : "");
@@ -588,10 +682,9 @@ static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
         }
         goto fail;
     }
-    if (c->commit_units && !c->session_locked) {
+    if (session) {
         c->session_locked = 1;
-        c->lock_key = (int64)DatumGetInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
-                                                                   CStringGetTextDatum(key)));
+        c->lock_tag = tag;
     }
     return 0;
 fail:
@@ -600,13 +693,12 @@ fail:
 }
 
 /* The end of a run that committed unit by unit: release its session lock.
- * Runs on every way out of the call, an error included, so it calls the
- * lock manager directly instead of SQL. */
+ * Runs on every way out of the call, an error included. */
 static void release_session_lock(pg_ctx *c)
 {
     if (c->session_locked) {
         c->session_locked = 0;
-        (void)DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(c->lock_key));
+        (void)LockRelease(&c->lock_tag, ExclusiveLock, true);
     }
 }
 
@@ -795,6 +887,103 @@ static int run_op(fkind k, pg_ctx *c, mig_arena *ar, const char *a0, const char 
     return rc;
 }
 
+/* The owner of the state tables (the role that created the extension). */
+static Oid state_owner(void)
+{
+    Oid nsp = get_namespace_oid("mig", true), rel = InvalidOid, owner;
+    HeapTuple tup;
+    if (OidIsValid(nsp))
+        rel = get_relname_relid("mig_version", nsp);
+    if (!OidIsValid(rel) || !HeapTupleIsValid(tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel))))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("mig's state table mig.mig_version is missing"),
+                        errhint("Recreate the extension: DROP EXTENSION mig; CREATE EXTENSION mig;")));
+    owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
+    ReleaseSysCache(tup);
+    return owner;
+}
+
+/* The search path of a tenant's revisions: the tenant, then the schema of
+ * mig's functions (mig_x, mig_batch), then public. */
+static const char *tenant_search_path(MemoryContext cxt, const char *tenant, Oid fn_oid)
+{
+    Oid ext_nsp = OidIsValid(fn_oid) ? get_func_namespace(fn_oid) : InvalidOid;
+    char *ext = OidIsValid(ext_nsp) ? get_namespace_name(ext_nsp) : NULL;
+    StringInfoData b;
+    MemoryContext old = MemoryContextSwitchTo(cxt);
+    initStringInfo(&b);
+    appendStringInfoString(&b, quote_identifier(tenant));
+    if (ext && strcmp(ext, tenant) != 0 && strcmp(ext, "public") != 0)
+        appendStringInfo(&b, ", %s", quote_identifier(ext));
+    if (strcmp(tenant, "public") != 0)
+        appendStringInfoString(&b, ", public");
+    MemoryContextSwitchTo(old);
+    return b.data;
+}
+
+/* May the caller trust what role r put in a schema?  Itself, a role it is a
+ * member of (not through superuser rights), or a superuser. */
+static bool role_trusted(Oid caller, Oid r)
+{
+    return r == caller || is_member_of_role_nosuper(caller, r) || superuser_arg(r);
+}
+
+/*
+ * A tenant's schema comes first in the search path of its revisions, so any
+ * function, operator or table a revision names without a schema can come
+ * from it, and runs with the rights of the role that calls mig_upgrade.  A
+ * schema whose owner, or a role with CREATE on it, is a role the caller does
+ * not control could hand the caller's rights (a superuser's) to that role:
+ * refuse to run revisions there.
+ */
+static int tenant_untrusted(const char *tenant, Oid caller, mig_err *err)
+{
+    Oid nsp = get_namespace_oid(tenant, false), owner;
+    HeapTuple tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+    Datum acl_datum;
+    bool isnull;
+    int rc = 0;
+    if (!HeapTupleIsValid(tup))
+        return mig_fail(err, MIG_E_INPUT, "tenant schema \"%s\" does not exist", tenant);
+    owner = ((Form_pg_namespace)GETSTRUCT(tup))->nspowner;
+    if (!role_trusted(caller, owner)) {
+        mig_fail(err, MIG_E_USAGE, "tenant schema \"%s\" is owned by role \"%s\", which role \"%s\" does not control",
+                 tenant, GetUserNameFromId(owner, false), GetUserNameFromId(caller, false));
+        mig_err_detail(err, "A tenant's revisions run with the schema first in the search path and with the rights of "
+                            "the role that calls mig: the schema's owner could supply functions or operators that "
+                            "run with those rights.");
+        mig_err_hint(err, "Run the migration as the schema's owner (SET ROLE %s), or make the deploying role own "
+                          "it (ALTER SCHEMA %s OWNER TO ...).",
+                     quote_identifier(GetUserNameFromId(owner, false)), quote_identifier(tenant));
+        rc = -1;
+    }
+    acl_datum = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl, &isnull);
+    if (rc == 0 && !isnull) {
+        Acl *acl = DatumGetAclP(acl_datum);
+        AclItem *items = ACL_DAT(acl);
+        int i;
+        for (i = 0; i < ACL_NUM(acl) && rc == 0; i++) {
+            Oid who = items[i].ai_grantee;
+            if (!(ACLITEM_GET_PRIVS(items[i]) & ACL_CREATE))
+                continue;
+            if (who == ACL_ID_PUBLIC || !role_trusted(caller, who)) {
+                mig_fail(err, MIG_E_USAGE, "%s%s%s may create objects in tenant schema \"%s\", and role \"%s\" does not "
+                                           "control %s",
+                         who == ACL_ID_PUBLIC ? "every role (PUBLIC)" : "role \"",
+                         who == ACL_ID_PUBLIC ? "" : GetUserNameFromId(who, false), who == ACL_ID_PUBLIC ? "" : "\"",
+                         tenant, GetUserNameFromId(caller, false), who == ACL_ID_PUBLIC ? "them" : "it");
+                mig_err_detail(err, "A tenant's revisions run with the schema first in the search path and with the "
+                                    "rights of the role that calls mig: a role that may create objects in it could "
+                                    "supply functions or operators that run with those rights.");
+                mig_err_hint(err, "REVOKE CREATE ON SCHEMA %s FROM %s;", quote_identifier(tenant),
+                             who == ACL_ID_PUBLIC ? "PUBLIC" : quote_identifier(GetUserNameFromId(who, false)));
+                rc = -1;
+            }
+        }
+    }
+    ReleaseSysCache(tup);
+    return rc;
+}
+
 /*
  * The common body of every function but mig_x.  Returns the result (the
  * caller turns it into a Datum); raises the error when the call failed.
@@ -850,6 +1039,21 @@ static void mig_call_in(FunctionCallInfo fcinfo, fkind k, int proc, fresult *res
         mig_fail(&err, MIG_E_INPUT, "tenant schema \"%s\" does not exist", o.tenant);
         mig_err_hint(&err, "A tenant is a schema: CREATE SCHEMA %s first.", quote_identifier(o.tenant));
         rc = -1;
+    }
+    if (rc == 0 && o.tenant && (k == F_UPGRADE || k == F_DOWNGRADE) && tenant_untrusted(o.tenant, GetUserId(), &err))
+        rc = -1;
+    if (rc == 0) {
+        /* the functions that change state reach the tables as their owner
+         * (EXECUTE is the deploy right); the read-only ones as the caller,
+         * who needs SELECT on them, so mig_sql() shows sources only to a role
+         * that may read them */
+        c->owner = FDEF[k].writes ? state_owner() : GetUserId();
+        c->pinned = MemoryContextAllocZero(callcxt, sizeof(OverrideSearchPath));
+        c->pinned->schemas = NIL;
+        c->pinned->addCatalog = true;
+        c->pinned->addTemp = false;
+        if (o.tenant)
+            c->tenant_path = tenant_search_path(callcxt, o.tenant, fcinfo->flinfo->fn_oid);
     }
     if (rc == 0 && o.each && proc && !nonatomic) {
         mig_fail(&err, MIG_E_SQL, "mig_run(): \"transaction\": \"each\" cannot commit inside a transaction block");
@@ -1049,12 +1253,77 @@ Datum pg_mig_x(PG_FUNCTION_ARGS)
     PG_RETURN_TEXT_P(cstring_to_text(v));
 }
 
+/* The ALTER TABLE subcommand each mig_batch action must compile to. */
+static bool action_is(const mig_batch_action *a, AlterTableType t)
+{
+    switch (a->kind) {
+    case MIG_BA_ADD_COLUMN:
+        return t == AT_AddColumn;
+    case MIG_BA_DROP_COLUMN:
+        return t == AT_DropColumn;
+    case MIG_BA_ALTER_TYPE:
+        return t == AT_AlterColumnType;
+    case MIG_BA_SET_NOT_NULL:
+        return t == AT_SetNotNull;
+    case MIG_BA_DROP_NOT_NULL:
+        return t == AT_DropNotNull;
+    case MIG_BA_SET_DEFAULT:
+    case MIG_BA_DROP_DEFAULT:
+        return t == AT_ColumnDefault;
+    case MIG_BA_ADD_CONSTRAINT:
+        return t == AT_AddConstraint;
+    case MIG_BA_DROP_CONSTRAINT:
+        return t == AT_DropConstraint;
+    default:
+        return false;
+    }
+}
+
+/*
+ * Check with the server's own parser that q is exactly one ALTER TABLE
+ * statement made of the actions acts[first..first+n) (or, for a RENAME, one
+ * RENAME of a column or of the table), before it runs: an action whose text
+ * PostgreSQL reads differently from core's batch parser (an E'\'' or $$'$$
+ * default hiding a ';') can never smuggle in a statement of its own.
+ */
+static void check_one_alter(const char *q, const mig_batch_actions *acts, int first, int n)
+{
+    List *raw = raw_parser(q, RAW_PARSE_DEFAULT);
+    Node *stmt = list_length(raw) == 1 ? linitial_node(RawStmt, raw)->stmt : NULL;
+    bool ok = false;
+    if (stmt && n == 1 && (acts->v[first].kind == MIG_BA_RENAME_COLUMN || acts->v[first].kind == MIG_BA_RENAME_TABLE))
+    {
+        /* ALTER TABLE t RENAME [COLUMN] a TO b: a column of a table; ALTER TABLE t RENAME TO u: the table */
+        RenameStmt *r = IsA(stmt, RenameStmt) ? castNode(RenameStmt, stmt) : NULL;
+        ok = r && (acts->v[first].kind == MIG_BA_RENAME_COLUMN
+                       ? r->renameType == OBJECT_COLUMN && r->relationType == OBJECT_TABLE
+                       : r->renameType == OBJECT_TABLE);
+    }
+    else if (stmt && IsA(stmt, AlterTableStmt) && castNode(AlterTableStmt, stmt)->objtype == OBJECT_TABLE &&
+             list_length(castNode(AlterTableStmt, stmt)->cmds) == n) {
+        ListCell *lc;
+        int i = first;
+        ok = true;
+        foreach (lc, castNode(AlterTableStmt, stmt)->cmds)
+            ok = ok && action_is(&acts->v[i++], lfirst_node(AlterTableCmd, lc)->subtype);
+    }
+    if (!ok)
+        ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
+                        errmsg("mig_batch: the actions do not read as %d ALTER TABLE action%s in PostgreSQL; nothing "
+                               "was changed",
+                               n, n == 1 ? "" : "s"),
+                        errdetail("The statement: %s", q),
+                        errhint("Check the quotes, dollar quotes and ';' in the actions' expressions.")));
+}
+
 /*
  * mig_batch(table, actions [, opts]) in PostgreSQL: the actions are
  * PostgreSQL's own ALTER TABLE actions, so they run as ALTER TABLE — the
  * consecutive ones in one statement, each RENAME in a statement of its own,
  * as PostgreSQL requires — inside the caller's transaction (in a revision:
- * the step's subtransaction).  Errors are PostgreSQL's own.
+ * the step's subtransaction), each statement checked first by the server's
+ * parser to be exactly the ALTER TABLE it must be.  Errors are PostgreSQL's
+ * own.
  */
 PG_FUNCTION_INFO_V1(pg_mig_batch);
 Datum pg_mig_batch(PG_FUNCTION_ARGS)
@@ -1069,7 +1338,7 @@ Datum pg_mig_batch(PG_FUNCTION_ARGS)
     mig_opts o;
     mig_err err;
     StringInfoData group;
-    int i, nstmt = 0;
+    int i, nstmt = 0, gfirst = 0, gn = 0;
 
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -1086,40 +1355,92 @@ Datum pg_mig_batch(PG_FUNCTION_ARGS)
     mig_err_clear(&err);
     if (mig_opts_parse(&ar, opts, &o, &err) || mig_batch_parse(&ar, actions, strlen(actions), &acts, &err))
         report(&err);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "mig: SPI_connect failed");
-    initStringInfo(&group);
-    for (i = 0; i <= acts.n; i++) {
-        const mig_batch_action *a = i < acts.n ? &acts.v[i] : NULL;
-        int alone = a && (a->kind == MIG_BA_RENAME_COLUMN || a->kind == MIG_BA_RENAME_TABLE);
-        if ((!a || alone) && group.len) {
-            /* the actions gathered so far: one ALTER TABLE */
-            char *q = psprintf("ALTER TABLE %s %s", qtable, group.data);
+    for (i = 0; i < acts.n; i++)
+        if (acts.v[i].kind == MIG_BA_RENAME_TABLE && i != acts.n - 1)
+            ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
+                            errmsg("mig_batch: RENAME TO (position %zu) must be the last action", acts.v[i].pos + 1)));
+    /* compile every statement, and check each with the parser, before any runs */
+    {
+        List *stmts = NIL;
+        ListCell *lc;
+        initStringInfo(&group);
+        for (i = 0; i <= acts.n; i++) {
+            const mig_batch_action *a = i < acts.n ? &acts.v[i] : NULL;
+            int alone = a && (a->kind == MIG_BA_RENAME_COLUMN || a->kind == MIG_BA_RENAME_TABLE);
+            if ((!a || alone) && gn) {
+                /* the actions gathered so far: one ALTER TABLE */
+                char *q = psprintf("ALTER TABLE %s %s", qtable, group.data);
+                check_one_alter(q, &acts, gfirst, gn);
+                stmts = lappend(stmts, q);
+                resetStringInfo(&group);
+                gn = 0;
+            }
+            if (!a)
+                break;
+            if (alone) {
+                char *q = psprintf("ALTER TABLE %s %.*s", qtable, (int)a->len, actions + a->pos);
+                check_one_alter(q, &acts, i, 1);
+                stmts = lappend(stmts, q);
+                continue;
+            }
+            if (gn++)
+                appendStringInfoString(&group, ", ");
+            else
+                gfirst = i;
+            appendBinaryStringInfo(&group, actions + a->pos, (int)a->len);
+        }
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "mig: SPI_connect failed");
+        foreach (lc, stmts) {
+            const char *q = lfirst(lc);
             int src = SPI_execute(q, false, 0);
             if (src < 0)
                 ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                                 errmsg("mig_batch: %s failed: %s", q, SPI_result_code_string(src))));
             nstmt++;
-            resetStringInfo(&group);
         }
-        if (!a)
-            break;
-        if (alone) {
-            char *q = psprintf("ALTER TABLE %s %.*s", qtable, (int)a->len, actions + a->pos);
-            int src = SPI_execute(q, false, 0);
-            if (src < 0)
-                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                                errmsg("mig_batch: %s failed: %s", q, SPI_result_code_string(src))));
-            nstmt++;
-            if (a->kind == MIG_BA_RENAME_TABLE && i != acts.n - 1)
-                ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
-                                errmsg("mig_batch: RENAME TO (position %zu) must be the last action", a->pos + 1)));
-            continue;
-        }
-        if (group.len)
-            appendStringInfoString(&group, ", ");
-        appendBinaryStringInfo(&group, actions + a->pos, (int)a->len);
+        SPI_finish();
     }
-    SPI_finish();
     PG_RETURN_TEXT_P(cstring_to_text(nstmt == 1 ? "alter table" : psprintf("alter table (%d statements)", nstmt)));
+}
+
+/*
+ * mig_lock([opts]): take the deploy lock of the env/tenant of opts at
+ * session level if it is free; true when this session holds it.  The client
+ * holds it for its whole run (uploads, and the revisions it runs outside a
+ * transaction).  mig_unlock([opts]) releases it; the end of the session does
+ * too.  EXECUTE on them is a deploy right, as on mig_upgrade.
+ */
+static void lock_opts(FunctionCallInfo fcinfo, LOCKTAG *tag)
+{
+    mig_arena ar;
+    mig_allocator al;
+    mig_opts o;
+    mig_err err;
+    al.alloc = pg_alloc;
+    al.free = pg_free;
+    al.ud = CurrentMemoryContext;
+    mig_arena_init(&ar, &al);
+    mig_err_clear(&err);
+    if (mig_opts_parse(&ar, PG_NARGS() > 0 && !PG_ARGISNULL(0) ? text_to_cstring(PG_GETARG_TEXT_PP(0)) : NULL, &o,
+                       &err))
+        report(&err);
+    deploy_locktag(tag, o.env, o.tenant);
+    mig_arena_free(&ar);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_lock);
+Datum pg_mig_lock(PG_FUNCTION_ARGS)
+{
+    LOCKTAG tag;
+    lock_opts(fcinfo, &tag);
+    PG_RETURN_BOOL(LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL);
+}
+
+PG_FUNCTION_INFO_V1(pg_mig_unlock);
+Datum pg_mig_unlock(PG_FUNCTION_ARGS)
+{
+    LOCKTAG tag;
+    lock_opts(fcinfo, &tag);
+    PG_RETURN_BOOL(LockRelease(&tag, ExclusiveLock, true));
 }

@@ -19,6 +19,7 @@ SQLITE_EXTENSION_INIT3
 #endif
 
 #include "batch.h"
+#include "sqltok.h"
 #include "mig_sqlite.h"
 #include "opts.h"
 
@@ -55,13 +56,42 @@ static int bfail(bctx *b, const char *what)
                     sqlite3_errmsg(b->db));
 }
 
+/*
+ * Run one generated statement.  The actions' texts (column definitions,
+ * USING, DEFAULT and CHECK expressions) are pasted into it, so it must be
+ * exactly one statement in SQLite's own reading, with no parameters: text
+ * that SQLite tokenizes differently from core's batch parser (`$a(')` is
+ * one parameter token to SQLite) is refused here, before anything runs.
+ */
 static int exec1(bctx *b, const char *sql)
 {
-    if (sqlite3_exec(b->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        char what[300];
-        snprintf(what, sizeof what, "%.200s%s", sql, strlen(sql) > 200 ? "..." : "");
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL, *end = sql + strlen(sql), *rest;
+    char what[300];
+    int rc;
+    snprintf(what, sizeof what, "%.200s%s", sql, strlen(sql) > 200 ? "..." : "");
+    if (sqlite3_prepare_v2(b->db, sql, (int)(end - sql) + 1, &st, &tail) != SQLITE_OK)
         return bfail(b, what);
+    rest = tail ? tail : end;
+    for (;;) { /* only white space, comments and ';' may follow */
+        rest = mig_sql_skip_blank(rest, end);
+        if (rest < end && *rest == ';')
+            rest++;
+        else
+            break;
     }
+    if (!st || rest < end || sqlite3_bind_parameter_count(st) > 0) {
+        sqlite3_finalize(st);
+        return mig_fail(b->err, MIG_E_INPUT,
+                        "mig_batch: an action does not read as one %s in SQLite (a parameter such as $name(...) "
+                        "or :name, an unbalanced quote or ';' in an expression?); nothing was changed: %s",
+                        !st || rest < end ? "statement" : "expression without parameters", what);
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return bfail(b, what);
     return 0;
 }
 

@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT1
 #endif
 
 #include "engine.h"
+#include "guard.h"
 #include "sqltok.h"
 #include "mig_sqlite.h"
 
@@ -197,40 +198,92 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     return 0;
 }
 
+/* The failing statement [s, e) as the error's detail (its first 400 bytes). */
+static void statement_detail(mig_err *err, const char *s, const char *e)
+{
+    while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t'))
+        e--;
+    mig_err_detail(err, "The failing statement: %.*s%s", (int)(e - s > 400 ? 400 : e - s), s, e - s > 400 ? "..." : "");
+}
+
+/*
+ * Run a revision body statement by statement, as SQLite itself splits it
+ * (sqlite3_prepare_v2 tails), refusing transaction control (core/guard.h)
+ * on each statement as SQLite read it.  The body is copied once into a
+ * NUL-terminated buffer: with an explicit length on a buffer that does not
+ * end in NUL, SQLite copies the rest of the text for every statement, which
+ * made a body of n statements cost O(n^2).
+ */
 static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
 {
     mig_conn *c = ctx;
-    const char *p = body, *end = body + len;
+    mig_arena ar;
+    mig_txn_guard guard;
+    char *text;
+    const char *p, *end;
+    int rc = 0, in_txn = !sqlite3_get_autocommit(c->db);
+    if (len > 0x7ffffffe)
+        return mig_fail(err, MIG_E_INPUT, "a revision body of %zu bytes is too large for SQLite", len);
+    mig_arena_init(&ar, &SQ_ALLOC);
+    mig_txn_guard_init(&guard, &ar);
+    text = sqlite3_malloc64(len + 1);
+    if (!text) {
+        mig_arena_free(&ar);
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    }
+    memcpy(text, body, len);
+    text[len] = '\0';
+    p = text;
+    end = text + len;
     while (p < end) {
         sqlite3_stmt *st = NULL;
-        const char *tail = NULL;
-        int rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
-        if (rc != SQLITE_OK) {
+        const char *tail = NULL, *s;
+        int r = sqlite3_prepare_v2(c->db, p, (int)(end - p) + 1, &st, &tail);
+        if (!tail || tail < p || tail > end)
+            tail = end;
+        s = mig_sql_skip_blank(p, tail);
+        if (r != SQLITE_OK) {
             /* the offset of the statement that did not compile */
-            *fail_off = (size_t)(mig_sql_skip_blank(p, end) - body);
-            return db_fail(c, err, "");
+            *fail_off = (size_t)(s - text);
+            rc = db_fail(c, err, "");
+            break;
         }
         if (!st) { /* only white space or comments left */
-            p = tail ? tail : end;
+            p = tail;
             continue;
         }
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            ;
-        if (rc != SQLITE_DONE) {
-            const char *s = mig_sql_skip_blank(p, end), *e = tail ? tail : end;
-            *fail_off = (size_t)(s - body);
-            db_fail(c, err, "");
-            while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t'))
-                e--;
-            mig_err_detail(err, "The failing statement: %.*s%s", (int)(e - s > 400 ? 400 : e - s), s,
-                           e - s > 400 ? "..." : "");
+        if (mig_txn_guard_sqlite(&guard, p, (size_t)(tail - p), sqlite3_stmt_isexplain(st), err)) {
+            while (s < tail && *s == ';')
+                s = mig_sql_skip_blank(s + 1, tail);
+            *fail_off = (size_t)(s - text);
             sqlite3_finalize(st);
-            return -1;
+            rc = -1;
+            break;
+        }
+        while ((r = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        if (r != SQLITE_DONE) {
+            *fail_off = (size_t)(s - text);
+            db_fail(c, err, "");
+            statement_detail(err, s, tail);
+            sqlite3_finalize(st);
+            rc = -1;
+            break;
         }
         sqlite3_finalize(st);
-        p = tail ? tail : end;
+        if (in_txn && sqlite3_get_autocommit(c->db)) {
+            /* the guard let through something that ended the transaction:
+             * never go on as if the unit were still open */
+            *fail_off = (size_t)(s - text);
+            rc = mig_fail(err, MIG_E_USAGE, "this statement ended mig's transaction, which a revision must not do");
+            statement_detail(err, s, tail);
+            break;
+        }
+        p = tail;
     }
-    return 0;
+    sqlite3_free(text);
+    mig_arena_free(&ar);
+    return rc;
 }
 
 /* Do the three state tables exist in main? */

@@ -116,11 +116,11 @@ CREATE TEMP TABLE at_g2 AS SELECT pg_temp.state() AS s;
 -- ---- a failing downgrade: the revisions it already downgraded are restored ----------------
 SELECT is(mig_stamp('g3'), 'g3', 'stamped at g3 (without running it)');
 CREATE TABLE g3_t (x int);
-UPDATE mig.mig_revision SET source = replace(source, 'DROP TABLE g3_t;', 'DROP TABLE g3_t; SELECT 1 / 0;') WHERE revision = 'g3';
+DO $do$BEGIN PERFORM mig_put_revision((SELECT replace(source, 'DROP TABLE g3_t;', 'DROP TABLE g3_t; SELECT 1 / 0;') FROM mig.mig_revision WHERE revision = 'g3'), '{"force": true}'); END$do$;  -- a changed body, through the API
 CREATE TEMP TABLE at_g3 AS SELECT pg_temp.state() AS s;
 SELECT throws_ok($$SELECT mig_downgrade('a1')$$, '22012', NULL, 'the downgrade of g3 fails at its last statement');
 SELECT is(pg_temp.state(), (SELECT s FROM at_g3), 'after the failed downgrade nothing changed (g3_t still there)');
-UPDATE mig.mig_revision SET source = replace(source, 'DROP TABLE g3_t; SELECT 1 / 0;', 'DROP TABLE g3_t;') WHERE revision = 'g3';
+DO $do$BEGIN PERFORM mig_put_revision((SELECT replace(source, 'DROP TABLE g3_t; SELECT 1 / 0;', 'DROP TABLE g3_t;') FROM mig.mig_revision WHERE revision = 'g3'), '{"force": true}'); END$do$;  -- a changed body, through the API
 
 SELECT is(mig_put_revision($r$-- mig:revision g4
 -- mig:down_revision g3
@@ -130,7 +130,7 @@ SELECT 1;
 SELECT 1;
 $r$), 'g4', 'g4 stored');
 SELECT is(mig_upgrade('g4'), 'g4', 'g4 applied');
-UPDATE mig.mig_revision SET source = replace(source, 'UPDATE base_t SET v = ''one'' WHERE id = 1;', 'UPDATE base_t SET v = NULL WHERE id = 1;') WHERE revision = 'g2';
+DO $do$BEGIN PERFORM mig_put_revision((SELECT replace(source, 'UPDATE base_t SET v = ''one'' WHERE id = 1;', 'UPDATE base_t SET v = NULL WHERE id = 1;') FROM mig.mig_revision WHERE revision = 'g2'), '{"force": true}'); END$do$;  -- a changed body, through the API
 CREATE TEMP TABLE at_g4 AS SELECT pg_temp.state() AS s;
 SELECT throws_ok($$SELECT mig_downgrade('base')$$, '23502', NULL, 'a downgrade to base fails in g2 after g4 and g3 were downgraded');
 SELECT is(pg_temp.state(), (SELECT s FROM at_g4), 'after the failed multi-step downgrade nothing changed');

@@ -64,29 +64,29 @@ q -c "SELECT mig_put_revision(\$r\$-- mig:revision r99
 -- mig:upgrade
 INSERT INTO conc_log VALUES ('r99', pg_backend_pid());
 \$r\$)" >/dev/null || exit 1
-# session A takes the lock and keeps its transaction open for a while
-psql -X -q -t -A -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT mig_upgrade('head')" -c "SELECT pg_sleep(4)" -c "COMMIT" \
+# session A takes the lock and keeps its transaction open until the test opens the gate
+# (deterministic: no sleep decides the order)
+. "$(dirname "$0")/gate.sh"
+gate_create
+gate_close
+psql -X -q -t -A -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT mig_upgrade('head')" -c "LOCK TABLE gate IN SHARE MODE" -c "COMMIT" \
     >"$tmp/a.out" 2>"$tmp/a.err" &
 apid=$!
-held=0
-for _ in $(seq 1 100); do
-    if [ "$(q -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -gt 0 ]; then held=1; break; fi
-    sleep 0.05
-done
-check "session A holds the advisory lock" 1 "$held"
-start=$(date +%s%N)
+wait_for "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 28009 AND granted)
+          AND EXISTS (SELECT FROM pg_locks WHERE relation = 'gate'::regclass AND NOT granted)" \
+    "session A holds the deploy lock and waits at the gate"
+check "session A holds the deploy lock" 1 "$(q -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 28009 AND granted")"
 out=$(psql -X -q -t -A -v ON_ERROR_STOP=1 -v VERBOSITY=verbose \
     -c '\set VERBOSITY verbose' -c "SELECT mig_upgrade('head', '{\"lock_timeout\": \"200ms\"}')" 2>&1)
 rc=$?
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-check "session B with lock_timeout 200ms fails" 1 "$([ $rc -ne 0 ] && echo 1 || echo 0)"
+check "session B with lock_timeout 200ms fails while A is still open" 1 "$([ $rc -ne 0 ] && echo 1 || echo 0)"
 check "... with SQLSTATE 55P03" 1 "$(echo "$out" | grep -c 'ERROR:  55P03')"
 echo "# session B said: $(echo "$out" | head -3 | tr '\n' ' ')"
-check "... quickly (${ms} ms < 3000 ms), not after A's commit" 1 "$([ "$ms" -lt 3000 ] && echo 1 || echo 0)"
 out=$(q -c "SELECT mig_put_revision(E'-- mig:revision o1\n-- mig:upgrade\nSELECT 1;\n', '{\"env\": \"other\", \"lock_timeout\": \"200ms\"}')" 2>&1)
 check "a call on another env is not blocked by A's lock" "o1" "$out"
 out=$(q -c "SELECT mig_current()" 2>&1)
 check "mig_current() (read-only) is not blocked and sees A's uncommitted work as not there" "r$N" "$out"
+gate_open
 wait $apid
 check "session A committed fine" 0 "$?"
 check "session A upgraded to r99" "r99" "$(sed -n 1p "$tmp/a.out")"

@@ -23,6 +23,7 @@ err() {
 # the SQLSTATE alone
 state() { err "$@" | cut -c1-5; }
 EACH='{"transaction": "each"}'
+. "$(dirname "$0")/gate.sh"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 start=$(q -c "SELECT pg_postmaster_start_time()")
@@ -213,12 +214,21 @@ CALL mig_run('upgrade', 'head');
 check "a revision cannot CALL mig_run itself (0A000)" 0A000 \
     "$(state -c "CALL mig_run('upgrade', 'head', '{\"env\": \"ctl\", \"transaction\": \"each\"}')")"
 
-# ---- a cancel (statement_timeout) in the middle of a run ---------------------------------------------------
+# ---- a cancel in the middle of a run ---------------------------------------------------
+gate_create
+gate_close
 rev s1 "" "INSERT INTO log VALUES ('sleep', 's1', txid_current());" sleep
 rev s2 s1 "INSERT INTO log VALUES ('sleep', 's2', txid_current());" sleep
-rev s3 s2 "INSERT INTO log VALUES ('sleep', 's3', txid_current()); SELECT pg_sleep(5);" sleep
-out=$(err -c "SET statement_timeout = '1s'" -c "CALL mig_run('upgrade', 'head', '{\"env\": \"sleep\", \"transaction\": \"each\"}')")
-check "statement_timeout cancels the run (57014)" 57014 "${out:0:5}"
+rev s3 s2 "INSERT INTO log VALUES ('sleep', 's3', txid_current()); LOCK TABLE gate IN SHARE MODE;" sleep
+err -c "CALL mig_run('upgrade', 'head', '{\"env\": \"sleep\", \"transaction\": \"each\"}')" >"$tmp/cancel.out" &
+cpid=$!
+# s3 waits at the gate: cancel it there (what statement_timeout or pg_cancel_backend does)
+wait_for "SELECT EXISTS (SELECT FROM pg_locks WHERE relation = 'gate'::regclass AND NOT granted)" "s3 waits at the gate"
+q -c "SELECT pg_cancel_backend(pid) FROM pg_locks WHERE relation = 'gate'::regclass AND NOT granted" >/dev/null
+wait $cpid
+out=$(cat "$tmp/cancel.out")
+gate_open
+check "a cancel stops the run (57014)" 57014 "${out:0:5}"
 check "... after s1 and s2 were committed" "s2|s1 s2" \
     "$(q -c "SELECT mig_current('{\"env\": \"sleep\"}') || '|' || (SELECT string_agg(rev, ' ' ORDER BY rev) FROM log WHERE env = 'sleep')")"
 
@@ -277,22 +287,31 @@ check "one session ran them all (the others found nothing to do)" 1 \
 check "history: 20 rows" 20 "$(q -c "SELECT count(*) FROM mig.mig_history WHERE env = 'conc'")"
 check "mig_current() is k20" k20 "$(q -c "SELECT mig_current('{\"env\": \"conc\"}')")"
 
-# a function call waits for a run in progress (the same lock), between two of its commits too
-rev w1 "" "SELECT pg_sleep(0.6);" wait
-rev w2 w1 "SELECT pg_sleep(0.6);" wait
-rev w3 w2 "SELECT pg_sleep(0.6);" wait
+# a function call waits for a run in progress (the same lock), between two of its commits too.
+# Deterministic: w2 waits on a gate the test holds, so the run is certainly in progress (w1
+# committed, its session lock held) while the other calls are tried; no sleep decides anything.
+gate_create
+gate_close
+rev w1 "" "SELECT 1;" wait
+rev w2 w1 "LOCK TABLE gate IN SHARE MODE;" wait
+rev w3 w2 "SELECT 1;" wait
 psql -X -q -c "CALL mig_run('upgrade', 'head', '{\"env\": \"wait\", \"transaction\": \"each\"}')" >/dev/null 2>&1 &
 apid=$!
-for _ in $(seq 1 100); do
-    [ "$(q -c "SELECT count(*) FROM mig.mig_history WHERE env = 'wait'")" -ge 1 ] && break
-    sleep 0.05
-done
+wait_for "SELECT EXISTS (SELECT FROM mig.mig_history WHERE env = 'wait' AND revision = 'w1')
+          AND EXISTS (SELECT FROM pg_locks WHERE relation = 'gate'::regclass AND NOT granted)" \
+    "the run committed w1 and waits in w2"
 check "while the run is in progress, mig_upgrade with lock_timeout 100ms fails (55P03)" 55P03 \
     "$(state -c "SELECT mig_upgrade('head', '{\"env\": \"wait\", \"lock_timeout\": \"100ms\"}')")"
 check "... and so does CALL mig_run with lock_timeout 100ms (55P03)" 55P03 \
     "$(state -c "CALL mig_run('upgrade', 'head', '{\"env\": \"wait\", \"transaction\": \"each\", \"lock_timeout\": \"100ms\"}')")"
-check "a second CALL waits and then finds nothing to do" w3 \
-    "$(q -c "CALL mig_run('upgrade', 'head', '{\"env\": \"wait\", \"transaction\": \"each\"}')" -c "SELECT mig_current('{\"env\": \"wait\"}')")"
+q -c "CALL mig_run('upgrade', 'head', '{\"env\": \"wait\", \"transaction\": \"each\"}')" \
+    -c "SELECT mig_current('{\"env\": \"wait\"}')" >"$tmp/second.out" 2>&1 &
+bpid=$!
+wait_for "SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 28009 AND NOT granted" \
+    "the second CALL waits for the deploy lock"
+gate_open
+wait $bpid
+check "a second CALL waits and then finds nothing to do" w3 "$(cat "$tmp/second.out")"
 wait $apid
 check "the first run succeeded" 0 "$?"
 check "w1..w3 ran once each" 3 "$(q -c "SELECT count(*) FROM mig.mig_history WHERE env = 'wait'")"

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Extension versions: 0.1 (released) stays installable, and
-# ALTER EXTENSION mig UPDATE TO '0.2' keeps the revisions, the version state
-# and the history, makes the procedure mig_run available, and leaves the
-# same objects (signatures, privileges, tables, columns, constraints, ...)
-# as a fresh 0.2 install.  A dump of the updated database restores.
+# ALTER EXTENSION mig UPDATE (0.1 -> 0.2 -> 0.3) keeps the revisions, the
+# version state and the history, makes the procedure mig_run and the lock
+# functions available, and leaves the same objects (signatures, privileges,
+# tables, columns, constraints, ...) as a fresh install of the default
+# version.  A dump of the updated database restores.
 set -u
 fail=0
 check() { # check DESCRIPTION EXPECTED ACTUAL
@@ -17,9 +18,9 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"; dropdb --if-exists "$fresh" >/dev/null 2>&1; dropdb --if-exists "$restored" >/dev/null 2>&1' EXIT
 
 default=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
-check "the control file's default version is 0.2" 0.2 "$default"
-check "the update path 0.1 -> 0.2 exists" "0.1--0.2" \
-    "$(q -c "SELECT source || '--' || target FROM pg_extension_update_paths('mig') WHERE source = '0.1' AND target = '0.2' AND path IS NOT NULL")"
+check "the control file's default version is 0.3" 0.3 "$default"
+check "the update paths 0.1 -> 0.2 -> 0.3 exist" "0.1--0.2--0.3" \
+    "$(q -c "SELECT path FROM pg_extension_update_paths('mig') WHERE source = '0.1' AND target = '0.3'")"
 
 # ---- a 0.1 database with state ------------------------------------------------------------------------
 q >/dev/null <<'SQL' || exit 1
@@ -56,8 +57,8 @@ before=$(q -c "$state_sql")
 echo "# before: $before"
 
 # ---- ALTER EXTENSION mig UPDATE ---------------------------------------------------------------------------------
-if q -c "ALTER EXTENSION mig UPDATE TO '0.2'"; then echo "ok - ALTER EXTENSION mig UPDATE TO '0.2'"; else echo "not ok - ALTER EXTENSION mig UPDATE TO '0.2'"; fail=1; fi
-check "the extension is at 0.2" 0.2 "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'mig'")"
+if q -c "ALTER EXTENSION mig UPDATE"; then echo "ok - ALTER EXTENSION mig UPDATE"; else echo "not ok - ALTER EXTENSION mig UPDATE"; fail=1; fi
+check "the extension is at $default" "$default" "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'mig'")"
 check "revisions, version rows and history are kept" "$before" "$(q -c "$state_sql")"
 check "mig_current() is u2" u2 "$(q -c "SELECT mig_current()")"
 
@@ -78,10 +79,10 @@ check "... committing u3 and u4 separately" "2|2" \
 check "the history ids continue after the old ones" t \
     "$(q -c "SELECT min(id) FILTER (WHERE revision = 'u3') > max(id) FILTER (WHERE revision <> 'u3' AND revision <> 'u4') FROM mig.mig_history")"
 
-# ---- the objects equal those of a fresh 0.2 install ------------------------------------------------------------
+# ---- the objects equal those of a fresh $default install ------------------------------------------------------------
 createdb "$fresh" || exit 1
 q -d "$fresh" -c "CREATE EXTENSION mig" || exit 1
-check "a fresh install is 0.2" 0.2 "$(q -d "$fresh" -c "SELECT extversion FROM pg_extension WHERE extname = 'mig'")"
+check "a fresh install is $default" "$default" "$(q -d "$fresh" -c "SELECT extversion FROM pg_extension WHERE extname = 'mig'")"
 objects_sql=$(cat <<'SQL'
 WITH ext AS (SELECT oid, extnamespace FROM pg_extension WHERE extname = 'mig'),
 members AS (SELECT d.classid, d.objid, d.objsubid FROM pg_depend d, ext
@@ -131,15 +132,17 @@ SQL
 )
 q -c "$objects_sql" >"$tmp/updated.txt" || fail=1
 q -d "$fresh" -c "$objects_sql" >"$tmp/fresh.txt" || fail=1
-echo "# $(wc -l <"$tmp/fresh.txt") catalog lines describe a fresh 0.2 install"
-check "the catalog description covers the 13 routines and 29 columns (of tables and sequences)" "13|29" \
+echo "# $(wc -l <"$tmp/fresh.txt") catalog lines describe a fresh $default install"
+check "the catalog description covers the 15 routines and 29 columns (of tables and sequences)" "15|29" \
     "$(echo "$(grep -c '^routine:' "$tmp/fresh.txt")|$(grep -c '^column:' "$tmp/fresh.txt")")"
 check "mig_run is a procedure with PUBLIC revoked in a fresh install" 1 \
     "$(grep -c "^routine: mig_run(text,text,text) kind=p .*acl={postgres=X/postgres}" "$tmp/fresh.txt")"
+check "mig_lock and mig_unlock have PUBLIC revoked in a fresh install" 2 \
+    "$(grep -c "^routine: mig_\(un\)\?lock(text) kind=f .*acl={postgres=X/postgres}" "$tmp/fresh.txt")"
 if diff -u "$tmp/fresh.txt" "$tmp/updated.txt" >"$tmp/diff.txt"; then
-    echo "ok - the objects of the updated 0.1 -> 0.2 database equal those of a fresh 0.2 install"
+    echo "ok - the objects of the updated 0.1 -> $default database equal those of a fresh $default install"
 else
-    echo "not ok - the objects of the updated 0.1 -> 0.2 database differ from a fresh 0.2 install"
+    echo "not ok - the objects of the updated 0.1 -> $default database differ from a fresh $default install"
     sed 's/^/# /' "$tmp/diff.txt"
     fail=1
 fi
@@ -152,8 +155,8 @@ if pg_restore --exit-on-error -d "$restored" "$tmp/db.dump" 2>"$tmp/restore.err"
 else
     echo "not ok - pg_restore of the updated database"; sed 's/^/# /' "$tmp/restore.err"; fail=1
 fi
-check "the restored extension is 0.2" 0.2 "$(q -d "$restored" -c "SELECT extversion FROM pg_extension WHERE extname = 'mig'")"
+check "the restored extension is $default" "$default" "$(q -d "$restored" -c "SELECT extversion FROM pg_extension WHERE extname = 'mig'")"
 check "the restored state equals the updated one" "$(q -c "$state_sql")" "$(q -d "$restored" -c "$state_sql")"
-check "the restored objects equal a fresh 0.2 install" "$(md5sum <"$tmp/fresh.txt")" \
+check "the restored objects equal a fresh $default install" "$(md5sum <"$tmp/fresh.txt")" \
     "$(q -d "$restored" -c "$objects_sql" | md5sum)"
 exit $fail
