@@ -401,6 +401,27 @@ static void report_outside(run_state *rs, const files *f, const revfile_ent *e, 
 
 static int offline_sql(ctx *x, files *f, int downgrade);
 
+/* A -x KEY that no revision file tests (`if KEY`) or reads (mig_x('KEY'))
+ * is most likely a typo: say so, once per key, on standard error. */
+static void warn_unused_x(ctx *x, const files *f)
+{
+    int i, j, k;
+    for (i = 0; i < x->c->xk.n; i++) {
+        const char *key = x->c->xk.v[i], *needle = mig_sprintf(x->ar, "mig_x('%s')", key);
+        int used = 0;
+        for (j = 0; j < i && !used; j++)
+            used = strcmp(x->c->xk.v[j], key) == 0; /* said once */
+        for (j = 0; j < f->n && !used; j++) {
+            for (k = 0; k < f->v[j].rf.nsections && !used; k++)
+                used = f->v[j].rf.sections[k].if_name && strcmp(f->v[j].rf.sections[k].if_name, key) == 0;
+            used = used || (needle && strstr(f->v[j].src, needle));
+        }
+        if (!used && !x->c->quiet)
+            fprintf(stderr, "mig: warning: -x %s: no revision file has a section 'if %s' or calls mig_x('%s')\n", key,
+                    key, key);
+    }
+}
+
 int cmd_run(ctx *x, int downgrade)
 {
     files f;
@@ -427,6 +448,7 @@ int cmd_run(ctx *x, int downgrade)
     }
     for (i = 0; i < f.n; i++)
         any_nontx |= !f.v[i].rf.transactional;
+    warn_unused_x(x, &f);
     if (!(d = open_write(x, &err)))
         return fail_err(NULL, &err);
     if (x->c->json) {

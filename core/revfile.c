@@ -69,8 +69,10 @@ static const char *const header_keys[] = {"revision",   "down_revision", "branch
 
 int mig_truthy(const char *v)
 {
-    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
-                 strcasecmp(v, "on") == 0);
+    /* Alembic users test presence (if x.get('admin_email')): any given value
+     * counts but the false ones */
+    return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0 &&
+           strcasecmp(v, "off") != 0;
 }
 
 #define FAIL(...) return fail_at(err, name, lineno, __VA_ARGS__)

@@ -38,7 +38,8 @@ typedef struct mig_revfile {
 int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *name, mig_revfile *out,
                       mig_err *err);
 
-/* Is an x-argument value truthy (1, true, yes, on; any case)? */
+/* Does an x-argument select `if NAME` sections?  Given, and not one of the
+ * false values: empty, 0, false, no, off (any case).  NULL: not given. */
 int mig_truthy(const char *v);
 
 #endif

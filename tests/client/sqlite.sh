@@ -367,6 +367,20 @@ EOF
     m downgrade base
     m -x data=off -x data=yes -x who=dave upgrade
     is "$(raw mig.db "SELECT group_concat(who) FROM seen")" "always,dave" "the last -x of a key wins"
+    # Alembic users test presence (if x.get('admin_email')): any value but the false ones selects
+    m downgrade base
+    m -x data=root@shop.example -x who=erin upgrade
+    is "$(raw mig.db "SELECT group_concat(who) FROM seen")" "always,erin" "-x data=root@shop.example (not a boolean word) selects 'if data'"
+    unlike "$ERR" "warning" "... and no warning for keys the files use"
+    for v in "" no OFF False 0; do
+        m downgrade base
+        m -x "data=$v" -x who=frank upgrade
+        is "$(raw mig.db "SELECT group_concat(who) FROM seen")" "always" "-x data='$v' is false"
+    done
+    m downgrade base
+    m -x dta=1 upgrade
+    is_rc 0 "-x with a key no file uses: the run goes on (exit 0)"
+    like "$ERR" "warning: -x dta: no revision file has a section 'if dta' or calls mig_x\('dta'\)" "... with a warning naming the key"
     m -x noequals upgrade
     is_rc 2 "-x without '=': exit 2"
     m -x =v upgrade
