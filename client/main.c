@@ -126,7 +126,8 @@ static const char USAGE[] =
     "Options:\n"
     "  -c, --config FILE     the configuration file (default: mig.ini, or $MIG_CONFIG)\n"
     "  -n, --name NAME       the section of the configuration file (default: mig)\n"
-    "  --url URL             the database (else $MIG_URL, $DATABASE_URL, url in mig.ini):\n"
+    "  --url URL             the database (else the url of the -n section, $MIG_URL, $DATABASE_URL,\n"
+    "                        url in mig.ini):\n"
     "                        sqlite:PATH, PATH.db, postgresql://... or a libpq string\n"
     "  -x KEY=VALUE          an x-argument for mig_x() and `if KEY` sections (repeatable)\n"
     "  --tenant SCHEMA       run in that PostgreSQL schema, with its own version state\n"
@@ -313,6 +314,12 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
         if (c->url) {
             p->url = c->url;
             p->url_from = "--url";
+        } else if (c->name && ic.url && *ic.url) {
+            /* a section chosen with -n says which database: DATABASE_URL,
+             * which usually holds the application's own database, must not
+             * send `mig -n prod upgrade` elsewhere */
+            p->url = ini_url(ar, inidir, ic.url);
+            p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, p->section);
         } else if (getenv("MIG_URL") && *getenv("MIG_URL")) {
             p->url = getenv("MIG_URL");
             p->url_from = "MIG_URL";

@@ -197,6 +197,16 @@ EOF
     is_rc 0 "MIG_URL='' upgrade: exit 0 (mig.ini)"
     is "$(dbs_in "$p")" "d f m main" "an empty MIG_URL is ignored"
     is "$(raw main.db "SELECT version_num FROM mig_version WHERE env = 'default'")" "c1" "mig.ini when nothing overrides it"
+    # a section chosen with -n names its database: DATABASE_URL (the app's own) does not redirect it
+    printf '\n[prod]\nurl = sqlite:%s/prod.db\n' "$p" >>mig.ini
+    DATABASE_URL=sqlite:$p/app.db MIG_URL=sqlite:$p/app.db m -n prod upgrade
+    is_rc 0 "-n prod upgrade with DATABASE_URL and MIG_URL set: exit 0"
+    [ -e "$p/prod.db" ] && [ ! -e "$p/app.db" ]
+    ok $? "-n prod migrates the [prod] url, not DATABASE_URL's or MIG_URL's database"
+    DATABASE_URL=sqlite:$p/app.db m -n prod --url "sqlite:$p/f.db" current
+    is_rc 0 "--url still wins over the -n section"
+    [ ! -e "$p/app.db" ]
+    ok $? "... and app.db was never touched"
     m --url "$p/plain.db" upgrade
     is_rc 0 "--url PATH.db (no scheme): exit 0"
     is "$(raw "$p/plain.db" "SELECT version_num FROM mig_version")" c1 "--url PATH.db is a SQLite file"
