@@ -76,6 +76,22 @@ static int stored_row(void *arg, int nc, const char *const *v)
     return 0;
 }
 
+/* Rows of (revision, checksum, down_revisions, branch_labels, depends_on). */
+typedef struct stored_graph {
+    mig_strlist col[5];
+} stored_graph;
+
+static int stored_graph_row(void *arg, int nc, const char *const *v)
+{
+    void **a = arg;
+    mig_arena *ar = a[0];
+    stored_graph *s = a[1];
+    int k;
+    for (k = 0; k < 5; k++)
+        mig_strlist_add(ar, &s->col[k], mig_strdup(ar, k < nc && v[k] ? v[k] : ""));
+    return 0;
+}
+
 typedef struct push_result {
     int added, changed, unchanged, removed, kept;
     int quiet_events; /* upgrade/downgrade/stamp: a summary line, not one line per file */
@@ -853,28 +869,48 @@ int cmd_check(ctx *x)
         for (i = 0; i < plan.nsteps; i++)
             mig_strlist_add(x->ar, &pending, f.g.nodes[plan.steps[i].node].id);
     }
-    /* applied revisions whose file changed since they were uploaded */
+    /* applied revisions whose file changed since they were uploaded: the
+     * body (checksum) or the graph (down_revision, branch_labels,
+     * depends_on), exactly what `mig upgrade`'s push refuses */
     if (st > 0 && problems.n == 0) {
-        stored s = {{0}, {0}, NULL};
+        stored_graph s;
         void *arg[2] = {x->ar, &s};
+        memset(&s, 0, sizeof s);
         p[0] = x->p->env;
         if (db_query(d,
-                     mig_sprintf(x->ar, "SELECT revision, checksum FROM %s WHERE env = $1",
+                     mig_sprintf(x->ar,
+                                 "SELECT revision, checksum, down_revisions, branch_labels, depends_on FROM %s "
+                                 "WHERE env = $1",
                                  db_table(d, "mig_revision")),
-                     1, p, stored_row, arg, &err)) {
+                     1, p, stored_graph_row, arg, &err)) {
             db_close(d);
             return fail_err(NULL, &err);
         }
-        for (i = 0; i < s.ids.n; i++) {
-            const revfile_ent *e = files_by_id(&f, s.ids.v[i]);
+        for (i = 0; i < s.col[0].n; i++) {
+            const revfile_ent *e = files_by_id(&f, s.col[0].v[i]);
             int n = e ? mig_graph_find(&f.g, e->rf.id) : -1, applied = 0, k;
+            const char *down, *labels, *deps;
             for (k = 0; n >= 0 && k < curn.n && !applied; k++)
                 applied = mig_graph_is_ancestor(&f.g, n, curn.v[k]);
-            if (e && applied && strcmp(e->rf.checksum, s.sources.v[i]) != 0)
+            if (!e || !applied)
+                continue;
+            if (strcmp(e->rf.checksum, s.col[1].v[i]) != 0)
                 mig_strlist_add(x->ar, &problems,
                                 mig_sprintf(x->ar, "revision %s (%s) was edited after it was applied: checksum %.12s "
                                                    "in the database, %.12s in the file",
-                                            e->rf.id, e->path, s.sources.v[i], e->rf.checksum));
+                                            e->rf.id, e->path, s.col[1].v[i], e->rf.checksum));
+            down = mig_strlist_join(x->ar, &e->rf.down, ",");
+            labels = mig_strlist_join(x->ar, &e->rf.labels, ",");
+            deps = mig_strlist_join(x->ar, &e->rf.depends, ",");
+            if (strcmp(down, s.col[2].v[i]) != 0 || strcmp(labels, s.col[3].v[i]) != 0 ||
+                strcmp(deps, s.col[4].v[i]) != 0)
+                mig_strlist_add(x->ar, &problems,
+                                mig_sprintf(x->ar,
+                                            "revision %s (%s) is applied and its file changes its down_revision, "
+                                            "branch_labels or depends_on (database: '%s', '%s', '%s'; file: '%s', "
+                                            "'%s', '%s'): mig upgrade would refuse it",
+                                            e->rf.id, e->path, s.col[2].v[i], s.col[3].v[i], s.col[4].v[i], down,
+                                            labels, deps));
         }
         if (ok && strcmp(ok, "0") == 0 && problems.n == 0 && pending.n == 0)
             mig_strlist_add(x->ar, &problems,

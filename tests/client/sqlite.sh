@@ -488,6 +488,21 @@ t_push() {
     m push
     is_rc 0 "push after removing the malformed file: exit 0"
     like "$OUT" "1 added, 0 changed, 3 unchanged" "push: p5 added (p4 came with push --force)"
+
+    # a file that changes an applied revision's graph (not its body): check and upgrade agree
+    m upgrade
+    is_rc 0 "upgrade to p5: exit 0"
+    cp versions/p2.sql "$T/p2.sql.orig"
+    sed -i 's/^-- mig:message rev p2$/-- mig:message rev p2\n-- mig:branch_labels late_label/' versions/p2.sql
+    m upgrade
+    is_rc 1 "upgrade with a new branch label on applied p2: exit 1 (the push is refused)"
+    m check
+    is_rc 1 "check agrees: exit 1"
+    like "$ERR" "p2 \(versions/p2.sql\) is applied and its file changes its down_revision, branch_labels or depends_on" \
+        "check names the revision, its file and what changed"
+    cp "$T/p2.sql.orig" versions/p2.sql
+    m check
+    unlike "$ERR" "p2" "with the file restored, check no longer names p2"
 }
 
 # ---- 5. atomicity ------------------------------------------------------------------------------------------
