@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int fail_err(const char *prefix, const mig_err *err)
 {
@@ -772,12 +773,28 @@ int cmd_current(ctx *x)
     mig_strlist c = {0};
     json_t *arr = NULL;
     int i, st;
+    files f;
+    int use_files = 0;
+    struct stat sb;
     mig_err_clear(&err);
+    /* head-ness comes from the files, as in history and check: after a
+     * rolled-back upgrade the database may know fewer revisions than the
+     * folder; without a readable folder, from the stored graph */
+    memset(&f, 0, sizeof f);
+    if (stat(x->p->versions, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        if (project_files(x, &f))
+            return EX_FAILED;
+        use_files = f.graph_ok;
+    }
     if (!(d = open_read(x, NULL, &cur, NULL, &st)))
         return EX_FAILED;
     split_spaces(x->ar, cur, &c);
     if (x->c->json)
         arr = json_array();
+    else if (x->c->verbose && !x->c->quiet) /* the header first, as Alembic's current -v */
+        printf("Current revision(s) for %s (env \"%s\"%s%s%s): %s\n", db_display(d), x->p->env,
+               x->c->tenant ? ", tenant \"" : "", x->c->tenant ? x->c->tenant : "", x->c->tenant ? "\"" : "",
+               c.n ? mig_strlist_join(x->ar, &c, " ") : "base");
     for (i = 0; i < c.n; i++) {
         rev_info ri;
         void *a[2] = {x->ar, &ri};
@@ -792,10 +809,15 @@ int cmd_current(ctx *x)
                                  "WHERE env = $1 AND revision = $2",
                                  db_table(d, "mig_revision")),
                      2, p, info_row, a, &err) ||
-            (ri.found && rev_is_head(x, d, c.v[i], ri.labels, &head, &err))) {
+            (ri.found && !use_files && rev_is_head(x, d, c.v[i], ri.labels, &head, &err))) {
             db_close(d);
             json_decref(arr);
             return fail_err(NULL, &err);
+        }
+        if (use_files) {
+            int n = mig_graph_find(&f.g, c.v[i]), k;
+            for (k = 0; n >= 0 && k < f.g.real_heads.n && !head; k++)
+                head = f.g.real_heads.v[k] == n;
         }
         if (arr) {
             mig_strlist dl = {0}, ll = {0};
@@ -823,10 +845,6 @@ int cmd_current(ctx *x)
         } else
             printf("%s%s\n", c.v[i], head ? " (head)" : "");
     }
-    if (!arr && x->c->verbose && !x->c->quiet)
-        printf("Current revision(s) for %s (env \"%s\"%s%s%s): %s\n", db_display(d), x->p->env,
-               x->c->tenant ? ", tenant \"" : "", x->c->tenant ? x->c->tenant : "", x->c->tenant ? "\"" : "",
-               c.n ? mig_strlist_join(x->ar, &c, " ") : "base");
     if (arr)
         json_print(json_pack("{s:s, s:s, s:o}", "database", db_display(d), "env", x->p->env, "current", arr));
     db_close(d);

@@ -528,6 +528,10 @@ INSERT INTO no_such_table VALUES (1);" "DROP TABLE t3;"
     is "$(raw mig.db "SELECT group_concat(revision) FROM mig_revision")" "a0" "the three new files are not stored"
     [ ! -e mig.db-journal ] && [ ! -e mig.db-wal ]
     ok $? "no journal left behind"
+    m current
+    is "$OUT" "a0" "current after the rolled-back upgrade: a0, not '(head)': the files have a1..a3 (head-ness comes from the files)"
+    m current -v
+    like "$(sed -n 1p <<<"$OUT")" "^Current revision\(s\) for .*: a0$" "current -v: the header comes first"
     m upgrade a2
     is_rc 0 "upgrade a2 (stopping before the failing one): exit 0"
     is "$(raw mig.db "SELECT version_num FROM mig_version")" a2 "at a2"
