@@ -168,9 +168,12 @@ static const struct {
     {"downgrade", "usage: mig downgrade TARGET [--sql] [--force]\n\n"
                   "Push, then downgrade to TARGET (e.g. -1, base, a revision).\n"
                   "--sql prints the script instead and changes nothing.  --force: as push --force.\n"},
-    {"stamp", "usage: mig stamp TARGET... [--purge]\n\n"
+    {"stamp", "usage: mig stamp TARGET... [--purge]\n       mig stamp --accept REV...\n\n"
               "Set the version state to TARGETs without running any revision.\n"
-              "--purge starts from an empty version state.\n"},
+              "--purge starts from an empty version state.\n"
+              "--accept records that the database has what the stored body of each\n"
+              "applied REV does (after push --force), so check passes again; the\n"
+              "version state does not move.\n"},
     {"current", "usage: mig current [-v] [--json]\n\nThe database's current revision(s); nothing at base.\n"},
     {"heads", "usage: mig heads [-v] [--json]\n\nThe heads of the revision files.\n"},
     {"branches", "usage: mig branches [-v] [--json]\n\nThe branch points of the revision files.\n"},
@@ -407,7 +410,7 @@ static int run_plugin(ctx *x, const char *name, int argc, char **argv)
 
 enum {
     O_URL = 1000, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
-    O_INDICATE_CURRENT, O_FORCE, O_VERSION
+    O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_VERSION
 };
 
 static const struct option LONGOPTS[] = {
@@ -432,6 +435,7 @@ static const struct option LONGOPTS[] = {
     {"rev-range", required_argument, NULL, 'r'},
     {"indicate-current", no_argument, NULL, O_INDICATE_CURRENT},
     {"force", no_argument, NULL, O_FORCE},
+    {"accept", no_argument, NULL, O_ACCEPT},
     {NULL, 0, NULL, 0},
 };
 
@@ -439,12 +443,12 @@ static const struct option LONGOPTS[] = {
 static const struct {
     const char *cmd;
     const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
-                          Q sql, P purge, R range, C indicate-current, F force */
+                          Q sql, P purge, R range, C indicate-current, F force, A accept */
     int min_args, max_args;
 } CMDS[] = {
     {"init", "", 0, 1},       {"revision", "mHBDIS", 0, 0}, {"merge", "mBI", 1, -1},
     {"push", "F", 0, 0},      {"upgrade", "QF", 0, 1},      {"downgrade", "QF", 1, 1},
-    {"stamp", "P", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
+    {"stamp", "PA", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
     {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "", 1, 1},
     {"check", "", 0, 0},
 };
@@ -482,6 +486,7 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case 'r': c->range = arg; return 'R';
     case O_INDICATE_CURRENT: c->indicate_current = 1; return 'C';
     case O_FORCE: c->force = 1; return 'F';
+    case O_ACCEPT: c->accept = 1; return 'A';
     default: return -1;
     }
 }
@@ -500,6 +505,7 @@ static const char *opt_name(int letter)
     case 'R': return "-r/--rev-range";
     case 'C': return "--indicate-current";
     case 'F': return "--force";
+    case 'A': return "--accept";
     default: return "?";
     }
 }

@@ -628,6 +628,44 @@ fail:
 
 /* ---- stamp ---------------------------------------------------------------------------- */
 
+/*
+ * stamp --accept REV...: each REV must be applied; record, in the same
+ * transaction, a stamp to REV (a history row with its stored checksum) and
+ * a stamp back to the heads the database was at.  The version state ends
+ * where it began; mig_check() now compares REV with its new body.
+ */
+static int accept_bodies(ctx *x, db *d, files *f, const char **heads, mig_err *err)
+{
+    const char *cur = NULL, *p[2];
+    mig_strlist c = {0};
+    int i, k;
+    p[0] = x->opts;
+    if (db_call(d, "mig_current", 1, p, &cur, err))
+        return -1;
+    split_spaces(x->ar, cur, &c);
+    for (i = 0; i < x->c->args.n; i++) {
+        const char *rev = x->c->args.v[i];
+        int n = mig_graph_find(&f->g, rev), applied = 0;
+        /* applied: an ancestor-or-self of a current head, in the files' graph */
+        for (k = 0; n >= 0 && k < c.n && !applied; k++) {
+            int h = mig_graph_find(&f->g, c.v[k]);
+            applied = h >= 0 && mig_graph_is_ancestor(&f->g, n, h);
+        }
+        if (n < 0)
+            return mig_fail(err, MIG_E_INPUT, "stamp --accept %s: no revision file has that id", rev);
+        if (!applied)
+            return mig_fail(err, MIG_E_STATE, "stamp --accept %s: %s is not applied in env \"%s\"; nothing to accept",
+                            rev, rev, x->p->env);
+        p[0] = rev;
+        p[1] = x->opts;
+        if (db_call(d, "mig_stamp", 2, p, heads, err))
+            return -1;
+    }
+    p[0] = c.n ? cur : "base";
+    p[1] = x->opts;
+    return db_call(d, "mig_stamp", 2, p, heads, err);
+}
+
 int cmd_stamp(ctx *x)
 {
     files f;
@@ -644,7 +682,13 @@ int cmd_stamp(ctx *x)
         return fail_err(NULL, &err);
     p[0] = mig_strlist_join(x->ar, &x->c->args, " ");
     p[1] = x->c->purge ? opts_json(x, "\"purge\":true") : x->opts;
-    if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err) || db_call(d, "mig_stamp", 2, p, &heads, &err) ||
+    if (x->c->accept && x->c->purge) {
+        db_close(d);
+        errorf("stamp: --accept and --purge do not go together");
+        return EX_USAGE;
+    }
+    if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err) ||
+        (x->c->accept ? accept_bodies(x, d, &f, &heads, &err) : db_call(d, "mig_stamp", 2, p, &heads, &err)) ||
         db_commit(d, &err)) {
         db_rollback(d);
         db_close(d);
@@ -930,10 +974,48 @@ int cmd_check(ctx *x)
                                             e->rf.id, e->path, s.col[2].v[i], s.col[3].v[i], s.col[4].v[i], down,
                                             labels, deps));
         }
-        if (ok && strcmp(ok, "0") == 0 && problems.n == 0 && pending.n == 0)
-            mig_strlist_add(x->ar, &problems,
-                            "mig_check() is false: a stored revision differs from the one that was applied (see "
-                            "mig_history)");
+        if (ok && strcmp(ok, "0") == 0 && problems.n == 0 && pending.n == 0) {
+            /* which applied revision's stored body is not the one that ran
+             * (push --force): the checksum of its last upgrade/stamp row */
+            stored_graph h;
+            void *harg[2] = {x->ar, &h};
+            const char *hp[2];
+            int found = 0;
+            memset(&h, 0, sizeof h);
+            hp[0] = x->p->env;
+            hp[1] = x->c->tenant ? x->c->tenant : "";
+            if (db_query(d,
+                         mig_sprintf(x->ar,
+                                     "SELECT revision, checksum FROM %s WHERE env = $1 AND tenant = $2 AND "
+                                     "direction <> 'downgrade' AND revision IS NOT NULL ORDER BY id",
+                                     db_table(d, "mig_history")),
+                         2, hp, stored_graph_row, harg, &err)) {
+                db_close(d);
+                return fail_err(NULL, &err);
+            }
+            for (i = 0; i < s.col[0].n; i++) {
+                const char *last = NULL;
+                int k, n = mig_graph_find(&f.g, s.col[0].v[i]), applied = 0;
+                for (k = 0; n >= 0 && k < curn.n && !applied; k++)
+                    applied = mig_graph_is_ancestor(&f.g, n, curn.v[k]);
+                for (k = 0; k < h.col[0].n; k++)
+                    if (strcmp(h.col[0].v[k], s.col[0].v[i]) == 0)
+                        last = h.col[1].v[k];
+                if (applied && last && strcmp(last, s.col[1].v[i]) != 0) {
+                    found = 1;
+                    mig_strlist_add(x->ar, &problems,
+                                    mig_sprintf(x->ar,
+                                                "revision %s: its stored body (checksum %.12s) is not the one that "
+                                                "ran (%.12s), since push --force replaced it; if the database has "
+                                                "what the new body does, accept it: mig stamp --accept %s",
+                                                s.col[0].v[i], s.col[1].v[i], last, s.col[0].v[i]));
+                }
+            }
+            if (!found)
+                mig_strlist_add(x->ar, &problems,
+                                "mig_check() is false: a stored revision differs from the one that was applied (see "
+                                "mig_history)");
+        }
     }
     db_close(d);
     if (x->c->json) {

@@ -503,6 +503,18 @@ t_push() {
     cp "$T/p2.sql.orig" versions/p2.sql
     m check
     unlike "$ERR" "p2" "with the file restored, check no longer names p2"
+    # p1's body was replaced with push --force after it ran: check names it and the one step out
+    is_rc 1 "check after push --force of applied p1: exit 1"
+    like "$ERR" "revision p1: its stored body .* is not the one that ran .* mig stamp --accept p1" \
+        "check names p1 and says how to accept its new body"
+    before=$(raw mig.db "SELECT group_concat(version_num) FROM mig_version")
+    m stamp --accept p1
+    is_rc 0 "stamp --accept p1: exit 0"
+    is "$(raw mig.db "SELECT group_concat(version_num) FROM mig_version")" "$before" "stamp --accept does not move the version state"
+    m check
+    is_rc 0 "after stamp --accept, check passes"
+    m stamp --accept p6
+    is_rc 1 "stamp --accept of a revision with no file: exit 1"
 }
 
 # ---- 5. atomicity ------------------------------------------------------------------------------------------
