@@ -271,12 +271,34 @@ typedef struct run_state {
     ctx *x;
     int steps;
     json_t *lines;
+    const files *f; /* the project's files, for warnings about the steps */
 } run_state;
+
+/* Does the revision's downgrade do anything: a downgrade section with a
+ * statement in it (not only white space and comments)? */
+static int has_downgrade(const revfile_ent *e)
+{
+    int i;
+    for (i = 0; i < e->rf.nsections; i++) {
+        const mig_section *s = &e->rf.sections[i];
+        const char *b = e->src + s->body_off, *end = b + s->body_len;
+        if (!s->upgrade && mig_sql_skip_blank(b, end) < end)
+            return 1;
+    }
+    return 0;
+}
 
 static void on_progress(void *arg, const char *line)
 {
     run_state *s = arg;
     s->steps++;
+    if (s->f && strncmp(line, "Running downgrade ", 18) == 0 && !s->x->c->quiet) {
+        const char *id = line + 18, *arrow = strstr(id, " -> ");
+        const revfile_ent *e = arrow ? files_by_id(s->f, mig_strndup(s->x->ar, id, (size_t)(arrow - id))) : NULL;
+        if (e && !has_downgrade(e))
+            fprintf(stderr, "mig: warning: %s: revision %s has an empty downgrade: its downgrade undoes nothing\n",
+                    e->path, e->rf.id);
+    }
     if (s->lines)
         json_array_append_new(s->lines, json_string(line));
     else if (!s->x->c->quiet) {
@@ -454,6 +476,7 @@ int cmd_run(ctx *x, int downgrade)
     memset(&pr, 0, sizeof pr);
     memset(&rs, 0, sizeof rs);
     rs.x = x;
+    rs.f = &f;
     target = x->c->args.n ? x->c->args.v[0] : "heads";
     if (project_files(x, &f))
         return EX_FAILED;
@@ -1018,6 +1041,12 @@ int cmd_check(ctx *x)
         }
     }
     db_close(d);
+    if (!x->c->json && !x->c->quiet)
+        for (i = 0; i < f.n; i++)
+            if (!has_downgrade(&f.v[i]))
+                fprintf(stderr, "mig: check: warning: %s: revision %s has an empty downgrade (downgrading it "
+                                "undoes nothing)\n",
+                        f.v[i].path, f.v[i].rf.id);
     if (x->c->json) {
         json_t *pj = json_array(), *qj = json_array(), *cj = json_array();
         for (i = 0; i < pending.n; i++)

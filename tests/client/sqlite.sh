@@ -559,6 +559,15 @@ INSERT INTO no_such_table VALUES (1);" "DROP TABLE t3;"
     like "$ERR" "downgrade" "failing downgrade: names the direction"
     like "$ERR" "no such table: nope_not_there" "failing downgrade: the statement's message"
     is "$(snapshot_db mig.db)" "$snap" "failing downgrade: the database as before (t3 still there)"
+    # a revision whose downgrade is empty: said when it is downgraded and by check
+    rev_file versions/a4.sql a4 a3 "CREATE TABLE t4 (x INTEGER);" "-- nothing to undo, really?"
+    m upgrade
+    m check
+    like "$ERR" "warning: versions/a4.sql: revision a4 has an empty downgrade" "check warns about an empty downgrade"
+    m downgrade -1
+    is_rc 0 "downgrade -1 through an empty downgrade: exit 0"
+    like "$ERR" "warning: versions/a4.sql: revision a4 has an empty downgrade: its downgrade undoes nothing" \
+        "the downgrade warns that it undid nothing"
 }
 
 # ---- revisions outside a transaction (SQLite: VACUUM) ----------------------------------------------------
