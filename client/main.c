@@ -180,7 +180,9 @@ static const struct {
     {"history", "usage: mig history [-r RANGE] [--indicate-current] [-v] [--json]\n\n"
                 "The revisions from the heads down to base.  RANGE is [START]:[END]\n"
                 "(e.g. base:head, current:, :ae10); `current` reads the database.\n"},
-    {"show", "usage: mig show REV [--json]\n\nOne revision: parents, branches, path and message.\n"},
+    {"show", "usage: mig show REV [--json | --sql]\n\nOne revision: parents, branches, path and message.\n"
+             "--sql prints its source as the database stores it (to write a lost or\n"
+             "edited file back): mig show REV --sql > versions/REV_slug.sql\n"},
     {"check", "usage: mig check [--json]\n\n"
               "Exit 0 when the database is at the heads of the revision files and no\n"
               "applied revision was edited; otherwise exit 1 and say what is pending.\n"},
@@ -449,7 +451,7 @@ static const struct {
     {"init", "", 0, 1},       {"revision", "mHBDIS", 0, 0}, {"merge", "mBI", 1, -1},
     {"push", "F", 0, 0},      {"upgrade", "QF", 0, 1},      {"downgrade", "QF", 1, 1},
     {"stamp", "PA", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
-    {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "", 1, 1},
+    {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "Q", 1, 1},
     {"check", "", 0, 0},
 };
 

@@ -143,6 +143,8 @@ int project_files(ctx *x, files *f);
 /* Open the database to read: *cur = mig_current(), *v2 = fn2() (NULL:
  * not called); *st = 0 when mig has no state there yet.  Errors printed. */
 db *open_read(ctx *x, const char *fn2, const char **cur, const char **v2, int *st);
+/* Print err (message, detail, hint) on standard error; returns EX_FAILED. */
+int fail_err(const char *prefix, const mig_err *err);
 
 int cmd_init(ctx *x);
 int cmd_revision(ctx *x, int merge);

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int fail_err(const char *prefix, const mig_err *err)
+int fail_err(const char *prefix, const mig_err *err)
 {
     print_err(prefix, err->msg);
     if (err->detail[0])

@@ -295,6 +295,78 @@ int cmd_history(ctx *x)
     return EX_DONE;
 }
 
+typedef struct {
+    mig_arena *ar;
+    mig_strlist ids, srcs;
+} src_rows;
+
+static int src_row(void *arg, int nc, const char *const *v)
+{
+    src_rows *r = arg;
+    (void)nc;
+    mig_strlist_add(r->ar, &r->ids, mig_strdup(r->ar, v[0] ? v[0] : ""));
+    mig_strlist_add(r->ar, &r->srcs, mig_strdup(r->ar, v[1] ? v[1] : ""));
+    return 0;
+}
+
+/*
+ * show REV --sql: the revision's source as the database stores it (what
+ * ran), byte for byte, so a deleted or edited file can be written back:
+ *     mig show ae1027a6acf --sql > versions/ae1027a6acf_add_users.sql
+ * REV is an id or a unique prefix of one; without the revision in the
+ * database, the file's text.
+ */
+static int show_source(ctx *x)
+{
+    const char *rev = x->c->args.v[0], *cur = NULL, *p[2];
+    mig_err err;
+    db *d;
+    int st, i;
+    src_rows r;
+    mig_err_clear(&err);
+    memset(&r, 0, sizeof r);
+    r.ar = x->ar;
+    if (!(d = open_read(x, NULL, &cur, NULL, &st)))
+        return EX_FAILED;
+    if (st > 0) {
+        p[0] = x->p->env;
+        p[1] = rev;
+        if (db_query(d,
+                     mig_sprintf(x->ar,
+                                 "SELECT revision, source FROM %s WHERE env = $1 AND (revision = $2 OR "
+                                 "substr(revision, 1, length($2)) = $2) ORDER BY revision = $2 DESC, revision",
+                                 db_table(d, "mig_revision")),
+                     2, p, src_row, &r, &err)) {
+            db_close(d);
+            return fail_err(NULL, &err);
+        }
+    }
+    db_close(d);
+    if (r.ids.n >= 1 && (strcmp(r.ids.v[0], rev) == 0 || r.ids.n == 1)) {
+        fputs(r.srcs.v[0], stdout);
+        return EX_DONE;
+    }
+    if (r.ids.n > 1) {
+        errorf("show %s --sql: the prefix is ambiguous in the database: %s", rev, mig_strlist_join(x->ar, &r.ids, ", "));
+        return EX_FAILED;
+    }
+    {
+        files f;
+        const revfile_ent *e;
+        if (project_files(x, &f))
+            return EX_FAILED;
+        for (i = 0, e = NULL; i < f.n && !e; i++)
+            if (strcmp(f.v[i].rf.id, rev) == 0)
+                e = &f.v[i];
+        if (!e) {
+            errorf("show %s --sql: no such revision in %s nor in the database", rev, x->p->versions);
+            return EX_FAILED;
+        }
+        fwrite(e->src, 1, e->len, stdout);
+        return EX_DONE;
+    }
+}
+
 int cmd_show(ctx *x)
 {
     files f;
@@ -302,6 +374,8 @@ int cmd_show(ctx *x)
     mig_idlist ids;
     int i;
     mig_err_clear(&err);
+    if (x->c->sql)
+        return show_source(x);
     if (project_files(x, &f))
         return EX_FAILED;
     if (mig_resolve(&f.g, x->c->args.v[0], &ids, &err)) {

@@ -559,6 +559,19 @@ INSERT INTO no_such_table VALUES (1);" "DROP TABLE t3;"
     like "$ERR" "downgrade" "failing downgrade: names the direction"
     like "$ERR" "no such table: nope_not_there" "failing downgrade: the statement's message"
     is "$(snapshot_db mig.db)" "$snap" "failing downgrade: the database as before (t3 still there)"
+    # a deleted applied file is written back from the database: show REV --sql
+    cp versions/a2.sql "$T/a2.orig"
+    rm versions/a2.sql
+    m show a2 --sql
+    is_rc 0 "show a2 --sql with the file deleted: exit 0 (from the database)"
+    printf '%s\n' "$OUT" >versions/a2.sql
+    cmp -s versions/a2.sql "$T/a2.orig"
+    ok $? "show a2 --sql > versions/a2.sql writes the stored source back byte for byte"
+    m check
+    unlike "$ERR" "(edited|no file|a2.sql)" "... and check finds the file as it was"
+    m show a --sql
+    is_rc 1 "show --sql with an ambiguous prefix: exit 1"
+    like "$ERR" "ambiguous" "... says it is ambiguous"
     # a revision whose downgrade is empty: said when it is downgraded and by check
     rev_file versions/a4.sql a4 a3 "CREATE TABLE t4 (x INTEGER);" "-- nothing to undo, really?"
     m upgrade
