@@ -95,6 +95,8 @@ static int stored_graph_row(void *arg, int nc, const char *const *v)
 
 typedef struct push_result {
     int added, changed, unchanged, removed, kept;
+    int keep_edited;  /* keep the stored body of an edited applied revision (with a warning) */
+    int kept_edited;
     int quiet_events; /* upgrade/downgrade/stamp: a summary line, not one line per file */
     json_t *events; /* when --json */
 } push_result;
@@ -152,7 +154,36 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
         }
         p[0] = e->src;
         p[1] = x->c->force ? opts_json(x, "\"force\":true") : x->opts;
-        if (db_call(d, put, 2, p, &id, err)) {
+        if (found >= 0 && r->keep_edited && !x->c->force) {
+            /* upgrade/downgrade/stamp: a teammate's edit of an applied
+             * revision must not block everyone's run, nor the downgrade
+             * that fixes it; the database keeps (and runs) the body that
+             * ran, and says so.  `mig push` still refuses the edit. */
+            mig_err e2;
+            mig_err_clear(&e2);
+            if (db_exec(d, "SAVEPOINT mig_put", err))
+                return -1;
+            if (db_call(d, put, 2, p, &id, &e2) == 0) {
+                if (db_exec(d, "RELEASE mig_put", err))
+                    return -1;
+            } else {
+                if (db_exec(d, "ROLLBACK TO mig_put; RELEASE mig_put", err))
+                    return -1;
+                if (!strstr(e2.msg, "body changed")) {
+                    *err = e2;
+                    mig_err_prefix(err, "%s: ", e->path);
+                    return -1;
+                }
+                r->kept_edited++;
+                if (!x->c->quiet)
+                    fprintf(stderr,
+                            "mig: warning: %s: revision %s was edited after it was applied; the database keeps "
+                            "and runs the body that ran (mig check fails until the edit is reverted, or pushed "
+                            "with mig push --force and accepted with mig stamp --accept %s)\n",
+                            e->path, e->rf.id, e->rf.id);
+                continue;
+            }
+        } else if (db_call(d, put, 2, p, &id, err)) {
             mig_err_prefix(err, "%s: ", e->path);
             if (strstr(err->msg, "body changed"))
                 mig_err_hint(err, "Revert the edit and write a new revision (mig revision), or run 'mig push --force' "
@@ -497,6 +528,7 @@ int cmd_run(ctx *x, int downgrade)
     }
     db_set_progress(d, on_progress, &rs, !x->c->quiet && !x->c->json);
     pr.quiet_events = 1;
+    pr.keep_edited = 1;
     if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err))
         goto fail;
     if (!rs.lines && !x->c->quiet && (pr.added || pr.changed || pr.removed)) {

@@ -453,9 +453,19 @@ t_push() {
     like "$new_ck" '^[0-9a-f]{64}$' "refused push: the new checksum too"
     like "$ERR" "nothing was uploaded" "refused push: says nothing was uploaded"
     is "$(snapshot_db mig.db)" "$snap" "refused push: nothing uploaded (p1's stored source unchanged, p4 not added)"
+    # an edit of an applied revision blocks neither the others' upgrade nor the downgrade that fixes it:
+    # the database keeps and runs the body that ran, and says so
     m upgrade
-    is_rc 1 "upgrade with an edited applied revision: exit 1"
-    is "$(snapshot_db mig.db)" "$snap" "refused upgrade: nothing changed"
+    is_rc 0 "upgrade with an edited applied revision: exit 0 (the rest is applied)"
+    like "$ERR" "warning: versions/p1.sql: revision p1 was edited after it was applied; the database keeps and runs the body that ran" \
+        "... with a warning naming the file"
+    unlike "$(raw mig.db "SELECT source FROM mig_revision WHERE revision = 'p1'")" "edited" "... p1's stored body is still the one that ran"
+    is "$(raw mig.db "SELECT group_concat(version_num) FROM mig_version")" "p4" "... and p4 was uploaded and applied"
+    m downgrade p2
+    is_rc 0 "the downgrade that fixes things is not blocked by the edit either: exit 0"
+    is "$(raw mig.db "SELECT group_concat(version_num) FROM mig_version")" "p2" "... at p2"
+    m upgrade
+    is_rc 0 "upgrade again"
     m check
     is_rc 1 "check with an edited applied revision: exit 1"
     like "$ERR" "p1.*edited" "check: says p1 was edited"
