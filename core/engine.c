@@ -658,6 +658,14 @@ fail:
     return -1;
 }
 
+/* Hand the call's result to the backend while the unit can still roll
+ * back: copying it after the COMMIT could fail (out of memory) and report an
+ * error for a call that took effect. */
+static int keep_result(mig_backend *be, const char *result, mig_err *err)
+{
+    return be->keep_result ? be->keep_result(be->ctx, result, err) : 0;
+}
+
 int mig_op_run(mig_backend *be, mig_arena *ar, mig_direction dir, const char *targets, const mig_opts *o,
                const char **heads_out, mig_err *err)
 {
@@ -673,6 +681,8 @@ int mig_op_run(mig_backend *be, mig_arena *ar, mig_direction dir, const char *ta
         return -1;
     unit_open = 1;
     rc = run_locked(&e, dir, targets, heads_out, &unit_open);
+    if (rc == 0 && unit_open && keep_result(be, *heads_out, err))
+        rc = -1;
     if (rc == 0) {
         if (unit_open && be->unit_end(be->ctx, 1, err))
             return -1;
@@ -853,9 +863,12 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
     return q ? be->query(be->ctx, q, 9, p, NULL, NULL, err) : NOMEM();
 }
 
-/* End the unit opened for a call: commit, or roll back after a failure. */
-static int end_unit(mig_backend *be, mig_err *err, int failed)
+/* End the unit opened for a call: commit, or roll back after a failure.
+ * `result` (when not NULL) is handed to the backend before the commit. */
+static int end_unit(mig_backend *be, mig_err *err, int failed, const char *result)
 {
+    if (!failed && result && keep_result(be, result, err))
+        failed = 1;
     if (failed) {
         rollback_unit(be, err);
         return -1;
@@ -874,7 +887,7 @@ int mig_op_put_revision(mig_backend *be, mig_arena *ar, const char *src, size_t 
         return -1;
     if (be->unit_begin(be->ctx, o, err))
         return -1;
-    if (end_unit(be, err, put_locked(&e, src, &rf) != 0))
+    if (end_unit(be, err, put_locked(&e, src, &rf) != 0, rf.id))
         return -1;
     *id_out = rf.id;
     return 0;
@@ -931,7 +944,7 @@ int mig_op_remove_revision(mig_backend *be, mig_arena *ar, const char *id, const
         return -1;
     if (be->unit_begin(be->ctx, o, err))
         return -1;
-    return end_unit(be, err, remove_locked(&e, id) != 0);
+    return end_unit(be, err, remove_locked(&e, id) != 0, id);
 }
 
 /* ---- read-only operations ------------------------------------------------ */

@@ -47,6 +47,10 @@ typedef struct mig_backend {
     /* Optional: told "Running upgrade A -> B, message" before each step runs
      * (the line Alembic logs), so a client can show progress as it happens. */
     void (*progress)(void *ctx, const char *line);
+    /* Optional: the result of a writing call (heads, id), given just before
+     * the unit commits, so that the frontend can copy it while a failure
+     * (out of memory) can still roll the call back. */
+    int (*keep_result)(void *ctx, const char *result, mig_err *err);
 } mig_backend;
 
 /* One row of mig_plan(). */

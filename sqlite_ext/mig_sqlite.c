@@ -83,6 +83,7 @@ typedef struct mig_conn {
     } cache[STMT_CACHE];
     int ncache;
     char user[64];
+    char *result;             /* the result of a writing call, copied before its COMMIT */
     mig_sqlite_progress_fn progress; /* set by a program that links mig in (the client) */
     void *progress_arg;
 } mig_conn;
@@ -459,6 +460,14 @@ static void be_set_run(void *ctx, const mig_opts *o)
     c->run = o;
 }
 
+static int be_keep_result(void *ctx, const char *result, mig_err *err)
+{
+    mig_conn *c = ctx;
+    sqlite3_free(c->result);
+    c->result = sqlite3_mprintf("%s", result);
+    return c->result ? 0 : mig_fail(err, MIG_E_NOMEM, "out of memory");
+}
+
 static void be_progress(void *ctx, const char *line)
 {
     mig_conn *c = ctx;
@@ -482,6 +491,7 @@ static void backend_for(mig_conn *c, mig_backend *be)
     be->unit_begin = be_unit_begin;
     be->unit_end = be_unit_end;
     be->set_run = be_set_run;
+    be->keep_result = be_keep_result;
     if (c->progress)
         be->progress = be_progress;
 }
@@ -620,12 +630,20 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         break;
     }
     c->busy = 0;
+    if (rc) {
+        sqlite3_free(c->result);
+        c->result = NULL;
+    }
     /* prepared statements live for one call: sqlite3_close() refuses to close
      * a connection with statements left unfinalized */
     clear_cache(c);
     if (rc)
         goto done_err;
-    if (f->kind != F_CHECK)
+    if (c->result) {
+        /* copied before the COMMIT: handing it over allocates nothing */
+        sqlite3_result_text(ctx, c->result, -1, sqlite3_free);
+        c->result = NULL;
+    } else if (f->kind != F_CHECK)
         sqlite3_result_text(ctx, out ? out : "", -1, SQLITE_TRANSIENT);
     mig_arena_free(&ar);
     return;
@@ -834,6 +852,7 @@ static void conn_unref(mig_conn *c)
 {
     if (--c->refs == 0) {
         clear_cache(c);
+        sqlite3_free(c->result);
         sqlite3_free(c);
     }
 }
