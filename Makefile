@@ -19,7 +19,7 @@ CLIENT    := client/mig
 
 TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sqltok tests/core/test_batch tests/core/test_ddl
 
-.PHONY: all install test test-deps demo bench clean
+.PHONY: all install test test-deps build-deps demo bench clean
 
 all: $(SQLITE_SO) $(CLIENT) META.json
 
@@ -48,12 +48,19 @@ tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 
 # Debian packages the build and the tests need; installed when missing and root.
 DEB_BUILD := gcc make pkg-config libsqlite3-dev sqlite3 libssl-dev libjansson-dev uthash-dev libpq-dev libinih-dev
-DEB_TEST  := clang libclang-rt-14-dev valgrind perl \
+DEB_TEST  := clang libclang-rt-14-dev valgrind perl libpg-query-dev \
              postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 test-deps:
 	@./tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
 
+# what building mig (and the demo) needs, and nothing of the test toolchain
+build-deps:
+	@./tests/install-deps.sh $(DEB_BUILD)
+
 test: test-deps
+	@echo "make test: builds mig, installs the PostgreSQL extension (make -C pg_ext install), and runs every"
+	@echo "suite with prove; the PostgreSQL suites start throwaway clusters (user postgres, a private socket)"
+	@echo "and stop them. About 10 to 15 minutes on 2 cores."
 	$(MAKE) all $(TEST_BIN)
 	prove -v --timer tests/run/*.t
 
@@ -66,7 +73,7 @@ META.json: META.json.in pg_ext/mig.control
 install: all
 	$(MAKE) -C pg_ext install
 
-demo: test-deps
+demo: build-deps
 	$(MAKE) all
 	./examples/demo.sh
 

@@ -163,6 +163,10 @@ int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *na
 
     if (memchr(src, '\0', len))
         return mig_fail(err, MIG_E_INPUT, "%s: contains a NUL byte", name ? name : "revision source");
+    /* a UTF-8 byte order mark, as some Windows editors write: not part of
+     * the first line (offsets stay those of the source) */
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
+        pos = 3;
 
     while (next_line(src, len, pos, &ln)) {
         size_t keyoff, kn, n = rtrim(ln.s, ln.n);

@@ -82,6 +82,15 @@ int main(void)
                        "SELECT mig_batch('foo', 'ALTER COLUMN bar SET NOT NULL');\n";
     mig_arena_init(&ar, &A);
 
+    /* a UTF-8 byte order mark before the first line (Windows editors) */
+    {
+        char bom[600];
+        snprintf(bom, sizeof bom, "\xEF\xBB\xBF%s", full);
+        ok(parse(bom, &rf, &err) == 0 && strcmp(rf.id, "8e32f2af1bd2") == 0, "a file starting with a UTF-8 BOM parses");
+        ok(parse(full, &rf2, &err) == 0 && strcmp(rf.checksum, rf2.checksum) == 0,
+           "... with the checksum of the same file without it");
+    }
+
     /* the SPEC's example */
     ok(parse(full, &rf, &err) == 0, "the SPEC example parses");
     ok(strcmp(rf.id, "8e32f2af1bd2") == 0, "revision id");
