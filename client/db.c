@@ -214,6 +214,22 @@ static void pg_notice(void *arg, const PGresult *res)
 
 /* ---- open / close ------------------------------------------------------------ */
 
+/* SQLAlchemy's form, which DATABASE_URL often holds: postgresql+psycopg2://
+ * and sqlite+pysqlite:/// name a driver too; the database is the same. */
+static const char *strip_driver(mig_arena *ar, const char *url)
+{
+    const char *plus = strchr(url, '+'), *sep = strstr(url, "://");
+    size_t i;
+    if (!plus || !sep || plus > sep)
+        return url;
+    for (i = 0; url + i < plus; i++)
+        if (!(url[i] >= 'a' && url[i] <= 'z'))
+            return url;
+    if (strncmp(url, "postgresql+", 11) != 0 && strncmp(url, "postgres+", 9) != 0 && strncmp(url, "sqlite+", 7) != 0)
+        return url;
+    return mig_sprintf(ar, "%.*s%s", (int)(plus - url), url, sep);
+}
+
 db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig_err *err)
 {
     db *d;
@@ -222,6 +238,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         mig_fail(err, MIG_E_INPUT, "no database: give --url, set MIG_URL, or put url = ... in mig.ini");
         return NULL;
     }
+    url = strip_driver(ar, url);
     d = mig_alloc0(ar, sizeof *d);
     d->ar = ar;
     d->lock_fd = -1;

@@ -492,6 +492,41 @@ static void warn_unused_x(ctx *x, const files *f)
     }
 }
 
+/*
+ * A run of an env at base failed in a revision, and other envs of this
+ * database are not at base: most likely a new mig.ini section pointed at a
+ * database another section already migrated (a section is its own lineage).
+ * Say so, and how to share that lineage.
+ */
+static void hint_other_env(ctx *x, db *d, mig_err *err)
+{
+    stored_graph r;
+    void *arg[2] = {x->ar, &r};
+    const char *p[1];
+    mig_err e2;
+    mig_buf b;
+    int i;
+    memset(&r, 0, sizeof r);
+    mig_err_clear(&e2);
+    p[0] = x->p->env;
+    if (db_query(d,
+                 mig_sprintf(x->ar,
+                             "SELECT env, version_num FROM %s WHERE env <> $1 AND NOT EXISTS (SELECT 1 FROM %s "
+                             "WHERE env = $1) ORDER BY env, version_num",
+                             db_table(d, "mig_version"), db_table(d, "mig_version")),
+                 1, p, stored_graph_row, arg, &e2) ||
+        r.col[0].n == 0)
+        return;
+    mig_buf_init(&b, x->ar);
+    for (i = 0; i < r.col[0].n && i < 5; i++)
+        mig_buf_printf(&b, "%senv \"%s\" is at %s", i ? ", " : "", r.col[0].v[i], r.col[1].v[i]);
+    mig_err_hint(err,
+                 "This database was migrated by another lineage (%s), and env \"%s\" starts its own at base. If "
+                 "section [%s] of %s means the same database as that env, share its lineage: add 'env = %s' to "
+                 "[%s].",
+                 b.data ? b.data : "", x->p->env, x->p->section, x->p->ini_path, r.col[0].v[0], x->p->section);
+}
+
 int cmd_run(ctx *x, int downgrade)
 {
     files f;
@@ -621,6 +656,8 @@ int cmd_run(ctx *x, int downgrade)
     return EX_DONE;
 fail:
     db_rollback(d);
+    if (!downgrade && strncmp(err.msg, "revision ", 9) == 0 && !err.hint[0])
+        hint_other_env(x, d, &err);
     db_close(d);
     json_decref(rs.lines);
     json_decref(pr.events);

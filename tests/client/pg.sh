@@ -90,6 +90,9 @@ CREATE INDEX ix_users_email ON users (email);" "ALTER TABLE users DROP COLUMN em
     like "$(jq_ "$OUT" '$j->{database}')" "^postgresql://postgres@.*/$DB" "upgrade --json: the database without the password"
     m --url "$PU" push
     unlike "$OUT$ERR" "s3cret" "push: the password is not printed"
+    DATABASE_URL="postgresql+psycopg2://postgres:s3cret@/$DB?host=$PGHOST&port=$PGPORT" m current
+    is_rc 0 "DATABASE_URL in SQLAlchemy's form (postgresql+psycopg2://): exit 0"
+    unlike "$OUT$ERR" "s3cret" "... the password is not printed"
     m --url "$PU" nosuch_cmd_for_pg
     is_rc 2 "an unknown command with a PostgreSQL URL: exit 2"
     unlike "$ERR" "s3cret" "an unknown command: the password is not printed"

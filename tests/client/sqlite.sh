@@ -203,6 +203,15 @@ EOF
     is_rc 0 "-n prod upgrade with DATABASE_URL and MIG_URL set: exit 0"
     [ -e "$p/prod.db" ] && [ ! -e "$p/app.db" ]
     ok $? "-n prod migrates the [prod] url, not DATABASE_URL's or MIG_URL's database"
+    # a new section pointed at a database another section migrated: say what happened and how to fix it
+    printf '\n[staging]\nurl = sqlite:main.db\n' >>mig.ini
+    m -n staging upgrade
+    is_rc 1 "a new section on main.db (migrated by [mig]): its own lineage fails on existing tables: exit 1"
+    like "$ERR" "env \"default\" is at c1.*add 'env = default' to \[staging\]" \
+        "... the hint names the other lineage and the fix"
+    printf 'env = default\n' >>mig.ini
+    m -n staging upgrade
+    is_rc 0 "with env = default the section shares that lineage: exit 0 (nothing to do)"
     DATABASE_URL=sqlite:$p/app.db m -n prod --url "sqlite:$p/f.db" current
     is_rc 0 "--url still wins over the -n section"
     [ ! -e "$p/app.db" ]
@@ -212,6 +221,9 @@ EOF
     is "$(raw "$p/plain.db" "SELECT version_num FROM mig_version")" c1 "--url PATH.db is a SQLite file"
     m --url "sqlite:///$p/triple.sqlite3" upgrade
     is "$(raw "$p/triple.sqlite3" "SELECT version_num FROM mig_version")" c1 "--url sqlite:///ABSOLUTE works"
+    DATABASE_URL="sqlite+pysqlite:///$p/sqla.db" m upgrade
+    is_rc 0 "DATABASE_URL in SQLAlchemy's form (sqlite+pysqlite:///...): exit 0"
+    is "$(raw "$p/sqla.db" "SELECT version_num FROM mig_version")" c1 "... the driver part is ignored"
 }
 
 # dbs_in DIR: which of the databases d, f, m, main exist in DIR
