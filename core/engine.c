@@ -1161,6 +1161,56 @@ static void script_vops(mig_buf *b, eng *e, mig_graph *g, const mig_plan *p, con
     }
 }
 
+/*
+ * Append a body to the script with each mig_x('NAME') call replaced by the
+ * run's value of NAME as a literal (or NULL): offline, there is no run for
+ * mig_x() to read, and the x-arguments given for the script must be in it.
+ * A qualified call (s.mig_x(...)) is left alone.
+ */
+static void put_body_with_x(mig_buf *b, eng *e, const char *p, size_t n)
+{
+    const char *end = p + n, *q;
+    while ((q = memmem(p, (size_t)(end - p), "mig_x('", 7)) != NULL) {
+        const char *name = q + 7, *close = name;
+        while (close < end && mig_is_ident_char((unsigned char)*close))
+            close++;
+        if (close + 1 < end && close > name && close[0] == '\'' && close[1] == ')' &&
+            (q == p || (q[-1] != '.' && !mig_is_ident_char((unsigned char)q[-1])))) {
+            char *nm = mig_strndup(e->ar, name, (size_t)(close - name));
+            const char *v = nm ? mig_opts_x(e->o, nm) : NULL;
+            mig_buf_putn(b, p, (size_t)(q - p));
+            if (v)
+                mig_buf_quote(b, v);
+            else
+                mig_buf_puts(b, "NULL");
+            p = close + 2;
+        } else {
+            mig_buf_putn(b, p, (size_t)(name - p));
+            p = name;
+        }
+    }
+    mig_buf_putn(b, p, (size_t)(end - p));
+}
+
+/* BEGIN, and what every transaction of the script must start with
+ * (`first`: the script's first transaction). */
+static void script_begin(mig_buf *b, eng *e, int first)
+{
+    mig_buf_puts(b, "BEGIN;\n");
+    if (first && e->be->dialect == MIG_DIALECT_ONLY_POSTGRES)
+        /* a fresh database gets the extension (its state tables), in the
+         * script's transaction, in the schema the session would choose */
+        mig_buf_puts(b, "CREATE EXTENSION IF NOT EXISTS mig;\n");
+    if (e->be->dialect == MIG_DIALECT_ONLY_POSTGRES && e->o->tenant) {
+        /* the tenant's revisions run in its schema, as mig_upgrade runs them */
+        const char *t;
+        mig_buf_puts(b, "SET LOCAL search_path = \"");
+        for (t = e->o->tenant; *t; t++)
+            mig_buf_putn(b, *t == '"' ? "\"\"" : t, *t == '"' ? 2 : 1);
+        mig_buf_puts(b, "\", public;\n");
+    }
+}
+
 static int script_bodies(mig_buf *b, eng *e, mig_graph *g, int node, int upgrade)
 {
     const char *src, *id = g->nodes[node].id;
@@ -1176,14 +1226,14 @@ static int script_bodies(mig_buf *b, eng *e, mig_graph *g, int node, int upgrade
         size_t n = s->body_len;
         if (!section_runs(e, s, upgrade) || n == 0)
             continue;
-        mig_buf_putn(b, src + s->body_off, n);
+        put_body_with_x(b, e, src + s->body_off, n);
         while (n && (src[s->body_off + n - 1] == ' ' || src[s->body_off + n - 1] == '\n' ||
                      src[s->body_off + n - 1] == '\r' || src[s->body_off + n - 1] == '\t'))
             n--;
         mig_buf_puts(b, n && src[s->body_off + n - 1] == ';' ? "\n" : "\n;\n");
     }
     if (!rf.transactional)
-        mig_buf_puts(b, "BEGIN;\n");
+        script_begin(b, e, 0);
     return 0;
 }
 
@@ -1228,7 +1278,13 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
         /* the literals below are written for standard_conforming_strings =
          * on: with it off, a backslash in a quoted value would escape the quote */
         mig_buf_puts(&b, "SET standard_conforming_strings = on;\n");
-    mig_buf_puts(&b, "BEGIN;\n");
+    else
+        /* the sqlite3 shell goes on after an error, and the final COMMIT
+         * would record what did not run (a mig_batch() call without the
+         * extension loaded): stop at the first error, so the open
+         * transaction is rolled back and the script fails as a whole */
+        mig_buf_puts(&b, ".bail on\n");
+    script_begin(&b, &e, 1);
     if (be->state_ddl && *be->state_ddl)
         mig_buf_puts(&b, be->state_ddl);
     for (i = 0; i < plan.nsteps; i++) {

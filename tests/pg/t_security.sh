@@ -217,6 +217,20 @@ printf '%s\n' "$script" | q -d "${PGDATABASE}_script" >/dev/null 2>&1
 check "run by psql, the script drops nothing" "victim" "$(q -d "${PGDATABASE}_script" -c "SELECT string_agg(relname, ',') FROM pg_class WHERE relname = 'victim'")"
 dropdb "${PGDATABASE}_script" >/dev/null 2>&1
 
+# ---- 8. an offline script does what it says, or fails as a whole ------------------------------------------------
+q -c "SELECT mig_put_revision(E'-- mig:revision w1\n-- mig:upgrade\nCREATE TABLE w1_t (who text DEFAULT mig_x(''who''));\n', '{\"env\": \"off\"}')" >/dev/null
+script=$(q -c "SELECT mig_sql('upgrade', 'head', '{\"env\": \"off\", \"tenant\": \"dep\", \"x\": {\"who\": \"O''Brien\"}}')")
+createdb "${PGDATABASE}_fresh" >/dev/null
+q -d "${PGDATABASE}_fresh" -c "CREATE SCHEMA dep" >/dev/null
+printf '%s\n' "$script" | q -d "${PGDATABASE}_fresh" >/dev/null 2>&1
+check "a tenant's script runs on a fresh database (it creates the extension) and in the tenant's schema" "dep|off/dep/w1" \
+    "$(q -d "${PGDATABASE}_fresh" -c "SELECT (SELECT string_agg(table_schema, ',') FROM information_schema.tables WHERE table_name = 'w1_t') || '|' || (SELECT string_agg(env || '/' || tenant || '/' || version_num, ',') FROM mig.mig_version)" 2>&1)"
+check "... the extension in the session's schema (public), not the tenant's" public \
+    "$(q -d "${PGDATABASE}_fresh" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'mig'")"
+check "... with the -x value in it, not a mig_x() call that reads NULL offline" "'O''Brien'::text" \
+    "$(q -d "${PGDATABASE}_fresh" -c "SELECT column_default FROM information_schema.columns WHERE table_name = 'w1_t'")"
+dropdb "${PGDATABASE}_fresh" >/dev/null 2>&1
+
 check "after all of it, no test role is superuser" "f|f|f|f" \
     "$(for r in $roles; do is_super "$r"; done | paste -sd'|')"
 exit $fail

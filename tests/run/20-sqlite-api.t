@@ -139,12 +139,14 @@ up_x() { # JSON-VALUE: upgrade xs with x data=VALUE, print the log, go back
              SELECT group_concat(step || '=' || coalesce(val, ''), ' ') FROM (SELECT * FROM log ORDER BY rowid);
              SELECT mig_downgrade('a1');"
 }
-for v in '"1"' '"true"' '"TRUE"' '"True"' '"yes"' '"YES"' '"on"' '"On"' 'true' '1'; do
+# Alembic's `if x.get('data')`: any value but the false ones selects the section
+for v in '"1"' '"true"' '"TRUE"' '"True"' '"yes"' '"YES"' '"on"' '"On"' 'true' '1' '"y"' '"2"' '"enabled"' \
+    '"root@shop.example"'; do
     is "$(up_x "$v")" "$(printf 'xs\n+xs=me data=%s sqlite section= data and sqlite=\na1' "$(tr -d '"' <<<"$v")")" \
-        "x data=$v is truthy: 'if data' sections run, dialect=postgresql ones do not"
+        "x data=$v selects: 'if data' sections run, dialect=postgresql ones do not"
 done
-for v in '"0"' '"false"' '"no"' '"off"' '""' '"y"' '"2"' '"enabled"' 'false' '0' 'null'; do
-    is "$(up_x "$v")" "$(printf 'xs\n+xs=me sqlite section=\na1')" "x data=$v is not truthy"
+for v in '"0"' '"false"' '"FALSE"' '"no"' '"No"' '"off"' '"OFF"' '""' 'false' '0' 'null'; do
+    is "$(up_x "$v")" "$(printf 'xs\n+xs=me sqlite section=\na1')" "x data=$v is false: no 'if data' section runs"
 done
 is "$(q "$DB" "DELETE FROM log; SELECT mig_upgrade('xs'); SELECT group_concat(step || '=' || coalesce(val, 'NULL'), ' ') FROM log;")" \
     "$(printf 'xs\n+xs=NULL sqlite section=NULL')" "without x-arguments mig_x() is NULL and 'if' sections are skipped"
