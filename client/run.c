@@ -242,10 +242,25 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
 }
 
 
+/* No URL at all: say whether the configuration file is missing too. */
+static int no_url(ctx *x, mig_err *err)
+{
+    if (x->p->url)
+        return 0;
+    if (!x->p->ini_found)
+        return mig_fail(err, MIG_E_INPUT,
+                        "no %s here and no database URL: run 'mig init' to start a project, give -c FILE, or give "
+                        "--url / set MIG_URL",
+                        x->p->ini_path ? x->p->ini_path : "mig.ini");
+    return mig_fail(err, MIG_E_INPUT, "no database: %s has no url in section [%s]; add url = ..., give --url, or "
+                                      "set MIG_URL",
+                    x->p->ini_path ? x->p->ini_path : "mig.ini", x->p->section);
+}
+
 /* Open the database for writing, with mig set up, the run locked. */
 static db *open_write(ctx *x, mig_err *err)
 {
-    db *d = db_open(x->ar, x->p->url, x->p->url_from, 1, err);
+    db *d = no_url(x, err) ? NULL : db_open(x->ar, x->p->url, x->p->url_from, 1, err);
     if (!d)
         return NULL;
     /* the extension first (its mig_lock() is the lock; db_ensure_mig copes
@@ -567,8 +582,9 @@ int cmd_run(ctx *x, int downgrade)
     if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err))
         goto fail;
     if (!rs.lines && !x->c->quiet && (pr.added || pr.changed || pr.removed)) {
-        printf("Pushed %d added, %d changed, %d removed revision file%s\n", pr.added, pr.changed, pr.removed,
-               pr.added + pr.changed + pr.removed == 1 ? "" : "s");
+        /* committed with the run, or rolled back with it */
+        printf("Uploading %d added, %d changed, %d removed revision file%s with this run\n", pr.added, pr.changed,
+               pr.removed, pr.added + pr.changed + pr.removed == 1 ? "" : "s");
         fflush(stdout);
     }
     if (any_nontx) {
@@ -809,7 +825,7 @@ db *open_read(ctx *x, const char *fn2, const char **cur, const char **v2, int *s
     *cur = NULL;
     if (v2)
         *v2 = NULL;
-    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
+    d = no_url(x, &err) ? NULL : db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
     if (!d) {
         fail_err(NULL, &err);
         return NULL;

@@ -983,6 +983,11 @@ t_errors() {
     m upgrade
     is_rc 1 "no mig.ini, no URL: exit 1"
     like "$ERR1" "(--url|MIG_URL|mig init)" "no mig.ini, no URL: says how to configure one"
+    mkdir -p versions
+    m current
+    is_rc 1 "current with a versions folder but no mig.ini nor URL: exit 1"
+    like "$ERR1" "no mig.ini here and no database URL" "... says that mig.ini is missing"
+    rmdir versions
     m revision -m x
     is_rc 1 "revision without mig.ini: exit 1"
     like "$ERR1" "mig init" "revision without mig.ini: suggests mig init"
