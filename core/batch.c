@@ -543,6 +543,41 @@ static int has_column(const mig_ddl_table *t, const char *name)
     return mig_ddl_find_column(t, name) >= 0;
 }
 
+/*
+ * A constraint name written as PostgreSQL's default name of an unnamed
+ * constraint (t_pkey, t_a_b_key, t_a_fkey, t_a_check), read after column
+ * `from` is renamed `to`: the column's segment is renamed in it.  The name
+ * as written still finds a constraint of that explicit name.
+ */
+static const char *default_name_renamed(mig_arena *ar, const char *table, const char *name, const char *from,
+                                        const char *to)
+{
+    size_t tl = strlen(table), nl = strlen(name), fl = strlen(from);
+    mig_buf b;
+    const char *p, *end;
+    if (nl <= tl + 1 || strncasecmp(name, table, tl) != 0 || name[tl] != '_')
+        return name;
+    mig_buf_init(&b, ar);
+    mig_buf_putn(&b, name, tl);
+    p = name + tl; /* at "_seg_seg..._suffix" */
+    end = name + nl;
+    while (p < end) {
+        const char *q = p + 1, *seg_end = q;
+        while (seg_end < end && *seg_end != '_')
+            seg_end++;
+        /* a column name may itself hold '_': compare the whole old name at q */
+        if ((size_t)(end - q) > fl && strncasecmp(q, from, fl) == 0 && q[fl] == '_') {
+            mig_buf_puts(&b, "_");
+            mig_buf_puts(&b, to);
+            p = q + fl;
+            continue;
+        }
+        mig_buf_putn(&b, p, (size_t)(seg_end - p));
+        p = seg_end;
+    }
+    return b.oom ? NULL : b.data;
+}
+
 int mig_batch_split(mig_arena *ar, const char *table, const char *table_sql, const mig_batch_actions *actions,
                     mig_strlist *first, mig_batch_actions *rest, mig_strlist *last, mig_err *err)
 {
@@ -589,6 +624,10 @@ int mig_batch_split(mig_arena *ar, const char *table, const char *table_sql, con
                     return NOMEM();
                 if (b->column && mig_ddl_ident_eq(b->column, a->column))
                     b->column = a->new_name;
+                if (b->kind == MIG_BA_DROP_CONSTRAINT && b->name &&
+                    !(b->default_name = default_name_renamed(ar, table, b->default_name ? b->default_name : b->name,
+                                                             a->column, a->new_name)))
+                    return NOMEM();
                 if (b->text && b->kind != MIG_BA_ALTER_TYPE &&
                     !(b->text = rename_in_text(ar, b->text, a->column, nq)))
                     return NOMEM();
@@ -1068,7 +1107,8 @@ static int drop_constraint(model *m, const mig_batch_action *a, const mig_batch_
         if (tc->dropped)
             continue;
         dn = tc->name ? NULL : pg_name(m, tc->kind, tc->columns, tc->ncolumns, tc->expr);
-        if ((tc->name && mig_ddl_ident_eq(tc->name, a->name)) || (dn && mig_ddl_ident_eq(dn, a->name))) {
+        if ((tc->name && mig_ddl_ident_eq(tc->name, a->name)) ||
+            (dn && mig_ddl_ident_eq(dn, a->default_name ? a->default_name : a->name))) {
             if ((tc->kind == MIG_TC_PRIMARY_KEY || tc->kind == MIG_TC_UNIQUE) &&
                 (r = referenced(m, sch, tc->columns, tc->ncolumns, tc->kind == MIG_TC_PRIMARY_KEY)) >= 0)
                 return mig_fail(m->err, MIG_E_INPUT,
@@ -1099,7 +1139,8 @@ static int drop_constraint(model *m, const mig_batch_action *a, const mig_batch_
                 else if (cc->kind == MIG_CC_CHECK)
                     dn = pg_name(m, MIG_TC_CHECK, cols, 0, check_expr(m, cc->text));
             }
-            if ((cc->name && mig_ddl_ident_eq(cc->name, a->name)) || (dn && mig_ddl_ident_eq(dn, a->name))) {
+            if ((cc->name && mig_ddl_ident_eq(cc->name, a->name)) ||
+                (dn && mig_ddl_ident_eq(dn, a->default_name ? a->default_name : a->name))) {
                 if (cc->kind == MIG_CC_NOT_NULL || cc->kind == MIG_CC_DEFAULT || cc->kind == MIG_CC_COLLATE ||
                     cc->kind == MIG_CC_GENERATED || cc->kind == MIG_CC_NULL)
                     continue;

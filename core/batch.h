@@ -37,6 +37,9 @@ typedef struct mig_batch_action {
     const char *new_name;    /* RENAME: the new name (unquoted) */
     const char *new_name_sql;/* RENAME: the new name as written */
     const char *name;        /* ADD/DROP CONSTRAINT: the constraint name, or NULL */
+    const char *default_name;/* DROP CONSTRAINT before a RENAME COLUMN: `name` as PostgreSQL's
+                                default name of an unnamed constraint reads after the rename
+                                (t_a_key -> t_b_key), or NULL */
     const char *text;        /* ADD COLUMN: the column definition; ADD CONSTRAINT: the constraint;
                                 ALTER TYPE: the type; SET DEFAULT: the expression (as written) */
     const char *using_expr;  /* ALTER TYPE ... USING expr, or NULL */

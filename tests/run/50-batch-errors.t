@@ -183,4 +183,22 @@ EOF
 is "$OUT|$ERR" "$(printf 'native\nnative\nnative\nfoo_id,bar,note,n,z,c1,c2\n1||1|2\n2||1|2\n3||1|2\nok|')" \
     "native actions from a reading statement are allowed by SQLite and succeed correctly (one call per row)"
 
+# PostgreSQL's default constraint names are read with the names the actions were written with: an action
+# before a RENAME COLUMN names the column (and so its unnamed constraints) by its old name, as PostgreSQL does
+sql "$DB" <<'EOF'
+CREATE TABLE foo2 (id INTEGER PRIMARY KEY, bar TEXT UNIQUE CHECK (length(bar) > 0));
+INSERT INTO foo2 VALUES (1, 'x');
+SELECT mig_batch('foo2', 'DROP CONSTRAINT foo2_bar_key, DROP CONSTRAINT foo2_bar_check, RENAME COLUMN bar TO baz');
+INSERT INTO foo2 VALUES (2, 'x'), (3, '');
+SELECT group_concat(name) FROM pragma_table_info('foo2');
+SELECT count(*) FROM foo2;
+EOF
+is "$OUT|$ERR" "$(printf 'rebuild\nid,baz\n3|')" \
+    "DROP CONSTRAINT foo2_bar_key (PostgreSQL's name of bar's UNIQUE) before RENAME COLUMN bar TO baz drops it"
+sql "$DB" <<'EOF'
+CREATE TABLE foo3 (id INTEGER PRIMARY KEY, bar TEXT CONSTRAINT foo3_bar_key UNIQUE);
+SELECT mig_batch('foo3', 'RENAME COLUMN bar TO baz, DROP CONSTRAINT foo3_bar_key');
+EOF
+like "$OUT|$ERR" "^(native|rebuild)\|$" "an explicitly named constraint keeps its name after a RENAME COLUMN before it"
+
 done_testing
