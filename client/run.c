@@ -124,6 +124,11 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
     int i, exists;
     void *arg[2] = {x->ar, &s};
     const char *put = mig_sprintf(x->ar, "mig_put_revision");
+    /* revisions belong to the env, not to a tenant: uploads carry the env
+     * only, so an error about --tenant (a missing schema) is never blamed
+     * on the first revision file */
+    const char *env_opts = mig_sprintf(x->ar, "{\"env\":%s}", q_str(x->ar, x->p->env));
+    const char *force_opts = mig_sprintf(x->ar, "{\"env\":%s,\"force\":true}", q_str(x->ar, x->p->env));
     exists = db_state_exists(d, err);
     if (exists < 0)
         return -1;
@@ -153,7 +158,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             continue;
         }
         p[0] = e->src;
-        p[1] = x->c->force ? opts_json(x, "\"force\":true") : x->opts;
+        p[1] = x->c->force ? force_opts : env_opts;
         if (found >= 0 && r->keep_edited && !x->c->force) {
             /* upgrade/downgrade/stamp: a teammate's edit of an applied
              * revision must not block everyone's run, nor the downgrade
@@ -216,7 +221,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
                 if (db_exec(d, "SAVEPOINT mig_push", err))
                     return -1;
                 p[0] = gone.v[i];
-                p[1] = x->opts;
+                p[1] = env_opts;
                 if (db_call(d, "mig_remove_revision", 2, p, &id, &e2) == 0) {
                     if (db_exec(d, "RELEASE mig_push", err))
                         return -1;

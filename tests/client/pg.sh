@@ -187,6 +187,7 @@ t_tenants() {
     m --tenant nosuchschema upgrade
     is_rc 1 "--tenant with a schema that does not exist: exit 1"
     like "$ERR1" "nosuchschema" "--tenant with a missing schema: names it"
+    unlike "$ERR1" "versions/" "--tenant with a missing schema: the error blames no revision file"
 
     # a transactional false revision runs in the tenant's schema too
     rev_file versions/t3.sql t3 t2 "CREATE INDEX CONCURRENTLY ix_items_name ON items (name);" "DROP INDEX CONCURRENTLY ix_items_name;" \
