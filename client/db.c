@@ -85,7 +85,28 @@ struct db {
     void *progress_arg;
     int show_notices;
     int lock_fd;             /* SQLite: the flock() of the run, or -1 */
+    int busy_said;           /* SQLite: "waiting for ..." printed for this wait */
 };
+
+/*
+ * SQLite's write lock held by another connection (an application's, not a
+ * mig client's: those wait on the flock first): wait up to 30 s, as
+ * busy_timeout would, but say once that we are waiting, and for what.
+ */
+static int sq_busy(void *arg, int count)
+{
+    db *d = arg;
+    if (count == 0)
+        d->busy_said = 0;
+    if (count >= 600) /* 600 x 50 ms */
+        return 0;
+    if (count == 4 && !d->busy_said && d->show_notices) {
+        fprintf(stderr, "mig: waiting for another connection's write lock on %s (up to 30 s) ...\n", d->display);
+        d->busy_said = 1;
+    }
+    usleep(50000);
+    return 1;
+}
 
 db_kind db_kindof(const db *d)
 {
@@ -259,7 +280,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
             sqlite3_close(d->sq);
             return NULL;
         }
-        sqlite3_busy_timeout(d->sq, 30000);
+        sqlite3_busy_handler(d->sq, sq_busy, d);
         sqlite3_extended_result_codes(d->sq, 1);
         if (mig_sqlite_register_ex(d->sq, &zerr, sq_progress, d) != SQLITE_OK) {
             mig_fail(err, MIG_E_SQL, "%s", zerr ? zerr : "cannot register mig's functions");

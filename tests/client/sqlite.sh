@@ -711,6 +711,29 @@ INSERT INTO c$i WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r W
 t_concurrent() {
     conc_round transactional 0
     conc_round nontransactional 1
+    app_holds_lock
+}
+
+# an application (not a mig client) holds SQLite's write lock: mig says it waits, then goes on.
+# Deterministic: the application holds the lock until the test has seen the message.
+app_holds_lock() {
+    project applock
+    rev_file versions/l1.sql l1 "" "CREATE TABLE l1 (x INTEGER);" "DROP TABLE l1;"
+    mkfifo "$T/applock.fifo"
+    sqlite3 mig.db "BEGIN IMMEDIATE; CREATE TABLE app_t (x);" ".shell read line < '$T/applock.fifo'" "COMMIT;" \
+        >/dev/null 2>&1 &
+    local app=$! i
+    for i in $(seq 1 600); do [ -e mig.db-journal ] && break; sleep 0.05; done
+    "${MIGCMD[@]}" upgrade >"$T/applock.out" 2>"$T/applock.err" </dev/null &
+    local migpid=$!
+    for i in $(seq 1 600); do grep -q "waiting for another connection" "$T/applock.err" 2>/dev/null && break; sleep 0.05; done
+    like "$(cat "$T/applock.err")" "waiting for another connection's write lock on sqlite:mig.db" \
+        "an application holds the write lock: mig says it is waiting"
+    echo go >"$T/applock.fifo"
+    wait "$app"
+    wait "$migpid"
+    ok $? "... and upgrades once the application commits (exit 0)"
+    is "$(raw mig.db "SELECT version_num FROM mig_version")" l1 "... at l1"
 }
 
 # ---- 6. offline SQL -----------------------------------------------------------------------------------------
