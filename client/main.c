@@ -183,9 +183,11 @@ static const struct {
     {"show", "usage: mig show REV [--json | --sql]\n\nOne revision: parents, branches, path and message.\n"
              "--sql prints its source as the database stores it (to write a lost or\n"
              "edited file back): mig show REV --sql > versions/REV_slug.sql\n"},
-    {"check", "usage: mig check [--json]\n\n"
+    {"check", "usage: mig check [--single-head] [--json]\n\n"
               "Exit 0 when the database is at the heads of the revision files and no\n"
-              "applied revision was edited; otherwise exit 1 and say what is pending.\n"},
+              "applied revision was edited; otherwise exit 1 and say what is pending.\n"
+              "--single-head: also exit 1 when the files have several heads (parallel\n"
+              "branches to merge).\n"},
 };
 
 static void cmd_help(const char *cmd)
@@ -412,7 +414,7 @@ static int run_plugin(ctx *x, const char *name, int argc, char **argv)
 
 enum {
     O_URL = 1000, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
-    O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_VERSION
+    O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION
 };
 
 static const struct option LONGOPTS[] = {
@@ -438,6 +440,7 @@ static const struct option LONGOPTS[] = {
     {"indicate-current", no_argument, NULL, O_INDICATE_CURRENT},
     {"force", no_argument, NULL, O_FORCE},
     {"accept", no_argument, NULL, O_ACCEPT},
+    {"single-head", no_argument, NULL, O_SINGLE_HEAD},
     {NULL, 0, NULL, 0},
 };
 
@@ -445,14 +448,15 @@ static const struct option LONGOPTS[] = {
 static const struct {
     const char *cmd;
     const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
-                          Q sql, P purge, R range, C indicate-current, F force, A accept */
+                          Q sql, P purge, R range, C indicate-current, F force, A accept,
+                          U single-head */
     int min_args, max_args;
 } CMDS[] = {
     {"init", "", 0, 1},       {"revision", "mHBDIS", 0, 0}, {"merge", "mBI", 1, -1},
     {"push", "F", 0, 0},      {"upgrade", "QF", 0, 1},      {"downgrade", "QF", 1, 1},
     {"stamp", "PA", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
     {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "Q", 1, 1},
-    {"check", "", 0, 0},
+    {"check", "U", 0, 0},
 };
 
 static void add_x(mig_arena *ar, cli *c, const char *kv)
@@ -489,6 +493,7 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case O_INDICATE_CURRENT: c->indicate_current = 1; return 'C';
     case O_FORCE: c->force = 1; return 'F';
     case O_ACCEPT: c->accept = 1; return 'A';
+    case O_SINGLE_HEAD: c->single_head = 1; return 'U';
     default: return -1;
     }
 }
@@ -508,6 +513,7 @@ static const char *opt_name(int letter)
     case 'C': return "--indicate-current";
     case 'F': return "--force";
     case 'A': return "--accept";
+    case 'U': return "--single-head";
     default: return "?";
     }
 }

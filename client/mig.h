@@ -36,7 +36,7 @@ typedef struct cli {
     mig_strlist depends_on;  /* --depends-on */
     const char *rev_id;      /* --rev-id */
     const char *range;       /* -r */
-    int splice, sql, purge, indicate_current, force, accept;
+    int splice, sql, purge, indicate_current, force, accept, single_head;
 } cli;
 
 /* What the configuration resolves to. */

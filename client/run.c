@@ -1130,6 +1130,17 @@ int cmd_check(ctx *x)
                                 "mig_history)");
         }
     }
+    if (x->c->single_head && f.g.real_heads.n > 1) {
+        /* parallel branches left several heads in the files (two revisions
+         * written on the same parent): a CI job wants to know */
+        mig_strlist hs = {0};
+        for (i = 0; i < f.g.real_heads.n; i++)
+            mig_strlist_add(x->ar, &hs, f.g.nodes[f.g.real_heads.v[i]].id);
+        mig_strlist_add(x->ar, &problems,
+                        mig_sprintf(x->ar, "the revision files have %d heads (%s); join them with mig merge -m "
+                                           "\"merge heads\" heads",
+                                    hs.n, mig_strlist_join(x->ar, &hs, ", ")));
+    }
     db_close(d);
     if (!x->c->json && !x->c->quiet)
         for (i = 0; i < f.n; i++)

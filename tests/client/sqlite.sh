@@ -273,6 +273,11 @@ t_branches() {
     m current
     is "$(sorted "$OUT")" "$(sorted "$(printf '%s (head)\n%s (head)' "$B" "$O")")" "current: two heads"
     is "$(raw mig.db "SELECT count(*) FROM mig_version")" 2 "mig_version: one row per head"
+    m check
+    is_rc 0 "check at both heads: exit 0"
+    m check --single-head
+    is_rc 1 "check --single-head with two heads in the files: exit 1 (for CI)"
+    like "$ERR" "the revision files have 2 heads .*mig merge" "... naming the heads and the way to merge them"
 
     m merge -m "join them" heads
     is_rc 0 "merge -m m heads: exit 0"
