@@ -86,6 +86,7 @@ struct db {
     int show_notices;
     int lock_fd;             /* SQLite: the flock() of the run, or -1 */
     int busy_said;           /* SQLite: "waiting for ..." printed for this wait */
+    const char *user_path;   /* PG: the session's search_path as it came (revision bodies run with it) */
 };
 
 /*
@@ -342,8 +343,23 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
     }
     PQsetNoticeReceiver(d->pg, pg_notice, d);
     {
-        PGresult *r = PQexec(d->pg, "SET mig.progress = on; "
-                                    "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+        /* the client's own queries run with the search path pinned to
+         * pg_catalog, so no schema on the session's path (a role default,
+         * PGOPTIONS) can supply an operator or a function to them; revision
+         * bodies get the session's own path back (db_body_path) */
+        PGresult *r = PQexec(d->pg, "SET mig.progress = on; SELECT pg_catalog.current_setting('search_path'), "
+                                    "pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+            mig_fail(err, MIG_E_SQL, "%s: %s", d->display, one_line(ar, PQerrorMessage(d->pg)));
+            PQclear(r);
+            PQfinish(d->pg);
+            return NULL;
+        }
+        d->user_path = mig_strdup(ar, PQgetvalue(r, 0, 0));
+        PQclear(r);
+    }
+    {
+        PGresult *r = PQexec(d->pg, "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
                                     "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'");
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
             mig_fail(err, MIG_E_SQL, "%s: %s", d->display, one_line(ar, PQerrorMessage(d->pg)));
@@ -358,6 +374,15 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         PQclear(r);
     }
     return d;
+}
+
+int db_body_path(db *d, int on, mig_err *err)
+{
+    const char *p[1];
+    if (d->kind != DB_POSTGRES)
+        return 0;
+    p[0] = on ? d->user_path : "pg_catalog, pg_temp";
+    return db_call_sql(d, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, p, NULL, err);
 }
 
 void db_close(db *d)
@@ -518,11 +543,11 @@ int db_call(db *d, const char *fn, int np, const char *const *params, const char
     mig_buf_init(&b, d->ar);
     mig_buf_printf(&b, "SELECT %s%s(", d->fn_prefix, fn);
     for (i = 0; i < np; i++)
-        mig_buf_printf(&b, "%s$%d%s", i ? ", " : "", i + 1, d->kind == DB_POSTGRES ? "::text" : "");
+        mig_buf_printf(&b, "%s$%d%s", i ? ", " : "", i + 1, d->kind == DB_POSTGRES ? "::pg_catalog.text" : "");
     mig_buf_puts(&b, ")");
     if (d->kind == DB_POSTGRES && strcmp(fn, "mig_check") == 0) {
         b.len = 0;
-        mig_buf_printf(&b, "SELECT %smig_check($1::text)::int", d->fn_prefix);
+        mig_buf_printf(&b, "SELECT %smig_check($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix);
     }
     *out = NULL;
     o.ar = d->ar;
@@ -582,6 +607,10 @@ int db_ensure_mig(db *d, mig_err *err)
         return -1;
     }
     PQclear(r);
+    /* the extension goes where the session would create it (its own search
+     * path, not the client's pinned one) */
+    if (db_body_path(d, 1, err))
+        return -1;
     for (tries = 0;; tries++) {
         r = PQexec(d->pg, d->in_txn ? "SAVEPOINT mig_ext; CREATE EXTENSION IF NOT EXISTS mig; RELEASE mig_ext"
                                     : "CREATE EXTENSION IF NOT EXISTS mig");
@@ -617,9 +646,16 @@ int db_ensure_mig(db *d, mig_err *err)
             r = PQexec(d->pg, "ROLLBACK TO SAVEPOINT mig_ext; RELEASE mig_ext");
             PQclear(r);
         }
+        {
+            mig_err e2;
+            mig_err_clear(&e2);
+            db_body_path(d, 0, &e2);
+        }
         return -1;
     }
     PQclear(r);
+    if (db_body_path(d, 0, err))
+        return -1;
     r = PQexec(d->pg, "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
                       "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'");
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
@@ -682,7 +718,7 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
     }
     for (;;) {
-        if (db_call_sql(d, mig_sprintf(d->ar, "SELECT %smig_lock($1::text)::int", d->fn_prefix), 1, p, &got, err)) {
+        if (db_call_sql(d, mig_sprintf(d->ar, "SELECT %smig_lock($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix), 1, p, &got, err)) {
             if (strstr(err->msg, "mig_lock") && strstr(err->msg, "does not exist"))
                 mig_err_hint(err, "The mig extension in this database is older than this client: run ALTER "
                                   "EXTENSION mig UPDATE; (as its owner).");

@@ -36,8 +36,17 @@ typedef struct cli {
     mig_strlist depends_on;  /* --depends-on */
     const char *rev_id;      /* --rev-id */
     const char *range;       /* -r */
+    const char *version_path; /* revision --version-path DIR */
     int splice, sql, purge, indicate_current, force, accept, single_head;
 } cli;
+
+/* A post write hook of mig.ini's [post_write_hooks] (type exec). */
+typedef struct post_hook {
+    const char *name;
+    const char *executable;  /* as found on PATH, or a path made relative to the current folder */
+    const char *cwd;         /* NULL: the current folder */
+    mig_strlist args;        /* its options, split as a shell would; REVISION_SCRIPT_FILENAME is replaced */
+} post_hook;
 
 /* What the configuration resolves to. */
 typedef struct project {
@@ -47,7 +56,13 @@ typedef struct project {
     const char *section;     /* "mig" or -n NAME */
     const char *url;         /* the database URL (may be NULL: no database configured) */
     const char *url_from;    /* where the URL came from, for messages */
-    const char *versions;    /* the versions folder */
+    const char *versions;    /* the versions folder (the first of version_locs) */
+    mig_strlist version_locs; /* every folder of revision files (version_locations) */
+    int recursive;           /* recursive_version_locations: sub-folders too */
+    const char *file_template; /* new file names (%(rev)s ...), NULL: ID_SLUG */
+    int truncate_slug;       /* truncate_slug_length (default 40) */
+    post_hook *hooks;        /* [post_write_hooks], read for revision and merge */
+    int nhooks;
     const char *env;         /* the env of the SQL API */
 } project;
 
@@ -105,6 +120,10 @@ int db_has_mig(const db *d);
 /* Make sure mig is usable (PG: CREATE EXTENSION IF NOT EXISTS when allowed). */
 int db_ensure_mig(db *d, mig_err *err);
 int db_exec(db *d, const char *sql, mig_err *err);
+/* PG: the client's own queries run with search_path pinned to pg_catalog;
+ * on = 1 gives revision bodies (mig_upgrade/mig_downgrade, statements run
+ * outside a transaction) the session's own path, on = 0 pins it again. */
+int db_body_path(db *d, int on, mig_err *err);
 /* Exactly one statement: refused, with nothing run, when the database reads more than one. */
 int db_exec_one(db *d, const char *sql, mig_err *err);
 /* Run a query with text parameters; fn is called per row (may be NULL). */

@@ -427,8 +427,19 @@ static int run_outside(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err
 {
     int rc;
     const char *saved = NULL, *p[1];
-    if (!x->c->tenant)
-        return run_statements(x, d, e, upgrade, err);
+    if (!x->c->tenant) {
+        /* the session's own search_path, as inside mig_upgrade */
+        if (db_body_path(d, 1, err))
+            return -1;
+        rc = run_statements(x, d, e, upgrade, err);
+        {
+            mig_err e2;
+            mig_err_clear(&e2);
+            if (db_body_path(d, 0, rc ? &e2 : err))
+                rc = -1;
+        }
+        return rc;
+    }
     /* a tenant's revisions run in its schema, as the functions run them */
     p[0] = x->c->tenant;
     if (db_call_sql(d, "SELECT pg_catalog.current_setting('search_path')", 0, NULL, &saved, err) ||
@@ -624,7 +635,8 @@ int cmd_run(ctx *x, int downgrade)
     }
     {
         const char *p[2] = {target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts};
-        if (db_call(d, fn, 2, p, &heads, &err) || db_commit(d, &err))
+        if (db_body_path(d, 1, &err) || db_call(d, fn, 2, p, &heads, &err) || db_body_path(d, 0, &err) ||
+            db_commit(d, &err))
             goto fail;
     }
     committed = 1;
@@ -653,7 +665,8 @@ int cmd_run(ctx *x, int downgrade)
             p[1] = opts_json(x, mig_sprintf(x->ar, "\"nontransactional\":\"stop\",\"record_only\":%s",
                                             q_str(x->ar, e->rf.id)));
         }
-        if (db_begin(d, &err) || db_call(d, fn, 2, p, &heads, &err) || db_commit(d, &err))
+        if (db_begin(d, &err) || db_body_path(d, 1, &err) || db_call(d, fn, 2, p, &heads, &err) ||
+            db_body_path(d, 0, &err) || db_commit(d, &err))
             goto fail;
     }
     db_set_progress(d, NULL, NULL, 0);

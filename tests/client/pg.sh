@@ -6,7 +6,7 @@
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || bail "run me inside tests/pg/cluster.sh"
 client_setup
 
-ALL_SECTIONS="newcomer roles tenants nontx nontx_after nontx_stmt concurrent atomic"
+ALL_SECTIONS="newcomer roles searchpath tenants nontx nontx_after nontx_stmt concurrent atomic"
 
 # newdb NAME: a fresh database; U is its URL (as the superuser postgres).
 newdb() {
@@ -153,6 +153,34 @@ t_roles() {
     is "$(pq "$DB" "SELECT tableowner FROM pg_tables WHERE tablename = 'r1'")" "mig_alice" "the revision ran as the calling role"
     m --url "$AU" downgrade base
     is_rc 0 "the role downgrades: exit 0"
+}
+
+# ---- the session's search_path supplies nothing to the client's own queries ------------------------------------
+t_searchpath() {
+    pgproject searchpath client_searchpath
+    rev_file versions/s1.sql s1 "" "CREATE TABLE s1_t (x int);" "DROP TABLE s1_t;"
+    rev_file versions/s2.sql s2 s1 "CREATE INDEX CONCURRENTLY s2_ix ON s1_t (x);" "DROP INDEX CONCURRENTLY s2_ix;" \
+        "-- mig:transactional false"
+    psql -q -X -d postgres -c "DROP ROLE IF EXISTS mig_evil" >/dev/null 2>&1
+    psql -q -X -d postgres -c "CREATE ROLE mig_evil LOGIN" >/dev/null || bail "create role"
+    pq "$DB" "GRANT CREATE ON SCHEMA public TO mig_evil" >/dev/null
+    psql -q -X -U mig_evil -d "$DB" >/dev/null 2>&1 <<'SQL' || bail "plant"
+CREATE FUNCTION public.evil_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS
+  $f$BEGIN EXECUTE 'ALTER ROLE mig_evil SUPERUSER'; RETURN $1 OPERATOR(pg_catalog.=) $2; END$f$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.evil_eq);
+CREATE OPERATOR public.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = public.evil_eq);
+SQL
+    local c
+    for c in "upgrade" "current" "check" "history -i" "downgrade base" "upgrade" "stamp s1" "show s1 --sql"; do
+        # shellcheck disable=SC2086
+        PGOPTIONS="-c search_path=public,pg_catalog" m $c
+        is "$(pq "$DB" "SELECT rolsuper FROM pg_roles WHERE rolname = 'mig_evil'")" f \
+            "search_path=public,pg_catalog: mig $c runs none of another role's operators"
+    done
+    is "$(pq "$DB" "SELECT string_agg(schemaname || '.' || tablename, ',') FROM pg_tables WHERE tablename = 's1_t'")" \
+        "public.s1_t" "the revisions themselves ran with the session's search_path (s1_t in public)"
+    pq "$DB" "DROP OWNED BY mig_evil" >/dev/null
+    psql -q -X -d postgres -c "DROP ROLE mig_evil" >/dev/null 2>&1
 }
 
 # ---- tenants -------------------------------------------------------------------------------------------------
