@@ -15,16 +15,18 @@ gate_create() {
 
 gate_close() {
     coproc GATE { psql -X -q -t -A -v ON_ERROR_STOP=1 2>&1; }
-    echo "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE; SELECT 'gate closed';" >&"${GATE[1]}"
+    # bash unsets GATE and GATE_PID once the coprocess is reaped: keep copies
+    gate_pid=$GATE_PID gate_in=${GATE[1]} gate_out=${GATE[0]}
+    echo "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE; SELECT 'gate closed';" >&"$gate_in"
     local line
-    read -r line <&"${GATE[0]}"
+    read -r line <&"$gate_out"
     [ "$line" = "gate closed" ] || { echo "not ok - closing the gate: $line"; fail=1; }
 }
 
 gate_open() {
-    echo "COMMIT;" >&"${GATE[1]}"
-    eval "exec ${GATE[1]}>&-"
-    wait "$GATE_PID" 2>/dev/null
+    echo "COMMIT;" >&"$gate_in"
+    eval "exec $gate_in>&-"
+    wait "$gate_pid" 2>/dev/null
 }
 
 # wait_for SQL [WHAT]: until the query returns t; a generous bound only

@@ -185,10 +185,12 @@ check "a role without the deploy right cannot take the deploy lock (42501)" 4250
 
 # ---- 6. a role with no deploy right cannot hold deployments up ----------------------------------------------
 # the key the extension used to lock, taken by a role that may only log in
+# (bash unsets HOLD and HOLD_PID once the coprocess is reaped: keep copies)
 coproc HOLD { psql -X -q -t -A -U sec_nobody 2>&1; }
-echo "SELECT pg_advisory_lock(pg_catalog.hashtext('mig:default:')), pg_advisory_lock(pg_catalog.hashtext('mig:dep:')); SELECT 'held';" >&"${HOLD[1]}"
-read -r line <&"${HOLD[0]}"
-read -r line <&"${HOLD[0]}"
+hold_pid=$HOLD_PID hold_in=${HOLD[1]} hold_out=${HOLD[0]}
+echo "SELECT pg_advisory_lock(pg_catalog.hashtext('mig:default:')), pg_advisory_lock(pg_catalog.hashtext('mig:dep:')); SELECT 'held';" >&"$hold_in"
+read -r line <&"$hold_out"
+read -r line <&"$hold_out"
 check "a plain role holds the old public lock keys" held "$line"
 put default $'-- mig:revision d3\n-- mig:down_revision d1\n-- mig:upgrade\nSELECT 1;\n'
 check "a deploy is not blocked by it (lock_timeout 1s not reached)" d3 \
@@ -196,8 +198,8 @@ check "a deploy is not blocked by it (lock_timeout 1s not reached)" d3 \
 check "nor is CALL mig_run with each" ok \
     "$(err -c "CALL mig_run('downgrade', 'd1', '{\"transaction\": \"each\", \"lock_timeout\": \"1s\"}')")"
 check "nor the client's lock" t "$(q -U sec_deploy -c "SELECT mig_lock('{\"env\": \"dep\"}')")"
-eval "exec ${HOLD[1]}>&-"
-wait "$HOLD_PID" 2>/dev/null
+eval "exec $hold_in>&-"
+wait "$hold_pid" 2>/dev/null
 
 # ---- 7. names that reach mig_sql's script cannot end its comments --------------------------------------------------
 check "an env with a line break is refused (22023)" 22023 \
