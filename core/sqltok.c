@@ -9,20 +9,50 @@
  *   - bare words, so that keywords are recognised as whole words only;
  *   - parentheses (PostgreSQL, as psql does: "DO ALSO (a; b)");
  *   - two statement forms whose body holds several ';'-terminated statements:
- *       SQLite      CREATE [TEMP|TEMPORARY] TRIGGER ... BEGIN stmt; ... END
+ *       SQLite      [EXPLAIN [QUERY PLAN]] CREATE [TEMP|TEMPORARY] TRIGGER ...
+ *                   BEGIN stmt; ... END
  *       PostgreSQL  CREATE [OR REPLACE] FUNCTION|PROCEDURE ... BEGIN ATOMIC
  *                   stmt; ... END
  *
  * Trigger bodies (SQLite).  Every statement of a trigger body ends with ';'
- * (the grammar requires it), so the END that closes the body is exactly the
- * END that follows a ';' (or the BEGIN itself).  CASE ... END never follows a
- * ';', and neither does a column named "end", which SQLite allows.  This is
- * also the rule sqlite3_complete() uses.
+ * and the body holds at least one (the grammar requires both), so the END
+ * that closes the body is exactly the first END that follows a ';' after
+ * the BEGIN.  CASE ... END never follows a ';', and neither does a column
+ * named "end", which SQLite allows.  This is also the rule of
+ * sqlite3_complete() (which does not look for the BEGIN at all).  BEGIN can
+ * be an identifier in SQLite (a trigger, table or column named begin, as in
+ * "WHEN CASE WHEN x THEN begin END BEGIN ..."), so a body opened too early
+ * must not close at an END that does not follow a ';'.
  *
  * BEGIN ATOMIC bodies (PostgreSQL).  As in psql, BEGIN ATOMIC opens a level,
  * CASE opens one and END closes one, counting only words outside
  * parentheses; the body ends when the count drops back to zero.  END and
- * CASE are reserved words in PostgreSQL, so they cannot be column names.
+ * CASE are reserved words, but they can still be column labels (SELECT 1
+ * AS end, t.case, SELECT 1 end), which psql miscounts.  Following the
+ * grammar instead: CASE and END right after '.' or AS are labels; a ';'
+ * closes any CASE left open (none can be, outside parentheses, in valid
+ * SQL); and the END of the body comes right after a ';' or the ATOMIC (a
+ * body statement cannot start with END), so an END outside any CASE
+ * anywhere else is a bare label.
+ *
+ * Lexical rules follow the databases' own tokenizers (SQLite 3.40's
+ * sqlite3GetToken, PostgreSQL 15's scan.l) for every token that can hold a
+ * ';', a quote or a comment starter; tests/fuzz/fuzz_split_sqlite.c and
+ * fuzz_split_pg.c compare the splits with theirs:
+ *
+ *   SQLite      white space starts with [ \t\n\f\r] and runs on over \v too;
+ *               a \v that starts a token is an illegal character, a UTF-8
+ *               BOM that starts one is white space; "--" comments end at
+ *               "\n" only; an unterminated block comment runs to the end of
+ *               the input (but "/" "*" as the last two bytes are two
+ *               operators); parameters $name :name @name #name may hold
+ *               "::" and end with a TCL "(...)" suffix that takes everything
+ *               up to ')' or white space, quotes included ($a(') is one
+ *               token).
+ *   PostgreSQL  \v is not white space; "--" comments end at "\n" or "\r";
+ *               block comments nest; E'...' strings continue over white
+ *               space holding a newline into a next '...' that keeps the
+ *               backslash escapes ({quotecontinue}).
  *
  * Line numbers are not tracked token by token: the scanner remembers the
  * line of one offset and counts line breaks forward only when a line number
@@ -42,9 +72,18 @@
 /* identifier characters, as in both PostgreSQL and SQLite.                 */
 /* ------------------------------------------------------------------------ */
 
+/* SQLite's sqlite3Isspace(): what continues a run of white space (and ends
+ * a TCL parameter suffix). */
 static int is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Characters that start white space: SQLite's CC_SPACE class, and all of
+ * PostgreSQL's {space} (in PostgreSQL 15, \v is an ordinary character). */
+static int is_space_start(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
 static int is_alpha(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
@@ -125,19 +164,21 @@ static size_t skip_bracket(const char *s, size_t len, size_t i)
     return e ? (size_t)(e - s) + 1 : UNTERMINATED;
 }
 
-/* "-- ..." up to (not including) the line break, or to the end. */
-static size_t skip_line_comment(const char *s, size_t len, size_t i)
+/* "-- ..." up to (not including) the line break, or to the end.  SQLite
+ * ends it at "\n" only, PostgreSQL at "\n" or "\r". */
+static size_t skip_line_comment(const char *s, size_t len, size_t i, int pg)
 {
     for (i += 2; i < len; i++) {
-        if (s[i] == '\n' || s[i] == '\r')
+        if (s[i] == '\n' || (pg && s[i] == '\r'))
             break;
     }
     return i;
 }
 
-/* Block comment opened by "/" "*" at i.  PostgreSQL nests them, SQLite
- * ends at the first "*" "/". */
-static size_t skip_block_comment(const char *s, size_t len, size_t i, int nested)
+/* Block comment opened by "/" "*" at i.  PostgreSQL nests them and an
+ * unterminated one is an error; SQLite ends it at the first "*" "/", or at
+ * the end of the input. */
+static size_t skip_block_comment(const char *s, size_t len, size_t i, int pg)
 {
     size_t depth = 1;
     i += 2;
@@ -146,14 +187,14 @@ static size_t skip_block_comment(const char *s, size_t len, size_t i, int nested
             i += 2;
             if (--depth == 0)
                 return i;
-        } else if (nested && s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+        } else if (pg && s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
             i += 2;
             depth++;
         } else {
             i++;
         }
     }
-    return UNTERMINATED;
+    return pg ? UNTERMINATED : len;
 }
 
 /* Length of the dollar-quote delimiter ("$$" or "$tag$") at s[i] == '$', or
@@ -194,32 +235,192 @@ static size_t skip_dollar(const char *s, size_t len, size_t i, size_t dlen)
 }
 
 /* End of the comment starting at i: i itself when no comment starts there,
- * UNTERMINATED for an unterminated block comment. */
-static size_t skip_comment(const char *s, size_t len, size_t i, int nested)
+ * UNTERMINATED for an unterminated PostgreSQL block comment.  In SQLite,
+ * "/" "*" as the last two bytes are not a comment but two operators. */
+static size_t skip_comment(const char *s, size_t len, size_t i, int pg)
 {
     if (i + 1 < len && s[i] == '-' && s[i + 1] == '-')
-        return skip_line_comment(s, len, i);
-    if (i + 1 < len && s[i] == '/' && s[i + 1] == '*')
-        return skip_block_comment(s, len, i, nested);
+        return skip_line_comment(s, len, i, pg);
+    if (i + 1 < len && s[i] == '/' && s[i + 1] == '*' && (pg || i + 2 < len))
+        return skip_block_comment(s, len, i, pg);
     return i;
+}
+
+/* 1 if a UTF-8 byte order mark starts at i (white space to SQLite). */
+static int is_bom(const char *s, size_t len, size_t i)
+{
+    return len - i >= 3 && (unsigned char)s[i] == 0xEF && (unsigned char)s[i + 1] == 0xBB &&
+           (unsigned char)s[i + 2] == 0xBF;
+}
+
+/* End of the white space or comment token starting at i: i itself when
+ * none starts there, UNTERMINATED for an unterminated PostgreSQL block
+ * comment.  i must be at a token start. */
+static size_t skip_blank_token(const char *s, size_t len, size_t i, int pg)
+{
+    if (i >= len)
+        return i;
+    if (is_space_start((unsigned char)s[i])) {
+        for (i++; i < len && (pg ? is_space_start((unsigned char)s[i]) : is_space((unsigned char)s[i]));
+             i++)
+            ;
+        return i;
+    }
+    if (!pg && is_bom(s, len, i))
+        return i + 3;
+    return skip_comment(s, len, i, pg);
 }
 
 /* Offset of the first byte at or after i that is neither white space nor in
  * a comment; len at the end (also when a block comment is unterminated). */
-static size_t skip_insignificant(const char *s, size_t len, size_t i, int nested)
+static size_t skip_insignificant(const char *s, size_t len, size_t i, int pg)
 {
     while (i < len) {
-        size_t e;
-        if (is_space((unsigned char)s[i])) {
-            i++;
-            continue;
-        }
-        e = skip_comment(s, len, i, nested);
+        size_t e = skip_blank_token(s, len, i, pg);
         if (e == i)
             break;
         i = (e == UNTERMINATED) ? len : e;
     }
     return i;
+}
+
+/* SQLite parameter $name :name @name #name at i (sqlite3GetToken, cases
+ * CC_DOLLAR and CC_VARALPHA): identifier characters and "::" pairs, and
+ * after at least one identifier character an optional TCL suffix "(...)"
+ * that ends at the first ')' (taken) or white space (not taken), whatever
+ * lies between: quotes, ';', comment starters.  A '$' alone is a one-byte
+ * token.  SQLite stops at a NUL byte; so does this. */
+static size_t skip_sqlite_variable(const char *s, size_t len, size_t i)
+{
+    size_t n = 0;
+    for (i++; i < len && s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_ident_cont(c)) {
+            n++;
+        } else if (c == '(' && n > 0) {
+            do
+                i++;
+            while (i < len && s[i] != '\0' && !is_space((unsigned char)s[i]) && s[i] != ')');
+            if (i < len && s[i] == ')')
+                i++;
+            return i;
+        } else if (c == ':' && i + 1 < len && s[i + 1] == ':') {
+            i++;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+static int is_xdigit(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* SQLite number at i (a digit, or '.' before a digit), as sqlite3GetToken
+ * of SQLite 3.40 reads it: 0x and hex digits (nothing glued), or digits
+ * [. digits] [e [+-] digits] with any identifier characters glued to it
+ * ('$' included: "1$a(" is the token "1$a" and '(', not a parameter). */
+static size_t skip_sqlite_number(const char *s, size_t len, size_t i)
+{
+    if (s[i] == '0' && i + 2 < len && (s[i + 1] == 'x' || s[i + 1] == 'X') &&
+        is_xdigit((unsigned char)s[i + 2])) {
+        for (i += 3; i < len && is_xdigit((unsigned char)s[i]); i++)
+            ;
+        return i;
+    }
+    while (i < len && is_digit((unsigned char)s[i]))
+        i++;
+    if (i < len && s[i] == '.') {
+        for (i++; i < len && is_digit((unsigned char)s[i]); i++)
+            ;
+    }
+    if (i + 1 < len && (s[i] == 'e' || s[i] == 'E') &&
+        (is_digit((unsigned char)s[i + 1]) ||
+         ((s[i + 1] == '+' || s[i + 1] == '-') && i + 2 < len && is_digit((unsigned char)s[i + 2])))) {
+        for (i += 2; i < len && is_digit((unsigned char)s[i]); i++)
+            ;
+    }
+    while (i < len && is_ident_cont((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+/* PostgreSQL 15 number at i (a digit, or '.' before a digit): digits, then
+ * '.' and digits unless ".." follows the digits (1..2 is 1, "..", 2), then
+ * an exponent e[+-]digits.  Identifier characters glued to it ("1end",
+ * "1e", "1.E") make "trailing junk after numeric literal", an error to the
+ * server; they are kept in the token so that no keyword is read from them.
+ * '$' is not taken: "1$$...$$" is a number and a dollar quote. */
+static size_t skip_pg_number(const char *s, size_t len, size_t i)
+{
+    size_t j;
+    while (i < len && is_digit((unsigned char)s[i]))
+        i++;
+    if (i < len && s[i] == '.' && !(i + 1 < len && s[i + 1] == '.')) {
+        for (i++; i < len && is_digit((unsigned char)s[i]); i++)
+            ;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        j = i + 1;
+        if (j < len && (s[j] == '+' || s[j] == '-'))
+            j++;
+        if (j < len && is_digit((unsigned char)s[j])) {
+            for (i = j; i < len && is_digit((unsigned char)s[i]); i++)
+                ;
+        }
+    }
+    while (i < len && is_tag_char((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+/* PostgreSQL {quotecontinue}: after a string literal ending at i, white
+ * space that holds at least one newline ("--" comments allowed: horizontal
+ * space and comments, a newline, then any space and "comment newline"
+ * sequences) followed by a quote continues the literal.  Returns the offset
+ * of that quote, or 0 when the literal ends at i. */
+static size_t quote_continue(const char *s, size_t len, size_t i)
+{
+    while (i < len) {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\f')
+            i++;
+        else if (s[i] == '-' && i + 1 < len && s[i + 1] == '-')
+            i = skip_line_comment(s, len, i, 1);
+        else
+            break;
+    }
+    if (i >= len || (s[i] != '\n' && s[i] != '\r'))
+        return 0;
+    for (i++; i < len;) {
+        if (is_space_start((unsigned char)s[i])) {
+            i++;
+        } else if (s[i] == '-' && i + 1 < len && s[i + 1] == '-') {
+            i = skip_line_comment(s, len, i, 1);
+            if (i >= len)
+                return 0;
+            i++; /* the newline that ends the comment */
+        } else {
+            break;
+        }
+    }
+    return (i < len && s[i] == '\'') ? i : 0;
+}
+
+/* PostgreSQL E'...' string whose first quote is at i: backslash escapes, in
+ * the continuation segments too. */
+static size_t skip_escape_string(const char *s, size_t len, size_t i)
+{
+    for (;;) {
+        size_t e = skip_quoted(s, len, i, '\'', 1), q;
+        if (e == UNTERMINATED)
+            return e;
+        q = quote_continue(s, len, e);
+        if (q == 0)
+            return e;
+        i = q;
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -267,9 +468,19 @@ static void fail(scanner *sc, const char *what, size_t off)
 /* Token kinds that matter to the statement state. */
 enum { T_WORD, T_SEMI, T_OPEN, T_CLOSE, T_OTHER };
 
-/* How far the statement head "CREATE [TEMP] TRIGGER" / "CREATE [OR REPLACE]
- * FUNCTION|PROCEDURE" has been matched. */
-enum { H_START, H_CREATE, H_CREATE_TEMP, H_CREATE_OR, H_CREATE_OR_REPLACE, H_DONE };
+/* How far the statement head "[EXPLAIN [QUERY PLAN]] CREATE [TEMP] TRIGGER" /
+ * "CREATE [OR REPLACE] FUNCTION|PROCEDURE" has been matched. */
+enum {
+    H_START,
+    H_EXPLAIN,
+    H_EXPLAIN_QUERY,
+    H_EXPLAIN_PLAN,
+    H_CREATE,
+    H_CREATE_TEMP,
+    H_CREATE_OR,
+    H_CREATE_OR_REPLACE,
+    H_DONE
+};
 
 /* What kind of statement it is, as far as ';' is concerned. */
 enum { K_PLAIN, K_TRIGGER, K_ROUTINE };
@@ -281,10 +492,14 @@ typedef struct {
     int in_body;        /* inside BEGIN ... END: ';' does not end the statement */
     int body_done;      /* the body was closed; no second one */
     size_t begin_off;   /* offset of the BEGIN that opened the body */
-    int after_semi;     /* SQLite: previous body token was ';' or the BEGIN */
+    int after_semi;     /* SQLite: previous body token was ';' */
     int pending_begin;  /* PostgreSQL: previous token was BEGIN (ATOMIC?) */
     size_t depth;       /* PostgreSQL: open BEGIN ATOMIC / CASE levels */
+    int body_prev;      /* PostgreSQL: previous body token (B_*) */
 } stmt_state;
+
+/* The previous token in a BEGIN ATOMIC body, as far as CASE / END care. */
+enum { B_OTHER, B_START, B_LABEL };
 
 /* Advance the head matcher by one significant token. */
 static void feed_head(stmt_state *st, int pg, int tok, const char *w, size_t n)
@@ -293,6 +508,22 @@ static void feed_head(stmt_state *st, int pg, int tok, const char *w, size_t n)
     if (tok == T_WORD) {
         switch (st->head) {
         case H_START:
+            if (word_is(w, n, "CREATE"))
+                next = H_CREATE;
+            else if (!pg && word_is(w, n, "EXPLAIN"))
+                next = H_EXPLAIN;
+            break;
+        case H_EXPLAIN:
+            if (word_is(w, n, "QUERY"))
+                next = H_EXPLAIN_QUERY;
+            else if (word_is(w, n, "CREATE"))
+                next = H_CREATE;
+            break;
+        case H_EXPLAIN_QUERY:
+            if (word_is(w, n, "PLAN"))
+                next = H_EXPLAIN_PLAN;
+            break;
+        case H_EXPLAIN_PLAN:
             if (word_is(w, n, "CREATE"))
                 next = H_CREATE;
             break;
@@ -333,7 +564,7 @@ static void feed_body(stmt_state *st, int tok, const char *w, size_t n, size_t o
             if (!st->body_done && tok == T_WORD && st->paren == 0 && word_is(w, n, "BEGIN")) {
                 st->in_body = 1;
                 st->begin_off = off;
-                st->after_semi = 1; /* "BEGIN END" closes at once */
+                st->after_semi = 0; /* "BEGIN END" is no body (and begin may be a name) */
             }
             return;
         }
@@ -351,6 +582,7 @@ static void feed_body(stmt_state *st, int tok, const char *w, size_t n, size_t o
                 st->pending_begin = 0;
                 st->in_body = 1;
                 st->depth = 1;
+                st->body_prev = B_START;
                 return;
             }
             st->pending_begin = (tok == T_WORD && st->paren == 0 && word_is(w, n, "BEGIN"));
@@ -358,14 +590,27 @@ static void feed_body(stmt_state *st, int tok, const char *w, size_t n, size_t o
                 st->begin_off = off;
             return;
         }
-        if (tok != T_WORD || st->paren != 0)
-            return;
-        if (word_is(w, n, "CASE")) {
-            st->depth++;
-        } else if (word_is(w, n, "END")) {
-            if (--st->depth == 0) {
-                st->in_body = 0;
-                st->body_done = 1;
+        {
+            int prev = st->body_prev;
+            st->body_prev = ((tok == T_OTHER && n == 1 && w[0] == '.') ||
+                             (tok == T_WORD && word_is(w, n, "AS")))
+                                ? B_LABEL
+                                : B_OTHER;
+            if (st->paren != 0)
+                return;
+            if (tok == T_SEMI) {
+                st->depth = 1; /* no CASE is open at a ';' */
+                st->body_prev = B_START;
+            } else if (tok == T_WORD && prev != B_LABEL && word_is(w, n, "CASE")) {
+                st->depth++;
+            } else if (tok == T_WORD && prev != B_LABEL && word_is(w, n, "END")) {
+                if (st->depth > 1) {
+                    st->depth--;
+                } else if (prev == B_START) {
+                    st->depth = 0;
+                    st->in_body = 0;
+                    st->body_done = 1;
+                } /* else a bare column label */
             }
         }
     }
@@ -415,18 +660,29 @@ static size_t lex_token(scanner *sc, size_t i, int *tok)
                 fail(sc, "bracket-quoted identifier", i);
             return e;
         }
-        /* Parameters $name :name @name #name: one token, so that ":end"
-         * is not the keyword END. */
-        if ((c == '$' || c == ':' || c == '@' || c == '#') && i + 1 < len &&
-            is_ident_cont((unsigned char)s[i + 1])) {
-            for (e = i + 1; e < len && is_ident_cont((unsigned char)s[e]); e++)
+        /* Parameters $name :name @name #name $a::b(...): one token, so
+         * that ":end" is not the keyword END and $a(';') hides no ';'. */
+        if (c == '$' || c == ':' || c == '@' || c == '#')
+            return skip_sqlite_variable(s, len, i);
+        if (c == '?') { /* ?NNN: "?1begin" is ?1 and the word begin */
+            for (e = i + 1; e < len && is_digit((unsigned char)s[e]); e++)
                 ;
             return e;
         }
     } else if (c == '$') {
+        if (i + 1 < len && is_digit((unsigned char)s[i + 1])) {
+            /* parameter $n ("$1.E'..'" is $1, '.' and an E'' string);
+             * identifier characters glued to it are an error to the
+             * server, kept in the token */
+            for (e = i + 1; e < len && is_digit((unsigned char)s[e]); e++)
+                ;
+            while (e < len && is_tag_char((unsigned char)s[e]))
+                e++;
+            return e;
+        }
         n = dollar_delim_len(s, len, i);
         if (n == 0)
-            return i + 1; /* "$1" or a stray '$' */
+            return i + 1; /* a stray '$' ("$x" without a closing '$') */
         e = skip_dollar(s, len, i, n);
         if (e == UNTERMINATED)
             fail(sc, "dollar-quoted string", i);
@@ -440,7 +696,7 @@ static size_t lex_token(scanner *sc, size_t i, int *tok)
          * and N'...' are lexed like plain strings, which they are for the
          * purpose of finding their end.) */
         if (sc->pg && e == i + 1 && (c == 'E' || c == 'e') && e < len && s[e] == '\'') {
-            e = skip_quoted(s, len, e, '\'', 1);
+            e = skip_escape_string(s, len, e);
             if (e == UNTERMINATED)
                 fail(sc, "quoted string", i);
             return e;
@@ -449,14 +705,10 @@ static size_t lex_token(scanner *sc, size_t i, int *tok)
         return e;
     }
 
-    if (is_digit(c)) {
-        /* A number, with any identifier junk glued to it ("1end" is not
-         * followed by the keyword END).  '$' is not taken: in PostgreSQL
-         * "1$$...$$" is a number and a dollar quote. */
-        for (e = i + 1; e < len && (is_tag_char((unsigned char)s[e]) || s[e] == '.'); e++)
-            ;
-        return e;
-    }
+    if (is_digit(c) || (c == '.' && i + 1 < len && is_digit((unsigned char)s[i + 1])))
+        return sc->pg ? skip_pg_number(s, len, i) : skip_sqlite_number(s, len, i);
+    if (sc->pg && c == '.' && i + 1 < len && s[i + 1] == '.')
+        return i + 2; /* PostgreSQL's ".." (DOT_DOT): "..5" is not '.' and ".5" */
 
     return i + 1; /* operator or punctuation byte */
 }
@@ -476,11 +728,11 @@ static mig_tok_result scan_stmt(scanner *sc, size_t *pos, mig_sql_stmt *out)
             *pos = len;
             return MIG_TOK_END;
         }
-        if (is_space((unsigned char)s[i]) || s[i] == ';') {
+        if (s[i] == ';') {
             i++;
             continue;
         }
-        e = skip_comment(s, len, i, sc->pg);
+        e = skip_blank_token(s, len, i, sc->pg);
         if (e == UNTERMINATED) {
             fail(sc, "block comment", i);
             return MIG_TOK_ERROR;
@@ -500,11 +752,7 @@ static mig_tok_result scan_stmt(scanner *sc, size_t *pos, mig_sql_stmt *out)
         size_t tok_start = i;
         int tok;
 
-        if (is_space((unsigned char)s[i])) {
-            i++;
-            continue;
-        }
-        e = skip_comment(s, len, i, sc->pg);
+        e = skip_blank_token(s, len, i, sc->pg);
         if (e == UNTERMINATED) {
             fail(sc, "block comment", i);
             return MIG_TOK_ERROR;
@@ -751,7 +999,9 @@ const char *mig_sql_skip_blank(const char *p, const char *end)
     for (;;) {
         while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v'))
             p++;
-        if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+        if (end - p >= 3 && is_bom(p, (size_t)(end - p), 0)) {
+            p += 3; /* SQLite's tokenizer reads a BOM as white space */
+        } else if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
             while (p < end && *p != '\n')
                 p++;
         } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {

@@ -3,9 +3,12 @@
  *
  * Splits a buffer of SQL text into statements on ';' while honouring the
  * lexical rules of SQLite and PostgreSQL: quoted strings and identifiers,
- * comments, PostgreSQL dollar quotes and E'' strings, SQLite [brackets] and
- * `backticks`, SQLite CREATE TRIGGER ... BEGIN ... END bodies and PostgreSQL
- * BEGIN ATOMIC ... END routine bodies.
+ * comments, PostgreSQL dollar quotes and E'' strings, SQLite [brackets],
+ * `backticks` and parameters ($a(...) swallows quotes as SQLite's tokenizer
+ * does), SQLite CREATE TRIGGER ... BEGIN ... END bodies and PostgreSQL
+ * BEGIN ATOMIC ... END routine bodies.  The lexical rules are those of
+ * SQLite 3.40's and PostgreSQL 15's own tokenizers (see sqltok.c), checked
+ * against them by the differential fuzzers tests/fuzz/fuzz_split_*.c.
  *
  * Plain C99: no allocation, no globals, no database headers.  Every function
  * works on the caller's buffer, which need not be NUL-terminated.
@@ -39,7 +42,8 @@ typedef enum { MIG_TOK_OK = 0, MIG_TOK_END = 1, MIG_TOK_ERROR = -1 } mig_tok_res
  *        comments and ';') are skipped.
  * END:   no statement is left; *pos is set to len, *out is not touched.
  * ERROR: an unterminated string, quoted identifier, dollar quote, block
- *        comment, trigger body or BEGIN ATOMIC block; a message such as
+ *        comment (PostgreSQL: SQLite reads an unterminated one as a comment
+ *        up to the end), trigger body or BEGIN ATOMIC block; a message such as
  *        "unterminated dollar-quoted string starting at line 12" is written to
  *        errbuf (truncated to errlen bytes, always NUL-terminated when
  *        errlen > 0; errbuf may be NULL).  *pos and *out are left unchanged.
@@ -78,7 +82,8 @@ mig_tok_result mig_sql_iter_next(mig_sql_iter *it, mig_sql_stmt *out, char *errb
 /*
  * Copy the first keyword of a statement, upper-cased (ASCII), into buf:
  * "CREATE", "BEGIN", "COMMIT"...  Leading whitespace and comments are skipped
- * (block comments as in SQLite, i.e. not nested).  buf receives the empty
+ * as SQLite's tokenizer does (block comments not nested, "--" comments up to
+ * "\n" only, a byte order mark is white space).  buf receives the empty
  * string when the statement does not start with a bare word (a quoted
  * identifier, a parenthesis, a number...) or when the word does not fit in
  * buf: it is never truncated, so "COMMITTED" can't become "COMMIT".
@@ -124,8 +129,9 @@ int mig_sql_is_txn_control(const char *stmt, size_t len, mig_dialect d);
 #endif
 
 /*
- * Skip white space, -- comments and (non-nested) block comments from p:
- * where the next statement really starts.  Never reads at or past end.
+ * Skip white space, -- comments, (non-nested) block comments and UTF-8 byte
+ * order marks (white space to SQLite) from p: where the next statement
+ * really starts.  Never reads at or past end.
  */
 const char *mig_sql_skip_blank(const char *p, const char *end);
 

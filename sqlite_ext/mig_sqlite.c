@@ -242,6 +242,13 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
         int r = sqlite3_prepare_v2(c->db, p, (int)(end - p) + 1, &st, &tail);
         if (!tail || tail < p || tail > end)
             tail = end;
+        if (r == SQLITE_OK && !st && tail == p) {
+            /* no progress: a NUL byte inside the body (the revision parser
+             * refuses them; never loop on one) */
+            *fail_off = (size_t)(p - text);
+            rc = mig_fail(err, MIG_E_INPUT, "a revision body contains a NUL byte");
+            break;
+        }
         s = mig_sql_skip_blank(p, tail);
         if (r != SQLITE_OK) {
             /* the offset of the statement that did not compile */

@@ -295,8 +295,10 @@ static void test_comments(void)
                 S("SELECT 1 -- a;b\n+ 1", "SELECT 2"), NULL);
     check_split("-- comment at the end without newline", SQ, "SELECT 1; -- done",
                 S("SELECT 1"), NULL);
-    check_split("-- comment ends at CR", SQ, "SELECT 1 -- x\r;SELECT 2",
+    check_split("-- comment ends at CR", PG, "SELECT 1 -- x\r;SELECT 2",
                 S("SELECT 1", "SELECT 2"), L(1, 2));
+    check_split("-- comment ends at LF only (SQLite's tokenizer)", SQ,
+                "SELECT 1 -- x\r; COMMIT;\n;SELECT 2", S("SELECT 1", "SELECT 2"), L(1, 3));
     check_split("/* */ comment hides ';'", SQ, "SELECT /* ; */ 1;SELECT 2",
                 S("SELECT /* ; */ 1", "SELECT 2"), NULL);
     check_split("/*/ does not close itself", SQ, "/*/ ; */SELECT 1", S("SELECT 1"), NULL);
@@ -304,8 +306,14 @@ static void test_comments(void)
                 S("SELECT 1", "SELECT 2"), NULL);
     check_split("block comments do not nest in SQLite", SQ, "/* a /* b; */ c; */ SELECT 1",
                 S("c", "*/ SELECT 1"), NULL);
-    check_error("unterminated block comment", SQ, "SELECT 1;\n/* abc\n;\n",
+    check_error("unterminated block comment", PG, "SELECT 1;\n/* abc\n;\n",
                 "unterminated block comment starting at line 2");
+    check_split("unterminated block comment runs to the end (SQLite)", SQ,
+                "SELECT 1;\n/* abc\n; COMMIT;\n", S("SELECT 1"), NULL);
+    check_split("... also inside a statement", SQ, "SELECT 1 /* x; COMMIT;", S("SELECT 1"), NULL);
+    check_split("'/*' as the last two bytes are two operators (SQLite)", SQ, "SELECT 1; SELECT 2 /*",
+                S("SELECT 1", "SELECT 2 /*"), NULL);
+    check_split("... also alone", SQ, "SELECT 1;/*", S("SELECT 1", "/*"), NULL);
     check_error("unterminated block comment inside a statement", PG, "SELECT\n1 /* x",
                 "unterminated block comment starting at line 2");
     check_error("unterminated nested block comment", PG, "\n/* a /* b */ SELECT 1;",
@@ -399,9 +407,9 @@ static void test_triggers(void)
                   "/* END; */ END",
                   "SELECT 3"),
                 L(1, 2));
-    check_split("empty body BEGIN END", SQ,
+    check_error("BEGIN END is no body (SQLite requires a statement): END does not close it", SQ,
                 "CREATE TRIGGER tr AFTER INSERT ON t BEGIN END; SELECT 1",
-                S("CREATE TRIGGER tr AFTER INSERT ON t BEGIN END", "SELECT 1"), NULL);
+                "unterminated trigger body (BEGIN without END) starting at line 1");
     check_split("body without final ';' at end of input", SQ,
                 "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
                 S("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END"), NULL);
@@ -737,6 +745,162 @@ static void test_txn_control(void)
     ok(mig_sql_is_txn_control(NULL, 0, PG) == 0, "is_txn_control(NULL) == 0");
 }
 
+/* Disagreements with the databases' own tokenizers found by the
+ * differential fuzzers tests/fuzz/fuzz_split_sqlite.c and fuzz_split_pg.c
+ * (each input is also a seed of their corpora). */
+static void check_commit_alone(const char *desc, const char *sql)
+{
+    split_result r;
+    int k, commits = 0;
+    split(sql, SQ, &r);
+    for (k = 0; k < r.n; k++)
+        commits += mig_sql_is_txn_control(r.text[k], strlen(r.text[k]), SQ);
+    if (!ok(r.n == 7 && strcmp(r.text[3], "COMMIT") == 0 && commits == 1,
+            "sqlite: %s: 7 statements, COMMIT alone", desc))
+        dump(&r);
+}
+
+static void test_sqlite_tokenizer(void)
+{
+    /* TCL-style parameters: $name(...) takes everything up to ')' */
+    check_commit_alone("$a(') hides no COMMIT",
+                       "CREATE TABLE t(x); INSERT INTO t VALUES (1); SELECT $a(') ; COMMIT; "
+                       "SELECT $b('); INSERT INTO t VALUES (2); SELECT no_such_function();");
+    check_commit_alone(":a(') hides no COMMIT",
+                       "CREATE TABLE t(x); INSERT INTO t VALUES (1); SELECT :a(') ; COMMIT; "
+                       "SELECT :b('); INSERT INTO t VALUES (2); SELECT no_such_function();");
+    check_commit_alone("@a(') hides no COMMIT",
+                       "CREATE TABLE t(x); INSERT INTO t VALUES (1); SELECT @a(') ; COMMIT; "
+                       "SELECT @b('); INSERT INTO t VALUES (2); SELECT no_such_function();");
+    check_commit_alone("#a(') hides no COMMIT",
+                       "CREATE TABLE t(x); INSERT INTO t VALUES (1); SELECT #a(') ; COMMIT; "
+                       "SELECT #b('); INSERT INTO t VALUES (2); SELECT no_such_function();");
+    check_commit_alone("$a::b(') hides no COMMIT",
+                       "CREATE TABLE t(x); INSERT INTO t VALUES (1); SELECT $a::b(') ; COMMIT; "
+                       "SELECT $a::b('); INSERT INTO t VALUES (2); SELECT no_such_function();");
+    check_split("exact split of the reproduction", SQ,
+                "CREATE TABLE t(x); INSERT INTO t VALUES (1); SELECT $a(') ; COMMIT; SELECT $b('); "
+                "INSERT INTO t VALUES (2); SELECT no_such_function();",
+                S("CREATE TABLE t(x)", "INSERT INTO t VALUES (1)", "SELECT $a(')", "COMMIT",
+                  "SELECT $b(')", "INSERT INTO t VALUES (2)", "SELECT no_such_function()"),
+                NULL);
+    check_split("TCL suffix takes ';', \"\" and comment starters", SQ,
+                "SELECT $a(;\"/*--), $b::c::d(x;y);SELECT 2",
+                S("SELECT $a(;\"/*--), $b::c::d(x;y)", "SELECT 2"), NULL);
+    check_split("TCL suffix ends at white space (not taken)", SQ,
+                "SELECT $a(';' y); SELECT $b(x y);SELECT 2",
+                S("SELECT $a(';' y)", "SELECT $b(x y)", "SELECT 2"), NULL);
+    check_split("'(' after a bare '$' or '$::' is no suffix", SQ, "SELECT $(';');SELECT $::(';');SELECT 2",
+                S("SELECT $(';')", "SELECT $::(';')", "SELECT 2"), NULL);
+    check_split("?NNN takes digits only: ?23begin is ?23 and a word", SQ,
+                "CREATE TRIGGER tr AFTER INSERT ON?23BEGIN\n  INSERT INTO log VALUES (1, 2);\n"
+                "  UPDATE t SET n = n + 1;\nEND;\nSELECT 1;",
+                S("CREATE TRIGGER tr AFTER INSERT ON?23BEGIN\n  INSERT INTO log VALUES (1, 2);\n"
+                  "  UPDATE t SET n = n + 1;\nEND",
+                  "SELECT 1"),
+                NULL);
+    /* numbers swallow identifier characters, '$' included */
+    check_error("1x$a(' is the token 1x$a, '(' and a string", SQ, "1ELE\xb9$a('?1) ; COMMIT;",
+                "unterminated quoted string starting at line 1");
+    check_split("1.2.$a(') is 1.2, '.' and a parameter", SQ, "SELECT 1.2.$a(') ; COMMIT;",
+                S("SELECT 1.2.$a(')", "COMMIT"), NULL);
+    check_split("0x1$a(') is 0x1 and a parameter (hex takes nothing more)", SQ,
+                "SELECT 0x1$a(') ; COMMIT;", S("SELECT 0x1$a(')", "COMMIT"), NULL);
+    check_split(".5$a(') is the number .5$a", SQ, "SELECT .5$a(';');SELECT 2",
+                S("SELECT .5$a(';')", "SELECT 2"), NULL);
+    /* white space: \v only inside a run, a BOM at a token start */
+    check_split("\\v after a token is an illegal character: a statement", SQ,
+                "SELECT 1;\v;SELECT 2\v;", S("SELECT 1", "\v", "SELECT 2\v"), NULL);
+    check_split("\\v inside a run of white space is white space", SQ, "SELECT 1; \v; SELECT 2 \v;",
+                S("SELECT 1", "SELECT 2"), NULL);
+    check_split("a BOM at a token start is white space", SQ,
+                "SELECT 1;\xef\xbb\xbf;\xef\xbb\xbfSELECT 2;SELECT x\xef\xbb\xbf;",
+                S("SELECT 1", "SELECT 2", "SELECT x\xef\xbb\xbf"), NULL);
+    /* trigger bodies */
+    check_split("EXPLAIN [QUERY PLAN] CREATE TRIGGER has a body", SQ,
+                "EXPLAIN CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END; "
+                "explain query plan create temp trigger tr2 after insert on t begin select 2; end; "
+                "SELECT 3",
+                S("EXPLAIN CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
+                  "explain query plan create temp trigger tr2 after insert on t begin select 2; end",
+                  "SELECT 3"),
+                NULL);
+    check_split("EXPLAIN QUERY without PLAN is no trigger head", SQ,
+                "EXPLAIN QUERY CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
+                S("EXPLAIN QUERY CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1", "END"), NULL);
+    check_split("a column named begin before the body: its END does not close", SQ,
+                "CREATE TRIGGER tr AFTER INSERT ON t WHEN CASE WHEN new.x THEN begin END "
+                "BEGIN SELECT 1; COMMIT; END; SELECT 2;",
+                S("CREATE TRIGGER tr AFTER INSERT ON t WHEN CASE WHEN new.x THEN begin END "
+                  "BEGIN SELECT 1; COMMIT; END",
+                  "SELECT 2"),
+                NULL);
+    check_split("a trigger and table named begin", SQ,
+                "CREATE TRIGGER begin AFTER INSERT ON begin BEGIN INSERT INTO log VALUES (1); END; "
+                "SELECT 2",
+                S("CREATE TRIGGER begin AFTER INSERT ON begin BEGIN INSERT INTO log VALUES (1); END",
+                  "SELECT 2"),
+                NULL);
+    /* the keyword helpers read comments as SQLite does */
+    check_txn(SQ, "ROLLBACK -- x\rTO s", 1);
+    check_txn(PG, "ROLLBACK -- x\rTO s", 0);
+    check_txn(SQ, "\xef\xbb\xbf" "COMMIT", 1);
+    check_txn(PG, "\xef\xbb\xbf" "COMMIT", 0);
+    check_word("\xef\xbb\xbf/* c */ commit", 64, 0, "COMMIT");
+    {
+        const char *t = "\xef\xbb\xbf -- c\n COMMIT";
+        ok(mig_sql_skip_blank(t, t + strlen(t)) == t + strlen(t) - 6, "skip_blank skips a BOM");
+    }
+}
+
+static void test_pg_tokenizer(void)
+{
+    check_split("E'' continues over a newline with backslash escapes", PG,
+                "SELECT E'a'\n'\\';COMMIT;' AS v;\nSELECT 2;",
+                S("SELECT E'a'\n'\\';COMMIT;' AS v", "SELECT 2"), L(1, 3));
+    check_split("... and over -- comments (the server; not libpg_query)", PG,
+                "SELECT E'a' -- c\n'\\';COMMIT;' AS v;\nSELECT E'b'\n-- c\n  '\\';x' AS w;",
+                S("SELECT E'a' -- c\n'\\';COMMIT;' AS v", "SELECT E'b'\n-- c\n  '\\';x' AS w"), NULL);
+    check_split("... and \\r \\f", PG, "SELECT E'a'\r\f'\\';x';SELECT 2",
+                S("SELECT E'a'\r\f'\\';x'", "SELECT 2"), NULL);
+    check_split("no continuation without a newline, or over /* */", PG,
+                "SELECT E'a' '\\';SELECT 2;SELECT E'a'\n/* c */ '\\';SELECT 3",
+                S("SELECT E'a' '\\'", "SELECT 2", "SELECT E'a'\n/* c */ '\\'", "SELECT 3"), NULL);
+    check_split("a plain string's continuation has no escapes", PG, "SELECT 'a'\n'\\';SELECT 2",
+                S("SELECT 'a'\n'\\'", "SELECT 2"), NULL);
+    check_split("\\v is no white space in PostgreSQL 15", PG, "SELECT 1;\v;SELECT 2\v;",
+                S("SELECT 1", "\v", "SELECT 2\v"), NULL);
+    check_split("$1.E'' is $1, '.' and an E'' string", PG, "SELECT $1.E'\\';x';SELECT 2",
+                S("SELECT $1.E'\\';x'", "SELECT 2"), NULL);
+    check_split("1..E'' is 1, '..' and an E'' string", PG, "SELECT 1..E'\\';x';SELECT 2",
+                S("SELECT 1..E'\\';x'", "SELECT 2"), NULL);
+    check_split("1.2.E'' and .5.E'': the number ends at the second '.'", PG,
+                "SELECT 1.2.E'\\';x', .5.E'\\';y';SELECT 2",
+                S("SELECT 1.2.E'\\';x', .5.E'\\';y'", "SELECT 2"), NULL);
+    check_split("CASE as a column label in BEGIN ATOMIC hides no COMMIT", PG,
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS case; END; "
+                "COMMIT; END;",
+                S("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS case; END",
+                  "COMMIT", "END"),
+                NULL);
+    check_split("END as a column label does not close the body", PG,
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS end; "
+                "SELECT t.end FROM t; SELECT 2 end; SELECT 3 case, t.case; END; SELECT 4",
+                S("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS end; "
+                  "SELECT t.end FROM t; SELECT 2 end; SELECT 3 case, t.case; END",
+                  "SELECT 4"),
+                NULL);
+    check_split("CASE ... END end: the second END is a label", PG,
+                "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql BEGIN ATOMIC "
+                "SELECT CASE WHEN x > 0 THEN 1 END end; END; SELECT 2",
+                S("CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql BEGIN ATOMIC "
+                  "SELECT CASE WHEN x > 0 THEN 1 END end; END",
+                  "SELECT 2"),
+                NULL);
+    check_split("1e5.E'' too", PG, "SELECT 1e5.E'\\';x';SELECT 2", S("SELECT 1e5.E'\\';x'", "SELECT 2"),
+                NULL);
+}
+
 int main(void)
 {
     test_basics();
@@ -752,6 +916,8 @@ int main(void)
     test_iterator();
     test_first_word();
     test_txn_control();
+    test_sqlite_tokenizer();
+    test_pg_tokenizer();
 
     printf("1..%d\n", n_tests);
     if (n_failed)

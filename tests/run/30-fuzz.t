@@ -4,7 +4,9 @@
 # a bounded time (MIG_FUZZ_TIME seconds, default 20) from its seed corpus
 # tests/fuzz/corpus/<target>/ (which also holds the regression inputs of
 # fixed bugs) with its dictionary tests/fuzz/<target>.dict when there is one.
-# One test per target.
+# One test per target.  split_sqlite and split_pg are differential: they
+# compare core/sqltok's split with SQLite's and PostgreSQL's own tokenizers
+# (libsqlite3, libpg_query from libpg-query-dev).
 #
 # Then one TODO test per reproducer of an open, reported core bug in
 # tests/fuzz/corpus/known/<target>/ (none now), and one test per regression
@@ -17,7 +19,7 @@ TIME=${MIG_FUZZ_TIME:-20}
 CC_FUZZ=${CLANG:-clang}
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icore"
 
-targets=(sqltok revfile target opts ddl batch)
+targets=(sqltok revfile target opts ddl batch split_sqlite split_pg)
 declare -A SRC=(
     [sqltok]="core/sqltok.c"
     [revfile]="core/mig_base.c core/revfile.c"
@@ -25,8 +27,18 @@ declare -A SRC=(
     [opts]="core/mig_base.c core/opts.c"
     [ddl]="core/mig_base.c core/ddl.c"
     [batch]="core/mig_base.c core/ddl.c core/batch.c"
+    [split_sqlite]="core/sqltok.c"
+    [split_pg]="core/sqltok.c"
 )
 LIBS="-lcrypto -ljansson"
+# extra libraries of a target
+declare -A LINK=(
+    [split_sqlite]="-lsqlite3"
+    [split_pg]="-lpg_query"
+)
+# targets built with the project's warnings as errors
+declare -A STRICT=([sqltok]=1 [split_sqlite]=1 [split_pg]=1)
+WARN="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2"
 
 known=()
 for t in "${targets[@]}"; do
@@ -52,9 +64,10 @@ fails=0
 indent() { sed -e 's/^# /    # /' -e t -e 's/^/    # /'; }
 
 build() { # build TARGET
-    local t=$1
+    local t=$1 w=
+    [ -n "${STRICT[$t]}" ] && w=$WARN
     # shellcheck disable=SC2086
-    $CC_FUZZ $FLAGS -o "$T/fuzz_$t" "tests/fuzz/fuzz_$t.c" ${SRC[$t]} $LIBS >"$T/$t.build" 2>&1
+    $CC_FUZZ $FLAGS $w -o "$T/fuzz_$t" "tests/fuzz/fuzz_$t.c" ${SRC[$t]} $LIBS ${LINK[$t]} >"$T/$t.build" 2>&1
 }
 
 for t in "${targets[@]}"; do
