@@ -137,6 +137,11 @@ bad_rev "RELEASE mig_call hidden by \$a(')" auto "$(hidden '$' 'RELEASE mig_call
 bad_rev "RELEASE mig_call hidden by \$a(')" rollback "$(hidden '$' 'RELEASE mig_call')"
 bad_rev "RELEASE mig_call hidden by \$a(')" commit "$(hidden '$' 'RELEASE mig_call')"
 bad_rev "RELEASE mig_call, not hidden" commit "CREATE TABLE t(x); RELEASE mig_call; INSERT INTO t VALUES (2); SELECT no_such_function();"
+# what SQLite's tokenizer skips before a keyword: a byte order mark, a -- comment that a lone CR does not end
+bad_rev "COMMIT after a UTF-8 BOM" auto "CREATE TABLE t(x); $(printf '\xEF\xBB\xBF');COMMIT; INSERT INTO t VALUES (2); SELECT no_such_function();"
+bad_rev "ROLLBACK whose TO is inside a -- comment a CR does not end (SQLite runs a plain ROLLBACK)" commit \
+    "SAVEPOINT s; CREATE TABLE t(x); INSERT INTO t VALUES (1); ROLLBACK -- x$(printf '\r')TO s;
+INSERT INTO t VALUES (2); SELECT no_such_function();"
 
 # a revision's own savepoint is fine, in autocommit mode and in a transaction
 fresh "CREATE TABLE t(x);" "SAVEPOINT s;" "INSERT INTO t VALUES (1);" "RELEASE s;"
