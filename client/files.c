@@ -12,17 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int ent_by_id(const void *a, const void *b)
-{
-    return strcmp((*(const revfile_ent *const *)a)->rf.id, (*(const revfile_ent *const *)b)->rf.id);
 }
 
 static int read_whole(mig_arena *ar, const char *path, const char **out, size_t *len, mig_err *err)
@@ -73,39 +69,116 @@ fail:
     return mig_fail(err, MIG_E_INPUT, "cannot read %s: %s", path, strerror(e));
 }
 
-int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err)
+/* Add the *.sql files of dir to out (with recursive, those of its
+ * sub-folders too, at any depth; hidden files and folders, and symbolic
+ * links to folders, are skipped, as os.walk does for Alembic). */
+static int list_sql(mig_arena *ar, const char *dir, int recursive, mig_strlist *out, mig_err *err)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    mig_strlist names = {0};
+    mig_strlist subs = {0};
     int i;
-    memset(f, 0, sizeof *f);
     if (!d)
         return mig_fail(err, MIG_E_INPUT, "cannot read the versions folder %s: %s", dir, strerror(errno));
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (n > 4 && strcmp(e->d_name + n - 4, ".sql") == 0 && e->d_name[0] != '.')
-            mig_strlist_add(ar, &names, mig_strdup(ar, e->d_name));
+        const char *path;
+        if (e->d_name[0] == '.')
+            continue;
+        path = strcmp(dir, ".") == 0 ? mig_strdup(ar, e->d_name) : mig_sprintf(ar, "%s/%s", dir, e->d_name);
+        if (recursive) {
+            int is_dir = e->d_type == DT_DIR;
+            if (e->d_type == DT_UNKNOWN) {
+                struct stat st;
+                is_dir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+            }
+            if (is_dir) {
+                mig_strlist_add(ar, &subs, path);
+                continue;
+            }
+        }
+        if (n > 4 && strcmp(e->d_name + n - 4, ".sql") == 0)
+            mig_strlist_add(ar, out, path);
     }
     closedir(d);
-    if (names.n > 1)
-        qsort(names.v, (size_t)names.n, sizeof *names.v, by_name);
-    f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(names.n + 1));
-    for (i = 0; i < names.n; i++) {
+    for (i = 0; i < subs.n; i++)
+        if (list_sql(ar, subs.v[i], 1, out, err))
+            return -1;
+    return 0;
+}
+
+/* The folders themselves: one folder named twice, or (read recursively)
+ * one inside another, would read the same files twice. */
+static int check_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, mig_err *err)
+{
+    const char **real;
+    int i, j;
+    if (dirs->n < 2)
+        return 0;
+    real = mig_alloc(ar, sizeof *real * (size_t)dirs->n);
+    for (i = 0; i < dirs->n; i++) {
+        char *r = realpath(dirs->v[i], NULL);
+        if (!r)
+            return mig_fail(err, MIG_E_INPUT, "cannot read the versions folder %s: %s", dirs->v[i], strerror(errno));
+        real[i] = mig_strdup(ar, r);
+        free(r);
+    }
+    for (i = 0; i < dirs->n; i++)
+        for (j = 0; j < dirs->n; j++) {
+            size_t n = strlen(real[i]);
+            if (i == j)
+                continue;
+            if (j > i && strcmp(real[i], real[j]) == 0)
+                return mig_fail(err, MIG_E_INPUT, "version_locations names one folder twice: %s and %s", dirs->v[i],
+                                dirs->v[j]);
+            if (recursive && strncmp(real[i], real[j], n) == 0 && (real[j][n] == '/' || n == 1))
+                return mig_fail(err, MIG_E_INPUT,
+                                "version_locations: %s is inside %s, which recursive_version_locations already "
+                                "reads; remove it",
+                                dirs->v[j], dirs->v[i]);
+        }
+    return 0;
+}
+
+static int ent_by_id_then_order(const void *a, const void *b)
+{
+    const revfile_ent *x = *(const revfile_ent *const *)a, *y = *(const revfile_ent *const *)b;
+    int c = strcmp(x->rf.id, y->rf.id);
+    return c ? c : x < y ? -1 : x > y;
+}
+
+/* Read and parse the revision files of every folder of dirs (in that
+ * order; the files of each sorted by path); with build, build the graph. */
+static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, int build, files *f, mig_err *err)
+{
+    mig_strlist paths = {0};
+    int i;
+    memset(f, 0, sizeof *f);
+    if (check_locations(ar, dirs, recursive, err))
+        return -1;
+    for (i = 0; i < dirs->n; i++) {
+        int from = paths.n;
+        if (list_sql(ar, dirs->v[i], recursive, &paths, err))
+            return -1;
+        if (paths.n - from > 1)
+            qsort(paths.v + from, (size_t)(paths.n - from), sizeof *paths.v, by_name);
+    }
+    f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
+    for (i = 0; i < paths.n; i++) {
         revfile_ent *r = &f->v[f->n];
-        r->path = strcmp(dir, ".") == 0 ? names.v[i] : mig_sprintf(ar, "%s/%s", dir, names.v[i]);
+        r->path = paths.v[i];
         if (read_whole(ar, r->path, &r->src, &r->len, err))
             return -1;
         if (mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err))
             return -1;
         f->n++;
     }
-    /* the same id in two files */
+    /* the same id in two files (of one folder or of two): both are named */
     {
         const revfile_ent **byid = mig_alloc(ar, sizeof *byid * (size_t)(f->n + 1));
         for (i = 0; i < f->n; i++)
             byid[i] = &f->v[i];
-        qsort(byid, (size_t)f->n, sizeof *byid, ent_by_id);
+        qsort(byid, (size_t)f->n, sizeof *byid, ent_by_id_then_order);
         for (i = 1; i < f->n; i++)
             if (strcmp(byid[i - 1]->rf.id, byid[i]->rf.id) == 0)
                 return mig_fail(err, MIG_E_INPUT, "revision %s is in two files: %s and %s", byid[i]->rf.id,
@@ -124,11 +197,18 @@ int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err
         f->g.nodes[f->g.n - 1].user = &f->v[i];
     }
     if (mig_graph_finish(&f->g, err)) {
-        mig_err_prefix(err, "the revision files in %s: ", dir);
+        mig_err_prefix(err, "the revision files in %s: ", mig_strlist_join(ar, dirs, ", "));
         return -1;
     }
     f->graph_ok = 1;
     return 0;
+}
+
+int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err)
+{
+    mig_strlist one = {0};
+    mig_strlist_add(ar, &one, dir);
+    return load_locations(ar, &one, 0, build, f, err);
 }
 
 const revfile_ent *files_by_id(const files *f, const char *id)
@@ -154,7 +234,8 @@ int project_files(ctx *x, files *f)
                x->p->ini_path);
         return -1;
     }
-    if (files_load(x->ar, x->p->versions, 1, f, &err)) {
+    if (x->p->version_locs.n ? load_locations(x->ar, &x->p->version_locs, x->p->recursive, 1, f, &err)
+                             : files_load(x->ar, x->p->versions, 1, f, &err)) {
         print_err(NULL, err.msg);
         if (err.hint[0])
             fprintf(stderr, "  hint: %s\n", err.hint);
@@ -177,6 +258,11 @@ static const char INI_TEXT[] =
     "#   versions  the folder of revision files, relative to this file\n"
     "#   env       the lineage in the database (default: \"default\" for [mig],\n"
     "#             the section's name for the others)\n"
+    "# and alembic.ini's: version_locations (several folders, the first gets new\n"
+    "# revisions), recursive_version_locations, file_template (%%(rev)s_%%(slug)s),\n"
+    "# truncate_slug_length, a [DEFAULT] section every section inherits, and a\n"
+    "# [post_write_hooks] section (hooks = NAME; NAME.type = exec;\n"
+    "# NAME.executable = PROGRAM; NAME.options = REVISION_SCRIPT_FILENAME ...).\n"
     "\n"
     "[mig]\n"
     "url = sqlite:mig.db\n"
@@ -242,8 +328,10 @@ int cmd_init(ctx *x)
 
 /* ---- revision / merge ---------------------------------------------------------------- */
 
-/* Alembic's slug: the words of the message, lower case, joined by '_', cut at 40 characters. */
-static const char *slug(mig_arena *ar, const char *msg)
+/* Alembic's slug: the words of the message, lower case, joined by '_', cut
+ * at max characters (truncate_slug_length, 40 by default) and then after
+ * the last '_'. */
+static const char *slug(mig_arena *ar, const char *msg, int max)
 {
     mig_buf b;
     const char *p = msg;
@@ -267,9 +355,9 @@ static const char *slug(mig_arena *ar, const char *msg)
         for (q = s; *q; q++)
             if (*q >= 'A' && *q <= 'Z')
                 *q = (char)(*q - 'A' + 'a');
-        if (strlen(s) > 40) {
+        if (strlen(s) > (size_t)max) {
             char *us;
-            s[40] = 0;
+            s[max] = 0;
             us = strrchr(s, '_');
             if (us)
                 us[1] = 0;
@@ -317,6 +405,270 @@ static int resolve_ids(files *f, const char *rev, mig_strlist *out, mig_arena *a
     return 0;
 }
 
+/* ---- where a new revision file goes, its name, the hooks run on it ------------------ */
+
+/* Alembic's file_template: %(NAME)s with NAME rev or slug, %(NAME)d (or
+ * with flags, width and precision: %(month).2d, %(day)02d) with NAME year,
+ * month, day, hour, minute, second or epoch, and %% for %.  (mig.ini
+ * already read %%(rev)s as %(rev)s, as configparser does.)  The name
+ * comes without ".sql".  NULL and why on a malformed template. */
+static const char *template_name(mig_arena *ar, const char *tmpl, const char *rev, const char *sl,
+                                 const struct tm *tm, long long epoch, char *why, size_t whylen)
+{
+    static const char *const NUMS[] = {"year", "month", "day", "hour", "minute", "second", "epoch", NULL};
+    const long long numv[] = {tm->tm_year + 1900LL, tm->tm_mon + 1LL, tm->tm_mday, tm->tm_hour, tm->tm_min,
+                              tm->tm_sec, epoch};
+    mig_buf b;
+    const char *s = tmpl;
+    mig_buf_init(&b, ar);
+    mig_buf_putn(&b, "", 0);
+    while (*s) {
+        const char *name, *spec, *text = NULL;
+        char conv, val[64];
+        size_t nlen, slen;
+        long long num = 0;
+        int k;
+        if (*s != '%') {
+            mig_buf_putn(&b, s++, 1);
+            continue;
+        }
+        if (s[1] == '%') {
+            mig_buf_putn(&b, "%", 1);
+            s += 2;
+            continue;
+        }
+        if (s[1] != '(' || !strchr(s, ')')) {
+            snprintf(why, whylen, "a %% must start %%(NAME)s, or be written %%%%%%%% in mig.ini for a %% in the name (at \"%.20s\")", s);
+            return NULL;
+        }
+        name = s + 2;
+        nlen = (size_t)(strchr(s, ')') - name);
+        spec = s = name + nlen + 1;
+        s += strspn(s, "#0- +");
+        s += strspn(s, "0123456789");
+        if (*s == '.') {
+            s++;
+            s += strspn(s, "0123456789");
+        }
+        conv = *s;
+        slen = (size_t)(s - spec);
+        if (!conv || !strchr("sdi", conv) || slen > 8) {
+            snprintf(why, whylen, "%%(%.*s)%.*s: expected s or d after %%(NAME) (e.g. %%(rev)s, %%(month).2d)",
+                     (int)nlen, name, (int)(slen + (conv != 0)), spec);
+            return NULL;
+        }
+        s++;
+        if (nlen == 3 && strncmp(name, "rev", 3) == 0)
+            text = rev;
+        else if (nlen == 4 && strncmp(name, "slug", 4) == 0)
+            text = sl;
+        else {
+            for (k = 0; NUMS[k] && !(strlen(NUMS[k]) == nlen && strncmp(NUMS[k], name, nlen) == 0); k++)
+                ;
+            if (!NUMS[k]) {
+                snprintf(why, whylen,
+                         "unknown token %%(%.*s) (known: rev, slug, year, month, day, hour, minute, second, "
+                         "epoch)",
+                         (int)nlen, name);
+                return NULL;
+            }
+            num = numv[k];
+        }
+        if (text && conv != 's') {
+            snprintf(why, whylen, "%%(%.*s)%c: %.*s is text, write %%(%.*s)s", (int)nlen, name, conv, (int)nlen, name,
+                     (int)nlen, name);
+            return NULL;
+        }
+        {
+            /* Python's %-format, as far as a file name needs it: flags - 0 +
+             * and space, a width, a precision (the digits of a number, the
+             * length of text) */
+            const char *f = spec, *end = spec + slen;
+            int left = 0, zero = 0, plus = 0, space = 0, width = 0, prec = -1, numeric = !text && conv != 's';
+            size_t len;
+            for (; f < end && strchr("#0- +", *f); f++) {
+                left |= *f == '-';
+                zero |= *f == '0';
+                plus |= *f == '+';
+                space |= *f == ' ';
+            }
+            for (; f < end && *f >= '0' && *f <= '9'; f++)
+                width = width * 10 + (*f - '0');
+            if (f < end && *f == '.')
+                for (prec = 0, f++; f < end && *f >= '0' && *f <= '9'; f++)
+                    prec = prec * 10 + (*f - '0');
+            if (width > 255 || prec > 255) {
+                snprintf(why, whylen, "%%(%.*s)%.*s%c: a width or precision over 255", (int)nlen, name, (int)slen,
+                         spec, conv);
+                return NULL;
+            }
+            if (!text) {
+                if (numeric)
+                    snprintf(val, sizeof val, "%s%.*lld", plus ? "+" : space ? " " : "", prec < 0 ? 1 : prec, num);
+                else
+                    snprintf(val, sizeof val, "%lld", num);
+                text = val;
+            }
+            len = strlen(text);
+            if (!numeric && prec >= 0 && (size_t)prec < len)
+                len = (size_t)prec;
+            if (left) {
+                mig_buf_putn(&b, text, len);
+                for (; width > (int)len; width--)
+                    mig_buf_putn(&b, " ", 1);
+            } else {
+                if (numeric && zero && (*text == '+' || *text == ' ')) {
+                    mig_buf_putn(&b, text++, 1);
+                    len--;
+                    width--;
+                }
+                for (; width > (int)len; width--)
+                    mig_buf_putn(&b, numeric && zero ? "0" : " ", 1);
+                mig_buf_putn(&b, text, len);
+            }
+        }
+    }
+    return b.data;
+}
+
+/* --version-path DIR: one of the version locations (or, read recursively,
+ * a folder inside one), as Alembic requires. */
+static int pick_version_path(ctx *x, const char *dir, const char **out)
+{
+    const project *p = x->p;
+    char *want = realpath(dir, NULL);
+    size_t n = strlen(dir);
+    int i, ok = 0;
+    if (!want) {
+        errorf("--version-path %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    for (i = 0; i < p->version_locs.n && !ok; i++) {
+        char *loc = realpath(p->version_locs.v[i], NULL);
+        if (loc) {
+            size_t l = strlen(loc);
+            ok = strcmp(loc, want) == 0 ||
+                 (p->recursive && strncmp(loc, want, l) == 0 && (want[l] == '/' || l == 1));
+            free(loc);
+        }
+    }
+    free(want);
+    if (!ok) {
+        errorf("--version-path %s is not one of the version locations of %s [%s]%s: %s", dir, p->ini_path,
+               p->section, p->recursive ? " (nor inside one)" : "",
+               mig_strlist_join(x->ar, &p->version_locs, ", "));
+        return -1;
+    }
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    *out = mig_strndup(x->ar, dir, n);
+    return 0;
+}
+
+/* The folders of a file_template with '/' (like mkdir -p, below the version location). */
+static int make_subdirs(mig_arena *ar, const char *base, const char *name)
+{
+    const char *q;
+    for (q = strchr(name, '/'); q; q = strchr(q + 1, '/')) {
+        const char *d = mig_sprintf(ar, "%s/%.*s", base, (int)(q - name), name);
+        if (q > name && mkdir(d, 0777) != 0 && errno != EEXIST) {
+            errorf("cannot create %s: %s", d, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Each occurrence of REVISION_SCRIPT_FILENAME in arg replaced by file. */
+static char *hook_arg(mig_arena *ar, const char *arg, const char *file)
+{
+    static const char TOKEN[] = "REVISION_SCRIPT_FILENAME";
+    mig_buf b;
+    const char *q;
+    mig_buf_init(&b, ar);
+    mig_buf_putn(&b, "", 0);
+    while ((q = strstr(arg, TOKEN)) != NULL) {
+        mig_buf_putn(&b, arg, (size_t)(q - arg));
+        mig_buf_puts(&b, file);
+        arg = q + sizeof TOKEN - 1;
+    }
+    mig_buf_puts(&b, arg);
+    return b.data;
+}
+
+/* The [post_write_hooks] of mig.ini on the file just written, in order; the
+ * first that fails stops them.  The file stays either way. */
+static int run_hooks(ctx *x, const char *path)
+{
+    const project *p = x->p;
+    int i, j, talk = !x->c->quiet && !x->c->json;
+    for (i = 0; i < p->nhooks; i++) {
+        const post_hook *h = &p->hooks[i];
+        const char *file = path;
+        char **av = mig_alloc(x->ar, sizeof *av * (size_t)(h->args.n + 2));
+        pid_t pid;
+        int st;
+        if (h->cwd) {
+            /* the hook runs elsewhere: give it the file's absolute path */
+            char *abs = realpath(path, NULL);
+            if (abs) {
+                file = mig_strdup(x->ar, abs);
+                free(abs);
+            }
+        }
+        av[0] = mig_strdup(x->ar, h->executable);
+        for (j = 0; j < h->args.n; j++)
+            av[j + 1] = hook_arg(x->ar, h->args.v[j], file);
+        av[h->args.n + 1] = NULL;
+        if (talk)
+            printf("Running post write hook \"%s\" ...\n", h->name);
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+            errorf("post write hook \"%s\": cannot start %s: %s; %s is written and kept", h->name, h->executable,
+                   strerror(errno), path);
+            return -1;
+        }
+        if (pid == 0) {
+            /* --json: standard output holds the JSON document only; -q: nothing but errors */
+            if (x->c->json)
+                dup2(2, 1);
+            else if (x->c->quiet) {
+                int null = open("/dev/null", O_WRONLY);
+                if (null >= 0)
+                    dup2(null, 1);
+            }
+            if (h->cwd && chdir(h->cwd) != 0) {
+                fprintf(stderr, "mig: post write hook \"%s\": cannot change to %s: %s\n", h->name, h->cwd,
+                        strerror(errno));
+                _exit(127);
+            }
+            execvp(av[0], av);
+            fprintf(stderr, "mig: post write hook \"%s\": cannot run %s: %s\n", h->name, av[0], strerror(errno));
+            _exit(127);
+        }
+        while (waitpid(pid, &st, 0) < 0)
+            if (errno != EINTR) {
+                errorf("post write hook \"%s\": %s", h->name, strerror(errno));
+                return -1;
+            }
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+            if (talk)
+                printf("  done\n");
+            continue;
+        }
+        if (WIFEXITED(st))
+            errorf("post write hook \"%s\" (%s) failed with exit status %d; %s is written and kept", h->name,
+                   h->executable, WEXITSTATUS(st), path);
+        else
+            errorf("post write hook \"%s\" (%s) was killed by signal %d (%s); %s is written and kept", h->name,
+                   h->executable, WTERMSIG(st), strsignal(WTERMSIG(st)), path);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_revision(ctx *x, int merge)
 {
     cli *c = x->c;
@@ -325,7 +677,7 @@ int cmd_revision(ctx *x, int merge)
     mig_strlist down = {0}, deps = {0};
     const char *id, *path, *msg = c->message;
     char date[32];
-    int i;
+    int i, hooks_rc;
     FILE *out;
     int fd;
     mig_err_clear(&err);
@@ -419,14 +771,44 @@ int cmd_revision(ctx *x, int merge)
         while (mig_graph_find(&f.g, id) >= 0);
     }
     {
+        /* the name: ID_SLUG, or mig.ini's file_template; the folder: the
+         * first version location, or --version-path */
         time_t t = time(NULL);
         struct tm tm;
+        const char *s = slug(x->ar, msg, x->p->truncate_slug), *dir = x->p->versions, *name;
         localtime_r(&t, &tm);
         strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
-    }
-    {
-        const char *s = slug(x->ar, msg);
-        path = mig_sprintf(x->ar, "%s/%s%s%s.sql", x->p->versions, id, *s ? "_" : "", s);
+        if (c->version_path && pick_version_path(x, c->version_path, &dir))
+            return EX_FAILED;
+        if (x->p->file_template) {
+            char why[256];
+            const char *q;
+            if (!(name = template_name(x->ar, x->p->file_template, id, s, &tm, (long long)t, why, sizeof why))) {
+                errorf("%s: file_template = %s: %s", x->p->ini_path, x->p->file_template, why);
+                return EX_FAILED;
+            }
+            for (q = name; ; q = strchr(q, '/') + 1) {
+                /* each part of the name: not empty, not hidden (mig skips those when it reads) */
+                if (*q == '/' || *q == 0 || *q == '.') {
+                    errorf("%s: file_template = %s makes the file name \"%s.sql\", which mig would not read back "
+                           "(an empty part, or one starting with '.')",
+                           x->p->ini_path, x->p->file_template, name);
+                    return EX_FAILED;
+                }
+                if (!strchr(q, '/'))
+                    break;
+            }
+            if (strchr(name, '/') && !x->p->recursive) {
+                errorf("%s: file_template = %s puts the file in a sub-folder (%s.sql): set "
+                       "recursive_version_locations = true so that mig reads it",
+                       x->p->ini_path, x->p->file_template, name);
+                return EX_FAILED;
+            }
+            if (make_subdirs(x->ar, dir, name))
+                return EX_FAILED;
+        } else
+            name = mig_sprintf(x->ar, "%s%s%s", id, *s ? "_" : "", s);
+        path = mig_sprintf(x->ar, "%s/%s.sql", dir, name);
     }
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd < 0 || !(out = fdopen(fd, "w"))) {
@@ -451,10 +833,13 @@ int cmd_revision(ctx *x, int merge)
         unlink(path);
         return EX_FAILED;
     }
+    if (!c->json && !c->quiet)
+        printf("Generating %s ...  done\n", path);
+    /* a hook that fails keeps the file (it is written, and valid) but fails the command */
+    hooks_rc = run_hooks(x, path);
     if (c->json) {
         json_t *o = json_pack("{s:s, s:s}", "revision", id, "path", path);
         json_print(o);
-    } else if (!c->quiet)
-        printf("Generating %s ...  done\n", path);
-    return EX_DONE;
+    }
+    return hooks_rc ? EX_FAILED : EX_DONE;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,13 +149,16 @@ static const struct {
              "folder DIR/versions.  DIR defaults to the current folder.\n"},
     {"revision",
      "usage: mig revision -m MSG [--head REV] [--branch-label L] [--depends-on REV]\n"
-     "                    [--rev-id ID] [--splice]\n\n"
+     "                    [--rev-id ID] [--splice] [--version-path DIR]\n\n"
      "Write versions/ID_SLUG.sql with a fresh 12-hex id whose down_revision is the\n"
      "current head of the files.  --head base starts a new base; --head REV builds on\n"
      "REV (which must be a head unless --splice); --branch-label and --depends-on\n"
-     "may be repeated.\n"},
+     "may be repeated.  The file goes to the first folder of version_locations\n"
+     "(mig.ini), or to --version-path DIR, one of them; file_template and\n"
+     "truncate_slug_length name it, and the [post_write_hooks] run on it.\n"},
     {"merge", "usage: mig merge -m MSG [--branch-label L] [--rev-id ID] REV...\n\n"
-              "Write a revision whose down_revisions are REVs (e.g. `heads`).\n"},
+              "Write a revision whose down_revisions are REVs (e.g. `heads`), named and\n"
+              "placed as revision does (first version location, file_template, hooks).\n"},
     {"push", "usage: mig push [--force]\n\n"
              "Upload every revision file in one transaction and say what was added,\n"
              "changed, unchanged or removed (stored, unapplied revisions with no file).\n"
@@ -204,31 +208,311 @@ static void cmd_help(const char *cmd)
 
 /* ---- configuration --------------------------------------------------------------- */
 
+/* mig.ini is read as configparser reads alembic.ini: [DEFAULT] values are
+ * inherited by every section (the section's own key wins), and the keys
+ * Alembic's users know are understood (version_locations,
+ * recursive_version_locations, file_template, truncate_slug_length, the
+ * [post_write_hooks] section).  Any other key of the chosen section (or of
+ * [DEFAULT], which it inherits) is an error naming it. */
+
+#define INI_DEFAULT "DEFAULT"
+#define INI_HOOKS "post_write_hooks"
+#define HOOK_TOKEN "REVISION_SCRIPT_FILENAME"
+
+typedef struct ini_ent {
+    const char *section, *name;
+    const char *value;  /* the last line given for the key */
+    const char *joined; /* every line given for it, joined with '\n' (lists, multi-line values) */
+} ini_ent;
+
 typedef struct ini_ctx {
     mig_arena *ar;
-    const char *want;
-    int found_section;
-    const char *url, *versions, *env;
-    char bad[256];
+    ini_ent *v;
+    int n, cap;
+    mig_strlist sections; /* every [section] header of the file, empty sections too */
 } ini_ctx;
+
+static const char *const ENV_KEYS[] = {
+    "url", "versions", "script_location", "env", "version_locations", "version_path_separator",
+    "path_separator", "recursive_version_locations", "file_template", "truncate_slug_length", NULL,
+};
+static const char *const HOOK_KEYS[] = {"type", "executable", "options", "cwd", "entrypoint", NULL};
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
 
 static int ini_cb(void *user, const char *section, const char *name, const char *value)
 {
     ini_ctx *c = user;
-    if (strcmp(section, c->want) != 0)
-        return 1;
-    c->found_section = 1;
+    int i;
     if (!name) /* a section header (inih calls with NULL name when INI_CALL_HANDLER_ON_NEW_SECTION) */
         return 1;
-    if (strcmp(name, "url") == 0)
-        c->url = mig_strdup(c->ar, value);
-    else if (strcmp(name, "versions") == 0 || strcmp(name, "script_location") == 0)
-        c->versions = mig_strdup(c->ar, value);
-    else if (strcmp(name, "env") == 0)
-        c->env = mig_strdup(c->ar, value);
-    else if (!c->bad[0])
-        snprintf(c->bad, sizeof c->bad, "%s", name);
+    /* a key given again, or the continuation line of a multi-line value
+     * (inih cannot tell them apart): the last line is the value (as mig
+     * always read it), the list keys take every line */
+    for (i = c->n - 1; i >= 0; i--)
+        if (strcmp(c->v[i].section, section) == 0 && strcmp(c->v[i].name, name) == 0) {
+            c->v[i].value = mig_strdup(c->ar, value);
+            c->v[i].joined = mig_sprintf(c->ar, "%s\n%s", c->v[i].joined, value);
+            return 1;
+        }
+    if (c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 16;
+        ini_ent *v = mig_alloc(c->ar, sizeof *v * (size_t)cap);
+        if (c->n)
+            memcpy(v, c->v, sizeof *v * (size_t)c->n);
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n].section = mig_strdup(c->ar, section);
+    c->v[c->n].name = mig_strdup(c->ar, name);
+    c->v[c->n].value = c->v[c->n].joined = mig_strdup(c->ar, value);
+    c->n++;
     return 1;
+}
+
+/* The [section] headers of the file: inih reports keys only, and an empty
+ * [staging] under a [DEFAULT] that says everything is a section all the same. */
+static void ini_headers(mig_arena *ar, const char *path, mig_strlist *out)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, *s, *e;
+    size_t cap = 0;
+    int first = 1;
+    if (!f)
+        return;
+    while (getline(&line, &cap, f) >= 0) {
+        s = line;
+        if (first && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+            s += 3; /* a UTF-8 BOM, which inih skips too */
+        first = 0;
+        if (*s != '[' || !(e = strchr(s, ']')))
+            continue;
+        s = mig_strndup(ar, s + 1, (size_t)(e - s - 1));
+        if (!mig_strlist_has(out, s))
+            mig_strlist_add(ar, out, s);
+    }
+    free(line);
+    fclose(f);
+}
+
+/* The entry of the first of names (NULL-terminated) that section sec has. */
+static const ini_ent *ini_find(const ini_ctx *c, const char *sec, const char *const *names)
+{
+    int i;
+    if (!sec)
+        return NULL;
+    for (; *names; names++)
+        for (i = 0; i < c->n; i++)
+            if (strcmp(c->v[i].section, sec) == 0 && strcmp(c->v[i].name, *names) == 0)
+                return &c->v[i];
+    return NULL;
+}
+
+/* A key of section sec (or its alias), else of [DEFAULT], as configparser
+ * gives it; NULL when sec is NULL (the section is missing). */
+static const ini_ent *cfg_get(const ini_ctx *c, const char *sec, const char *name, const char *alias)
+{
+    const char *names[3] = {name, alias, NULL};
+    const ini_ent *e;
+    if (!sec)
+        return NULL;
+    e = ini_find(c, sec, names);
+    return e ? e : ini_find(c, INI_DEFAULT, names);
+}
+
+/* The interpolation alembic.ini files use in the keys that come from
+ * Alembic: %% is %, %(here)s the folder of the file (absolute); any other
+ * % is kept as written.  url, versions and env are taken as written, as
+ * they always were. */
+static const char *ini_expand(mig_arena *ar, const char *v, const char *here)
+{
+    mig_buf b;
+    mig_buf_init(&b, ar);
+    mig_buf_putn(&b, "", 0);
+    while (*v) {
+        if (v[0] == '%' && v[1] == '%') {
+            mig_buf_putn(&b, "%", 1);
+            v += 2;
+        } else if (strncmp(v, "%(here)s", 8) == 0) {
+            mig_buf_puts(&b, here);
+            v += 8;
+        } else
+            mig_buf_putn(&b, v++, 1);
+    }
+    return b.data;
+}
+
+/* configparser's booleans. */
+static int ini_bool(const char *v)
+{
+    static const char *const yes[] = {"1", "yes", "true", "on", NULL}, *const no[] = {"0", "no", "false", "off", NULL};
+    int i;
+    for (i = 0; yes[i]; i++)
+        if (strcasecmp(v, yes[i]) == 0)
+            return 1;
+    for (i = 0; no[i]; i++)
+        if (strcasecmp(v, no[i]) == 0)
+            return 0;
+    return -1;
+}
+
+/* Split s on any character of seps, trimming white space, dropping empty items. */
+static void split_on(mig_arena *ar, const char *s, const char *seps, mig_strlist *out)
+{
+    while (*s) {
+        const char *a = s, *b;
+        while (*s && !strchr(seps, *s))
+            s++;
+        b = s;
+        while (a < b && strchr(" \t\r\n", *a))
+            a++;
+        while (b > a && strchr(" \t\r\n", b[-1]))
+            b--;
+        if (b > a)
+            mig_strlist_add(ar, out, mig_strndup(ar, a, (size_t)(b - a)));
+        if (*s)
+            s++;
+    }
+}
+
+/* Split a hook's options as Python's shlex.split does (POSIX mode): white
+ * space separates words, '...' is literal, "..." and \ escape.  -1: an
+ * unclosed quote or a trailing backslash. */
+static int shell_split(mig_arena *ar, const char *s, mig_strlist *out)
+{
+    for (;;) {
+        mig_buf b;
+        while (*s && strchr(" \t\r\n", *s))
+            s++;
+        if (!*s)
+            return 0;
+        mig_buf_init(&b, ar);
+        mig_buf_putn(&b, "", 0);
+        while (*s && !strchr(" \t\r\n", *s)) {
+            if (*s == '\'') {
+                for (s++; *s && *s != '\''; s++)
+                    mig_buf_putn(&b, s, 1);
+                if (!*s++)
+                    return -1;
+            } else if (*s == '"') {
+                for (s++; *s && *s != '"'; s++) {
+                    if (*s == '\\' && s[1] && strchr("\\\"$`\n", s[1]))
+                        s++;
+                    mig_buf_putn(&b, s, 1);
+                }
+                if (!*s++)
+                    return -1;
+            } else if (*s == '\\') {
+                if (!s[1])
+                    return -1;
+                mig_buf_putn(&b, s + 1, 1);
+                s += 2;
+            } else
+                mig_buf_putn(&b, s++, 1);
+        }
+        mig_strlist_add(ar, out, b.data);
+    }
+}
+
+/* A path of a hook: relative ones are relative to the file's folder (here). */
+static const char *hook_path(mig_arena *ar, const char *here, const char *path)
+{
+    return path[0] == '/' ? path : mig_sprintf(ar, "%s/%s", here, path);
+}
+
+/* [post_write_hooks], as Alembic reads it: hooks = NAME, NAME...; NAME.type
+ * = exec, NAME.executable, NAME.options (REVISION_SCRIPT_FILENAME is the
+ * new file, put first when the options do not name it), NAME.cwd.  Keys of
+ * a NAME that hooks does not list are allowed (that is how a hook is turned
+ * off) but must be hook keys. */
+static int load_hooks(mig_arena *ar, const ini_ctx *ic, const char *cfg, const char *here, project *p)
+{
+    static const char *const hooks_key[] = {"hooks", NULL};
+    const ini_ent *h = ini_find(ic, INI_HOOKS, hooks_key);
+    mig_strlist names = {0};
+    int i;
+    for (i = 0; i < ic->n; i++) {
+        const ini_ent *e = &ic->v[i];
+        const char *dot = strrchr(e->name, '.');
+        if (strcmp(e->section, INI_HOOKS) != 0 || strcmp(e->name, "hooks") == 0)
+            continue;
+        if (!dot || dot == e->name || !in_list(dot + 1, HOOK_KEYS)) {
+            errorf("%s: unknown key \"%s\" in section [" INI_HOOKS "] (known: hooks, and NAME.type, "
+                   "NAME.executable, NAME.options, NAME.cwd for each NAME of hooks)",
+                   cfg, e->name);
+            return -1;
+        }
+    }
+    if (!h)
+        return 0;
+    split_on(ar, h->joined, ", \t\r\n", &names);
+    p->hooks = mig_alloc0(ar, sizeof *p->hooks * (size_t)(names.n + 1));
+    for (i = 0; i < names.n; i++) {
+        const char *n = names.v[i], *k[2] = {NULL, NULL};
+        const ini_ent *type, *exe, *opts, *cwd;
+        post_hook *hk = &p->hooks[p->nhooks];
+        const char *o;
+        k[0] = mig_sprintf(ar, "%s.type", n);
+        type = ini_find(ic, INI_HOOKS, k);
+        k[0] = mig_sprintf(ar, "%s.executable", n);
+        exe = ini_find(ic, INI_HOOKS, k);
+        k[0] = mig_sprintf(ar, "%s.options", n);
+        opts = ini_find(ic, INI_HOOKS, k);
+        k[0] = mig_sprintf(ar, "%s.cwd", n);
+        cwd = ini_find(ic, INI_HOOKS, k);
+        if (!type || !*type->value) {
+            errorf("%s: [" INI_HOOKS "]: key %s.type is required for post write hook \"%s\" (type = exec)", cfg, n, n);
+            return -1;
+        }
+        if (strcmp(type->value, "console_scripts") == 0) {
+            errorf("%s: [" INI_HOOKS "]: post write hook \"%s\" has type console_scripts, which runs a Python "
+                   "entry point: mig runs programs only; write %s.type = exec and %s.executable = the command "
+                   "(e.g. black)",
+                   cfg, n, n, n);
+            return -1;
+        }
+        if (strcmp(type->value, "exec") != 0) {
+            errorf("%s: [" INI_HOOKS "]: post write hook \"%s\": unknown type \"%s\" (mig runs type exec)", cfg, n,
+                   type->value);
+            return -1;
+        }
+        if (!exe || !*exe->value) {
+            errorf("%s: [" INI_HOOKS "]: key %s.executable is required for post write hook \"%s\"", cfg, n, n);
+            return -1;
+        }
+        hk->name = n;
+        hk->executable = ini_expand(ar, exe->value, here);
+        if (strchr(hk->executable, '/'))
+            hk->executable = hook_path(ar, here, hk->executable);
+        hk->cwd = cwd && *cwd->value ? hook_path(ar, here, ini_expand(ar, cwd->value, here)) : NULL;
+        o = opts ? ini_expand(ar, opts->joined, here) : "";
+        if (!strstr(o, HOOK_TOKEN))
+            o = mig_sprintf(ar, HOOK_TOKEN " %s", o);
+        if (shell_split(ar, o, &hk->args)) {
+            errorf("%s: [" INI_HOOKS "]: %s.options: no closing quotation (or a trailing backslash): %s", cfg, n,
+                   opts ? opts->value : "");
+            return -1;
+        }
+        p->nhooks++;
+    }
+    return 0;
+}
+
+/* An Alembic key that mig does not read: say what to do instead. */
+static const char *alembic_key_hint(const char *key)
+{
+    if (strcmp(key, "sqlalchemy.url") == 0)
+        return "\nsqlalchemy.url is Alembic's name: write url = ... (sqlite:PATH, postgresql://...)";
+    if (strcmp(key, "prepend_sys_path") == 0 || strcmp(key, "revision_environment") == 0 ||
+        strcmp(key, "sourceless") == 0 || strcmp(key, "output_encoding") == 0 || strcmp(key, "timezone") == 0)
+        return "\nan alembic.ini key that mig does not use (no Python; dates are local time): remove it";
+    return "";
 }
 
 static const char *dir_of(mig_arena *ar, const char *path)
@@ -269,20 +553,85 @@ static const char *ini_url(mig_arena *ar, const char *inidir, const char *url)
     return mig_sprintf(ar, "%.*s%s/%s", (int)plen, url, inidir, path);
 }
 
+/* The keys of the chosen section (and of [DEFAULT]) that are not url,
+ * versions and env: version_locations and the rest. */
+static int load_alembic_keys(mig_arena *ar, const ini_ctx *ic, const char *cfg, const char *sec,
+                             const char *inidir, const char *here, project *p)
+{
+    const ini_ent *locs = cfg_get(ic, sec, "version_locations", NULL);
+    const ini_ent *sep = cfg_get(ic, sec, "version_path_separator", "path_separator");
+    const ini_ent *rec = cfg_get(ic, sec, "recursive_version_locations", NULL);
+    const ini_ent *tmpl = cfg_get(ic, sec, "file_template", NULL);
+    const ini_ent *tsl = cfg_get(ic, sec, "truncate_slug_length", NULL);
+    p->truncate_slug = 40;
+    if (rec && (p->recursive = ini_bool(rec->value)) < 0) {
+        errorf("%s: recursive_version_locations = %s: expected true or false", cfg, rec->value);
+        return -1;
+    }
+    if (tsl) {
+        char *end;
+        long v;
+        errno = 0;
+        v = strtol(tsl->value, &end, 10);
+        if (!*tsl->value || *end || errno || v < 0 || v > 1000) {
+            errorf("%s: truncate_slug_length = %s: expected a whole number from 0 to 1000 (default 40)", cfg,
+                   tsl->value);
+            return -1;
+        }
+        p->truncate_slug = (int)v;
+    }
+    if (tmpl)
+        p->file_template = ini_expand(ar, tmpl->value, here);
+    if (locs) {
+        /* Alembic: split on version_path_separator, else on spaces and commas */
+        const char *seps = " ,\t\r\n";
+        mig_strlist items = {0};
+        int i;
+        if (sep) {
+            static const char *const names[] = {"space", "comma", "colon", "semicolon", "newline", "os", NULL};
+            static const char *const chars[] = {" ", ",", ":", ";", "\n", ":"};
+            for (i = 0; names[i] && strcmp(names[i], sep->value) != 0; i++)
+                ;
+            if (!names[i]) {
+                errorf("%s: %s = %s: expected space, comma, colon, semicolon, newline or os", cfg, sep->name,
+                       sep->value);
+                return -1;
+            }
+            seps = chars[i];
+        }
+        split_on(ar, locs->joined, seps, &items);
+        if (items.n == 0) {
+            errorf("%s: version_locations is empty: name one folder or more (or remove the key)", cfg);
+            return -1;
+        }
+        for (i = 0; i < items.n; i++)
+            mig_strlist_add(ar, &p->version_locs, ini_rel(ar, inidir, ini_expand(ar, items.v[i], here)));
+        p->versions = p->version_locs.v[0];
+    }
+    return 0;
+}
+
 int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
 {
     ini_ctx ic;
     const char *cfg = c->config ? c->config : getenv("MIG_CONFIG");
-    int explicit_cfg = cfg != NULL;
+    const char *sec = NULL; /* the chosen section, when the file has it */
+    int explicit_cfg = cfg != NULL, i;
     memset(p, 0, sizeof *p);
     p->ar = ar;
+    p->truncate_slug = 40;
     if (!cfg)
         cfg = "mig.ini";
     p->ini_path = cfg;
     p->section = c->name ? c->name : "mig";
     memset(&ic, 0, sizeof ic);
     ic.ar = ar;
-    ic.want = p->section;
+    if (strcmp(p->section, INI_DEFAULT) == 0 || strcmp(p->section, INI_HOOKS) == 0) {
+        errorf("-n %s: [%s] is not an environment (it holds %s)", p->section, p->section,
+               strcmp(p->section, INI_DEFAULT) == 0 ? "the values every section inherits"
+                                                    : "the hooks run on the files revision and merge write");
+        return -1;
+    }
     if (access(cfg, F_OK) == 0) {
         int rc = ini_parse(cfg, ini_cb, &ic);
         if (rc < 0) {
@@ -293,11 +642,28 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
             errorf("%s, line %d: not an ini line (expected [section] or key = value)", cfg, rc);
             return -1;
         }
-        if (ic.bad[0]) {
-            errorf("%s: unknown key \"%s\" in section [%s] (known: url, versions, env)", cfg, ic.bad, p->section);
-            return -1;
+        ini_headers(ar, cfg, &ic.sections);
+        for (i = 0; i < ic.n; i++) {
+            const ini_ent *e = &ic.v[i];
+            int is_default = strcmp(e->section, INI_DEFAULT) == 0;
+            if (!is_default && strcmp(e->section, p->section) != 0)
+                continue;
+            if (!in_list(e->name, ENV_KEYS)) {
+                errorf("%s: unknown key \"%s\" in section [%s]%s (known: url, versions, env, version_locations, "
+                       "recursive_version_locations, file_template, truncate_slug_length, "
+                       "version_path_separator)%s",
+                       cfg, e->name, e->section,
+                       is_default ? ", which every section inherits" : "",
+                       alembic_key_hint(e->name));
+                return -1;
+            }
         }
-        if (!ic.found_section) {
+        for (i = 0; i < ic.n && !sec; i++)
+            if (strcmp(ic.v[i].section, p->section) == 0)
+                sec = p->section;
+        if (!sec && mig_strlist_has(&ic.sections, p->section))
+            sec = p->section;
+        if (!sec) {
             if (c->name || need_ini) {
                 errorf("%s has no section [%s]%s", cfg, p->section,
                        c->name ? " (selected with -n)" : "; run 'mig init' or add it");
@@ -316,29 +682,49 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
         return -1;
     }
     {
-        const char *inidir = dir_of(ar, cfg);
-        p->versions = ini_rel(ar, inidir, ic.versions ? ic.versions : "versions");
+        const char *inidir = dir_of(ar, cfg), *here = inidir;
+        const ini_ent *url = cfg_get(&ic, sec, "url", NULL);
+        const ini_ent *ver = cfg_get(&ic, sec, "versions", "script_location");
+        const ini_ent *env = cfg_get(&ic, sec, "env", NULL);
+        const char *u = url ? url->value : NULL;
+        char *abs = realpath(inidir, NULL);
+        if (abs) {
+            here = mig_strdup(ar, abs);
+            free(abs);
+        }
+        if (load_alembic_keys(ar, &ic, cfg, sec, inidir, here, p))
+            return -1;
+        if (!p->version_locs.n) {
+            p->versions = ini_rel(ar, inidir, ver ? ver->value : "versions");
+            mig_strlist_add(ar, &p->version_locs, p->versions);
+        }
+        /* the hooks matter to the commands that write a file only: a hook
+         * an upgrade never runs must not stop it */
+        if (p->ini_found && c->command &&
+            (strcmp(c->command, "revision") == 0 || strcmp(c->command, "merge") == 0) &&
+            load_hooks(ar, &ic, cfg, here, p))
+            return -1;
         if (c->url) {
             p->url = c->url;
             p->url_from = "--url";
-        } else if (c->name && ic.url && *ic.url) {
+        } else if (c->name && u && *u) {
             /* a section chosen with -n says which database: DATABASE_URL,
              * which usually holds the application's own database, must not
              * send `mig -n prod upgrade` elsewhere */
-            p->url = ini_url(ar, inidir, ic.url);
-            p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, p->section);
+            p->url = ini_url(ar, inidir, u);
+            p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, url->section);
         } else if (getenv("MIG_URL") && *getenv("MIG_URL")) {
             p->url = getenv("MIG_URL");
             p->url_from = "MIG_URL";
         } else if (getenv("DATABASE_URL") && *getenv("DATABASE_URL")) {
             p->url = getenv("DATABASE_URL");
             p->url_from = "DATABASE_URL";
-        } else if (ic.url && *ic.url) {
-            p->url = ini_url(ar, inidir, ic.url);
-            p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, p->section);
+        } else if (u && *u) {
+            p->url = ini_url(ar, inidir, u);
+            p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, url->section);
         }
         /* a section other than [mig] is an independent environment */
-        p->env = ic.env && *ic.env ? ic.env : strcmp(p->section, "mig") == 0 ? "default" : p->section;
+        p->env = env && *env->value ? env->value : strcmp(p->section, "mig") == 0 ? "default" : p->section;
     }
     return 0;
 }
@@ -414,7 +800,7 @@ static int run_plugin(ctx *x, const char *name, int argc, char **argv)
 
 enum {
     O_URL = 1000, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
-    O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION
+    O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION, O_VERSION_PATH
 };
 
 static const struct option LONGOPTS[] = {
@@ -441,6 +827,7 @@ static const struct option LONGOPTS[] = {
     {"force", no_argument, NULL, O_FORCE},
     {"accept", no_argument, NULL, O_ACCEPT},
     {"single-head", no_argument, NULL, O_SINGLE_HEAD},
+    {"version-path", required_argument, NULL, O_VERSION_PATH},
     {NULL, 0, NULL, 0},
 };
 
@@ -449,10 +836,10 @@ static const struct {
     const char *cmd;
     const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
                           Q sql, P purge, R range, C indicate-current, F force, A accept,
-                          U single-head */
+                          U single-head, L version-path */
     int min_args, max_args;
 } CMDS[] = {
-    {"init", "", 0, 1},       {"revision", "mHBDIS", 0, 0}, {"merge", "mBI", 1, -1},
+    {"init", "", 0, 1},       {"revision", "mHBDISL", 0, 0}, {"merge", "mBI", 1, -1},
     {"push", "F", 0, 0},      {"upgrade", "QF", 0, 1},      {"downgrade", "QF", 1, 1},
     {"stamp", "PA", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
     {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "Q", 1, 1},
@@ -494,6 +881,7 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case O_FORCE: c->force = 1; return 'F';
     case O_ACCEPT: c->accept = 1; return 'A';
     case O_SINGLE_HEAD: c->single_head = 1; return 'U';
+    case O_VERSION_PATH: c->version_path = arg; return 'L';
     default: return -1;
     }
 }
@@ -514,6 +902,7 @@ static const char *opt_name(int letter)
     case 'F': return "--force";
     case 'A': return "--accept";
     case 'U': return "--single-head";
+    case 'L': return "--version-path";
     default: return "?";
     }
 }

@@ -43,8 +43,8 @@ typedef struct cli {
 /* A post write hook of mig.ini's [post_write_hooks] (type exec). */
 typedef struct post_hook {
     const char *name;
-    const char *executable;  /* as found on PATH, or a path made relative to the current folder */
-    const char *cwd;         /* NULL: the current folder */
+    const char *executable;  /* a name looked up on PATH, or an absolute path (mig.ini's folder + a relative one) */
+    const char *cwd;         /* absolute (from mig.ini's folder); NULL: the current folder */
     mig_strlist args;        /* its options, split as a shell would; REVISION_SCRIPT_FILENAME is replaced */
 } post_hook;
 
