@@ -48,7 +48,7 @@ tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 
 # Debian packages the build and the tests need; installed when missing and root.
 DEB_BUILD := gcc make pkg-config libsqlite3-dev sqlite3 libssl-dev libjansson-dev uthash-dev libpq-dev libinih-dev
-DEB_TEST  := clang libclang-rt-14-dev valgrind perl libpg-query-dev \
+DEB_TEST  := clang libclang-rt-14-dev valgrind perl libpg-query-dev python3-alembic python3-sqlalchemy \
              postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 test-deps:
 	@./tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)

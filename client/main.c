@@ -181,7 +181,7 @@ static const struct {
     {"current", "usage: mig current [-v] [--json]\n\nThe database's current revision(s); nothing at base.\n"},
     {"heads", "usage: mig heads [-v] [--json]\n\nThe heads of the revision files.\n"},
     {"branches", "usage: mig branches [-v] [--json]\n\nThe branch points of the revision files.\n"},
-    {"history", "usage: mig history [-r RANGE] [--indicate-current] [-v] [--json]\n\n"
+    {"history", "usage: mig history [-r RANGE] [-i|--indicate-current] [-v] [--json]\n\n"
                 "The revisions from the heads down to base.  RANGE is [START]:[END]\n"
                 "(e.g. base:head, current:, :ae10); `current` reads the database.\n"},
     {"show", "usage: mig show REV [--json | --sql]\n\nOne revision: parents, branches, path and message.\n"
@@ -877,6 +877,7 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case O_SQL: c->sql = 1; return 'Q';
     case O_PURGE: c->purge = 1; return 'P';
     case 'r': c->range = arg; return 'R';
+    case 'i': /* Alembic's short form of --indicate-current */
     case O_INDICATE_CURRENT: c->indicate_current = 1; return 'C';
     case O_FORCE: c->force = 1; return 'F';
     case O_ACCEPT: c->accept = 1; return 'A';
@@ -914,7 +915,7 @@ int main(int argc, char **argv)
     project p;
     ctx x;
     int ch, i, cmd = -1, rc;
-    const char *SHORT = "+c:n:x:qvhm:r:";
+    const char *SHORT = "+c:n:x:qvhm:r:i";
 
     mig_arena_init(&ar, &C_ALLOC);
     memset(&c, 0, sizeof c);
