@@ -295,14 +295,14 @@ static bset label_members(mig_arena *ar, mig_graph *g, const char *label)
 }
 
 /*
- * _topological_sort: `todo` from `heads` down, finishing a branch before the
+ * _topological_sort: `to_list` from `heads` down, finishing a branch before the
  * next one.  Alembic starts only from the heads of the range (END) and fails
  * with an AssertionError when a revision of the range is not below one of
  * them within the range (START with only a depends_on child outside the
  * range, e.g.): mig also starts from the tops of such parts, all in load
  * order.
  */
-static void topo_sort(mig_arena *ar, mig_graph *g, bset todo, const mig_idlist *heads, mig_idlist *out)
+static void topo_sort(mig_arena *ar, mig_graph *g, bset to_list, const mig_idlist *heads, mig_idlist *out)
 {
     int n = g->n, i, k, ncur = 0, idx = 0, cap = 0;
     int *cur = mig_alloc(ar, sizeof(int) * (size_t)(n + 1));
@@ -312,17 +312,17 @@ static void topo_sort(mig_arena *ar, mig_graph *g, bset todo, const mig_idlist *
     int hcap = 0;
     memset(out, 0, sizeof *out);
     for (i = 0; i < heads->n; i++)
-        if (BHAS(todo, heads->v[i])) {
+        if (BHAS(to_list, heads->v[i])) {
             BSET(is_head, heads->v[i]);
             mig_idl_push(g, &hs, heads->v[i], &hcap);
         }
-    related(ar, g, hs.v, hs.n, 1, todo, reach);
+    related(ar, g, hs.v, hs.n, 1, to_list, reach);
     for (i = 0; i < n; i++)
-        if (BHAS(todo, i))
+        if (BHAS(to_list, i))
             for (k = 0; k < g->nodes[i].norm_down.n; k++)
                 BSET(below, g->nodes[i].norm_down.v[k]);
     for (i = 0; i < n; i++)
-        if (BHAS(todo, i) && (BHAS(is_head, i) || (!BHAS(reach, i) && !BHAS(below, i)))) {
+        if (BHAS(to_list, i) && (BHAS(is_head, i) || (!BHAS(reach, i) && !BHAS(below, i)))) {
             anc[ncur] = ancestors_of(ar, g, i);
             cur[ncur++] = i;
         }
@@ -340,9 +340,9 @@ static void topo_sort(mig_arena *ar, mig_graph *g, bset todo, const mig_idlist *
             continue;
         }
         nd = &g->nodes[cand];
-        if (BHAS(todo, cand)) {
+        if (BHAS(to_list, cand)) {
             mig_idl_push(g, out, cand, &cap);
-            BCLR(todo, cand);
+            BCLR(to_list, cand);
         }
         if (nd->norm_down.n > 64)
             addv = mig_alloc(ar, sizeof(int) * (size_t)nd->norm_down.n);
@@ -350,7 +350,7 @@ static void topo_sort(mig_arena *ar, mig_graph *g, bset todo, const mig_idlist *
             int r = nd->norm_down.v[k], in_cur = 0;
             for (j = 0; j < ncur; j++)
                 in_cur |= cur[j] == r;
-            if (BHAS(todo, r) && !in_cur)
+            if (BHAS(to_list, r) && !in_cur)
                 addv[nadd++] = r;
         }
         if (nadd == 0) {
@@ -458,7 +458,7 @@ static int history_walk(ctx *x, files *f, const char *lower, const char *upper, 
 {
     mig_graph *g = &f->g;
     mig_idlist targets, lows;
-    bset req, low_anc, todo;
+    bset req, low_anc, to_list;
     const char *at;
     int i;
     memset(out, 0, sizeof *out);
@@ -522,19 +522,19 @@ static int history_walk(ctx *x, files *f, const char *lower, const char *upper, 
         return -1;
     low_anc = bnew(x->ar, g);
     related(x->ar, g, lows.v, lows.n, 1, NULL, low_anc);
-    todo = bnew(x->ar, g);
+    to_list = bnew(x->ar, g);
     if (lows.n)
-        related(x->ar, g, lows.v, lows.n, 0, NULL, todo);
+        related(x->ar, g, lows.v, lows.n, 0, NULL, to_list);
     for (i = 0; i < g->n; i++) {
         int in = BHAS(req, i) && !BHAS(low_anc, i);
         if (lows.n)
-            in = in && BHAS(todo, i);
+            in = in && BHAS(to_list, i);
         if (in || mig_idl_has(&lows, i))
-            BSET(todo, i);
+            BSET(to_list, i);
         else
-            BCLR(todo, i);
+            BCLR(to_list, i);
     }
-    topo_sort(x->ar, g, todo, &targets, out);
+    topo_sort(x->ar, g, to_list, &targets, out);
     return 0;
 }
 
