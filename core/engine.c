@@ -1213,10 +1213,9 @@ static void script_begin(mig_buf *b, eng *e, int first)
 
 static int script_bodies(mig_buf *b, eng *e, mig_graph *g, int node, int upgrade)
 {
-    const char *src, *id = g->nodes[node].id;
+    const char *src;
     mig_revfile rf;
     int i;
-    (void)id;
     if (load_revision(e, g, node, &src, &rf))
         return -1;
     if (!rf.transactional)

@@ -44,13 +44,6 @@ static const char *skip_to_statement(const char *p, const char *end)
     }
 }
 
-static void upper(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'a' && *s <= 'z')
-            *s = (char)(*s - 'a' + 'A');
-}
-
 int mig_txn_guard_sqlite(mig_txn_guard *g, const char *stmt, size_t len, int is_explain, mig_err *err)
 {
     const char *end = stmt + len, *t = skip_to_statement(stmt, end);
@@ -75,18 +68,16 @@ int mig_txn_guard_sqlite(mig_txn_guard *g, const char *stmt, size_t len, int is_
         char *name;
         if (n != 2) /* a quoted name: it cannot be released by name later, so it is not tracked */
             return 0;
+        /* upper-cased by mig_sql_leading_words: SQLite compares savepoint
+         * names case-insensitively */
         name = mig_strdup(g->ar, last);
         if (!name || mig_strlist_add(g->ar, &g->own, name))
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
-        upper(name); /* SQLite compares savepoint names case-insensitively */
         return 0;
     }
     /* RELEASE / ROLLBACK TO: only of a savepoint the body opened (and with a bare name) */
     {
-        char name[256];
-        snprintf(name, sizeof name, "%s", last);
-        upper(name);
-        if (n < 2 || strcmp(last, "SAVEPOINT") == 0 || strcmp(last, "TO") == 0 || !mig_strlist_has(&g->own, name))
+        if (n < 2 || strcmp(last, "SAVEPOINT") == 0 || strcmp(last, "TO") == 0 || !mig_strlist_has(&g->own, last))
             return mig_txn_refuse(err, strcmp(word, "RELEASE") == 0 ? "RELEASE" : "ROLLBACK TO", 0);
     }
     return 0;
