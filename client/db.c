@@ -252,6 +252,28 @@ static const char *strip_driver(mig_arena *ar, const char *url)
     return mig_sprintf(ar, "%.*s%s", (int)(plus - url), url, sep);
 }
 
+static int unrecognised(mig_err *err, const char *url_from)
+{
+    return mig_fail(err, MIG_E_INPUT,
+                    "unrecognised database URL from %s: use sqlite:PATH, a file ending in .db/.sqlite/.sqlite3, "
+                    "postgresql://... or a libpq connection string such as 'host=/tmp dbname=app'",
+                    url_from);
+}
+
+int db_url_kind(mig_arena *ar, const char *url, const char *url_from, db_kind *kind, mig_err *err)
+{
+    if (!url)
+        return mig_fail(err, MIG_E_INPUT, "no database: give --url, set MIG_URL, or put url = ... in mig.ini");
+    url = strip_driver(ar, url);
+    if (sqlite_path(ar, url))
+        *kind = DB_SQLITE;
+    else if (is_pg_url(url))
+        *kind = DB_POSTGRES;
+    else
+        return unrecognised(err, url_from);
+    return 0;
+}
+
 db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig_err *err)
 {
     db *d;
@@ -299,10 +321,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         return d;
     }
     if (!is_pg_url(url)) {
-        mig_fail(err, MIG_E_INPUT,
-                 "unrecognised database URL from %s: use sqlite:PATH, a file ending in .db/.sqlite/.sqlite3, "
-                 "postgresql://... or a libpq connection string such as 'host=/tmp dbname=app'",
-                 url_from);
+        unrecognised(err, url_from);
         return NULL;
     }
     if (pq_load(err))

@@ -115,7 +115,7 @@ static const char USAGE[] =
     "  push                  upload every revision file (one transaction)\n"
     "  upgrade [TARGET]      push, then upgrade (default: heads); --sql prints the script\n"
     "  downgrade TARGET      push, then downgrade; --sql prints the script\n"
-    "  stamp TARGET...       set the version state without running revisions\n"
+    "  stamp TARGET...       set the version state without running revisions; --sql too\n"
     "  current               the database's current revision(s)\n"
     "  heads                 the heads of the revision files\n"
     "  branches              the branch points of the revision files\n"
@@ -168,13 +168,16 @@ static const struct {
                 "The whole plan is one transaction, except revisions marked\n"
                 "`transactional false`, which run statement by statement outside a\n"
                 "transaction and are then recorded.  --sql prints the script instead\n"
-                "and changes nothing (TARGET may be FROM:TO).  --force: as push --force.\n"},
+                "and changes nothing; with TARGET as FROM:TO (e.g. base:head) it does not\n"
+                "connect to the database at all.  --force: as push --force.\n"},
     {"downgrade", "usage: mig downgrade TARGET [--sql] [--force]\n\n"
                   "Push, then downgrade to TARGET (e.g. -1, base, a revision).\n"
-                  "--sql prints the script instead and changes nothing.  --force: as push --force.\n"},
-    {"stamp", "usage: mig stamp TARGET... [--purge]\n       mig stamp --accept REV...\n\n"
+                  "--sql prints the script instead and changes nothing (TARGET may be\n"
+                  "FROM:TO, written without connecting).  --force: as push --force.\n"},
+    {"stamp", "usage: mig stamp TARGET... [--purge | --sql]\n       mig stamp --accept REV...\n\n"
               "Set the version state to TARGETs without running any revision.\n"
-              "--purge starts from an empty version state.\n"
+              "--purge starts from an empty version state.  --sql prints the stamp\n"
+              "as a script and changes nothing (FROM:TO: without connecting).\n"
               "--accept records that the database has what the stored body of each\n"
               "applied REV does (after push --force), so check passes again; the\n"
               "version state does not move.\n"},
@@ -841,7 +844,7 @@ static const struct {
 } CMDS[] = {
     {"init", "", 0, 1},       {"revision", "mHBDISL", 0, 0}, {"merge", "mBI", 1, -1},
     {"push", "F", 0, 0},      {"upgrade", "QF", 0, 1},      {"downgrade", "QF", 1, 1},
-    {"stamp", "PA", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
+    {"stamp", "PAQ", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
     {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "Q", 1, 1},
     {"check", "U", 0, 0},
 };

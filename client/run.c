@@ -405,9 +405,9 @@ static int section_runs(ctx *x, db *d, const mig_section *s, int upgrade)
     int i;
     if (s->upgrade != upgrade)
         return 0;
-    if (s->dialect == MIG_DIALECT_ONLY_SQLITE && db_kindof(d) != DB_SQLITE)
+    if (s->dialect == MIG_DIALECT_SQLITE && db_kindof(d) != DB_SQLITE)
         return 0;
-    if (s->dialect == MIG_DIALECT_ONLY_POSTGRES && db_kindof(d) != DB_POSTGRES)
+    if (s->dialect == MIG_DIALECT_POSTGRES && db_kindof(d) != DB_POSTGRES)
         return 0;
     if (s->if_name) {
         const char *v = NULL;
@@ -500,7 +500,7 @@ static void report_outside(run_state *rs, const files *f, const revfile_ent *e, 
     on_progress(rs, line);
 }
 
-static int offline_sql(ctx *x, files *f, int downgrade);
+static int offline_sql(ctx *x, files *f, const char *direction, const char *target);
 
 /* A -x KEY that no revision file tests (`if KEY`) or reads (mig_x('KEY'))
  * is most likely a typo: say so, once per key, on standard error. */
@@ -578,7 +578,7 @@ int cmd_run(ctx *x, int downgrade)
     if (project_files(x, &f))
         return EX_FAILED;
     if (x->c->sql)
-        return offline_sql(x, &f, downgrade);
+        return offline_sql(x, &f, dir, target);
     if (strchr(target, ':')) {
         errorf("%s %s: a FROM:TO range is only for --sql (offline mode)", dir, target);
         return EX_USAGE;
@@ -709,21 +709,37 @@ fail:
     return EX_FAILED;
 }
 
-/* upgrade --sql / downgrade --sql: the files are pushed inside a transaction
- * that is rolled back, so the script is computed by the database's own
- * engine and nothing changes. */
-static int offline_sql(ctx *x, files *f, int downgrade)
+/*
+ * upgrade / downgrade / stamp --sql: the files are pushed inside a
+ * transaction that is rolled back, so the script is computed by mig's own
+ * engine and nothing changes.  With a FROM:TO range the database is not
+ * needed at all (Alembic's offline mode): the engine runs over an in-memory
+ * SQLite database and writes the script for the kind of database the URL
+ * names, so a PostgreSQL script needs no server.  Without a range the script
+ * starts from the database's current state, which needs the database.
+ */
+static int offline_sql(ctx *x, files *f, const char *direction, const char *target)
 {
     mig_err err;
     db *d;
+    db_kind kind = DB_SQLITE;
     push_result pr;
     const char *script = NULL, *p[3];
-    int saved_quiet = x->c->quiet, saved_json = x->c->json;
+    int saved_quiet = x->c->quiet, saved_json = x->c->json, from_to = strchr(target, ':') != NULL;
     mig_err_clear(&err);
     memset(&pr, 0, sizeof pr);
-    d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
-    if (!d)
+    if (no_url(x, &err) || db_url_kind(x->ar, x->p->url, x->p->url_from, &kind, &err))
         return fail_err(NULL, &err);
+    d = from_to ? db_open(x->ar, "sqlite:", "the offline engine", 1, &err)
+                : db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
+    if (!d) {
+        int rc = fail_err(NULL, &err);
+        if (!from_to && kind == DB_POSTGRES)
+            fprintf(stderr, "  hint: with a range, such as %s base:%s --sql, the script is written without "
+                            "connecting\n",
+                    direction, *target ? target : "heads");
+        return rc;
+    }
     x->c->quiet = 1;
     x->c->json = 0;
     if (db_begin(d, &err) || (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, &err)) ||
@@ -734,9 +750,9 @@ static int offline_sql(ctx *x, files *f, int downgrade)
     }
     x->c->quiet = saved_quiet;
     x->c->json = saved_json;
-    p[0] = downgrade ? "downgrade" : "upgrade";
-    p[1] = x->c->args.n ? x->c->args.v[0] : "heads";
-    p[2] = x->opts;
+    p[0] = direction;
+    p[1] = target;
+    p[2] = kind != db_kindof(d) ? opts_json(x, "\"dialect\":\"postgresql\"") : x->opts;
     if (db_call(d, "mig_sql", 3, p, &script, &err))
         goto fail;
     db_rollback(d);
@@ -804,6 +820,12 @@ int cmd_stamp(ctx *x)
     pr.quiet_events = 1;
     if (project_files(x, &f))
         return EX_FAILED;
+    if (x->c->sql && (x->c->accept || x->c->purge)) {
+        errorf("stamp --sql: --%s is not for offline scripts", x->c->accept ? "accept" : "purge");
+        return EX_USAGE;
+    }
+    if (x->c->sql)
+        return offline_sql(x, &f, "stamp", mig_strlist_join(x->ar, &x->c->args, " "));
     if (!(d = open_write(x, &err)))
         return fail_err(NULL, &err);
     p[0] = mig_strlist_join(x->ar, &x->c->args, " ");

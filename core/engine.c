@@ -39,11 +39,14 @@ typedef struct {
     const mig_opts *o;
     const char *tenant;
     mig_err *err;
+    const mig_db_info *out; /* the database that runs the statements the call writes out (mig_sql) */
     const char *q[Q_NQ]; /* formatted on first use */
     int each;            /* commit after every step */
 } eng;
 
-static int eng_init(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, mig_err *err)
+/* `script`: the call writes a script, which may be for another database
+ * (option "dialect"); every other call acts on this one. */
+static int eng_init_for(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, int script, mig_err *err)
 {
     memset(e, 0, sizeof *e);
     e->be = be;
@@ -51,7 +54,21 @@ static int eng_init(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, m
     e->o = o;
     e->err = err;
     e->tenant = o->tenant ? o->tenant : "";
+    e->out = o->dialect == MIG_DIALECT_POSTGRES ? &mig_db_postgresql
+             : o->dialect == MIG_DIALECT_SQLITE ? &mig_db_sqlite
+                                                 : be->db;
+    if (e->out != be->db && !script)
+        return mig_fail(err, MIG_E_INPUT, "option \"dialect\" names another database than this %s one: it is "
+                                          "only for mig_sql() with a FROM:TO range",
+                        be->db->name);
+    if (o->tenant && e->out->dialect != MIG_DIALECT_POSTGRES)
+        return mig_fail(err, MIG_E_INPUT, "option \"tenant\" is supported by PostgreSQL only (a tenant is a schema)");
     return 0;
+}
+
+static int eng_init(eng *e, mig_backend *be, mig_arena *ar, const mig_opts *o, mig_err *err)
+{
+    return eng_init_for(e, be, ar, o, 0, err);
 }
 
 /* The text of state-table statement k. */
@@ -61,7 +78,7 @@ static int eq_text(eng *e, int k)
 /* QFMT is a constant table of formats, each with the %s conversions above */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        e->q[k] = mig_sprintf(e->ar, QFMT[k], e->be->schema, e->be->order_col);
+        e->q[k] = mig_sprintf(e->ar, QFMT[k], e->be->db->schema, e->be->db->order_col);
 #pragma GCC diagnostic pop
         if (!e->q[k])
             return mig_fail(e->err, MIG_E_NOMEM, "out of memory");
@@ -242,7 +259,7 @@ static int section_runs(const eng *e, const mig_section *s, int upgrade)
 {
     if (s->upgrade != upgrade)
         return 0;
-    if (s->dialect != MIG_DIALECT_ANY && s->dialect != e->be->dialect)
+    if (s->dialect != MIG_DIALECT_ANY && s->dialect != e->out->dialect)
         return 0;
     if (s->if_name && !mig_truthy(mig_opts_x(e->o, s->if_name)))
         return 0;
@@ -775,7 +792,7 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
 {
     mig_backend *be = e->be;
     mig_err *err = e->err;
-    const char *s = be->schema;
+    const char *s = be->db->schema;
     int exists;
     row6 r;
     const char *down, *labels, *deps;
@@ -932,7 +949,7 @@ static int remove_locked(eng *e, const char *id)
             if (strcmp(nd->dep_names.v[k], id) == 0 || mig_strlist_has(&g.nodes[node].labels, nd->dep_names.v[k]))
                 return mig_fail(err, MIG_E_STATE, "revision %s depends on %s; remove %s first", nd->id, id, nd->id);
     }
-    q = mig_sprintf(e->ar, "DELETE FROM %smig_revision WHERE env = $1 AND revision = $2", be->schema);
+    q = mig_sprintf(e->ar, "DELETE FROM %smig_revision WHERE env = $1 AND revision = $2", be->db->schema);
     p[1] = id;
     return q ? be->query(be->ctx, q, 2, p, NULL, NULL, err) : NOMEM();
 }
@@ -1052,7 +1069,7 @@ int mig_op_check(mig_backend *be, mig_arena *ar, const mig_opts *o, int *ok, mig
     q = mig_sprintf(ar,
                     "SELECT revision, checksum FROM %smig_history WHERE env = $1 AND tenant = $2 AND direction <> "
                     "'downgrade' ORDER BY id",
-                    be->schema);
+                    be->db->schema);
     p[0] = o->env;
     p[1] = e.tenant;
     if (!q || be->query(be->ctx, q, 2, p, hist_row, &c, err))
@@ -1126,7 +1143,7 @@ static void ids_of(mig_buf *b, mig_graph *g, const mig_idlist *l)
 static void lit_version_insert(mig_buf *b, eng *e, const char *a)
 {
     /* the statement with its parameters as literals */
-    mig_buf_printf(b, "INSERT INTO %smig_version (env, tenant, version_num) VALUES (", e->be->schema);
+    mig_buf_printf(b, "INSERT INTO %smig_version (env, tenant, version_num) VALUES (", e->out->schema);
     mig_buf_quote(b, e->o->env);
     mig_buf_puts(b, ", ");
     mig_buf_quote(b, e->tenant);
@@ -1138,7 +1155,7 @@ static void lit_version_insert(mig_buf *b, eng *e, const char *a)
 static void script_vops(mig_buf *b, eng *e, mig_graph *g, const mig_plan *p, const mig_step *s)
 {
     int k;
-    const char *sch = e->be->schema;
+    const char *sch = e->out->schema;
     for (k = s->vop_first; k < s->vop_first + s->nvop; k++) {
         const mig_vop *v = &p->vops[k];
         if (v->kind == MIG_VOP_INSERT)
@@ -1197,11 +1214,11 @@ static void put_body_with_x(mig_buf *b, eng *e, const char *p, size_t n)
 static void script_begin(mig_buf *b, eng *e, int first)
 {
     mig_buf_puts(b, "BEGIN;\n");
-    if (first && e->be->dialect == MIG_DIALECT_ONLY_POSTGRES)
+    if (first && e->out->dialect == MIG_DIALECT_POSTGRES)
         /* a fresh database gets the extension (its state tables), in the
          * script's transaction, in the schema the session would choose */
         mig_buf_puts(b, "CREATE EXTENSION IF NOT EXISTS mig;\n");
-    if (e->be->dialect == MIG_DIALECT_ONLY_POSTGRES && e->o->tenant) {
+    if (e->out->dialect == MIG_DIALECT_POSTGRES && e->o->tenant) {
         /* the tenant's revisions run in its schema, as mig_upgrade runs them */
         const char *t;
         mig_buf_puts(b, "SET LOCAL search_path = \"");
@@ -1247,7 +1264,19 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
     mig_buf b;
     const char *colon = target ? strchr(target, ':') : NULL, *to = target ? target : "";
     int i;
-    if (parse_dir(direction, &dir, err) || eng_init(&e, be, ar, o, err) || load_readonly(&e, &g, &cur))
+    const mig_db_info *out;
+    if (parse_dir(direction, &dir, err) || eng_init_for(&e, be, ar, o, 1, err))
+        return -1;
+    out = e.out;
+    if (out != be->db && !colon)
+        /* a script for another database: this database's version state
+         * says nothing of that one, so the plan must start from FROM */
+        return mig_fail(err, MIG_E_INPUT,
+                        "%s %s: a script for %s written by %s needs a FROM:TO range (for example base:%s): "
+                        "this database's version state is not that database's",
+                        direction, target ? target : "", out->name, be->db->name,
+                        target && *target ? target : "heads");
+    if (load_readonly(&e, &g, &cur))
         return -1;
     if (colon) {
         /* FROM:TO — plan from FROM, not from the database's state */
@@ -1272,8 +1301,8 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
     mig_buf_comment(&b, target ? target : "");
     mig_buf_puts(&b, " (env ");
     mig_buf_comment(&b, o->env);
-    mig_buf_printf(&b, ", %s)\n", be->dialect_name);
-    if (be->dialect == MIG_DIALECT_ONLY_POSTGRES)
+    mig_buf_printf(&b, ", %s)\n", out->name);
+    if (out->dialect == MIG_DIALECT_POSTGRES)
         /* the literals below are written for standard_conforming_strings =
          * on: with it off, a backslash in a quoted value would escape the quote */
         mig_buf_puts(&b, "SET standard_conforming_strings = on;\n");
@@ -1284,8 +1313,7 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
          * transaction is rolled back and the script fails as a whole */
         mig_buf_puts(&b, ".bail on\n");
     script_begin(&b, &e, 1);
-    if (be->state_ddl && *be->state_ddl)
-        mig_buf_puts(&b, be->state_ddl);
+    mig_buf_puts(&b, out->state_ddl);
     for (i = 0; i < plan.nsteps; i++) {
         const mig_step *s = &plan.steps[i];
         mig_idlist one = {0};
@@ -1321,7 +1349,7 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
         script_vops(&b, &e, &g, &plan, s);
         mig_buf_printf(&b, "INSERT INTO %smig_history (env, tenant, revision, direction, checksum, applied_by, "
                            "started_at, duration_ms) VALUES (",
-                       be->schema);
+                       out->schema);
         mig_buf_quote(&b, o->env);
         mig_buf_puts(&b, ", ");
         mig_buf_quote(&b, e.tenant);

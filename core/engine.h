@@ -3,7 +3,7 @@
  * small backend interface that the SQLite and PostgreSQL frontends implement.
  *
  * The engine composes the state-table SQL itself ($1..$n parameters, table
- * names prefixed with be->schema) and drives the transaction structure: one
+ * names prefixed with be->db->schema) and drives the transaction structure: one
  * atomic unit per call (per revision with "transaction": "each").
  */
 #ifndef MIG_ENGINE_H
@@ -16,14 +16,23 @@
 /* Called once per result row; values are NUL-terminated text or NULL. */
 typedef int (*mig_row_fn)(void *arg, int ncol, const char *const *vals, mig_err *err);
 
+/* What the engine knows of a database (core/dbinfo.c). */
+typedef struct mig_db_info {
+    const char *name;              /* "sqlite" / "postgresql" */
+    mig_dialect dialect;           /* which `dialect=` sections run */
+    const char *schema;            /* prefix of the state tables: "main." / "mig." */
+    const char *order_col;         /* upload order of mig_revision rows */
+    const char *state_ddl;         /* CREATE TABLE IF NOT EXISTS ... for offline scripts (may be "") */
+} mig_db_info;
+
+extern const mig_db_info mig_db_sqlite, mig_db_postgresql;
+/* "sqlite", "postgresql" (or "postgres"); NULL for any other name. */
+const mig_db_info *mig_db_info_named(const char *name);
+
 typedef struct mig_backend {
     void *ctx;
-    const char *dialect_name;      /* "sqlite" / "postgresql" */
-    mig_section_dialect dialect;   /* which `dialect=` sections run */
-    const char *schema;            /* prefix of the state tables: "" or "\"mig\"." */
-    const char *order_col;         /* upload order of mig_revision rows */
+    const mig_db_info *db;         /* which database this is */
     const char *applied_by;        /* recorded in mig_history */
-    const char *state_ddl;         /* CREATE TABLE IF NOT EXISTS ... for offline scripts (may be "") */
 
     /* One statement with text parameters $1..$n (NULL: SQL NULL). */
     int (*query)(void *ctx, const char *sql, int nparams, const char *const *params, mig_row_fn fn, void *arg,

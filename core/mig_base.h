@@ -15,6 +15,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/* The databases mig runs on.  MIG_DIALECT_ANY is for what runs on both (a
+ * revision section without `dialect=`); a database is one of the other two. */
+typedef enum { MIG_DIALECT_ANY = 0, MIG_DIALECT_SQLITE = 1, MIG_DIALECT_POSTGRES = 2 } mig_dialect;
+
 /* Error classes; each frontend maps them to its own codes (SQLSTATE in PG). */
 typedef enum {
     MIG_OK = 0,

@@ -104,6 +104,11 @@ static int parse_obj(mig_arena *ar, json_t *root, mig_opts *o, mig_err *err)
             if (!s || (strcmp(s, "error") != 0 && strcmp(s, "stop") != 0))
                 return mig_fail(err, MIG_E_INPUT, "option \"nontransactional\" must be \"error\" or \"stop\"");
             o->nontx_stop = strcmp(s, "stop") == 0;
+        } else if (strcmp(key, "dialect") == 0) {
+            const char *d = json_string_value(v);
+            if (!d || (strcmp(d, "sqlite") != 0 && strcmp(d, "postgresql") != 0))
+                return mig_fail(err, MIG_E_INPUT, "option \"dialect\" must be \"sqlite\" or \"postgresql\"");
+            o->dialect = strcmp(d, "sqlite") == 0 ? MIG_DIALECT_SQLITE : MIG_DIALECT_POSTGRES;
         } else if (strcmp(key, "record_only") == 0) {
             if (!json_is_string(v) || json_string_length(v) == 0)
                 return mig_fail(err, MIG_E_INPUT, "option \"record_only\" must be a revision id");

@@ -17,6 +17,7 @@ typedef struct mig_opts {
     int each;               /* transaction: "each" */
     long lock_timeout_ms;   /* -1: not given */
     /* for clients that run `transactional false` revisions themselves: */
+    mig_dialect dialect;    /* mig_sql: the database the script is for (ANY: this one) */
     int nontx_stop;         /* "nontransactional": "stop" — end the run, committed, before such a revision */
     const char *record_only; /* "record_only": REV — REV's body already ran outside a transaction: record
                                 it (the first step of the plan), and end the run there */

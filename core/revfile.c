@@ -131,9 +131,9 @@ static int parse_section_mods(mig_arena *ar, const char *s, size_t n, mig_sectio
             if (seen_dialect)
                 FAIL("section has more than one 'dialect='");
             if (dn == 10 && memcmp(d, "postgresql", 10) == 0)
-                sec->dialect = MIG_DIALECT_ONLY_POSTGRES;
+                sec->dialect = MIG_DIALECT_POSTGRES;
             else if (dn == 6 && memcmp(d, "sqlite", 6) == 0)
-                sec->dialect = MIG_DIALECT_ONLY_SQLITE;
+                sec->dialect = MIG_DIALECT_SQLITE;
             else
                 FAIL("unknown dialect '%.*s' (expected postgresql or sqlite)", (int)dn, d);
             seen_dialect = 1;

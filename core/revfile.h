@@ -7,12 +7,10 @@
 
 #include "mig_base.h"
 
-typedef enum { MIG_DIALECT_ANY = 0, MIG_DIALECT_ONLY_SQLITE = 1, MIG_DIALECT_ONLY_POSTGRES = 2 } mig_section_dialect;
-
 typedef struct mig_section {
     int upgrade;              /* 1 upgrade, 0 downgrade */
     const char *if_name;      /* NULL, or the x-argument that must be truthy */
-    mig_section_dialect dialect;
+    mig_dialect dialect;
     size_t body_off;          /* the body: bytes [body_off, body_off+body_len) of the source */
     size_t body_len;
     unsigned body_line;       /* 1-based line of the body's first byte in the source */

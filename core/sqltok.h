@@ -18,11 +18,11 @@
 
 #include <stddef.h>
 
+#include "mig_base.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum { MIG_DIALECT_SQLITE = 0, MIG_DIALECT_POSTGRES = 1 } mig_dialect;
 
 typedef struct {
     size_t start;  /* offset of the statement's first significant character

@@ -741,12 +741,8 @@ static void backend_for(pg_ctx *c, mig_backend *be)
 {
     memset(be, 0, sizeof *be);
     be->ctx = c;
-    be->dialect_name = "postgresql";
-    be->dialect = MIG_DIALECT_ONLY_POSTGRES;
-    be->schema = "mig.";
-    be->order_col = "seq";
+    be->db = &mig_db_postgresql;
     be->applied_by = c->user;
-    be->state_ddl = "";
     be->query = be_query;
     be->exec_body = be_exec_body;
     be->ensure_schema = be_ensure_schema;

@@ -30,45 +30,6 @@ SQLITE_EXTENSION_INIT1
 
 #define STMT_CACHE 24
 
-static const char STATE_DDL[] =
-    "CREATE TABLE IF NOT EXISTS main.mig_revision (\n"
-    "  env TEXT NOT NULL,\n"
-    "  revision TEXT NOT NULL,\n"
-    "  down_revisions TEXT NOT NULL DEFAULT '',\n"
-    "  branch_labels TEXT NOT NULL DEFAULT '',\n"
-    "  depends_on TEXT NOT NULL DEFAULT '',\n"
-    "  message TEXT NOT NULL DEFAULT '',\n"
-    "  transactional INTEGER NOT NULL DEFAULT 1,\n"
-    "  checksum TEXT NOT NULL,\n"
-    "  uploaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')),\n"
-    "  source TEXT NOT NULL, -- last: reading the graph columns never pages through it\n"
-    "  PRIMARY KEY (env, revision)\n"
-    ");\n"
-    "-- the graph columns, so loading a graph never reads the sources\n"
-    "CREATE INDEX IF NOT EXISTS main.mig_revision_graph ON mig_revision\n"
-    "  (env, down_revisions, branch_labels, depends_on, message, checksum, transactional, revision);\n"
-    "-- the few revisions with several parents or a depends_on: `mig current` asks them\n"
-    "-- whether the current revision has a child, without reading the whole graph\n"
-    "CREATE INDEX IF NOT EXISTS main.mig_revision_multi ON mig_revision (env, down_revisions, depends_on)\n"
-    "  WHERE instr(down_revisions, ',') > 0 OR depends_on <> '';\n"
-    "CREATE TABLE IF NOT EXISTS main.mig_version (\n"
-    "  env TEXT NOT NULL,\n"
-    "  tenant TEXT NOT NULL DEFAULT '',\n"
-    "  version_num TEXT NOT NULL,\n"
-    "  PRIMARY KEY (env, tenant, version_num)\n"
-    ");\n"
-    "CREATE TABLE IF NOT EXISTS main.mig_history (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  env TEXT NOT NULL,\n"
-    "  tenant TEXT NOT NULL DEFAULT '',\n"
-    "  revision TEXT,\n"
-    "  direction TEXT NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp')),\n"
-    "  checksum TEXT,\n"
-    "  applied_by TEXT,\n"
-    "  started_at TEXT NOT NULL,\n"
-    "  duration_ms INTEGER NOT NULL DEFAULT 0\n"
-    ");\n";
-
 typedef struct mig_conn {
     sqlite3 *db;
     int refs;
@@ -332,7 +293,7 @@ static int be_ensure_schema(void *ctx, int create, int *exists, mig_err *err)
         return -1;
     if (*exists || !create)
         return 0;
-    if (sqlite3_exec(c->db, STATE_DDL, NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(c->db, mig_db_sqlite.state_ddl, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(c, err, "cannot create the mig state tables: ");
     *exists = 1;
     return 0;
@@ -485,12 +446,8 @@ static void backend_for(mig_conn *c, mig_backend *be)
 {
     memset(be, 0, sizeof *be);
     be->ctx = c;
-    be->dialect_name = "sqlite";
-    be->dialect = MIG_DIALECT_ONLY_SQLITE;
-    be->schema = "main.";
-    be->order_col = "rowid";
+    be->db = &mig_db_sqlite;
     be->applied_by = c->user[0] ? c->user : NULL;
-    be->state_ddl = STATE_DDL;
     be->query = be_query;
     be->exec_body = be_exec_body;
     be->ensure_schema = be_ensure_schema;
@@ -581,10 +538,6 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             goto done_err;
     } else
         mig_opts_default(&o);
-    if (o.tenant) {
-        mig_fail(&err, MIG_E_INPUT, "option \"tenant\" is supported by PostgreSQL only (a tenant is a schema)");
-        goto done_err;
-    }
     a0 = nfixed >= 1 ? arg_text(argv[0]) : NULL;
     if (nfixed >= 2)
         a1 = arg_text(argv[1]);
@@ -785,9 +738,7 @@ static int plan_filter(sqlite3_vtab_cursor *cc, int idxNum, const char *idxStr, 
         v->base.zErrMsg = sqlite3_mprintf("mig_plan(): direction and target must not be NULL");
         return SQLITE_ERROR;
     }
-    if (mig_opts_parse(&cur->ar, argc > 2 ? arg_text(argv[2]) : NULL, &o, &err) == 0 && o.tenant)
-        mig_fail(&err, MIG_E_INPUT, "option \"tenant\" is supported by PostgreSQL only (a tenant is a schema)");
-    if (err.code == MIG_OK) {
+    if (mig_opts_parse(&cur->ar, argc > 2 ? arg_text(argv[2]) : NULL, &o, &err) == 0) {
         backend_for(v->c, &be);
         rc = mig_op_plan(&be, &cur->ar, arg_text(argv[0]), arg_text(argv[1]), &o, &cur->rows, &cur->n, &err);
         clear_cache(v->c);

@@ -120,6 +120,31 @@ CREATE INDEX ix_users_email ON users (email);" "ALTER TABLE users DROP COLUMN em
     m downgrade "$B:base" --sql
     is_rc 0 "downgrade B:base --sql: exit 0"
     like "$OUT" "ALTER TABLE users DROP COLUMN email.*DROP TABLE users" "downgrade B:base --sql: children first"
+
+    # offline without a server: a range needs none (Alembic's offline mode)
+    local online down="postgresql://postgres@/$DB?host=$PGHOST&port=1"
+    m --url "$U" upgrade base:heads --sql
+    online=$OUT
+    m --url "$down" upgrade base:heads --sql
+    is_rc 0 "upgrade base:heads --sql with the server down: exit 0"
+    is "$OUT" "$online" "... the same script as PostgreSQL's own engine writes"
+    m --url "$down" upgrade --sql
+    is_rc 1 "upgrade --sql without a range, server down: exit 1 (the script starts from the database's state)"
+    like "$ERR" "hint: with a range, such as upgrade base:heads --sql" "... the hint names the range form"
+    newdb client_offline_fresh
+    m --url "$down" upgrade "base:$B" --sql
+    printf '%s\n' "$OUT" | psql -q -X -v ON_ERROR_STOP=1 -d "$DB" >/dev/null 2>&1
+    ok $? "the server-less script runs in psql on a fresh database"
+    is "$(pq "$DB" "SELECT version_num FROM mig.mig_version")|$(pq "$DB" "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users'")" \
+        "$B|email,id,name" "... it creates the extension, the table with its column, and records the head"
+    m --url "$U" current
+    like "$OUT" "^$B" "mig current agrees"
+    newdb client_offline_stamp
+    m --url "$down" stamp "base:$B" --sql
+    is_rc 0 "stamp base:B --sql with the server down: exit 0"
+    printf '%s\n' "$OUT" | psql -q -X -v ON_ERROR_STOP=1 -d "$DB" >/dev/null 2>&1
+    is "$(pq "$DB" "SELECT version_num FROM mig.mig_version")|$(pq "$DB" "SELECT count(*) FROM pg_class WHERE relname = 'users'")" \
+        "$B|0" "the stamp script in psql: at B, no table created"
 }
 
 # ---- roles -------------------------------------------------------------------------------------------------

@@ -785,6 +785,29 @@ t_offline() {
     m upgrade o1:o3
     is_rc 2 "upgrade A:B without --sql: exit 2"
     like "$ERR1" "--sql" "upgrade A:B without --sql: points at --sql"
+    # a range never opens the database: the script comes from the files alone
+    m --url sqlite:absent.db upgrade base:o2 --sql
+    is_rc 0 "upgrade base:o2 --sql with a database that does not exist: exit 0"
+    [ ! -e absent.db ]
+    ok $? "... the database is not created"
+    printf '%s\n' "$OUT" | "$SQLITE3" -batch fresh.db
+    is "$(raw fresh.db "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE name LIKE 'off%' ORDER BY name); SELECT version_num FROM mig_version")" \
+        "$(printf 'off1,off2\no2')" "... run by the sqlite3 shell, it creates off1, off2 and records o2"
+    # stamp --sql
+    m stamp o3 --sql
+    is_rc 0 "stamp o3 --sql: exit 0"
+    like "$OUT" "-- Running stamp -> o3"$'\n'"UPDATE main.mig_version SET version_num = 'o3' WHERE env = 'default' AND tenant = '' AND version_num = 'o1';" \
+        "stamp o3 --sql from the database's o1: an UPDATE of the version"
+    unlike "$OUT" "CREATE TABLE off" "... no revision body"
+    is "$(raw mig.db "SELECT version_num FROM mig_version")" o1 "... and the database is still at o1"
+    m stamp base:o2 --sql
+    is_rc 0 "stamp base:o2 --sql: exit 0"
+    printf '%s\n' "$OUT" | "$SQLITE3" -batch stamped.db
+    is "$(raw stamped.db "SELECT version_num FROM mig_version; SELECT count(*) FROM sqlite_schema WHERE name LIKE 'off%'")" \
+        "$(printf 'o2\n0')" "stamp base:o2 --sql run by the sqlite3 shell: at o2, no table created"
+    m stamp o2 --sql --purge
+    is_rc 2 "stamp --sql --purge: exit 2"
+    like "$ERR1" "--purge is not for offline scripts" "... says why"
 }
 
 # ---- 7. --json ---------------------------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ int main(void)
        "plain upgrade section");
     ok(rf.sections[1].upgrade && rf.sections[1].if_name && strcmp(rf.sections[1].if_name, "data") == 0,
        "upgrade if data");
-    ok(rf.sections[2].dialect == MIG_DIALECT_ONLY_POSTGRES, "dialect=postgresql");
+    ok(rf.sections[2].dialect == MIG_DIALECT_POSTGRES, "dialect=postgresql");
     ok(!rf.sections[3].upgrade, "downgrade section");
     ok(strcmp(body(full, &rf.sections[0], buf, sizeof buf),
               "SELECT mig_batch('foo', 'ALTER COLUMN bar DROP NOT NULL');") == 0,
@@ -139,7 +139,7 @@ int main(void)
     ok(parse("-- mig:revision m\n-- mig:down_revision\n-- mig:upgrade\n", &rf, &err) == 0 && rf.down.n == 0,
        "empty down_revision: a base");
     ok(parse("-- mig:revision x\n-- mig:upgrade dialect=sqlite if flag\nSELECT 1;", &rf, &err) == 0 &&
-           rf.sections[0].dialect == MIG_DIALECT_ONLY_SQLITE && strcmp(rf.sections[0].if_name, "flag") == 0 &&
+           rf.sections[0].dialect == MIG_DIALECT_SQLITE && strcmp(rf.sections[0].if_name, "flag") == 0 &&
            rf.sections[0].body_len == 9,
        "modifiers in any order; last line without newline");
     ok(parse("-- mig:revision x\n-- mig:transactional TRUE\n", &rf, &err) == 0 && rf.transactional == 1,

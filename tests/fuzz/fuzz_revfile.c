@@ -219,8 +219,8 @@ static void check_success(const char *src, size_t len, const mig_revfile *rf)
         const mig_section *s = &rf->sections[i];
         size_t k, nl = 0;
         CHECK(s->upgrade == 0 || s->upgrade == 1);
-        CHECK(s->dialect == MIG_DIALECT_ANY || s->dialect == MIG_DIALECT_ONLY_SQLITE ||
-              s->dialect == MIG_DIALECT_ONLY_POSTGRES);
+        CHECK(s->dialect == MIG_DIALECT_ANY || s->dialect == MIG_DIALECT_SQLITE ||
+              s->dialect == MIG_DIALECT_POSTGRES);
         if (s->if_name) {
             CHECK(*s->if_name);
             for (k = 0; s->if_name[k]; k++)

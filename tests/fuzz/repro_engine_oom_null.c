@@ -121,11 +121,7 @@ static int run_case(int which, const char *direction, const char *target)
             big_source[i] = (i % 64 == 63) ? '\n' : 'x';
         big_source[n] = 0;
         memset(&be, 0, sizeof be);
-        be.dialect_name = "sqlite";
-        be.dialect = MIG_DIALECT_ONLY_SQLITE;
-        be.schema = "main.";
-        be.order_col = "rowid";
-        be.state_ddl = "";
+        be.db = &mig_db_sqlite;
         be.query = fake_query;
         be.ensure_schema = fake_ensure;
         be.in_transaction = fake_in_txn;

@@ -184,6 +184,22 @@ unlike "$x_script" "CONCURRENTLY|data and postgresql" "the dialect=postgresql se
 unlike "$(q "$DB" "SELECT mig_sql('upgrade', 'xs');")" "'data and sqlite'" "without x they are not"
 sql "$DB" <<<"SELECT mig_sql('sideways', 'head');"
 like "$ERR" "direction must be" "mig_sql: a bad direction is an error"
+# a script for PostgreSQL, written by the SQLite engine (what the client does offline)
+pg_script=$(q "$DB" "SELECT mig_sql('upgrade', 'base:xs', '{\"dialect\": \"postgresql\", \"tenant\": \"acme\", \"x\": {\"data\": \"on\"}}');")
+like "$pg_script" "^-- mig offline script: upgrade base:xs \(env default, postgresql\)"$'\n'"SET standard_conforming_strings = on;"$'\n'"BEGIN;"$'\n'"CREATE EXTENSION IF NOT EXISTS mig;"$'\n'"SET LOCAL search_path = \"acme\", public;" \
+    "mig_sql with dialect postgresql: PostgreSQL's preamble, the tenant's search_path"
+like "$pg_script" "data and postgresql" "... the dialect=postgresql sections are in"
+unlike "$pg_script" "data and sqlite|main\.mig_|\.bail" "... and no SQLite section or state table"
+like "$pg_script" "UPDATE mig\.mig_version SET version_num = 'xs' WHERE env = 'default' AND tenant = 'acme' AND version_num = 'a1';" \
+    "... the version recorded in the extension's table, for the tenant"
+sql "$DB" <<<"SELECT mig_sql('upgrade', 'xs', '{\"dialect\": \"postgresql\"}');"
+like "$ERR" "needs a FROM:TO range" "a script for another database without FROM:TO: an error (this database's state is not that one's)"
+sql "$DB" <<<"SELECT mig_upgrade('xs', '{\"dialect\": \"postgresql\"}');"
+like "$ERR" "only for mig_sql\(\) with a FROM:TO range" "option dialect on mig_upgrade: an error"
+sql "$DB" <<<"SELECT mig_sql('upgrade', 'base:xs', '{\"dialect\": \"oracle\"}');"
+like "$ERR" "\"dialect\" must be \"sqlite\" or \"postgresql\"" "an unknown dialect: an error"
+sql "$DB" <<<"SELECT mig_sql('upgrade', 'base:xs', '{\"tenant\": \"acme\"}');"
+like "$ERR" "tenant.*PostgreSQL only" "a tenant in a SQLite script: still an error"
 
 # ---- stamp ---------------------------------------------------------------------
 hist=$(q "$DB" "SELECT max(id) FROM mig_history;")
