@@ -73,7 +73,7 @@ static int pq_load(mig_err *err)
 #define PQuser pq.PQuser
 
 struct db {
-    db_kind kind;
+    mig_dialect kind;
     mig_arena *ar;
     sqlite3 *sq;
     PGconn *pg;
@@ -109,7 +109,7 @@ static int sq_busy(void *arg, int count)
     return 1;
 }
 
-db_kind db_kindof(const db *d)
+mig_dialect db_kindof(const db *d)
 {
     return d->kind;
 }
@@ -260,15 +260,15 @@ static int unrecognised(mig_err *err, const char *url_from)
                     url_from);
 }
 
-int db_url_kind(mig_arena *ar, const char *url, const char *url_from, db_kind *kind, mig_err *err)
+int db_url_kind(mig_arena *ar, const char *url, const char *url_from, mig_dialect *kind, mig_err *err)
 {
     if (!url)
         return mig_fail(err, MIG_E_INPUT, "no database: give --url, set MIG_URL, or put url = ... in mig.ini");
     url = strip_driver(ar, url);
     if (sqlite_path(ar, url))
-        *kind = DB_SQLITE;
+        *kind = MIG_DIALECT_SQLITE;
     else if (is_pg_url(url))
-        *kind = DB_POSTGRES;
+        *kind = MIG_DIALECT_POSTGRES;
     else
         return unrecognised(err, url_from);
     return 0;
@@ -291,7 +291,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         int flags = SQLITE_OPEN_READWRITE | (write ? SQLITE_OPEN_CREATE : 0);
         char *zerr = NULL;
         struct stat st;
-        d->kind = DB_SQLITE;
+        d->kind = MIG_DIALECT_SQLITE;
         d->display = mig_sprintf(ar, "sqlite:%s", path);
         if (!write && strcmp(path, ":memory:") != 0 && stat(path, &st) != 0 && errno == ENOENT) {
             /* reading a database that does not exist: it is at base; do not create it */
@@ -326,7 +326,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
     }
     if (pq_load(err))
         return NULL;
-    d->kind = DB_POSTGRES;
+    d->kind = MIG_DIALECT_POSTGRES;
     d->display = pg_display(ar, url);
     {
         char *perr = NULL;
@@ -398,7 +398,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
 int db_body_path(db *d, int on, mig_err *err)
 {
     const char *p[1];
-    if (d->kind != DB_POSTGRES)
+    if (d->kind != MIG_DIALECT_POSTGRES)
         return 0;
     p[0] = on ? d->user_path : "pg_catalog, pg_temp";
     return db_call_sql(d, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, p, NULL, err);
@@ -465,7 +465,7 @@ static int sq_fail(db *d, mig_err *err)
 
 int db_query(db *d, const char *sql, int np, const char *const *params, db_row_fn fn, void *arg, mig_err *err)
 {
-    if (d->kind == DB_POSTGRES) {
+    if (d->kind == MIG_DIALECT_POSTGRES) {
         PGresult *r = PQexecParams(d->pg, sql, np, NULL, params, NULL, NULL, 0);
         ExecStatusType st = PQresultStatus(r);
         int i, j, rc = 0, nc;
@@ -516,7 +516,7 @@ int db_query(db *d, const char *sql, int np, const char *const *params, db_row_f
 
 int db_exec(db *d, const char *sql, mig_err *err)
 {
-    if (d->kind == DB_POSTGRES) {
+    if (d->kind == MIG_DIALECT_POSTGRES) {
         PGresult *r = PQexec(d->pg, sql);
         ExecStatusType st = PQresultStatus(r);
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY) {
@@ -539,7 +539,7 @@ const char *db_fn(db *d, const char *fn)
 
 const char *db_table(db *d, const char *t)
 {
-    return mig_sprintf(d->ar, "%s%s", d->kind == DB_POSTGRES ? "mig." : "main.", t);
+    return mig_sprintf(d->ar, "%s%s", d->kind == MIG_DIALECT_POSTGRES ? "mig." : "main.", t);
 }
 
 typedef struct {
@@ -562,9 +562,9 @@ int db_call(db *d, const char *fn, int np, const char *const *params, const char
     mig_buf_init(&b, d->ar);
     mig_buf_printf(&b, "SELECT %s%s(", d->fn_prefix, fn);
     for (i = 0; i < np; i++)
-        mig_buf_printf(&b, "%s$%d%s", i ? ", " : "", i + 1, d->kind == DB_POSTGRES ? "::pg_catalog.text" : "");
+        mig_buf_printf(&b, "%s$%d%s", i ? ", " : "", i + 1, d->kind == MIG_DIALECT_POSTGRES ? "::pg_catalog.text" : "");
     mig_buf_puts(&b, ")");
-    if (d->kind == DB_POSTGRES && strcmp(fn, "mig_check") == 0) {
+    if (d->kind == MIG_DIALECT_POSTGRES && strcmp(fn, "mig_check") == 0) {
         b.len = 0;
         mig_buf_printf(&b, "SELECT %smig_check($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix);
     }
@@ -595,7 +595,7 @@ static int exists_row(void *arg, int nc, const char *const *v)
 int db_state_exists(db *d, mig_err *err)
 {
     int found = 0;
-    if (d->kind == DB_POSTGRES)
+    if (d->kind == MIG_DIALECT_POSTGRES)
         return d->has_mig;
     if (db_query(d, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'mig_revision'", 0, NULL,
                  exists_row, &found, err))
@@ -699,7 +699,7 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
     const char *p[1];
     const char *got = NULL;
     int waited = 0;
-    if (d->kind == DB_SQLITE) {
+    if (d->kind == MIG_DIALECT_SQLITE) {
         /* SQLite: BEGIN IMMEDIATE serialises each transaction; across the
          * whole run (revisions run outside a transaction) clients take an
          * flock() on the database file, which does not touch SQLite's own
@@ -757,7 +757,7 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
  * sqltok did not see. */
 int db_exec_one(db *d, const char *sql, mig_err *err)
 {
-    if (d->kind == DB_POSTGRES)
+    if (d->kind == MIG_DIALECT_POSTGRES)
         return db_query(d, sql, 0, NULL, NULL, NULL, err); /* the extended protocol: one statement only */
     {
         sqlite3_stmt *st = NULL;
@@ -792,7 +792,7 @@ int db_exec_one(db *d, const char *sql, mig_err *err)
 
 int db_begin(db *d, mig_err *err)
 {
-    if (db_exec(d, d->kind == DB_POSTGRES ? "BEGIN" : "BEGIN IMMEDIATE", err))
+    if (db_exec(d, d->kind == MIG_DIALECT_POSTGRES ? "BEGIN" : "BEGIN IMMEDIATE", err))
         return -1;
     d->in_txn = 1;
     return 0;

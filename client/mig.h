@@ -108,14 +108,13 @@ const revfile_ent *files_by_id(const files *f, const char *id);
 
 typedef struct db db;
 
-typedef enum { DB_SQLITE, DB_POSTGRES } db_kind;
 
 /* Connect.  write: may create a SQLite file / the PostgreSQL extension. */
 db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig_err *err);
 void db_close(db *d);
-db_kind db_kindof(const db *d);
+mig_dialect db_kindof(const db *d);
 /* The kind of database a URL names, without opening it. */
-int db_url_kind(mig_arena *ar, const char *url, const char *url_from, db_kind *kind, mig_err *err);
+int db_url_kind(mig_arena *ar, const char *url, const char *url_from, mig_dialect *kind, mig_err *err);
 const char *db_display(const db *d);
 /* Is mig installed in this database (PG: the extension; SQLite: always)? */
 int db_has_mig(const db *d);

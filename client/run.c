@@ -147,6 +147,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             ord[i] = i;
         sort_ids = &s.ids;
         qsort(ord, (size_t)s.ids.n, sizeof *ord, cmp_ord);
+        sort_ids = NULL; /* s is on this stack: leave no pointer to it */
         s.order = ord;
     }
     for (i = 0; i < f->n; i++) {
@@ -270,7 +271,7 @@ static db *open_write(ctx *x, mig_err *err)
         return NULL;
     /* the extension first (its mig_lock() is the lock; db_ensure_mig copes
      * with a concurrent CREATE EXTENSION), then the lock for the whole run */
-    if (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, err)) {
+    if (db_kindof(d) == MIG_DIALECT_POSTGRES && db_ensure_mig(d, err)) {
         db_close(d);
         return NULL;
     }
@@ -402,22 +403,7 @@ static int get_plan(ctx *x, db *d, const char *dir, const char *target, mig_strl
 
 static int section_runs(ctx *x, db *d, const mig_section *s, int upgrade)
 {
-    int i;
-    if (s->upgrade != upgrade)
-        return 0;
-    if (s->dialect == MIG_DIALECT_SQLITE && db_kindof(d) != DB_SQLITE)
-        return 0;
-    if (s->dialect == MIG_DIALECT_POSTGRES && db_kindof(d) != DB_POSTGRES)
-        return 0;
-    if (s->if_name) {
-        const char *v = NULL;
-        for (i = x->c->xk.n - 1; i >= 0 && !v; i--)
-            if (strcmp(x->c->xk.v[i], s->if_name) == 0)
-                v = x->c->xv.v[i];
-        if (!mig_truthy(v))
-            return 0;
-    }
-    return 1;
+    return mig_section_runs(s, upgrade, db_kindof(d), &x->c->xk, &x->c->xv);
 }
 
 static int run_statements(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err *err);
@@ -460,7 +446,7 @@ static int run_outside(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err
 static int run_statements(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_err *err)
 {
     int i;
-    mig_dialect dia = db_kindof(d) == DB_POSTGRES ? MIG_DIALECT_POSTGRES : MIG_DIALECT_SQLITE;
+    mig_dialect dia = db_kindof(d);
     for (i = 0; i < e->rf.nsections; i++) {
         const mig_section *s = &e->rf.sections[i];
         mig_sql_iter it;
@@ -488,16 +474,11 @@ static int run_statements(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_
     return 0;
 }
 
-static void report_outside(run_state *rs, const files *f, const revfile_ent *e, int upgrade)
+static void report_outside(run_state *rs, const revfile_ent *e, int upgrade)
 {
-    mig_arena *ar = rs->x->ar;
-    const char *down = mig_strlist_join(ar, &e->rf.down, ", ");
-    const char *line = upgrade ? mig_sprintf(ar, "Running upgrade %s -> %s%s%s (outside a transaction)", down,
-                                             e->rf.id, *e->rf.message ? ", " : "", e->rf.message)
-                               : mig_sprintf(ar, "Running downgrade %s -> %s%s%s (outside a transaction)",
-                                             e->rf.id, down, *e->rf.message ? ", " : "", e->rf.message);
-    (void)f;
-    on_progress(rs, line);
+    const char *line = mig_running_line(rs->x->ar, upgrade, e->rf.id, &e->rf.down, e->rf.message, 1);
+    if (line)
+        on_progress(rs, line);
 }
 
 static int offline_sql(ctx *x, files *f, const char *direction, const char *target);
@@ -658,7 +639,7 @@ int cmd_run(ctx *x, int downgrade)
             /* after a recorded revision: the next transactional stretch */
             p[1] = opts_json(x, "\"nontransactional\":\"stop\"");
         } else {
-            report_outside(&rs, &f, e, !downgrade);
+            report_outside(&rs, e, !downgrade);
             if (run_outside(x, d, e, !downgrade, &err))
                 goto fail;
             /* recorded in a transaction of its own */
@@ -722,7 +703,7 @@ static int offline_sql(ctx *x, files *f, const char *direction, const char *targ
 {
     mig_err err;
     db *d;
-    db_kind kind = DB_SQLITE;
+    mig_dialect kind = MIG_DIALECT_SQLITE;
     push_result pr;
     const char *script = NULL, *p[3];
     int saved_quiet = x->c->quiet, saved_json = x->c->json, from_to = strchr(target, ':') != NULL;
@@ -734,7 +715,7 @@ static int offline_sql(ctx *x, files *f, const char *direction, const char *targ
                 : db_open(x->ar, x->p->url, x->p->url_from, 0, &err);
     if (!d) {
         int rc = fail_err(NULL, &err);
-        if (!from_to && kind == DB_POSTGRES)
+        if (!from_to && kind == MIG_DIALECT_POSTGRES)
             fprintf(stderr, "  hint: with a range, such as %s base:%s --sql, the script is written without "
                             "connecting\n",
                     direction, *target ? target : "heads");
@@ -742,7 +723,7 @@ static int offline_sql(ctx *x, files *f, const char *direction, const char *targ
     }
     x->c->quiet = 1;
     x->c->json = 0;
-    if (db_begin(d, &err) || (db_kindof(d) == DB_POSTGRES && db_ensure_mig(d, &err)) ||
+    if (db_begin(d, &err) || (db_kindof(d) == MIG_DIALECT_POSTGRES && db_ensure_mig(d, &err)) ||
         push_files(x, d, f, &pr, &err)) {
         x->c->quiet = saved_quiet;
         x->c->json = saved_json;
@@ -922,7 +903,7 @@ static int found_row(void *arg, int nc, const char *const *v)
 static int rev_is_head(ctx *x, db *d, const char *id, const char *labels, int *head, mig_err *err)
 {
     const char *tab = db_table(d, "mig_revision");
-    const char *in = db_kindof(d) == DB_POSTGRES ? "strpos" : "instr";
+    const char *in = db_kindof(d) == MIG_DIALECT_POSTGRES ? "strpos" : "instr";
     const char **p;
     mig_strlist ll = {0};
     mig_buf b;

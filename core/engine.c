@@ -257,13 +257,7 @@ static int fetch_source(eng *e, const char *id, const char **src)
 
 static int section_runs(const eng *e, const mig_section *s, int upgrade)
 {
-    if (s->upgrade != upgrade)
-        return 0;
-    if (s->dialect != MIG_DIALECT_ANY && s->dialect != e->out->dialect)
-        return 0;
-    if (s->if_name && !mig_truthy(mig_opts_x(e->o, s->if_name)))
-        return 0;
-    return 1;
+    return mig_section_runs(s, upgrade, e->out->dialect, &e->o->xnames, &e->o->xvalues);
 }
 
 /* The stored graph columns of a node, as the header of its stored source must say them. */
@@ -470,31 +464,14 @@ static void rollback_unit(mig_backend *be, mig_err *err)
         memcpy(err->hint, scratch.hint, sizeof err->hint);
 }
 
-/* Alembic's log line for a step: "Running upgrade A, B -> C, message". */
+/* Tell the frontend the step's log line, as it starts. */
 static void report_step(eng *e, mig_graph *g, const mig_step *s)
 {
     const mig_node *n = &g->nodes[s->node];
-    mig_buf b;
-    int i;
-    mig_buf_init(&b, e->ar);
-    mig_buf_puts(&b, s->dir == MIG_DIR_UPGRADE ? "Running upgrade " : "Running downgrade ");
-    if (s->dir == MIG_DIR_DOWNGRADE)
-        mig_buf_puts(&b, n->id);
-    else
-        for (i = 0; i < n->down_ids.n; i++)
-            mig_buf_printf(&b, "%s%s", i ? ", " : "", n->down_ids.v[i]);
-    mig_buf_puts(&b, " -> ");
-    if (s->dir == MIG_DIR_UPGRADE)
-        mig_buf_puts(&b, n->id);
-    else
-        for (i = 0; i < n->down_ids.n; i++)
-            mig_buf_printf(&b, "%s%s", i ? ", " : "", n->down_ids.v[i]);
-    if (n->message && *n->message)
-        mig_buf_printf(&b, ", %s", n->message);
-    if (!n->transactional)
-        mig_buf_puts(&b, " (outside a transaction)");
-    if (!b.oom && b.data)
-        e->be->progress(e->be->ctx, b.data);
+    const char *line =
+        mig_running_line(e->ar, s->dir == MIG_DIR_UPGRADE, n->id, &n->down_ids, n->message, !n->transactional);
+    if (line)
+        e->be->progress(e->be->ctx, line);
 }
 
 /* May step i of the plan run?  A `transactional false` revision cannot run
@@ -1322,26 +1299,20 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
             one.v = (int *)&s->node;
             one.n = 1;
         }
-        if (s->dir == MIG_DIR_UPGRADE) {
-            mig_buf_puts(&b, "-- Running upgrade ");
-            ids_of(&b, &g, &g.nodes[s->node].norm_down);
-            mig_buf_puts(&b, " -> ");
-            ids_of(&b, &g, &one);
-        } else if (s->dir == MIG_DIR_DOWNGRADE) {
-            mig_buf_puts(&b, "-- Running downgrade ");
-            ids_of(&b, &g, &one);
-            mig_buf_puts(&b, " -> ");
-            ids_of(&b, &g, &g.nodes[s->node].norm_down);
+        if (s->dir != MIG_DIR_STAMP) {
+            const mig_node *n = &g.nodes[s->node];
+            const char *line =
+                mig_running_line(ar, s->dir == MIG_DIR_UPGRADE, n->id, &n->down_ids, n->message, !n->transactional);
+            if (!line)
+                return NOMEM();
+            mig_buf_puts(&b, "-- ");
+            mig_buf_comment(&b, line);
         } else {
             mig_buf_puts(&b, "-- Running stamp -> ");
             if (s->node >= 0)
                 ids_of(&b, &g, &one);
             else
                 mig_buf_puts(&b, "base");
-        }
-        if (s->node >= 0 && *g.nodes[s->node].message && s->dir != MIG_DIR_STAMP) {
-            mig_buf_puts(&b, ", ");
-            mig_buf_comment(&b, g.nodes[s->node].message);
         }
         mig_buf_puts(&b, "\n");
         if (s->dir != MIG_DIR_STAMP && script_bodies(&b, &e, &g, s->node, s->dir == MIG_DIR_UPGRADE))

@@ -2,6 +2,7 @@
  * opts.c — parsing of the JSON options object with jansson.
  */
 #include "opts.h"
+#include "revfile.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -17,11 +18,7 @@ void mig_opts_default(mig_opts *o)
 
 const char *mig_opts_x(const mig_opts *o, const char *name)
 {
-    int i;
-    for (i = o->xnames.n - 1; i >= 0; i--)
-        if (strcmp(o->xnames.v[i], name) == 0)
-            return o->xvalues.v[i];
-    return NULL;
+    return mig_x_value(&o->xnames, &o->xvalues, name);
 }
 
 /* "5s", "500ms", "2min", "1h", or a bare number of milliseconds; at most a day */

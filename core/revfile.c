@@ -75,6 +75,48 @@ int mig_truthy(const char *v)
            strcasecmp(v, "off") != 0;
 }
 
+const char *mig_x_value(const mig_strlist *names, const mig_strlist *values, const char *name)
+{
+    int i;
+    for (i = names->n - 1; i >= 0; i--)
+        if (strcmp(names->v[i], name) == 0)
+            return values->v[i];
+    return NULL;
+}
+
+int mig_section_runs(const mig_section *s, int upgrade, mig_dialect db, const mig_strlist *xnames,
+                     const mig_strlist *xvalues)
+{
+    if (s->upgrade != upgrade)
+        return 0;
+    if (s->dialect != MIG_DIALECT_ANY && s->dialect != db)
+        return 0;
+    return !s->if_name || mig_truthy(mig_x_value(xnames, xvalues, s->if_name));
+}
+
+const char *mig_running_line(mig_arena *ar, int upgrade, const char *id, const mig_strlist *down,
+                             const char *message, int outside)
+{
+    mig_buf b;
+    int i;
+    mig_buf_init(&b, ar);
+    mig_buf_puts(&b, upgrade ? "Running upgrade " : "Running downgrade ");
+    if (!upgrade)
+        mig_buf_puts(&b, id);
+    for (i = 0; upgrade && i < down->n; i++)
+        mig_buf_printf(&b, "%s%s", i ? ", " : "", down->v[i]);
+    mig_buf_puts(&b, " -> ");
+    if (upgrade)
+        mig_buf_puts(&b, id);
+    for (i = 0; !upgrade && i < down->n; i++)
+        mig_buf_printf(&b, "%s%s", i ? ", " : "", down->v[i]);
+    if (message && *message)
+        mig_buf_printf(&b, ", %s", message);
+    if (outside)
+        mig_buf_puts(&b, " (outside a transaction)");
+    return b.oom ? NULL : b.data;
+}
+
 #define FAIL(...) return fail_at(err, name, lineno, __VA_ARGS__)
 
 static int fail_at(mig_err *err, const char *name, unsigned line, const char *fmt, ...)

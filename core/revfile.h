@@ -40,4 +40,19 @@ int mig_revfile_parse(mig_arena *ar, const char *src, size_t len, const char *na
  * false values: empty, 0, false, no, off (any case).  NULL: not given. */
 int mig_truthy(const char *v);
 
+/* The value of x-argument `name` (the last one given), or NULL. */
+const char *mig_x_value(const mig_strlist *names, const mig_strlist *values, const char *name);
+
+/* Does section s run in a run of this direction (upgrade 1/0), on database
+ * `db`, with these x-arguments?  The one rule for the engine and the client. */
+int mig_section_runs(const mig_section *s, int upgrade, mig_dialect db, const mig_strlist *xnames,
+                     const mig_strlist *xvalues);
+
+/* Alembic's log line for a step, "Running upgrade A, B -> C, message"
+ * (downgrade: "Running downgrade C -> A, B, message"): the down revisions,
+ * not depends_on, as Alembic prints them; `outside` adds " (outside a
+ * transaction)".  NULL when out of memory. */
+const char *mig_running_line(mig_arena *ar, int upgrade, const char *id, const mig_strlist *down,
+                             const char *message, int outside);
+
 #endif

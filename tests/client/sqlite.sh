@@ -808,6 +808,24 @@ t_offline() {
     m stamp o2 --sql --purge
     is_rc 2 "stamp --sql --purge: exit 2"
     like "$ERR1" "--purge is not for offline scripts" "... says why"
+    # the Running line is one rule: live, offline, and outside a transaction
+    project running
+    rev_file versions/a1.sql a1 "" "CREATE TABLE ra (x INTEGER);" "DROP TABLE ra;"
+    rev_file versions/b1.sql b1 "" "CREATE TABLE rb (x INTEGER);" "DROP TABLE rb;" "-- mig:branch_labels other"
+    rev_file versions/c1.sql c1 a1 "CREATE TABLE rc (x INTEGER);" "DROP TABLE rc;" "-- mig:depends_on b1"
+    rev_file versions/n1.sql n1 c1 "CREATE TABLE rn (x INTEGER);" "DROP TABLE rn;" "-- mig:transactional false"
+    m upgrade base:heads --sql
+    local offline_lines
+    offline_lines=$(printf '%s\n' "$OUT" | sed -n 's/^-- \(Running .*\)/\1/p')
+    m upgrade
+    is "$(printf '%s\n' "$OUT" | grep '^Running')" "$offline_lines" "upgrade: the same Running lines live as in the --sql script"
+    like "$OUT" "Running upgrade a1 -> c1, rev c1"$'\n' "... a revision with depends_on: its down revision only, as Alembic"
+    like "$OUT" "Running upgrade c1 -> n1, rev n1 \\(outside a transaction\\)" "... and a transactional false one"
+    m downgrade base --sql
+    offline_lines=$(printf '%s\n' "$OUT" | sed -n 's/^-- \(Running .*\)/\1/p')
+    m downgrade base
+    is "$(printf '%s\n' "$OUT" | grep '^Running')" "$offline_lines" "downgrade: the same Running lines live as in the --sql script"
+    like "$OUT" "Running downgrade c1 -> a1, rev c1"$'\n' "... c1 -> a1 going down"
 }
 
 # ---- 7. --json ---------------------------------------------------------------------------------------------------
