@@ -1342,3 +1342,50 @@ int mig_op_sql(mig_backend *be, mig_arena *ar, const char *direction, const char
     *script = b.data;
     return 0;
 }
+
+/* ---- the operation table -------------------------------------------------------------- */
+
+const mig_op_def mig_op_defs[MIG_OP_COUNT] = {
+    [MIG_OP_PUT] = {"mig_put_revision", 1, 1, 0}, [MIG_OP_REMOVE] = {"mig_remove_revision", 1, 1, 0},
+    [MIG_OP_UPGRADE] = {"mig_upgrade", 1, 1, 1},  [MIG_OP_DOWNGRADE] = {"mig_downgrade", 1, 1, 1},
+    [MIG_OP_STAMP] = {"mig_stamp", 1, 1, 1},      [MIG_OP_CURRENT] = {"mig_current", 0, 0, 0},
+    [MIG_OP_HEADS] = {"mig_heads", 0, 0, 0},      [MIG_OP_CHECK] = {"mig_check", 0, 0, 0},
+    [MIG_OP_PLAN] = {"mig_plan", 2, 0, 0},        [MIG_OP_SQL] = {"mig_sql", 2, 0, 0},
+};
+
+int mig_op_call(mig_backend *be, mig_arena *ar, mig_op k, const char *a0, size_t len0, const char *a1,
+                const mig_opts *o, mig_op_result *r, mig_err *err)
+{
+    const mig_op_def *d = &mig_op_defs[k];
+    if ((d->nfixed >= 1 && !a0) || (d->nfixed >= 2 && !a1)) {
+        mig_fail(err, MIG_E_INPUT, "%s(): the %s must not be NULL", d->name, a0 ? "target" : "first argument");
+        memcpy(err->sqlstate, "22004", 6);
+        return -1;
+    }
+    switch (k) {
+    case MIG_OP_PUT:
+        return mig_op_put_revision(be, ar, a0, len0, o, &r->out, err);
+    case MIG_OP_REMOVE:
+        r->out = a0;
+        return mig_op_remove_revision(be, ar, a0, o, err);
+    case MIG_OP_UPGRADE:
+        return mig_op_run(be, ar, MIG_DIR_UPGRADE, a0, o, &r->out, err);
+    case MIG_OP_DOWNGRADE:
+        return mig_op_run(be, ar, MIG_DIR_DOWNGRADE, a0, o, &r->out, err);
+    case MIG_OP_STAMP:
+        return mig_op_run(be, ar, MIG_DIR_STAMP, a0, o, &r->out, err);
+    case MIG_OP_CURRENT:
+        return mig_op_current(be, ar, o, &r->out, err);
+    case MIG_OP_HEADS:
+        return mig_op_heads(be, ar, o, &r->out, err);
+    case MIG_OP_CHECK:
+        return mig_op_check(be, ar, o, &r->ok, err);
+    case MIG_OP_PLAN:
+        return mig_op_plan(be, ar, a0, a1, o, &r->rows, &r->nrows, err);
+    case MIG_OP_SQL:
+        return mig_op_sql(be, ar, a0, a1, o, &r->out, err);
+    case MIG_OP_COUNT:
+        break;
+    }
+    return mig_fail(err, MIG_E_INPUT, "unknown operation %d", (int)k);
+}

@@ -70,6 +70,33 @@ typedef struct mig_plan_row {
     const char *message;
 } mig_plan_row;
 
+/* The operations of the SQL API: one table for both frontends. */
+typedef enum {
+    MIG_OP_PUT, MIG_OP_REMOVE, MIG_OP_UPGRADE, MIG_OP_DOWNGRADE, MIG_OP_STAMP,
+    MIG_OP_CURRENT, MIG_OP_HEADS, MIG_OP_CHECK, MIG_OP_PLAN, MIG_OP_SQL, MIG_OP_COUNT
+} mig_op;
+
+typedef struct mig_op_def {
+    const char *name;   /* its SQL function */
+    int nfixed;         /* text arguments before the optional opts */
+    int writes;         /* changes state: takes the write lock and opens its own unit */
+    int run;            /* upgrade, downgrade or stamp: a run ("transaction": "each" applies) */
+} mig_op_def;
+
+extern const mig_op_def mig_op_defs[MIG_OP_COUNT];
+
+typedef struct mig_op_result {
+    const char *out;    /* the text result (mig_check: none) */
+    int ok;             /* mig_check */
+    mig_plan_row *rows; /* mig_plan */
+    int nrows;
+} mig_op_result;
+
+/* Run operation k with its fixed arguments a0, a1 (a0 is len0 bytes);
+ * a NULL fixed argument is an error (sqlstate 22004). */
+int mig_op_call(mig_backend *be, mig_arena *ar, mig_op k, const char *a0, size_t len0, const char *a1,
+                const mig_opts *o, mig_op_result *r, mig_err *err);
+
 int mig_op_put_revision(mig_backend *be, mig_arena *ar, const char *src, size_t len, const mig_opts *o,
                         const char **id_out, mig_err *err);
 int mig_op_remove_revision(mig_backend *be, mig_arena *ar, const char *id, const mig_opts *o, mig_err *err);

@@ -14,7 +14,7 @@ static void vset(char *dst, size_t cap, const char *fmt, va_list ap)
     vsnprintf(dst, cap, fmt, ap);
 }
 
-int mig_fail(mig_err *err, mig_errcode code, const char *fmt, ...)
+int mig_fail_(mig_err *err, mig_errcode code, const char *fmt, ...)
 {
     va_list ap;
     if (!err)
@@ -39,6 +39,31 @@ void mig_err_detail(mig_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     vset(err->detail, sizeof err->detail, fmt, ap);
     va_end(ap);
+}
+
+static void set_at(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_at(char *dst, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset(dst, cap, fmt, ap);
+    va_end(ap);
+}
+
+void mig_err_statement(mig_err *err, const char *s, const char *e)
+{
+    size_t n, used;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t' || e[-1] == ';'))
+        e--;
+    n = (size_t)(e - s);
+    if (n > 400) {
+        n = 400;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* not inside a UTF-8 character */
+            n--;
+    }
+    used = strlen(err->detail);
+    set_at(err->detail + used, sizeof err->detail - used, "%sThe failing statement: %.*s%s", used ? "\n" : "", (int)n, s,
+           n < (size_t)(e - s) ? "..." : "");
 }
 
 void mig_err_hint(mig_err *err, const char *fmt, ...)

@@ -40,12 +40,25 @@ typedef struct mig_err {
     char hint[512];
 } mig_err;
 
-/* Set code and message (printf style); returns -1 so callers can `return mig_fail(...)`. */
-int mig_fail(mig_err *err, mig_errcode code, const char *fmt, ...)
+/* Set code and message (printf style); mig_fail(...) is -1 so callers can
+ * `return mig_fail(...)`.  It is a macro over mig_fail_ so that the -1 is
+ * visible where it is used: static analyzers (clang --analyze, cppcheck) do
+ * not follow a variadic function into its body, and without the constant
+ * they report paths where a failed call "succeeded". */
+int mig_fail_(mig_err *err, mig_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static inline int mig_minus_one_(int ignored)
+{
+    (void)ignored;
+    return -1;
+}
+#define mig_fail(...) mig_minus_one_(mig_fail_(__VA_ARGS__))
 void mig_err_clear(mig_err *err);
 void mig_err_detail(mig_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mig_err_hint(mig_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add "The failing statement: ..." (the text [s, e), at most 400 bytes) to
+ * the detail, after what it already says: the one form both databases give. */
+void mig_err_statement(mig_err *err, const char *s, const char *e);
 /* Prepend context ("revision X (upgrade): ") to the message already set. */
 void mig_err_prefix(mig_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

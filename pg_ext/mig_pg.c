@@ -399,18 +399,6 @@ static size_t char_to_byte(const char *s, size_t len, int pos)
     return off > len ? len : off;
 }
 
-static void add_statement_detail(mig_err *err, const char *s, const char *e)
-{
-    char buf[sizeof err->detail];
-    int n;
-    while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t' || e[-1] == ';'))
-        e--;
-    n = (int)(e - s > 400 ? 400 : e - s);
-    snprintf(buf, sizeof buf, "%s%sThe failing statement: %.*s%s", err->detail, err->detail[0] ? "\n" : "", n, s,
-             e - s > 400 ? "..." : "");
-    memcpy(err->detail, buf, sizeof buf);
-}
-
 /* How a transaction statement is named in the refusal. */
 static const char *txn_word(TransactionStmtKind k)
 {
@@ -492,7 +480,7 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
                 if (r == SPI_ERROR_TRANSACTION)
                     mig_err_hint(err, "A revision cannot commit or roll back; it runs inside mig's transaction.");
                 *fail_off = cur_start;
-                add_statement_detail(err, sql + cur_start, sql + cur_end);
+                mig_err_statement(err, sql + cur_start, sql + cur_end);
                 rc = -1;
                 break;
             }
@@ -514,7 +502,7 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
             *fail_off = pos > 0 ? char_to_byte(sql, len, pos) : 0;
         } else {
             *fail_off = cur_start;
-            add_statement_detail(err, sql + cur_start, sql + cur_end);
+            mig_err_statement(err, sql + cur_start, sql + cur_end);
         }
         rc = -1;
     }
@@ -758,22 +746,11 @@ static void backend_for(pg_ctx *c, mig_backend *be)
 
 /* ---- the SQL functions -------------------------------------------------------- */
 
-typedef enum { F_PUT, F_REMOVE, F_UPGRADE, F_DOWNGRADE, F_STAMP, F_CURRENT, F_HEADS, F_CHECK, F_PLAN, F_SQL } fkind;
-
-static const struct {
-    const char *name;
-    int nfixed; /* arguments before opts */
-    int writes; /* opens its own unit */
-} FDEF[] = {
-    [F_PUT] = {"mig_put_revision", 1, 1}, [F_REMOVE] = {"mig_remove_revision", 1, 1},
-    [F_UPGRADE] = {"mig_upgrade", 1, 1},  [F_DOWNGRADE] = {"mig_downgrade", 1, 1},
-    [F_STAMP] = {"mig_stamp", 1, 1},      [F_CURRENT] = {"mig_current", 0, 0},
-    [F_HEADS] = {"mig_heads", 0, 0},      [F_CHECK] = {"mig_check", 0, 0},
-    [F_PLAN] = {"mig_plan", 2, 0},        [F_SQL] = {"mig_sql", 2, 0},
-};
-
 static int errcode_for(const mig_err *err)
 {
+    /* the database's own code, or one the engine chose (22004: a NULL argument) */
+    if (err->sqlstate[0] && strlen(err->sqlstate) == 5 && strcmp(err->sqlstate, "00000") != 0)
+        return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2], err->sqlstate[3], err->sqlstate[4]);
     switch (err->code) {
     case MIG_E_INPUT:
         return ERRCODE_INVALID_PARAMETER_VALUE;
@@ -784,9 +761,6 @@ static int errcode_for(const mig_err *err)
     case MIG_E_STATE:
         return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
     case MIG_E_SQL:
-        if (err->sqlstate[0] && strlen(err->sqlstate) == 5 && strcmp(err->sqlstate, "00000") != 0)
-            return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2], err->sqlstate[3],
-                                 err->sqlstate[4]);
         return ERRCODE_INTERNAL_ERROR;
     case MIG_E_NOMEM:
         return ERRCODE_OUT_OF_MEMORY;
@@ -814,55 +788,18 @@ static char *arg_cstr(FunctionCallInfo fcinfo, int i)
     return text_to_cstring(PG_GETARG_TEXT_PP(i));
 }
 
-typedef struct {
-    const char *out;
-    int ok;
-    mig_plan_row *rows;
-    int nrows;
-} fresult;
+typedef mig_op_result fresult;
 
 /* Run one operation; on failure err is filled and -1 returned (nothing raised). */
-static int run_op(fkind k, pg_ctx *c, mig_arena *ar, const char *a0, const char *a1, const mig_opts *o, fresult *r,
+static int run_op(mig_op k, pg_ctx *c, mig_arena *ar, const char *a0, const char *a1, const mig_opts *o, fresult *r,
                   mig_err *err)
 {
     mig_backend be;
-    int rc = 0, wrap = !FDEF[k].writes;
+    int rc = 0, wrap = !mig_op_defs[k].writes;
     backend_for(c, &be);
     if (wrap && sub_begin(c, err))
         return -1;
-    switch (k) {
-    case F_PUT:
-        rc = mig_op_put_revision(&be, ar, a0, strlen(a0), o, &r->out, err);
-        break;
-    case F_REMOVE:
-        rc = mig_op_remove_revision(&be, ar, a0, o, err);
-        r->out = a0;
-        break;
-    case F_UPGRADE:
-        rc = mig_op_run(&be, ar, MIG_DIR_UPGRADE, a0, o, &r->out, err);
-        break;
-    case F_DOWNGRADE:
-        rc = mig_op_run(&be, ar, MIG_DIR_DOWNGRADE, a0, o, &r->out, err);
-        break;
-    case F_STAMP:
-        rc = mig_op_run(&be, ar, MIG_DIR_STAMP, a0, o, &r->out, err);
-        break;
-    case F_CURRENT:
-        rc = mig_op_current(&be, ar, o, &r->out, err);
-        break;
-    case F_HEADS:
-        rc = mig_op_heads(&be, ar, o, &r->out, err);
-        break;
-    case F_CHECK:
-        rc = mig_op_check(&be, ar, o, &r->ok, err);
-        break;
-    case F_PLAN:
-        rc = mig_op_plan(&be, ar, a0, a1, o, &r->rows, &r->nrows, err);
-        break;
-    case F_SQL:
-        rc = mig_op_sql(&be, ar, a0, a1, o, &r->out, err);
-        break;
-    }
+    rc = mig_op_call(&be, ar, k, a0, a0 ? strlen(a0) : 0, a1, o, r, err);
     /* whatever the engine left open is rolled back (or, for the read-only
      * wrapper, released) */
     while (c->depth > 0) {
@@ -984,11 +921,11 @@ static int tenant_untrusted(const char *tenant, Oid caller, mig_err *err)
  * The common body of every function but mig_x.  Returns the result (the
  * caller turns it into a Datum); raises the error when the call failed.
  */
-static void mig_call_in(FunctionCallInfo fcinfo, fkind k, int proc, fresult *res, MemoryContext result_cxt)
+static void mig_call_in(FunctionCallInfo fcinfo, mig_op k, int proc, fresult *res, MemoryContext result_cxt)
 {
     /* proc: the procedure mig_run(direction, target, opts) */
-    const char *name = proc ? "mig_run" : FDEF[k].name;
-    int nfixed = FDEF[k].nfixed, argoff = proc ? 1 : 0;
+    const char *name = proc ? "mig_run" : mig_op_defs[k].name;
+    int nfixed = mig_op_defs[k].nfixed, argoff = proc ? 1 : 0;
     /* CALLed as a statement of its own, outside a transaction block (and
      * not in a PL/pgSQL block with an EXCEPTION clause: a subtransaction) */
     int nonatomic = proc && fcinfo->context && IsA(fcinfo->context, CallContext) &&
@@ -1006,17 +943,14 @@ static void mig_call_in(FunctionCallInfo fcinfo, fkind k, int proc, fresult *res
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("%s() cannot run while another mig call is running in this session", name),
                         errdetail("A revision cannot call the mig functions (mig_x() excepted).")));
-    if (nfixed >= 1) {
+    /* a NULL fixed argument is refused by mig_op_call; mig_run's own (its
+     * target) is named here, as the procedure's */
+    if (nfixed >= 1)
         a0 = arg_cstr(fcinfo, argoff);
-        if (!a0)
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("%s(): the %s argument must not be NULL", name, proc ? "target" : "first")));
-    }
-    if (nfixed >= 2) {
+    if (nfixed >= 2)
         a1 = arg_cstr(fcinfo, argoff + 1);
-        if (!a1)
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s(): the target must not be NULL", name)));
-    }
+    if (proc && !a0)
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("mig_run(): the target must not be NULL")));
     opts = arg_cstr(fcinfo, argoff + nfixed);
 
     callcxt = AllocSetContextCreate(fncxt, "mig call", ALLOCSET_DEFAULT_SIZES);
@@ -1036,14 +970,14 @@ static void mig_call_in(FunctionCallInfo fcinfo, fkind k, int proc, fresult *res
         mig_err_hint(&err, "A tenant is a schema: CREATE SCHEMA %s first.", quote_identifier(o.tenant));
         rc = -1;
     }
-    if (rc == 0 && o.tenant && (k == F_UPGRADE || k == F_DOWNGRADE) && tenant_untrusted(o.tenant, GetUserId(), &err))
+    if (rc == 0 && o.tenant && (k == MIG_OP_UPGRADE || k == MIG_OP_DOWNGRADE) && tenant_untrusted(o.tenant, GetUserId(), &err))
         rc = -1;
     if (rc == 0) {
         /* the functions that change state reach the tables as their owner
          * (EXECUTE is the deploy right); the read-only ones as the caller,
          * who needs SELECT on them, so mig_sql() shows sources only to a role
          * that may read them */
-        c->owner = FDEF[k].writes ? state_owner() : GetUserId();
+        c->owner = mig_op_defs[k].writes ? state_owner() : GetUserId();
         c->pinned = MemoryContextAllocZero(callcxt, sizeof(OverrideSearchPath));
         c->pinned->schemas = NIL;
         c->pinned->addCatalog = true;
@@ -1061,12 +995,12 @@ static void mig_call_in(FunctionCallInfo fcinfo, fkind k, int proc, fresult *res
                            "default).");
         rc = -1;
     }
-    if (rc == 0 && o.each && !proc && (k == F_UPGRADE || k == F_DOWNGRADE || k == F_STAMP)) {
+    if (rc == 0 && o.each && !proc && (k == MIG_OP_UPGRADE || k == MIG_OP_DOWNGRADE || k == MIG_OP_STAMP)) {
         mig_fail(&err, MIG_E_USAGE, "%s(): \"transaction\": \"each\" is not possible in a function: a function "
                  "runs inside the caller's transaction and cannot commit", name);
         mig_err_hint(&err, "Use the procedure, outside a transaction block: CALL mig_run('%s', target, opts); or "
                            "\"transaction\": \"all\" (the default).",
-                     k == F_UPGRADE ? "upgrade" : k == F_DOWNGRADE ? "downgrade" : "stamp");
+                     k == MIG_OP_UPGRADE ? "upgrade" : k == MIG_OP_DOWNGRADE ? "downgrade" : "stamp");
         rc = -1;
     }
     if (rc == 0) {
@@ -1108,12 +1042,12 @@ static void mig_call_in(FunctionCallInfo fcinfo, fkind k, int proc, fresult *res
     MemoryContextDelete(callcxt);
 }
 
-static void mig_call(FunctionCallInfo fcinfo, fkind k, fresult *res, MemoryContext result_cxt)
+static void mig_call(FunctionCallInfo fcinfo, mig_op k, fresult *res, MemoryContext result_cxt)
 {
     mig_call_in(fcinfo, k, 0, res, result_cxt);
 }
 
-static Datum text_result(FunctionCallInfo fcinfo, fkind k)
+static Datum text_result(FunctionCallInfo fcinfo, mig_op k)
 {
     fresult r;
     memset(&r, 0, sizeof r);
@@ -1124,31 +1058,31 @@ static Datum text_result(FunctionCallInfo fcinfo, fkind k)
 PG_FUNCTION_INFO_V1(pg_mig_put_revision);
 Datum pg_mig_put_revision(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_PUT);
+    return text_result(fcinfo, MIG_OP_PUT);
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_remove_revision);
 Datum pg_mig_remove_revision(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_REMOVE);
+    return text_result(fcinfo, MIG_OP_REMOVE);
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_upgrade);
 Datum pg_mig_upgrade(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_UPGRADE);
+    return text_result(fcinfo, MIG_OP_UPGRADE);
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_downgrade);
 Datum pg_mig_downgrade(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_DOWNGRADE);
+    return text_result(fcinfo, MIG_OP_DOWNGRADE);
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_stamp);
 Datum pg_mig_stamp(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_STAMP);
+    return text_result(fcinfo, MIG_OP_STAMP);
 }
 
 /*
@@ -1164,16 +1098,16 @@ PG_FUNCTION_INFO_V1(pg_mig_run);
 Datum pg_mig_run(PG_FUNCTION_ARGS)
 {
     fresult r;
-    fkind k;
+    mig_op k;
     char *dir = arg_cstr(fcinfo, 0);
     if (!dir)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("mig_run(): the direction must not be NULL")));
     if (strcmp(dir, "upgrade") == 0)
-        k = F_UPGRADE;
+        k = MIG_OP_UPGRADE;
     else if (strcmp(dir, "downgrade") == 0)
-        k = F_DOWNGRADE;
+        k = MIG_OP_DOWNGRADE;
     else if (strcmp(dir, "stamp") == 0)
-        k = F_STAMP;
+        k = MIG_OP_STAMP;
     else
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("mig_run(): unknown direction \"%s\"", dir),
@@ -1186,19 +1120,19 @@ Datum pg_mig_run(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(pg_mig_current);
 Datum pg_mig_current(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_CURRENT);
+    return text_result(fcinfo, MIG_OP_CURRENT);
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_heads);
 Datum pg_mig_heads(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_HEADS);
+    return text_result(fcinfo, MIG_OP_HEADS);
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_sql);
 Datum pg_mig_sql(PG_FUNCTION_ARGS)
 {
-    return text_result(fcinfo, F_SQL);
+    return text_result(fcinfo, MIG_OP_SQL);
 }
 
 PG_FUNCTION_INFO_V1(pg_mig_check);
@@ -1206,7 +1140,7 @@ Datum pg_mig_check(PG_FUNCTION_ARGS)
 {
     fresult r;
     memset(&r, 0, sizeof r);
-    mig_call(fcinfo, F_CHECK, &r, CurrentMemoryContext);
+    mig_call(fcinfo, MIG_OP_CHECK, &r, CurrentMemoryContext);
     PG_RETURN_BOOL(r.ok != 0);
 }
 
@@ -1218,7 +1152,7 @@ Datum pg_mig_plan(PG_FUNCTION_ARGS)
     int i;
     InitMaterializedSRF(fcinfo, 0);
     memset(&r, 0, sizeof r);
-    mig_call(fcinfo, F_PLAN, &r, CurrentMemoryContext);
+    mig_call(fcinfo, MIG_OP_PLAN, &r, CurrentMemoryContext);
     for (i = 0; i < r.nrows; i++) {
         Datum v[4];
         bool n[4] = {false, false, false, false};

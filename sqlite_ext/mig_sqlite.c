@@ -160,14 +160,6 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     return 0;
 }
 
-/* The failing statement [s, e) as the error's detail (its first 400 bytes). */
-static void statement_detail(mig_err *err, const char *s, const char *e)
-{
-    while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t'))
-        e--;
-    mig_err_detail(err, "The failing statement: %.*s%s", (int)(e - s > 400 ? 400 : e - s), s, e - s > 400 ? "..." : "");
-}
-
 /*
  * Run a revision body statement by statement, as SQLite itself splits it
  * (sqlite3_prepare_v2 tails), refusing transaction control (core/guard.h)
@@ -234,7 +226,7 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
         if (r != SQLITE_DONE) {
             *fail_off = (size_t)(s - text);
             db_fail(c, err, "");
-            statement_detail(err, s, tail);
+            mig_err_statement(err, s, tail);
             sqlite3_finalize(st);
             rc = -1;
             break;
@@ -245,7 +237,7 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
              * never go on as if the unit were still open */
             *fail_off = (size_t)(s - text);
             rc = mig_fail(err, MIG_E_USAGE, "this statement ended mig's transaction, which a revision must not do");
-            statement_detail(err, s, tail);
+            mig_err_statement(err, s, tail);
             break;
         }
         p = tail;
@@ -477,27 +469,15 @@ static void result_err(sqlite3_context *ctx, const mig_err *err)
     sqlite3_free(m);
 }
 
-typedef enum { F_PUT, F_REMOVE, F_UPGRADE, F_DOWNGRADE, F_STAMP, F_CURRENT, F_HEADS, F_CHECK, F_SQL } fkind;
-
-typedef struct {
-    const char *name;
-    fkind kind;
-    int nargs_min, nargs_max; /* the last may be opts */
-    int writes;
-} fdef;
-
-static const fdef FUNCS[] = {
-    {"mig_put_revision", F_PUT, 1, 2, 1},     {"mig_remove_revision", F_REMOVE, 1, 2, 1},
-    {"mig_upgrade", F_UPGRADE, 1, 2, 1},      {"mig_downgrade", F_DOWNGRADE, 1, 2, 1},
-    {"mig_stamp", F_STAMP, 1, 2, 1},          {"mig_current", F_CURRENT, 0, 1, 0},
-    {"mig_heads", F_HEADS, 0, 1, 0},          {"mig_check", F_CHECK, 0, 1, 0},
-    {"mig_sql", F_SQL, 2, 3, 0},
-};
+/* The operations registered as scalar functions (mig_plan is a table-valued
+ * function: the module below). */
+static const mig_op SCALAR_OPS[] = {MIG_OP_PUT,     MIG_OP_REMOVE, MIG_OP_UPGRADE, MIG_OP_DOWNGRADE, MIG_OP_STAMP,
+                                    MIG_OP_CURRENT, MIG_OP_HEADS,  MIG_OP_CHECK,   MIG_OP_SQL};
 
 /* The user data of each SQL function: its connection and what it is. */
 typedef struct {
     mig_conn *c;
-    const fdef *f;
+    mig_op op;
 } fdata;
 
 static const char *arg_text(sqlite3_value *v)
@@ -523,15 +503,17 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     fdata *fd = sqlite3_user_data(ctx);
     mig_conn *c = fd->c;
-    const fdef *f = fd->f;
+    const mig_op_def *f = &mig_op_defs[fd->op];
     mig_arena ar;
     mig_err err;
     mig_opts o;
     mig_backend be;
-    int rc = 0, nfixed = f->nargs_min;
-    const char *out = NULL, *a0, *a1 = NULL;
+    mig_op_result res;
+    int rc = 0, nfixed = f->nfixed;
+    const char *a0, *a1;
 
     mig_err_clear(&err);
+    memset(&res, 0, sizeof res);
     mig_arena_init(&ar, &SQ_ALLOC);
     if (argc > nfixed) {
         if (mig_opts_parse(&ar, arg_text(argv[nfixed]), &o, &err))
@@ -539,56 +521,16 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     } else
         mig_opts_default(&o);
     a0 = nfixed >= 1 ? arg_text(argv[0]) : NULL;
-    if (nfixed >= 2)
-        a1 = arg_text(argv[1]);
-    if (nfixed >= 1 && !a0) {
-        mig_fail(&err, MIG_E_INPUT, "%s(): the first argument must not be NULL", f->name);
-        goto done_err;
-    }
-    if (nfixed >= 2 && !a1) {
-        mig_fail(&err, MIG_E_INPUT, "%s(): the target must not be NULL", f->name);
-        goto done_err;
-    }
+    a1 = nfixed >= 2 ? arg_text(argv[1]) : NULL;
     if (call_begin(ctx, c, f->name)) {
         mig_arena_free(&ar);
         return;
     }
     finish_pending_rollback(c);
     backend_for(c, &be);
-    switch (f->kind) {
-    case F_PUT:
-        rc = mig_op_put_revision(&be, &ar, a0, (size_t)sqlite3_value_bytes(argv[0]), &o, &out, &err);
-        break;
-    case F_REMOVE:
-        rc = mig_op_remove_revision(&be, &ar, a0, &o, &err);
-        out = a0;
-        break;
-    case F_UPGRADE:
-        rc = mig_op_run(&be, &ar, MIG_DIR_UPGRADE, a0, &o, &out, &err);
-        break;
-    case F_DOWNGRADE:
-        rc = mig_op_run(&be, &ar, MIG_DIR_DOWNGRADE, a0, &o, &out, &err);
-        break;
-    case F_STAMP:
-        rc = mig_op_run(&be, &ar, MIG_DIR_STAMP, a0, &o, &out, &err);
-        break;
-    case F_CURRENT:
-        rc = mig_op_current(&be, &ar, &o, &out, &err);
-        break;
-    case F_HEADS:
-        rc = mig_op_heads(&be, &ar, &o, &out, &err);
-        break;
-    case F_CHECK: {
-        int ok = 0;
-        rc = mig_op_check(&be, &ar, &o, &ok, &err);
-        if (rc == 0)
-            sqlite3_result_int(ctx, ok);
-        break;
-    }
-    case F_SQL:
-        rc = mig_op_sql(&be, &ar, a0, a1, &o, &out, &err);
-        break;
-    }
+    rc = mig_op_call(&be, &ar, fd->op, a0, a0 ? (size_t)sqlite3_value_bytes(argv[0]) : 0, a1, &o, &res, &err);
+    if (rc == 0 && fd->op == MIG_OP_CHECK)
+        sqlite3_result_int(ctx, res.ok);
     c->busy = 0;
     if (rc) {
         sqlite3_free(c->result);
@@ -603,8 +545,8 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         /* copied before the COMMIT: handing it over allocates nothing */
         sqlite3_result_text(ctx, c->result, -1, sqlite3_free);
         c->result = NULL;
-    } else if (f->kind != F_CHECK)
-        sqlite3_result_text(ctx, out ? out : "", -1, SQLITE_TRANSIENT);
+    } else if (fd->op != MIG_OP_CHECK)
+        sqlite3_result_text(ctx, res.out ? res.out : "", -1, SQLITE_TRANSIENT);
     mig_arena_free(&ar);
     return;
 done_err:
@@ -828,21 +770,20 @@ static void module_destroy(void *p)
     conn_unref(p);
 }
 
-static int reg(sqlite3 *db, mig_conn *c, const fdef *f, int nargs,
+/* Register function `name` of nargs arguments; op: the operation it runs (fn_main) */
+static int reg(sqlite3 *db, mig_conn *c, const char *name, mig_op op, int writes, int nargs,
                void (*fn)(sqlite3_context *, int, sqlite3_value **))
 {
     fdata *fd = sqlite3_malloc(sizeof *fd);
-    int flags = SQLITE_UTF8 | (f->writes ? SQLITE_DIRECTONLY : 0);
+    int flags = SQLITE_UTF8 | (writes ? SQLITE_DIRECTONLY : 0);
     if (!fd)
         return SQLITE_NOMEM;
     fd->c = c;
-    fd->f = f;
+    fd->op = op;
     c->refs++;
     /* on failure sqlite3_create_function_v2 calls the destructor itself */
-    return sqlite3_create_function_v2(db, f->name, nargs, flags, fd, fn, NULL, NULL, fdata_destroy);
+    return sqlite3_create_function_v2(db, name, nargs, flags, fd, fn, NULL, NULL, fdata_destroy);
 }
-
-static const fdef FN_X = {"mig_x", F_CURRENT, 1, 1, 0};
 
 int mig_sqlite_register(sqlite3 *db, char **pzErrMsg)
 {
@@ -867,11 +808,13 @@ int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn 
         if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &res) == 0 && res)
             snprintf(c->user, sizeof c->user, "%s", res->pw_name);
     }
-    for (i = 0; rc == SQLITE_OK && i < (int)(sizeof FUNCS / sizeof FUNCS[0]); i++)
-        for (n = FUNCS[i].nargs_min; rc == SQLITE_OK && n <= FUNCS[i].nargs_max; n++)
-            rc = reg(db, c, &FUNCS[i], n, fn_main);
+    for (i = 0; rc == SQLITE_OK && i < (int)(sizeof SCALAR_OPS / sizeof SCALAR_OPS[0]); i++) {
+        const mig_op_def *d = &mig_op_defs[SCALAR_OPS[i]];
+        for (n = d->nfixed; rc == SQLITE_OK && n <= d->nfixed + 1; n++) /* opts is optional */
+            rc = reg(db, c, d->name, SCALAR_OPS[i], d->writes, n, fn_main);
+    }
     if (rc == SQLITE_OK)
-        rc = reg(db, c, &FN_X, 1, fn_x);
+        rc = reg(db, c, "mig_x", MIG_OP_CURRENT, 0, 1, fn_x);
     for (n = 2; rc == SQLITE_OK && n <= 3; n++)
         rc = sqlite3_create_function_v2(db, "mig_batch", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
                                         mig_batch_sqlite_fn, NULL, NULL, NULL);

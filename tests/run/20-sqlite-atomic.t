@@ -263,5 +263,23 @@ EOF
 put g1.sql
 expect_failure g1 'revision g1 \(upgrade\) failed at line 8: NOT NULL constraint failed: g1\.x' \
     "failing statement after comment lines"
+like "$ERR" $'\nDETAIL: The failing statement: INSERT INTO g1\n    VALUES \\(NULL\\)$' \
+    "the failing statement is the detail, without its semicolon"
+
+# ---- 9. a long failing statement: cut at 400 bytes, never inside a UTF-8 character
+long=$(printf 'é%.0s' $(seq 1 300))
+cat >g2.sql <<EOF
+-- mig:revision g2
+-- mig:down_revision e1
+-- mig:upgrade
+CREATE TABLE g2 (x NOT NULL);
+INSERT INTO g2 SELECT NULL WHERE 'x$long' <> '';
+EOF
+put g2.sql
+expect_failure g2 'revision g2 \(upgrade\) failed at line 5' "a long failing statement"
+detail=$(printf '%s\n' "$ERR" | sed -n 's/^DETAIL: The failing statement: //p')
+like "$detail" "^INSERT INTO g2 SELECT NULL WHERE 'xé+\\.\\.\\.\$" "... its first bytes in the detail, then ..."
+is "$(printf '%s' "$detail" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1 && echo valid)" valid "... cut between characters (valid UTF-8)"
+is "$(printf '%s' "${detail%...}" | wc -c)" 399 "... 399 bytes (400 would split an é), then the ellipsis"
 
 done_testing
