@@ -689,7 +689,7 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
         const ini_ent *url = cfg_get(&ic, sec, "url", NULL);
         const ini_ent *ver = cfg_get(&ic, sec, "versions", "script_location");
         const ini_ent *env = cfg_get(&ic, sec, "env", NULL);
-        const char *u = url ? url->value : NULL;
+        const char *u = url ? url->value : NULL, *envu;
         char *abs = realpath(inidir, NULL);
         if (abs) {
             here = mig_strdup(ar, abs);
@@ -716,11 +716,11 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
              * send `mig -n prod upgrade` elsewhere */
             p->url = ini_url(ar, inidir, u);
             p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, url->section);
-        } else if (getenv("MIG_URL") && *getenv("MIG_URL")) {
-            p->url = getenv("MIG_URL");
+        } else if ((envu = getenv("MIG_URL")) && *envu) {
+            p->url = envu;
             p->url_from = "MIG_URL";
-        } else if (getenv("DATABASE_URL") && *getenv("DATABASE_URL")) {
-            p->url = getenv("DATABASE_URL");
+        } else if ((envu = getenv("DATABASE_URL")) && *envu) {
+            p->url = envu;
             p->url_from = "DATABASE_URL";
         } else if (u && *u) {
             p->url = ini_url(ar, inidir, u);

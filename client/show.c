@@ -227,7 +227,7 @@ static void related(mig_arena *ar, mig_graph *g, const int *roots, int n, int up
 {
     static int *stack, cap; /* each node is pushed once */
     int sp = 0, i, k;
-    if (cap < g->n + 1) {
+    if (!stack || cap < g->n + 1) {
         stack = mig_alloc(ar, sizeof(int) * (size_t)(g->n + 1));
         cap = g->n + 1;
     }

@@ -794,7 +794,7 @@ static int eidlist(parser *p, name_list *l)
         return fail_here(p, "\"(\"");
     advance(p);
     for (;;) {
-        const char *n;
+        const char *n = NULL;
         if (read_nm(p, &n, NULL, "a column name") || list_add(p, l, n) || opt_collate(p))
             return -1;
         if (!accept_kw(p, "ASC"))

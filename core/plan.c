@@ -514,16 +514,13 @@ static int parse_upgrade_target(mig_graph *g, const mig_idlist *cur, const char 
                     if (tips_of(g, onb, &start, 1))
                         return NOMEM();
                 }
-                if (start.n == 0 && il_push(g, &start, NONE))
-                    return NOMEM();
-            } else if (cur->n == 0) {
-                if (il_push(g, &start, NONE))
-                    return NOMEM();
             } else {
                 for (i = 0; i < cur->n; i++)
                     if (il_push(g, &start, cur->v[i]))
                         return NOMEM();
             }
+            if (start.n == 0 && il_push(g, &start, NONE))
+                return NOMEM();
             if (start.n > 1)
                 return mig_fail(err, MIG_E_TARGET, "Ambiguous upgrade from multiple current revisions");
             if (walk(g, start.v[0], r.rel, r.label, &rev, err))
