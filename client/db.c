@@ -87,6 +87,7 @@ struct db {
     int lock_fd;             /* SQLite: the flock() of the run, or -1 */
     int busy_said;           /* SQLite: "waiting for ..." printed for this wait */
     const char *user_path;   /* PG: the session's search_path as it came (revision bodies run with it) */
+    mig_err last;            /* SQLite: the error of the mig call that failed in the last statement */
 };
 
 /*
@@ -305,7 +306,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         }
         sqlite3_busy_handler(d->sq, sq_busy, d);
         sqlite3_extended_result_codes(d->sq, 1);
-        if (mig_sqlite_register_ex(d->sq, &zerr, sq_progress, d) != SQLITE_OK) {
+        if (mig_sqlite_register_ex(d->sq, &zerr, sq_progress, d, &d->last) != SQLITE_OK) {
             mig_fail(err, MIG_E_SQL, "%s", zerr ? zerr : "cannot register mig's functions");
             sqlite3_free(zerr);
             sqlite3_close(d->sq);
@@ -421,6 +422,26 @@ void db_close(db *d)
 
 /* ---- errors ------------------------------------------------------------------ */
 
+/* The extension names the revision an error is about in a CONTEXT line
+ * "mig revision ID: REASON" (docs/sql-api.md). */
+static void about_from_context(mig_err *err, const char *context)
+{
+    const char *p = context, *colon, *end;
+    while (p && *p) {
+        end = strchr(p, '\n');
+        if (!end)
+            end = p + strlen(p);
+        if (strncmp(p, "mig revision ", 13) == 0 && (colon = memchr(p + 13, ':', (size_t)(end - p - 13))) != NULL &&
+            colon + 2 <= end) {
+            char id[sizeof err->revision];
+            snprintf(id, sizeof id, "%.*s", (int)(colon - p - 13), p + 13);
+            mig_err_about(err, mig_reason_named(colon + 2, (size_t)(end - colon - 2)), id);
+            return;
+        }
+        p = *end ? end + 1 : end;
+    }
+}
+
 static int pg_fail(db *d, PGresult *r, mig_err *err)
 {
     const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -434,6 +455,7 @@ static int pg_fail(db *d, PGresult *r, mig_err *err)
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
     if (det)
         mig_err_detail(err, "%s", det);
+    about_from_context(err, r ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL);
     if (hint)
         mig_err_hint(err, "%s", hint);
     if (PQstatus(d->pg) != CONNECTION_OK)
@@ -441,26 +463,16 @@ static int pg_fail(db *d, PGresult *r, mig_err *err)
     return -1;
 }
 
-/* SQLite messages from mig carry "\nDETAIL: ..." and "\nHINT: ..." lines. */
+/* A failing statement: the error a mig call in it left (message, detail,
+ * hint, reason apart), else SQLite's own message. */
 static int sq_fail(db *d, mig_err *err)
 {
-    const char *m = sqlite3_errmsg(d->sq);
-    const char *dt = strstr(m, "\nDETAIL: "), *h = strstr(m, "\nHINT: ");
-    size_t n = strlen(m);
-    if (dt && (size_t)(dt - m) < n)
-        n = (size_t)(dt - m);
-    if (h && (size_t)(h - m) < n)
-        n = (size_t)(h - m);
-    mig_fail(err, MIG_E_SQL, "%.*s", (int)n, m);
-    if (dt) {
-        const char *e = h && h > dt ? h : dt + strlen(dt);
-        mig_err_detail(err, "%.*s", (int)(e - dt - 9), dt + 9);
+    if (d->last.code != MIG_OK) {
+        *err = d->last;
+        return -1;
     }
-    if (h)
-        mig_err_hint(err, "%s", h + 7);
-    return -1;
+    return mig_fail(err, MIG_E_SQL, "%s", sqlite3_errmsg(d->sq));
 }
-
 /* ---- statements ------------------------------------------------------------------ */
 
 int db_query(db *d, const char *sql, int np, const char *const *params, db_row_fn fn, void *arg, mig_err *err)
@@ -488,6 +500,7 @@ int db_query(db *d, const char *sql, int np, const char *const *params, db_row_f
     } else {
         sqlite3_stmt *st = NULL;
         int i, rc;
+        mig_err_clear(&d->last);
         if (sqlite3_prepare_v2(d->sq, sql, -1, &st, NULL) != SQLITE_OK)
             return sq_fail(d, err);
         for (i = 0; i < np; i++)
@@ -527,6 +540,7 @@ int db_exec(db *d, const char *sql, mig_err *err)
         PQclear(r);
         return 0;
     }
+    mig_err_clear(&d->last);
     if (sqlite3_exec(d->sq, sql, NULL, NULL, NULL) != SQLITE_OK)
         return sq_fail(d, err);
     return 0;
@@ -763,6 +777,7 @@ int db_exec_one(db *d, const char *sql, mig_err *err)
         sqlite3_stmt *st = NULL;
         const char *tail = NULL, *end = sql + strlen(sql);
         int rc;
+        mig_err_clear(&d->last);
         if (sqlite3_prepare_v2(d->sq, sql, (int)(end - sql) + 1, &st, &tail) != SQLITE_OK)
             return sq_fail(d, err);
         for (tail = tail ? tail : end;;) {

@@ -834,19 +834,49 @@ static const struct option LONGOPTS[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Which command options each command takes (global options go anywhere). */
+static int cmd_merge(ctx *x)
+{
+    return cmd_revision(x, 1);
+}
+static int cmd_new_revision(ctx *x)
+{
+    return cmd_revision(x, 0);
+}
+static int cmd_upgrade(ctx *x)
+{
+    return cmd_run(x, 0);
+}
+static int cmd_downgrade(ctx *x)
+{
+    return cmd_run(x, 1);
+}
+
+enum { NO_PROJECT = 1, NEEDS_INI = 2, NEEDS_MESSAGE = 4 };
+
+/* The commands: the command options each takes (global options go
+ * anywhere), how many arguments, and what runs it. */
 static const struct {
     const char *cmd;
     const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
                           Q sql, P purge, R range, C indicate-current, F force, A accept,
                           U single-head, L version-path */
-    int min_args, max_args;
+    int min_args, max_args; /* -1: any number */
+    int flags;
+    int (*run)(ctx *x);
 } CMDS[] = {
-    {"init", "", 0, 1},       {"revision", "mHBDISL", 0, 0}, {"merge", "mBI", 1, -1},
-    {"push", "F", 0, 0},      {"upgrade", "QF", 0, 1},      {"downgrade", "QF", 1, 1},
-    {"stamp", "PAQ", 1, -1},    {"current", "", 0, 0},        {"heads", "", 0, 0},
-    {"branches", "", 0, 0},   {"history", "RC", 0, 0},      {"show", "Q", 1, 1},
-    {"check", "U", 0, 0},
+    {"init", "", 0, 1, NO_PROJECT, cmd_init},
+    {"revision", "mHBDISL", 0, 0, NEEDS_INI | NEEDS_MESSAGE, cmd_new_revision},
+    {"merge", "mBI", 1, -1, NEEDS_INI | NEEDS_MESSAGE, cmd_merge},
+    {"push", "F", 0, 0, 0, cmd_push},
+    {"upgrade", "QF", 0, 1, 0, cmd_upgrade},
+    {"downgrade", "QF", 1, 1, 0, cmd_downgrade},
+    {"stamp", "PAQ", 1, -1, 0, cmd_stamp},
+    {"current", "", 0, 0, 0, cmd_current},
+    {"heads", "", 0, 0, 0, cmd_heads},
+    {"branches", "", 0, 0, 0, cmd_branches},
+    {"history", "RC", 0, 0, 0, cmd_history},
+    {"show", "Q", 1, 1, 0, cmd_show},
+    {"check", "U", 0, 0, 0, cmd_check},
 };
 
 static void add_x(mig_arena *ar, cli *c, const char *kv)
@@ -1011,45 +1041,18 @@ int main(int argc, char **argv)
         die_usage("%s: missing argument (see mig %s --help)", c.command, c.command);
     if (CMDS[cmd].max_args >= 0 && c.args.n > CMDS[cmd].max_args)
         die_usage("%s: unexpected argument '%s'", c.command, c.args.v[CMDS[cmd].max_args]);
-    if ((strcmp(c.command, "revision") == 0 || strcmp(c.command, "merge") == 0) && !c.message)
+    if ((CMDS[cmd].flags & NEEDS_MESSAGE) && !c.message)
         die_usage("%s needs a message: -m MSG", c.command);
     if (c.tenant && !*c.tenant)
         die_usage("--tenant needs a schema name");
 
-    if (strcmp(c.command, "init") == 0) {
+    if (CMDS[cmd].flags & NO_PROJECT)
         memset(&p, 0, sizeof p);
-        rc = cmd_init(&x);
-    } else {
-        int need_ini = strcmp(c.command, "revision") == 0 || strcmp(c.command, "merge") == 0;
-        if (project_load(&ar, &c, &p, need_ini))
-            rc = EX_FAILED;
-        else if ((x.opts = opts_json(&x, NULL)) == NULL)
-            rc = EX_FAILED;
-        else if (strcmp(c.command, "revision") == 0)
-            rc = cmd_revision(&x, 0);
-        else if (strcmp(c.command, "merge") == 0)
-            rc = cmd_revision(&x, 1);
-        else if (strcmp(c.command, "push") == 0)
-            rc = cmd_push(&x);
-        else if (strcmp(c.command, "upgrade") == 0)
-            rc = cmd_run(&x, 0);
-        else if (strcmp(c.command, "downgrade") == 0)
-            rc = cmd_run(&x, 1);
-        else if (strcmp(c.command, "stamp") == 0)
-            rc = cmd_stamp(&x);
-        else if (strcmp(c.command, "current") == 0)
-            rc = cmd_current(&x);
-        else if (strcmp(c.command, "heads") == 0)
-            rc = cmd_heads(&x);
-        else if (strcmp(c.command, "branches") == 0)
-            rc = cmd_branches(&x);
-        else if (strcmp(c.command, "history") == 0)
-            rc = cmd_history(&x);
-        else if (strcmp(c.command, "show") == 0)
-            rc = cmd_show(&x);
-        else
-            rc = cmd_check(&x);
+    else if (project_load(&ar, &c, &p, (CMDS[cmd].flags & NEEDS_INI) != 0) || (x.opts = opts_json(&x, NULL)) == NULL) {
+        mig_arena_free(&ar);
+        return EX_FAILED;
     }
+    rc = CMDS[cmd].run(&x);
     fflush(stdout);
     mig_arena_free(&ar);
     return rc;

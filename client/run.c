@@ -175,7 +175,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             } else {
                 if (db_exec(d, "ROLLBACK TO mig_put; RELEASE mig_put", err))
                     return -1;
-                if (!strstr(e2.msg, "body changed")) {
+                if (e2.reason != MIG_R_BODY_CHANGED) {
                     *err = e2;
                     mig_err_prefix(err, "%s: ", e->path);
                     return -1;
@@ -191,7 +191,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             }
         } else if (db_call(d, put, 2, p, &id, err)) {
             mig_err_prefix(err, "%s: ", e->path);
-            if (strstr(err->msg, "body changed"))
+            if (err->reason == MIG_R_BODY_CHANGED)
                 mig_err_hint(err, "Revert the edit and write a new revision (mig revision), or run 'mig push --force' "
                                   "to replace the stored body (the database keeps what the old body did).");
             return -1;
@@ -671,16 +671,14 @@ int cmd_run(ctx *x, int downgrade)
     return EX_DONE;
 fail:
     db_rollback(d);
-    if (!downgrade && strncmp(err.msg, "revision ", 9) == 0 && !err.hint[0])
+    if (!downgrade && err.reason == MIG_R_STEP_FAILED && !err.hint[0])
         hint_other_env(x, d, &err);
     db_close(d);
     json_decref(rs.lines);
     json_decref(pr.events);
-    if (strncmp(err.msg, "revision ", 9) == 0) {
-        /* "revision ID (upgrade) failed at line N: ...": name its file too */
-        const char *sp = strchr(err.msg + 9, ' ');
-        const revfile_ent *e =
-            sp ? files_by_id(&f, mig_strndup(x->ar, err.msg + 9, (size_t)(sp - err.msg - 9))) : NULL;
+    if (err.revision[0]) {
+        /* an error about one revision: name its file too */
+        const revfile_ent *e = files_by_id(&f, err.revision);
         if (e && !strstr(err.msg, e->path))
             mig_err_prefix(&err, "%s: ", e->path);
     }

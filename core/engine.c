@@ -249,8 +249,10 @@ static int fetch_source(eng *e, const char *id, const char **src)
     void *a[2] = {e->ar, &l};
     if (eq(e, Q_SOURCE, 2, p, str_row, a))
         return -1;
-    if (l.n != 1)
+    if (l.n != 1) {
+        mig_err_about(e->err, MIG_R_REVISION, id);
         return mig_fail(e->err, MIG_E_STATE, "revision %s has no stored source", id);
+    }
     *src = l.v[0];
     return 0;
 }
@@ -293,6 +295,7 @@ static int load_revision(eng *e, mig_graph *g, int node, const char **src, mig_r
                        e->o->env);
         mig_err_hint(e->err, "Upload the revision file again with mig_put_revision() (\"force\" if it is applied) "
                              "after checking what changed.");
+        mig_err_about(e->err, MIG_R_REVISION, n->id);
         return -1;
     }
     return 0;
@@ -312,6 +315,7 @@ static int run_bodies(eng *e, mig_graph *g, int node, int upgrade)
                                "transaction or a function.");
         mig_err_hint(e->err, "Run it with the mig client (mig upgrade), which runs such revisions outside a "
                              "transaction and records them.");
+        mig_err_about(e->err, MIG_R_REVISION, id);
         return -1;
     }
     for (i = 0; i < rf.nsections; i++) {
@@ -326,6 +330,7 @@ static int run_bodies(eng *e, mig_graph *g, int node, int upgrade)
             if (off > s->body_len)
                 off = 0;
             line = line_at(src + s->body_off, off, s->body_line);
+            mig_err_about(e->err, MIG_R_STEP_FAILED, id);
             if (e->err->code == MIG_E_USAGE)
                 mig_err_prefix(e->err, "revision %s (%s), line %u: ", id, dir, line);
             else
@@ -627,6 +632,7 @@ static int run_locked(eng *e, mig_direction dir, const char *target, const char 
             if (be->unit_end(be->ctx, 1, err)) {
                 *unit_open = 0;
                 mig_err_prefix(err, "revision %s (%s): ", rid ? rid : "base", dir_name(s->dir));
+                mig_err_about(err, MIG_R_REVISION, rid);
                 goto fail;
             }
             *unit_open = 0;
@@ -836,6 +842,7 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
                                    r.v[2] ? r.v[2] : "", r.v[3] ? r.v[3] : "", r.v[4] ? r.v[4] : "", down, labels,
                                    deps);
                     mig_err_hint(err, "Downgrade below it first, or write a new revision.");
+                    mig_err_about(err, MIG_R_GRAPH_CHANGED, rf->id);
                     return -1;
                 }
                 if (!e->o->force) {
@@ -845,6 +852,7 @@ static int put_locked(eng *e, const char *src, const mig_revfile *rf)
                              rf->id, e->o->env, r.v[0] ? r.v[0] : "(none)", rf->checksum);
                     mig_err_hint(err, "Revert the edit and write a new revision, or pass '{\"force\": true}' to "
                                       "replace the stored body (the database keeps what the old body did).");
+                    mig_err_about(err, MIG_R_BODY_CHANGED, rf->id);
                     return -1;
                 }
             }
@@ -912,6 +920,7 @@ static int remove_locked(eng *e, const char *id)
     if (applied) {
         mig_fail(err, MIG_E_STATE, "revision %s is applied in env \"%s\" and cannot be removed", id, e->o->env);
         mig_err_hint(err, "Downgrade below it first.");
+        mig_err_about(err, MIG_R_REVISION, id);
         return -1;
     }
     for (i = 0; i < g.n; i++) {
@@ -990,9 +999,6 @@ int mig_op_heads(mig_backend *be, mig_arena *ar, const mig_opts *o, const char *
 typedef struct {
     eng *e;
     mig_graph *g;
-    const mig_idlist *cur;
-    int ok;
-    const char *bad;
 } check_ctx;
 
 static int hist_row(void *arg, int ncol, const char *const *v, mig_err *err)
@@ -1042,7 +1048,6 @@ int mig_op_check(mig_backend *be, mig_arena *ar, const mig_opts *o, int *ok, mig
     memset(&c, 0, sizeof c);
     c.e = &e;
     c.g = &g;
-    c.cur = &cur;
     q = mig_sprintf(ar,
                     "SELECT revision, checksum FROM %smig_history WHERE env = $1 AND tenant = $2 AND direction <> "
                     "'downgrade' ORDER BY id",

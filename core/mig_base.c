@@ -31,6 +31,30 @@ void mig_err_clear(mig_err *err)
     err->code = MIG_OK;
     err->sqlstate[0] = 0;
     err->msg[0] = err->detail[0] = err->hint[0] = 0;
+    err->reason = MIG_R_NONE;
+    err->revision[0] = 0;
+}
+
+void mig_err_about(mig_err *err, mig_reason reason, const char *revision)
+{
+    err->reason = reason;
+    snprintf(err->revision, sizeof err->revision, "%s", revision ? revision : "");
+}
+
+static const char *const REASON_NAMES[] = {"", "revision", "step_failed", "body_changed", "graph_changed"};
+
+const char *mig_reason_name(mig_reason r)
+{
+    return (unsigned)r < sizeof REASON_NAMES / sizeof REASON_NAMES[0] ? REASON_NAMES[r] : "";
+}
+
+mig_reason mig_reason_named(const char *name, size_t len)
+{
+    size_t i;
+    for (i = 1; i < sizeof REASON_NAMES / sizeof REASON_NAMES[0]; i++)
+        if (strlen(REASON_NAMES[i]) == len && memcmp(REASON_NAMES[i], name, len) == 0)
+            return (mig_reason)i;
+    return MIG_R_NONE;
 }
 
 void mig_err_detail(mig_err *err, const char *fmt, ...)

@@ -32,8 +32,19 @@ typedef enum {
     MIG_E_LOCK      /* could not get the lock */
 } mig_errcode;
 
+/* What an error about one revision is, for programs (the message is for people). */
+typedef enum {
+    MIG_R_NONE = 0,
+    MIG_R_REVISION,     /* about a revision (it names it): state, stored source, removal */
+    MIG_R_STEP_FAILED,  /* a revision's body failed while it ran */
+    MIG_R_BODY_CHANGED, /* an upload changes the body of an applied revision */
+    MIG_R_GRAPH_CHANGED /* an upload changes an applied revision's down_revision, labels or depends_on */
+} mig_reason;
+
 typedef struct mig_err {
     mig_errcode code;
+    mig_reason reason;  /* with revision: what the error is about, so callers never parse msg */
+    char revision[128];
     char sqlstate[6]; /* the failing statement's own SQLSTATE, when the backend has one */
     char msg[2048];
     char detail[2048];
@@ -54,6 +65,11 @@ static inline int mig_minus_one_(int ignored)
 }
 #define mig_fail(...) mig_minus_one_(mig_fail_(__VA_ARGS__))
 void mig_err_clear(mig_err *err);
+/* Say what the error is about: reason and revision (cut to fit). */
+void mig_err_about(mig_err *err, mig_reason reason, const char *revision);
+/* "body_changed"... (the wire name, in PostgreSQL's CONTEXT field); reason_named: back, MIG_R_NONE if unknown */
+const char *mig_reason_name(mig_reason r);
+mig_reason mig_reason_named(const char *name, size_t len);
 void mig_err_detail(mig_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mig_err_hint(mig_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add "The failing statement: ..." (the text [s, e), at most 400 bytes) to

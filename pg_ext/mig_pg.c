@@ -776,8 +776,12 @@ static int errcode_for(const mig_err *err)
 static void report(const mig_err *err) pg_attribute_noreturn();
 static void report(const mig_err *err)
 {
+    /* what the error is about, for programs: a CONTEXT line "mig revision ID: REASON" */
     ereport(ERROR, (errcode(errcode_for(err)), errmsg("%s", err->msg),
-                    err->detail[0] ? errdetail("%s", err->detail) : 0, err->hint[0] ? errhint("%s", err->hint) : 0));
+                    err->detail[0] ? errdetail("%s", err->detail) : 0, err->hint[0] ? errhint("%s", err->hint) : 0,
+                    err->reason != MIG_R_NONE && err->revision[0]
+                        ? errcontext("mig revision %s: %s", err->revision, mig_reason_name(err->reason))
+                        : 0));
     pg_unreachable();
 }
 

@@ -45,6 +45,7 @@ typedef struct mig_conn {
     int ncache;
     char user[64];
     char *result;             /* the result of a writing call, copied before its COMMIT */
+    mig_err *last_err;        /* set by a program that links mig in: each failing call's error */
     mig_sqlite_progress_fn progress; /* set by a program that links mig in (the client) */
     void *progress_arg;
 } mig_conn;
@@ -454,9 +455,11 @@ static void backend_for(mig_conn *c, mig_backend *be)
 
 /* ---- SQL functions -------------------------------------------------------- */
 
-static void result_err(sqlite3_context *ctx, const mig_err *err)
+static void result_err(sqlite3_context *ctx, mig_conn *c, const mig_err *err)
 {
     char *m;
+    if (c->last_err)
+        *c->last_err = *err;
     if (err->code == MIG_E_NOMEM) {
         sqlite3_result_error_nomem(ctx);
         return;
@@ -550,7 +553,7 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     mig_arena_free(&ar);
     return;
 done_err:
-    result_err(ctx, &err);
+    result_err(ctx, c, &err);
     mig_arena_free(&ar);
 }
 
@@ -688,6 +691,8 @@ static int plan_filter(sqlite3_vtab_cursor *cc, int idxNum, const char *idxStr, 
             return SQLITE_OK;
     }
     sqlite3_free(v->base.zErrMsg);
+    if (v->c->last_err)
+        *v->c->last_err = err;
     v->base.zErrMsg = sqlite3_mprintf("%s%s%s", err.msg, err.hint[0] ? "\nHINT: " : "", err.hint);
     return err.code == MIG_E_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 }
@@ -787,10 +792,11 @@ static int reg(sqlite3 *db, mig_conn *c, const char *name, mig_op op, int writes
 
 int mig_sqlite_register(sqlite3 *db, char **pzErrMsg)
 {
-    return mig_sqlite_register_ex(db, pzErrMsg, NULL, NULL);
+    return mig_sqlite_register_ex(db, pzErrMsg, NULL, NULL, NULL);
 }
 
-int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn progress, void *arg)
+int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn progress, void *arg,
+                           mig_err *last_err)
 {
     mig_conn *c = sqlite3_malloc(sizeof *c);
     int rc = SQLITE_OK, i, n;
@@ -802,6 +808,7 @@ int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn 
     c->saved_timeout = -1;
     c->progress = progress;
     c->progress_arg = arg;
+    c->last_err = last_err;
     {
         struct passwd pw, *res = NULL;
         char buf[1024];

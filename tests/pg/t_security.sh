@@ -233,6 +233,17 @@ check "... with the -x value in it, not a mig_x() call that reads NULL offline" 
     "$(q -d "${PGDATABASE}_fresh" -c "SELECT column_default FROM information_schema.columns WHERE table_name = 'w1_t'")"
 dropdb "${PGDATABASE}_fresh" >/dev/null 2>&1
 
+# ---- 9. an error about a revision names it for programs: CONTEXT "mig revision ID: REASON" ----------------------
+q -c "SELECT mig_put_revision(E'-- mig:revision c1\n-- mig:upgrade\nSELECT 1/0;\n', '{\"env\": \"ctx\"}')" >/dev/null
+check "a failing step: CONTEXT names the revision and the reason" "CONTEXT:  mig revision c1: step_failed" \
+    "$(psql -X -q -t -A -c "SELECT mig_upgrade('heads', '{\"env\": \"ctx\"}')" 2>&1 | grep '^CONTEXT:')"
+q -c "SELECT mig_put_revision(E'-- mig:revision c1\n-- mig:upgrade\nSELECT 1;\n', '{\"env\": \"ctx\"}')" \
+  -c "SELECT mig_upgrade('heads', '{\"env\": \"ctx\"}')" >/dev/null
+check "an applied revision's body changed: CONTEXT says body_changed" "CONTEXT:  mig revision c1: body_changed" \
+    "$(psql -X -q -t -A -c "SELECT mig_put_revision(E'-- mig:revision c1\n-- mig:upgrade\nSELECT 2;\n', '{\"env\": \"ctx\"}')" 2>&1 | grep '^CONTEXT:')"
+check "an error about no revision has no such line" "" \
+    "$(psql -X -q -t -A -c "SELECT mig_upgrade('nosuch', '{\"env\": \"ctx\"}')" 2>&1 | grep '^CONTEXT:')"
+
 check "after all of it, no test role is superuser" "f|f|f|f" \
     "$(for r in $roles; do is_super "$r"; done | paste -sd'|')"
 exit $fail
