@@ -590,7 +590,7 @@ int db_call(db *d, const char *fn, int np, const char *const *params, const char
 
 int db_call_sql(db *d, const char *sql, int np, const char *const *params, const char **out, mig_err *err)
 {
-    const char *dummy;
+    const char *dummy = NULL;
     one_val o;
     o.ar = d->ar;
     o.out = out ? out : &dummy;

@@ -223,7 +223,7 @@ static bset bnew(mig_arena *ar, mig_graph *g)
  * (up: _get_ancestor_nodes), or their descendants through down revisions
  * only (!up: _get_descendant_nodes(include_dependencies=False)).  Within
  * `only` when it is given. */
-static void related(mig_arena *ar, mig_graph *g, const int *roots, int n, int up, bset only, bset out)
+static void related(mig_arena *ar, mig_graph *g, const int *roots, int n, int up, const unsigned char *only, bset out)
 {
     static int *stack, cap; /* each node is pushed once */
     int sp = 0, i, k;
@@ -307,13 +307,13 @@ static void topo_sort(mig_arena *ar, mig_graph *g, bset to_list, const mig_idlis
     int n = g->n, i, k, ncur = 0, idx = 0, cap = 0;
     int *cur = mig_alloc(ar, sizeof(int) * (size_t)(n + 1));
     bset *anc = mig_alloc(ar, sizeof(bset) * (size_t)(n + 1));
-    bset is_head = bnew(ar, g), reach = bnew(ar, g), below = bnew(ar, g);
+    bset head_set = bnew(ar, g), reach = bnew(ar, g), below = bnew(ar, g);
     mig_idlist hs = {0};
     int hcap = 0;
     memset(out, 0, sizeof *out);
     for (i = 0; i < heads->n; i++)
         if (BHAS(to_list, heads->v[i])) {
-            BSET(is_head, heads->v[i]);
+            BSET(head_set, heads->v[i]);
             mig_idl_push(g, &hs, heads->v[i], &hcap);
         }
     related(ar, g, hs.v, hs.n, 1, to_list, reach);
@@ -322,7 +322,7 @@ static void topo_sort(mig_arena *ar, mig_graph *g, bset to_list, const mig_idlis
             for (k = 0; k < g->nodes[i].norm_down.n; k++)
                 BSET(below, g->nodes[i].norm_down.v[k]);
     for (i = 0; i < n; i++)
-        if (BHAS(to_list, i) && (BHAS(is_head, i) || (!BHAS(reach, i) && !BHAS(below, i)))) {
+        if (BHAS(to_list, i) && (BHAS(head_set, i) || (!BHAS(reach, i) && !BHAS(below, i)))) {
             anc[ncur] = ancestors_of(ar, g, i);
             cur[ncur++] = i;
         }

@@ -7,8 +7,6 @@
  */
 #include "engine.h"
 
-#include <string.h>
-
 /* SQLite: the state tables in the main database; created by the first call
  * that writes, and at the top of an offline script. */
 static const char SQLITE_STATE_DDL[] =
@@ -59,12 +57,3 @@ const mig_db_info mig_db_sqlite = {
 const mig_db_info mig_db_postgresql = {
     "postgresql", MIG_DIALECT_POSTGRES, "mig.", "seq", "",
 };
-
-const mig_db_info *mig_db_info_named(const char *name)
-{
-    if (name && strcmp(name, "sqlite") == 0)
-        return &mig_db_sqlite;
-    if (name && (strcmp(name, "postgresql") == 0 || strcmp(name, "postgres") == 0))
-        return &mig_db_postgresql;
-    return NULL;
-}

@@ -153,6 +153,6 @@ char *mig_ddl_span_dup(mig_arena *ar, const char *sql, mig_span span);
 /* Unquoted value of one identifier or string token as written ("a""b",
  * [x], `x`, 'x', or a bare word); NULL when out of memory.  Used on
  * name_span and the like. */
-char *mig_ddl_unquote(mig_arena *ar, const char *tok, size_t len);
+char *mig_ddl_unquote(mig_arena *ar, const char *s, size_t n);
 
 #endif /* MIG_DDL_H */

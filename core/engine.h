@@ -26,8 +26,6 @@ typedef struct mig_db_info {
 } mig_db_info;
 
 extern const mig_db_info mig_db_sqlite, mig_db_postgresql;
-/* "sqlite", "postgresql" (or "postgres"); NULL for any other name. */
-const mig_db_info *mig_db_info_named(const char *name);
 
 typedef struct mig_backend {
     void *ctx;

@@ -80,6 +80,7 @@ void mig_err_statement(mig_err *err, const char *s, const char *e)
     while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t' || e[-1] == ';'))
         e--;
     n = (size_t)(e - s);
+    /* cppcheck-suppress knownConditionTrueFalse ; false positive: cppcheck takes e == s after the loop */
     if (n > 400) {
         n = 400;
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* not inside a UTF-8 character */

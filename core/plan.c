@@ -437,7 +437,7 @@ static int parse_relative(mig_graph *g, const char *t, reltarget *r, mig_err *er
             if (*d < '0' || *d > '9')
                 return 0;
             if (v > 100000000L)
-                return mig_fail(err, MIG_E_TARGET, "relative revision %s is too large", p) ? -1 : -1;
+                return mig_fail(err, MIG_E_TARGET, "relative revision %s is too large", p);
             v = v * 10 + (*d - '0');
         }
     }
@@ -456,7 +456,7 @@ static int relative_failed(mig_err *err, const reltarget *r)
 }
 
 /* _get_all_current: current heads and their ancestors, reduced to branch heads */
-static int tips_of(mig_graph *g, bitset set, ilist *out, int deps_for_children)
+static int tips_of(mig_graph *g, const unsigned char *set, ilist *out, int deps_for_children)
 {
     int i;
     for (i = 0; i < g->n; i++) {

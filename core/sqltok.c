@@ -999,11 +999,16 @@ const char *mig_sql_skip_blank(const char *p, const char *end)
     for (;;) {
         while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v'))
             p++;
+        /* cppcheck takes p == end after the loop above (it ignores the second
+         * condition): its "always false" on the three tests is a false positive */
+        /* cppcheck-suppress knownConditionTrueFalse */
         if (end - p >= 3 && is_bom(p, (size_t)(end - p), 0)) {
             p += 3; /* SQLite's tokenizer reads a BOM as white space */
+        /* cppcheck-suppress knownConditionTrueFalse */
         } else if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
             while (p < end && *p != '\n')
                 p++;
+        /* cppcheck-suppress knownConditionTrueFalse */
         } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
             p += 2;
             while (end - p >= 2 && !(p[0] == '*' && p[1] == '/'))

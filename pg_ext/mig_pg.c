@@ -1117,6 +1117,7 @@ Datum pg_mig_run(PG_FUNCTION_ARGS)
                         errmsg("mig_run(): unknown direction \"%s\"", dir),
                         errhint("Use 'upgrade', 'downgrade' or 'stamp'.")));
     memset(&r, 0, sizeof r);
+    /* cppcheck-suppress legacyUninitvar ; false positive: the ereport(ERROR) above does not return */
     mig_call_in(fcinfo, k, 1, &r, CurrentMemoryContext);
     PG_RETURN_VOID();
 }
