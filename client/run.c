@@ -539,6 +539,122 @@ static void hint_other_env(ctx *x, db *d, mig_err *err)
                  b.data ? b.data : "", x->p->env, x->p->section, x->p->ini_path, r.col[0].v[0], x->p->section);
 }
 
+/* A run whose plan has revisions to run outside a transaction goes in
+ * several calls: a target relative to the current state (-1, +2, heads...)
+ * is pinned to the revision it means now, so that every call means the same
+ * revisions. */
+static int pin_relative_target(ctx *x, db *d, files *f, int downgrade, const char **target, mig_err *err)
+{
+    mig_strlist plan;
+    const revfile_ent *last;
+    int i, nontx = 0;
+    if (get_plan(x, d, downgrade ? "downgrade" : "upgrade", *target, &plan, err))
+        return -1;
+    if (!plan.n || !current_relative(*target))
+        return 0;
+    last = files_by_id(f, plan.v[plan.n - 1]);
+    for (i = 0; i < plan.n; i++) {
+        const revfile_ent *e = files_by_id(f, plan.v[i]);
+        nontx |= e && !e->rf.transactional;
+    }
+    if (!downgrade)
+        *target = plan.v[plan.n - 1];
+    else if (last && last->rf.down.n == 1)
+        *target = last->rf.down.v[0];
+    else if (last && last->rf.down.n == 0)
+        *target = "base";
+    else if (nontx)
+        return mig_fail(err, MIG_E_TARGET,
+                        "downgrade %s crosses a merge point and a revision marked 'transactional false'; give an "
+                        "absolute target (a revision id)",
+                        *target);
+    return 0;
+}
+
+/* One call of mig_upgrade / mig_downgrade, with the session's own search
+ * path for the bodies, committed. */
+static int call_run(db *d, const char *fn, const char *target, const char *opts, const char **heads, mig_err *err)
+{
+    const char *p[2] = {target, opts};
+    return db_body_path(d, 1, err) || db_call(d, fn, 2, p, heads, err) || db_body_path(d, 0, err) ||
+                   db_commit(d, err)
+               ? -1
+               : 0;
+}
+
+/* After the first transactional stretch: each revision marked
+ * `transactional false` runs here, statement by statement, and is recorded
+ * in a transaction of its own; then the next stretch runs. */
+static int run_rest(ctx *x, db *d, files *f, run_state *rs, int downgrade, const char *target, const char **heads,
+                    mig_err *err)
+{
+    const char *fn = downgrade ? "mig_downgrade" : "mig_upgrade";
+    for (;;) {
+        mig_strlist plan;
+        const revfile_ent *e;
+        const char *opts = opts_json(x, "\"nontransactional\":\"stop\"");
+        if (get_plan(x, d, downgrade ? "downgrade" : "upgrade", target, &plan, err))
+            return -1;
+        if (plan.n == 0)
+            return 0;
+        if (!(e = files_by_id(f, plan.v[0])))
+            return mig_fail(err, MIG_E_STATE, "the plan's next step %s has no revision file", plan.v[0]);
+        if (!e->rf.transactional) {
+            report_outside(rs, e, !downgrade);
+            if (run_outside(x, d, e, !downgrade, err))
+                return -1;
+            opts = opts_json(x, mig_sprintf(x->ar, "\"nontransactional\":\"stop\",\"record_only\":%s",
+                                            q_str(x->ar, e->rf.id)));
+        }
+        if (db_begin(d, err) || call_run(d, fn, target, opts, heads, err))
+            return -1;
+    }
+}
+
+static void report_run(ctx *x, db *d, run_state *rs, push_result *pr, int downgrade, const char *target,
+                       const char *heads, double t0)
+{
+    const char *dir = downgrade ? "downgrade" : "upgrade";
+    if (rs->lines) {
+        mig_strlist h = {0};
+        json_t *ha = json_array();
+        int i;
+        split_spaces(x->ar, heads, &h);
+        for (i = 0; i < h.n; i++)
+            json_array_append_new(ha, json_string(h.v[i]));
+        json_print(json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:i}", "database", db_display(d), "direction",
+                             dir, "target", target, "steps", rs->steps, "ran", rs->lines, "current", ha, "pushed",
+                             pr->events, "ms", (int)(now_ms() - t0 + 0.5)));
+    } else if (!x->c->quiet) {
+        if (rs->steps == 0)
+            printf("Nothing to %s: %s is at %s\n", dir, db_display(d), heads && *heads ? heads : "base");
+        else
+            printf("%s %d revision%s in %.0f ms; %s is at %s\n", downgrade ? "Downgraded" : "Upgraded", rs->steps,
+                   rs->steps == 1 ? "" : "s", now_ms() - t0, db_display(d), heads && *heads ? heads : "base");
+    }
+}
+
+static int run_failed(ctx *x, db *d, files *f, run_state *rs, push_result *pr, int downgrade, int committed,
+                      mig_err *err)
+{
+    db_rollback(d);
+    if (!downgrade && err->reason == MIG_R_STEP_FAILED && !err->hint[0])
+        hint_other_env(x, d, err);
+    db_close(d);
+    json_decref(rs->lines);
+    json_decref(pr->events);
+    if (err->revision[0]) {
+        /* an error about one revision: name its file too */
+        const revfile_ent *e = files_by_id(f, err->revision);
+        if (e && !strstr(err->msg, e->path))
+            mig_err_prefix(err, "%s: ", e->path);
+    }
+    fail_err(NULL, err);
+    if (!committed && (pr->added || pr->changed || pr->removed))
+        fprintf(stderr, "  the upload of the revision files was rolled back with the rest\n");
+    return EX_FAILED;
+}
+
 int cmd_run(ctx *x, int downgrade)
 {
     files f;
@@ -548,7 +664,7 @@ int cmd_run(ctx *x, int downgrade)
     run_state rs;
     const char *target, *heads = NULL, *fn = downgrade ? "mig_downgrade" : "mig_upgrade";
     const char *dir = downgrade ? "downgrade" : "upgrade";
-    int i, any_nontx = 0, committed = 0;
+    int i, any_nontx = 0;
     double t0 = now_ms();
     mig_err_clear(&err);
     memset(&pr, 0, sizeof pr);
@@ -577,115 +693,22 @@ int cmd_run(ctx *x, int downgrade)
     pr.quiet_events = 1;
     pr.keep_edited = 1;
     if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err))
-        goto fail;
+        return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
     if (!rs.lines && !x->c->quiet && (pr.added || pr.changed || pr.removed)) {
         /* committed with the run, or rolled back with it */
         printf("Uploading %d added, %d changed, %d removed revision file%s with this run\n", pr.added, pr.changed,
                pr.removed, pr.added + pr.changed + pr.removed == 1 ? "" : "s");
         fflush(stdout);
     }
-    if (any_nontx) {
-        /* the plan has revisions to run outside a transaction: a target
-         * relative to the current state is pinned first */
-        mig_strlist plan;
-        if (get_plan(x, d, dir, target, &plan, &err))
-            goto fail;
-        if (plan.n && current_relative(target)) {
-            const revfile_ent *last = files_by_id(&f, plan.v[plan.n - 1]);
-            int nontx = 0;
-            for (i = 0; i < plan.n; i++) {
-                const revfile_ent *e = files_by_id(&f, plan.v[i]);
-                nontx |= e && !e->rf.transactional;
-            }
-            /* the run goes in several calls: the same target must mean the same revisions */
-            if (!downgrade)
-                target = plan.v[plan.n - 1];
-            else if (last && last->rf.down.n == 1)
-                target = last->rf.down.v[0];
-            else if (last && last->rf.down.n == 0)
-                target = "base";
-            else if (nontx) {
-                errorf("downgrade %s crosses a merge point and a revision marked 'transactional false'; give an "
-                       "absolute target (a revision id)",
-                       target);
-                db_rollback(d);
-                db_close(d);
-                return EX_FAILED;
-            }
-        }
-    }
-    {
-        const char *p[2] = {target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts};
-        if (db_body_path(d, 1, &err) || db_call(d, fn, 2, p, &heads, &err) || db_body_path(d, 0, &err) ||
-            db_commit(d, &err))
-            goto fail;
-    }
-    committed = 1;
-    while (any_nontx) {
-        mig_strlist plan;
-        const revfile_ent *e;
-        const char *p[2];
-        if (get_plan(x, d, dir, target, &plan, &err))
-            goto fail;
-        if (plan.n == 0)
-            break;
-        e = files_by_id(&f, plan.v[0]);
-        if (!e) {
-            mig_fail(&err, MIG_E_STATE, "the plan's next step %s has no revision file", plan.v[0]);
-            goto fail;
-        }
-        p[0] = target;
-        if (e->rf.transactional) {
-            /* after a recorded revision: the next transactional stretch */
-            p[1] = opts_json(x, "\"nontransactional\":\"stop\"");
-        } else {
-            report_outside(&rs, e, !downgrade);
-            if (run_outside(x, d, e, !downgrade, &err))
-                goto fail;
-            /* recorded in a transaction of its own */
-            p[1] = opts_json(x, mig_sprintf(x->ar, "\"nontransactional\":\"stop\",\"record_only\":%s",
-                                            q_str(x->ar, e->rf.id)));
-        }
-        if (db_begin(d, &err) || db_body_path(d, 1, &err) || db_call(d, fn, 2, p, &heads, &err) ||
-            db_body_path(d, 0, &err) || db_commit(d, &err))
-            goto fail;
-    }
+    if ((any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
+        call_run(d, fn, target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts, &heads, &err))
+        return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
+    if (any_nontx && run_rest(x, d, &f, &rs, downgrade, target, &heads, &err))
+        return run_failed(x, d, &f, &rs, &pr, downgrade, 1, &err);
     db_set_progress(d, NULL, NULL, 0);
     db_close(d);
-    if (rs.lines) {
-        mig_strlist h = {0};
-        json_t *ha = json_array();
-        split_spaces(x->ar, heads, &h);
-        for (i = 0; i < h.n; i++)
-            json_array_append_new(ha, json_string(h.v[i]));
-        json_print(json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:i}", "database", db_display(d), "direction",
-                             dir, "target", target, "steps", rs.steps, "ran", rs.lines, "current", ha, "pushed",
-                             pr.events, "ms", (int)(now_ms() - t0 + 0.5)));
-    } else if (!x->c->quiet) {
-        if (rs.steps == 0)
-            printf("Nothing to %s: %s is at %s\n", dir, db_display(d), heads && *heads ? heads : "base");
-        else
-            printf("%s %d revision%s in %.0f ms; %s is at %s\n", downgrade ? "Downgraded" : "Upgraded", rs.steps,
-                   rs.steps == 1 ? "" : "s", now_ms() - t0, db_display(d), heads && *heads ? heads : "base");
-    }
+    report_run(x, d, &rs, &pr, downgrade, target, heads, t0);
     return EX_DONE;
-fail:
-    db_rollback(d);
-    if (!downgrade && err.reason == MIG_R_STEP_FAILED && !err.hint[0])
-        hint_other_env(x, d, &err);
-    db_close(d);
-    json_decref(rs.lines);
-    json_decref(pr.events);
-    if (err.revision[0]) {
-        /* an error about one revision: name its file too */
-        const revfile_ent *e = files_by_id(&f, err.revision);
-        if (e && !strstr(err.msg, e->path))
-            mig_err_prefix(&err, "%s: ", e->path);
-    }
-    fail_err(NULL, &err);
-    if (!committed && (pr.added || pr.changed || pr.removed))
-        fprintf(stderr, "  the upload of the revision files was rolled back with the rest\n");
-    return EX_FAILED;
 }
 
 /*

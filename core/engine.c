@@ -514,148 +514,196 @@ static int nontx_gate(eng *e, mig_graph *g, const mig_plan *plan, int i, int *st
     return 0;
 }
 
-static int run_locked(eng *e, mig_direction dir, const char *target, const char **heads_out, int *unit_open)
-{
-    mig_backend *be = e->be;
-    mig_err *err = e->err;
+/* A run in progress: the graph, the plan, and the heads as written so far. */
+typedef struct {
+    mig_direction dir;
     mig_graph g;
-    mig_idlist cur, h;
+    mig_idlist cur;  /* the heads the run started from */
+    mig_idlist h;    /* the heads as written so far ("transaction": "each") */
+    int hcap;
     mig_plan plan;
-    mig_strlist ids;
-    int exists, i, hcap = 0, purge = dir == MIG_DIR_STAMP && e->o->purge;
+    int purge;       /* stamp with purge: start from an empty version state */
+    int *unit_open;  /* the caller's: is a unit open now? */
+} run_state;
 
+/* Load the state and plan the run; the statements each step uses are
+ * formatted here, before the per-step arena marks. */
+static int plan_run(eng *e, run_state *r, const char *target)
+{
+    mig_err *err = e->err;
+    mig_strlist ids;
+    int exists, i;
+    r->purge = r->dir == MIG_DIR_STAMP && e->o->purge;
     /* a stamp changes no schema: one unit, whatever "transaction" says */
-    e->each = e->o->each && dir != MIG_DIR_STAMP;
-    if (be->ensure_schema(be->ctx, 1, &exists, err) || load_graph(e, &g) || load_version(e, &ids))
+    e->each = e->o->each && r->dir != MIG_DIR_STAMP;
+    if (e->be->ensure_schema(e->be->ctx, 1, &exists, e->err) || load_graph(e, &r->g) || load_version(e, &ids))
         return -1;
-    if (purge)
-        memset(&cur, 0, sizeof cur); /* rows naming unknown revisions are discarded too */
-    else if (heads_to_nodes(e, &g, &ids, &cur))
+    if (r->purge)
+        memset(&r->cur, 0, sizeof r->cur); /* rows naming unknown revisions are discarded too */
+    else if (heads_to_nodes(e, &r->g, &ids, &r->cur))
         return -1;
-    if (make_plan(e, &g, &cur, dir, target, &plan)) {
-        if (err->code == MIG_E_TARGET)
-            mig_err_prefix(err, "%s %s: ", dir_name(dir), target);
+    if (make_plan(e, &r->g, &r->cur, r->dir, target, &r->plan)) {
+        if (e->err->code == MIG_E_TARGET)
+            mig_err_prefix(e->err, "%s %s: ", dir_name(r->dir), target);
         return -1;
     }
-    /* h: the heads as written so far (each mode) */
-    h.v = NULL;
-    h.n = 0;
-    for (i = 0; i < cur.n; i++)
-        if (mig_idl_push(&g, &h, cur.v[i], &hcap))
+    memset(&r->h, 0, sizeof r->h);
+    for (i = 0; i < r->cur.n; i++)
+        if (mig_idl_push(&r->g, &r->h, r->cur.v[i], &r->hcap))
             return NOMEM();
-    /* each step's memory (its source, the parsed file) is released after
-     * it, so a long plan runs in constant memory; the statements it uses
-     * are formatted before the first mark */
     if (eq_text(e, Q_SOURCE) || eq_text(e, Q_HIST) || eq_text(e, Q_VERSION))
         return -1;
-    if (e->o->record_only && (plan.nsteps == 0 || dir == MIG_DIR_STAMP)) {
-        mig_fail(err, MIG_E_STATE, "record_only: %s is not the next step of this %s; nothing was recorded",
-                 e->o->record_only, dir_name(dir));
+    if (e->o->record_only && (r->plan.nsteps == 0 || r->dir == MIG_DIR_STAMP))
+        return mig_fail(e->err, MIG_E_STATE, "record_only: %s is not the next step of this %s; nothing was recorded",
+                        e->o->record_only, dir_name(r->dir));
+    return 0;
+}
+
+/* End the run before step i (a revision the client runs outside a
+ * transaction): the heads are those after steps 0..i-1. */
+static int stop_before(eng *e, run_state *r, int i)
+{
+    mig_err *err = e->err;
+    int j;
+    if (e->each)
+        return 0; /* each step wrote its heads */
+    for (j = 0; j < i; j++)
+        if (apply_vops(&r->g, &r->plan, &r->plan.steps[j], &r->h, &r->hcap))
+            return NOMEM();
+    return write_heads(e, &r->g, &r->cur, &r->h);
+}
+
+/* "each": open the step's own unit, and check that nobody moved the state
+ * since the last step committed. */
+static int begin_each_unit(eng *e, run_state *r, const char *rid)
+{
+    mig_strlist now;
+    if (e->be->unit_begin(e->be->ctx, e->o, e->err))
+        return -1;
+    *r->unit_open = 1;
+    if (load_version(e, &now))
+        return -1;
+    if (!same_heads(&r->g, &now, &r->h))
+        return mig_fail(e->err, MIG_E_STATE,
+                        "the version state of env \"%s\" changed while this run was committing step by step; "
+                        "stopped before %s",
+                        e->o->env, rid ? rid : "base");
+    return 0;
+}
+
+/* Run step s (its bodies, unless the client ran them) and record it in the
+ * history; its memory is released after it, so a long plan runs in
+ * constant memory. */
+static int run_step(eng *e, run_state *r, const mig_step *s, int skip_body)
+{
+    mig_backend *be = e->be;
+    mig_arena_mark mark;
+    char started[64];
+    double t0 = mono_ms();
+    const char *rid = s->node >= 0 ? r->g.nodes[s->node].id : NULL;
+    const char *ck = s->node >= 0 ? r->g.nodes[s->node].checksum : NULL;
+    now_iso(started, sizeof started);
+    mig_arena_mark_get(e->ar, &mark);
+    if (s->dir != MIG_DIR_STAMP && !skip_body) {
+        if (be->progress)
+            report_step(e, &r->g, s); /* (a recorded step was reported by the client that ran it) */
+        if (be->step_begin && be->step_begin(be->ctx, e->err))
+            return -1;
+        if (run_bodies(e, &r->g, s->node, s->dir == MIG_DIR_UPGRADE)) {
+            if (be->step_end) {
+                mig_err saved = *e->err;
+                be->step_end(be->ctx, 0, e->err);
+                *e->err = saved;
+            }
+            return -1;
+        }
+        if (be->step_end && be->step_end(be->ctx, 1, e->err))
+            return -1;
+    }
+    if (write_history(e, rid, s->dir, ck, started, mono_ms() - t0))
+        return -1;
+    mig_arena_release(e->ar, &mark);
+    return 0;
+}
+
+/* "each": write the heads after step s and commit its unit. */
+static int commit_each_unit(eng *e, run_state *r, const mig_step *s, const char *rid)
+{
+    mig_err *err = e->err;
+    mig_idlist before = {0};
+    int j, bcap = 0;
+    for (j = 0; j < r->h.n; j++)
+        if (mig_idl_push(&r->g, &before, r->h.v[j], &bcap))
+            return NOMEM();
+    if (apply_vops(&r->g, &r->plan, s, &r->h, &r->hcap))
+        return NOMEM();
+    if (write_heads(e, &r->g, &before, &r->h))
+        return -1;
+    *r->unit_open = 0;
+    if (e->be->unit_end(e->be->ctx, 1, e->err)) {
+        mig_err_prefix(e->err, "revision %s (%s): ", rid ? rid : "base", dir_name(s->dir));
+        mig_err_about(e->err, MIG_R_REVISION, rid);
         return -1;
     }
-    if (be->set_run)
-        be->set_run(be->ctx, e->o);
-    for (i = 0; i < plan.nsteps; i++) {
-        mig_arena_mark mark;
-        const mig_step *s = &plan.steps[i];
-        char started[64];
-        double t0;
-        const char *rid = s->node >= 0 ? g.nodes[s->node].id : NULL;
-        const char *ck = s->node >= 0 ? g.nodes[s->node].checksum : NULL;
-        int stop, skip_body;
-        if (nontx_gate(e, &g, &plan, i, &stop, &skip_body))
-            goto fail;
-        if (stop) {
-            /* end here: the heads are those after steps 0..i-1 */
-            if (!e->each) {
-                int j;
-                for (j = 0; j < i; j++)
-                    if (apply_vops(&g, &plan, &plan.steps[j], &h, &hcap))
-                        goto nomem;
-                if (write_heads(e, &g, &cur, &h))
-                    goto fail;
-            }
-            if (be->set_run)
-                be->set_run(be->ctx, NULL);
-            *heads_out = join_sorted_ids(e->ar, &g, &h);
-            return *heads_out ? 0 : NOMEM();
-        }
-        if (e->each && !*unit_open) {
-            mig_strlist now;
-            if (be->unit_begin(be->ctx, e->o, err))
-                goto fail;
-            *unit_open = 1;
-            if (load_version(e, &now))
-                goto fail;
-            if (!same_heads(&g, &now, &h)) {
-                mig_fail(err, MIG_E_STATE,
-                         "the version state of env \"%s\" changed while this run was committing step by step; "
-                         "stopped before %s",
-                         e->o->env, rid ? rid : "base");
-                goto fail;
-            }
-        }
-        now_iso(started, sizeof started);
-        t0 = mono_ms();
-        mig_arena_mark_get(e->ar, &mark);
-        if (s->dir != MIG_DIR_STAMP && be->progress && !skip_body)
-            report_step(e, &g, s); /* (a recorded step was reported by the client that ran it) */
-        if (s->dir != MIG_DIR_STAMP && !skip_body) {
-            if (be->step_begin && be->step_begin(be->ctx, err))
-                goto fail;
-            if (run_bodies(e, &g, s->node, s->dir == MIG_DIR_UPGRADE)) {
-                if (be->step_end) {
-                    mig_err saved = *err;
-                    be->step_end(be->ctx, 0, err);
-                    *err = saved;
-                }
-                goto fail;
-            }
-            if (be->step_end && be->step_end(be->ctx, 1, err))
-                goto fail;
-        }
-        if (write_history(e, rid, s->dir, ck, started, mono_ms() - t0))
-            goto fail;
-        mig_arena_release(e->ar, &mark);
-        if (e->each) {
-            mig_idlist before = h;
-            int j, bcap = 0;
-            before.v = NULL;
-            before.n = 0;
-            for (j = 0; j < h.n; j++)
-                if (mig_idl_push(&g, &before, h.v[j], &bcap))
-                    goto nomem;
-            if (apply_vops(&g, &plan, s, &h, &hcap))
-                goto nomem;
-            if (write_heads(e, &g, &before, &h))
-                goto fail;
-            if (be->unit_end(be->ctx, 1, err)) {
-                *unit_open = 0;
-                mig_err_prefix(err, "revision %s (%s): ", rid ? rid : "base", dir_name(s->dir));
-                mig_err_about(err, MIG_R_REVISION, rid);
-                goto fail;
-            }
-            *unit_open = 0;
-        }
-    }
-    if (purge) {
+    return 0;
+}
+
+/* After the last step: the version state becomes the plan's heads. */
+static int finish_run(eng *e, run_state *r)
+{
+    if (r->purge) {
         /* stamp with purge: every row goes, known or not */
         const char *p[2] = {e->o->env, e->tenant};
         mig_idlist none = {0};
-        if (eq(e, Q_VPURGE, 2, p, NULL, NULL) || write_heads(e, &g, &none, &plan.heads))
-            goto fail;
-    } else if (!e->each && write_heads(e, &g, &cur, &plan.heads))
-        goto fail;
-    if (be->set_run)
-        be->set_run(be->ctx, NULL);
-    *heads_out = join_sorted_ids(e->ar, &g, &plan.heads);
+        return eq(e, Q_VPURGE, 2, p, NULL, NULL) || write_heads(e, &r->g, &none, &r->plan.heads) ? -1 : 0;
+    }
+    return !e->each && write_heads(e, &r->g, &r->cur, &r->plan.heads) ? -1 : 0;
+}
+
+/*
+ * Plan and run an upgrade, downgrade or stamp inside the unit the caller
+ * opened (with "transaction": "each", each step opens and commits its own).
+ * *heads_out: the heads after the run.
+ */
+static int run_plan_in_unit(eng *e, mig_direction dir, const char *target, const char **heads_out, int *unit_open)
+{
+    mig_err *err = e->err;
+    run_state r;
+    const mig_idlist *final;
+    int i, rc = 0;
+    memset(&r, 0, sizeof r);
+    r.dir = dir;
+    r.unit_open = unit_open;
+    if (plan_run(e, &r, target))
+        return -1;
+    if (e->be->set_run)
+        e->be->set_run(e->be->ctx, e->o);
+    final = &r.plan.heads;
+    for (i = 0; rc == 0 && i < r.plan.nsteps; i++) {
+        const mig_step *s = &r.plan.steps[i];
+        const char *rid = s->node >= 0 ? r.g.nodes[s->node].id : NULL;
+        int stop, skip_body;
+        rc = nontx_gate(e, &r.g, &r.plan, i, &stop, &skip_body);
+        if (rc == 0 && stop) {
+            final = &r.h;
+            rc = stop_before(e, &r, i);
+            break;
+        }
+        if (rc == 0 && e->each && !*unit_open)
+            rc = begin_each_unit(e, &r, rid);
+        if (rc == 0)
+            rc = run_step(e, &r, s, skip_body);
+        if (rc == 0 && e->each)
+            rc = commit_each_unit(e, &r, s, rid);
+    }
+    if (rc == 0 && final == &r.plan.heads)
+        rc = finish_run(e, &r);
+    if (e->be->set_run)
+        e->be->set_run(e->be->ctx, NULL);
+    if (rc)
+        return -1;
+    *heads_out = join_sorted_ids(e->ar, &r.g, final);
     return *heads_out ? 0 : NOMEM();
-nomem:
-    NOMEM();
-fail:
-    if (be->set_run)
-        be->set_run(be->ctx, NULL);
-    return -1;
 }
 
 /* Hand the call's result to the backend while the unit can still roll
@@ -680,7 +728,7 @@ int mig_op_run(mig_backend *be, mig_arena *ar, mig_direction dir, const char *ta
     if (be->unit_begin(be->ctx, o, err))
         return -1;
     unit_open = 1;
-    rc = run_locked(&e, dir, targets, heads_out, &unit_open);
+    rc = run_plan_in_unit(&e, dir, targets, heads_out, &unit_open);
     if (rc == 0 && unit_open && keep_result(be, *heads_out, err))
         rc = -1;
     if (rc == 0) {
@@ -771,7 +819,7 @@ static int applied_tolerant(eng *e, const char *id, int *applied)
     return 0;
 }
 
-static int put_locked(eng *e, const char *src, const mig_revfile *rf)
+static int put_in_unit(eng *e, const char *src, const mig_revfile *rf)
 {
     mig_backend *be = e->be;
     mig_err *err = e->err;
@@ -889,13 +937,13 @@ int mig_op_put_revision(mig_backend *be, mig_arena *ar, const char *src, size_t 
         return -1;
     if (be->unit_begin(be->ctx, o, err))
         return -1;
-    if (end_unit(be, err, put_locked(&e, src, &rf) != 0, rf.id))
+    if (end_unit(be, err, put_in_unit(&e, src, &rf) != 0, rf.id))
         return -1;
     *id_out = rf.id;
     return 0;
 }
 
-static int remove_locked(eng *e, const char *id)
+static int remove_in_unit(eng *e, const char *id)
 {
     mig_backend *be = e->be;
     mig_err *err = e->err;
@@ -947,7 +995,7 @@ int mig_op_remove_revision(mig_backend *be, mig_arena *ar, const char *id, const
         return -1;
     if (be->unit_begin(be->ctx, o, err))
         return -1;
-    return end_unit(be, err, remove_locked(&e, id) != 0, id);
+    return end_unit(be, err, remove_in_unit(&e, id) != 0, id);
 }
 
 /* ---- read-only operations ------------------------------------------------ */
