@@ -31,6 +31,12 @@
  */
 #include "postgres.h"
 
+/* 15: setup_parse_variable_parameters, MarkGUCPrefixReserved; 17 removed
+ * PushOverrideSearchPath (docs/postgresql.md, "PostgreSQL versions") */
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 170000
+#error "mig's extension needs PostgreSQL 15 or 16 (see docs/postgresql.md, PostgreSQL versions)"
+#endif
+
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"

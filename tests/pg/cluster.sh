@@ -10,7 +10,8 @@
 # exits with CMD's status.
 set -u
 PGBIN=${PGBIN:-$(pg_config --bindir 2>/dev/null)}
-[ -x "$PGBIN/initdb" ] || PGBIN=/usr/lib/postgresql/15/bin
+# (libpq-dev's pg_config, without a server's: the newest server installed)
+[ -x "$PGBIN/initdb" ] || PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 dir=$(mktemp -d /tmp/mig-pg.XXXXXX) || exit 1
 chmod 755 "$dir"
 as_pg() {
