@@ -1,6 +1,8 @@
-# mig — top-level build.  `make` builds the engine and the SQLite extension,
-# `make test` installs what is missing (as root, on Debian) and runs every
-# suite through prove, `make demo` migrates the sample project.
+# mig — top-level build.  `make` builds the engine, the SQLite extension and
+# the client; `make deps` installs every package the build and the tests need
+# (as root, on Debian); `make check` builds and runs every suite through
+# prove, installing no package; `make test` is deps + check; `make demo`
+# migrates the sample project.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -17,7 +19,8 @@ CORE_OBJ := $(CORE_SRC:.c=.o)
 SQLITE_SO := sqlite_ext/mig.so
 CLIENT    := client/mig
 
-TEST_BIN := tests/core/test_scenarios tests/core/test_revfile tests/core/test_sqltok tests/core/test_batch tests/core/test_ddl
+# the core unit tests: every tests/core/test_*.c, one program each (tests/run/10-core.t runs them)
+TEST_BIN := $(patsubst %.c,%,$(wildcard tests/core/test_*.c))
 
 .PHONY: all install test test-deps build-deps demo bench clean
 
@@ -48,21 +51,33 @@ tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 
 # Debian packages the build and the tests need; installed when missing and root.
 DEB_BUILD := gcc make pkg-config libsqlite3-dev sqlite3 libssl-dev libjansson-dev uthash-dev libpq-dev libinih-dev
-DEB_TEST  := clang libclang-rt-14-dev valgrind perl libpg-query-dev python3-alembic python3-sqlalchemy \
+DEB_TEST  := clang libclang-rt-14-dev cppcheck valgrind perl libpg-query-dev python3-alembic python3-sqlalchemy \
              postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-test-deps:
+.PHONY: deps check
+# everything the build and the tests need (apt-get as root; otherwise it says
+# what is missing); test-deps is its old name
+deps:
 	@./tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
+test-deps: deps
 
 # what building mig (and the demo) needs, and nothing of the test toolchain
 build-deps:
 	@./tests/install-deps.sh $(DEB_BUILD)
 
-test: test-deps
-	@echo "make test: builds mig, installs the PostgreSQL extension (make -C pg_ext install), and runs every"
-	@echo "suite with prove; the PostgreSQL suites start throwaway clusters (user postgres, a private socket)"
-	@echo "and stop them. About 10 to 15 minutes on 2 cores."
+# Build and run every suite; installs no package (make deps does).  The
+# PostgreSQL suites (60-pg.t, 71-client-pg.t, and 72-client-sanitize.t as
+# root) install the extension into the system PostgreSQL themselves
+# (make -C pg_ext install, as root): their throwaway clusters run that
+# server, whose CREATE EXTENSION reads pg_config's directories.
+check:
+	@echo "make check: builds mig and runs every suite with prove; the PostgreSQL suites install the extension"
+	@echo "(make -C pg_ext install, as root), start throwaway clusters (user postgres, a private socket) and"
+	@echo "stop them. About 10 to 15 minutes on 2 cores."
 	$(MAKE) all $(TEST_BIN)
 	prove -v --timer tests/run/*.t
+
+test: deps
+	$(MAKE) check
 
 # PGXN metadata: the version comes from the control file.
 PG_VERSION_MIG := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
