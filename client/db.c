@@ -88,6 +88,7 @@ struct db {
     int busy_said;           /* SQLite: "waiting for ..." printed for this wait */
     const char *user_path;   /* PG: the session's search_path as it came (revision bodies run with it) */
     mig_err last;            /* SQLite: the error of the mig call that failed in the last statement */
+    void *mig_conn;          /* SQLite: mig's state of the connection (mig_sqlite_release) */
 };
 
 /*
@@ -306,12 +307,14 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         }
         sqlite3_busy_handler(d->sq, sq_busy, d);
         sqlite3_extended_result_codes(d->sq, 1);
-        if (mig_sqlite_register_ex(d->sq, &zerr, sq_progress, d, &d->last) != SQLITE_OK) {
+        mig_sqlite_host host = {sq_progress, d, &d->last, 1, NULL};
+        if (mig_sqlite_register_ex(d->sq, &zerr, &host) != SQLITE_OK) {
             mig_fail(err, MIG_E_SQL, "%s", zerr ? zerr : "cannot register mig's functions");
             sqlite3_free(zerr);
             sqlite3_close(d->sq);
             return NULL;
         }
+        d->mig_conn = host.conn;
         /* a file that is not a database is found now, not in the middle of a command */
         if (sqlite3_exec(d->sq, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
             mig_fail(err, MIG_E_SQL, "cannot open %s (from %s): %s", d->display, url_from, sqlite3_errmsg(d->sq));
@@ -409,8 +412,11 @@ void db_close(db *d)
 {
     if (!d)
         return;
-    if (d->sq)
-        sqlite3_close(d->sq);
+    if (d->sq) {
+        mig_sqlite_release(d->mig_conn); /* mig keeps its statements for the connection */
+        if (sqlite3_close(d->sq) != SQLITE_OK) /* a statement left unfinalized: a bug to hear of */
+            fprintf(stderr, "mig: warning: %s was not closed cleanly: %s\n", d->display, sqlite3_errmsg(d->sq));
+    }
     if (d->pg)
         PQfinish(d->pg);
     d->sq = NULL;

@@ -40,8 +40,11 @@ static const char *q_str(mig_arena *ar, const char *s)
 
 /* ---- push ---------------------------------------------------------------------------- */
 
+/* The stored revisions' graph columns (never their sources): a file whose
+ * checksum and header agree with its row is unchanged. */
+enum { S_ID, S_CHECKSUM, S_DOWN, S_LABELS, S_DEPS, S_MESSAGE, S_TX, S_NCOL };
 typedef struct stored {
-    mig_strlist ids, sources;
+    mig_strlist col[S_NCOL];
     int *order; /* indices sorted by id */
 } stored;
 
@@ -53,9 +56,9 @@ static int cmp_ord(const void *a, const void *b)
 
 static int stored_find(const stored *s, const char *id)
 {
-    int lo = 0, hi = s->ids.n - 1;
+    int lo = 0, hi = s->col[S_ID].n - 1;
     while (lo <= hi) {
-        int mid = (lo + hi) / 2, c = strcmp(s->ids.v[s->order[mid]], id);
+        int mid = (lo + hi) / 2, c = strcmp(s->col[S_ID].v[s->order[mid]], id);
         if (c == 0)
             return s->order[mid];
         if (c < 0)
@@ -71,9 +74,65 @@ static int stored_row(void *arg, int nc, const char *const *v)
     void **a = arg;
     mig_arena *ar = a[0];
     stored *s = a[1];
-    (void)nc;
-    mig_strlist_add(ar, &s->ids, mig_strdup(ar, v[0] ? v[0] : ""));
-    mig_strlist_add(ar, &s->sources, mig_strdup(ar, v[1] ? v[1] : ""));
+    int k;
+    for (k = 0; k < S_NCOL; k++)
+        mig_strlist_add(ar, &s->col[k], mig_strdup(ar, k < nc && v[k] ? v[k] : ""));
+    return 0;
+}
+
+/* Does file e say what stored row i says (body and header)? */
+static int same_as_stored(mig_arena *ar, const stored *s, int i, const revfile_ent *e)
+{
+    const char *tx = s->col[S_TX].v[i];
+    int stored_tx = strcmp(tx, "1") == 0 || strcmp(tx, "t") == 0 || strcmp(tx, "true") == 0;
+    return strcmp(s->col[S_CHECKSUM].v[i], e->rf.checksum) == 0 &&
+           strcmp(s->col[S_DOWN].v[i], mig_strlist_join(ar, &e->rf.down, ",")) == 0 &&
+           strcmp(s->col[S_LABELS].v[i], mig_strlist_join(ar, &e->rf.labels, ",")) == 0 &&
+           strcmp(s->col[S_DEPS].v[i], mig_strlist_join(ar, &e->rf.depends, ",")) == 0 &&
+           strcmp(s->col[S_MESSAGE].v[i], e->rf.message) == 0 && stored_tx == (e->rf.transactional != 0);
+}
+
+/* New revisions are uploaded many to a statement: one round trip and, on
+ * SQLite, one compilation of mig's statements for the lot. */
+#define BATCH_FILES 1000
+#define BATCH_BYTES (4 << 20)
+typedef struct batch {
+    json_t *sources;
+    size_t bytes;
+} batch;
+
+static int flush_batch(ctx *x, db *d, files *f, batch *b, const char *env_opts, mig_err *err)
+{
+    char *text;
+    const char *p[2], *count = NULL;
+    size_t n = json_array_size(b->sources);
+    int rc;
+    if (n == 0)
+        return 0;
+    text = json_dumps(b->sources, JSON_COMPACT);
+    json_array_clear(b->sources);
+    b->bytes = 0;
+    if (!text)
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    p[0] = text;
+    p[1] = env_opts;
+    rc = db_call_sql(d,
+                     db_kindof(d) == MIG_DIALECT_POSTGRES
+                         ? mig_sprintf(x->ar,
+                                       "SELECT pg_catalog.count(%s(value, $2))::pg_catalog.text FROM "
+                                       "pg_catalog.json_array_elements_text($1::pg_catalog.json)",
+                                       db_fn(d, "mig_put_revision"))
+                         : "SELECT count(mig_put_revision(value, ?2)) FROM json_each(?1)",
+                     2, p, &count, err);
+    free(text);
+    if (rc) {
+        const revfile_ent *e = err->revision[0] ? files_by_id(f, err->revision) : NULL;
+        if (e && !strstr(err->msg, e->path))
+            mig_err_prefix(err, "%s: ", e->path);
+        return -1;
+    }
+    if (!count || strtoul(count, NULL, 10) != n)
+        return mig_fail(err, MIG_E_STATE, "uploaded %s of %zu revision files", count ? count : "none", n);
     return 0;
 }
 
@@ -115,11 +174,14 @@ static void push_event(ctx *x, push_result *r, const char *what, const char *id,
         printf("  %-9s %s\n", what, id);
 }
 
+static int remove_gone(ctx *x, db *d, files *f, const stored *s, push_result *r, const char *env_opts, mig_err *err);
+
 /* Upload the files inside the caller's transaction.  verbose: say what
  * happened to each file (the push command); otherwise only what changed. */
 static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
 {
-    stored s = {{0}, {0}, NULL};
+    stored s;
+    batch b = {json_array(), 0};
     const char *p[2];
     int i, exists;
     void *arg[2] = {x->ar, &s};
@@ -129,24 +191,29 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
      * on the first revision file */
     const char *env_opts = mig_sprintf(x->ar, "{\"env\":%s}", q_str(x->ar, x->p->env));
     const char *force_opts = mig_sprintf(x->ar, "{\"env\":%s,\"force\":true}", q_str(x->ar, x->p->env));
+    memset(&s, 0, sizeof s);
+    if (!b.sources)
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
     exists = db_state_exists(d, err);
     if (exists < 0)
-        return -1;
+        goto fail;
     if (exists) {
         p[0] = x->p->env;
         if (db_query(d,
-                     mig_sprintf(x->ar, "SELECT revision, source FROM %s WHERE env = $1",
+                     mig_sprintf(x->ar,
+                                 "SELECT revision, checksum, down_revisions, branch_labels, depends_on, message, "
+                                 "transactional FROM %s WHERE env = $1",
                                  db_table(d, "mig_revision")),
                      1, p, stored_row, arg, err))
-            return -1;
+            goto fail;
     }
     /* stored ids, sorted, for a binary search per file */
     {
-        int *ord = mig_alloc(x->ar, sizeof *ord * (size_t)(s.ids.n + 1));
-        for (i = 0; i < s.ids.n; i++)
+        int *ord = mig_alloc(x->ar, sizeof *ord * (size_t)(s.col[S_ID].n + 1));
+        for (i = 0; i < s.col[S_ID].n; i++)
             ord[i] = i;
-        sort_ids = &s.ids;
-        qsort(ord, (size_t)s.ids.n, sizeof *ord, cmp_ord);
+        sort_ids = &s.col[S_ID];
+        qsort(ord, (size_t)s.col[S_ID].n, sizeof *ord, cmp_ord);
         sort_ids = NULL; /* s is on this stack: leave no pointer to it */
         s.order = ord;
     }
@@ -154,10 +221,25 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
         const revfile_ent *e = &f->v[i];
         int found = stored_find(&s, e->rf.id);
         const char *id;
-        if (found >= 0 && strcmp(s.sources.v[found], e->src) == 0) {
+        json_t *js;
+        if (found >= 0 && same_as_stored(x->ar, &s, found, e)) {
             r->unchanged++;
             continue;
         }
+        if (found < 0 && !x->c->force && (js = json_string(e->src)) != NULL) {
+            /* new: into the batch (a source that is not UTF-8 goes alone) */
+            json_array_append_new(b.sources, js);
+            b.bytes += strlen(e->src);
+            r->added++;
+            push_event(x, r, "added", e->rf.id, e->path);
+            if ((json_array_size(b.sources) >= BATCH_FILES || b.bytes >= BATCH_BYTES) &&
+                flush_batch(x, d, f, &b, env_opts, err))
+                goto fail;
+            continue;
+        }
+        /* in upload order: what is batched goes first */
+        if (flush_batch(x, d, f, &b, env_opts, err))
+            goto fail;
         p[0] = e->src;
         p[1] = x->c->force ? force_opts : env_opts;
         if (found >= 0 && r->keep_edited && !x->c->force) {
@@ -168,17 +250,17 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             mig_err e2;
             mig_err_clear(&e2);
             if (db_exec(d, "SAVEPOINT mig_put", err))
-                return -1;
+                goto fail;
             if (db_call(d, put, 2, p, &id, &e2) == 0) {
                 if (db_exec(d, "RELEASE mig_put", err))
-                    return -1;
+                    goto fail;
             } else {
                 if (db_exec(d, "ROLLBACK TO mig_put; RELEASE mig_put", err))
-                    return -1;
+                    goto fail;
                 if (e2.reason != MIG_R_BODY_CHANGED) {
                     *err = e2;
                     mig_err_prefix(err, "%s: ", e->path);
-                    return -1;
+                    goto fail;
                 }
                 r->kept_edited++;
                 if (!x->c->quiet)
@@ -194,7 +276,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             if (err->reason == MIG_R_BODY_CHANGED)
                 mig_err_hint(err, "Revert the edit and write a new revision (mig revision), or run 'mig push --force' "
                                   "to replace the stored body (the database keeps what the old body did).");
-            return -1;
+            goto fail;
         }
         if (found >= 0) {
             r->changed++;
@@ -204,16 +286,32 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             push_event(x, r, "added", e->rf.id, e->path);
         }
     }
+    if (flush_batch(x, d, f, &b, env_opts, err))
+        goto fail;
+    json_decref(b.sources);
+    return remove_gone(x, d, f, &s, r, env_opts, err);
+fail:
+    json_decref(b.sources);
+    return -1;
+}
+
+/* Stored revisions with no file are removed, unless applied (kept, with a
+ * warning). */
+static int remove_gone(ctx *x, db *d, files *f, const stored *s, push_result *r, const char *env_opts, mig_err *err)
+{
+    const char *p[2];
+    int i;
     /* stored revisions with no file: removed unless applied */
     {
         mig_strlist gone = {0};
         int progress = 1;
-        for (i = 0; i < s.ids.n; i++)
-            if (!files_by_id(f, s.ids.v[i]))
-                mig_strlist_add(x->ar, &gone, s.ids.v[i]);
+        for (i = 0; i < s->col[S_ID].n; i++)
+            if (!files_by_id(f, s->col[S_ID].v[i]))
+                mig_strlist_add(x->ar, &gone, s->col[S_ID].v[i]);
         while (gone.n && progress) {
             progress = 0;
-            for (i = 0; i < gone.n; i++) {
+            /* children first: stored rows come in upload order, parents first */
+            for (i = gone.n - 1; i >= 0; i--) {
                 mig_err e2;
                 const char *id;
                 if (!gone.v[i])
@@ -611,6 +709,26 @@ static int run_rest(ctx *x, db *d, files *f, run_state *rs, int downgrade, const
     }
 }
 
+/* Is the database at exactly the heads of the files?  1 yes, 0 no, -1 error;
+ * *heads: the current heads. */
+static int at_file_heads(ctx *x, db *d, files *f, const char **heads, mig_err *err)
+{
+    const char *p[1] = {x->opts};
+    mig_strlist cur = {0};
+    int i;
+    if (!f->graph_ok)
+        return 0;
+    if (db_call(d, "mig_current", 1, p, heads, err))
+        return -1;
+    split_spaces(x->ar, *heads, &cur);
+    if (cur.n != f->g.real_heads.n)
+        return 0;
+    for (i = 0; i < f->g.real_heads.n; i++)
+        if (!mig_strlist_has(&cur, f->g.nodes[f->g.real_heads.v[i]].id))
+            return 0;
+    return 1;
+}
+
 static void report_run(ctx *x, db *d, run_state *rs, push_result *pr, int downgrade, const char *target,
                        const char *heads, double t0)
 {
@@ -699,6 +817,19 @@ int cmd_run(ctx *x, int downgrade)
         printf("Uploading %d added, %d changed, %d removed revision file%s with this run\n", pr.added, pr.changed,
                pr.removed, pr.added + pr.changed + pr.removed == 1 ? "" : "s");
         fflush(stdout);
+    }
+    if (!downgrade && strcmp(target, "heads") == 0 && !(pr.added || pr.changed || pr.removed)) {
+        /* nothing uploaded: at the files' heads already means nothing to do,
+         * which mig_current() tells without loading the whole graph */
+        int at = at_file_heads(x, d, &f, &heads, &err);
+        if (at < 0 || (at && db_commit(d, &err)))
+            return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
+        if (at) {
+            db_set_progress(d, NULL, NULL, 0);
+            db_close(d);
+            report_run(x, d, &rs, &pr, downgrade, target, heads, t0);
+            return EX_DONE;
+        }
     }
     if ((any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
         call_run(d, fn, target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts, &heads, &err))
@@ -1056,6 +1187,7 @@ int cmd_check(ctx *x)
     mig_strlist c = {0}, pending = {0}, problems = {0};
     mig_idlist curn;
     mig_plan plan;
+    unsigned char *applied = NULL;
     int i, cap = 0, st;
     mig_err_clear(&err);
     memset(&curn, 0, sizeof curn);
@@ -1098,13 +1230,16 @@ int cmd_check(ctx *x)
             db_close(d);
             return fail_err(NULL, &err);
         }
+        /* applied: an ancestor-or-self of a current head, marked in one walk */
+        if (!(applied = mig_graph_ancestors(&f.g, &curn))) {
+            db_close(d);
+            return fail_err(NULL, &err);
+        }
         for (i = 0; i < s.col[0].n; i++) {
             const revfile_ent *e = files_by_id(&f, s.col[0].v[i]);
-            int n = e ? mig_graph_find(&f.g, e->rf.id) : -1, applied = 0, k;
+            int n = e ? mig_graph_find(&f.g, e->rf.id) : -1;
             const char *down, *labels, *deps;
-            for (k = 0; n >= 0 && k < curn.n && !applied; k++)
-                applied = mig_graph_is_ancestor(&f.g, n, curn.v[k]);
-            if (!e || !applied)
+            if (!e || n < 0 || !applied[n])
                 continue;
             if (strcmp(e->rf.checksum, s.col[1].v[i]) != 0)
                 mig_strlist_add(x->ar, &problems,
@@ -1143,22 +1278,23 @@ int cmd_check(ctx *x)
                 db_close(d);
                 return fail_err(NULL, &err);
             }
-            for (i = 0; i < s.col[0].n; i++) {
-                const char *last = NULL;
-                int k, n = mig_graph_find(&f.g, s.col[0].v[i]), applied = 0;
-                for (k = 0; n >= 0 && k < curn.n && !applied; k++)
-                    applied = mig_graph_is_ancestor(&f.g, n, curn.v[k]);
-                for (k = 0; k < h.col[0].n; k++)
-                    if (strcmp(h.col[0].v[k], s.col[0].v[i]) == 0)
-                        last = h.col[1].v[k];
-                if (applied && last && strcmp(last, s.col[1].v[i]) != 0) {
+            /* the checksum of each revision's last upgrade/stamp row, by node */
+            const char **last = mig_alloc0(x->ar, sizeof *last * (size_t)(f.g.n + 1));
+            for (i = 0; last && i < h.col[0].n; i++) {
+                int n = mig_graph_find(&f.g, h.col[0].v[i]);
+                if (n >= 0)
+                    last[n] = h.col[1].v[i];
+            }
+            for (i = 0; last && i < s.col[0].n; i++) {
+                int n = mig_graph_find(&f.g, s.col[0].v[i]);
+                if (n >= 0 && applied[n] && last[n] && strcmp(last[n], s.col[1].v[i]) != 0) {
                     found = 1;
                     mig_strlist_add(x->ar, &problems,
                                     mig_sprintf(x->ar,
                                                 "revision %s: its stored body (checksum %.12s) is not the one that "
                                                 "ran (%.12s), since push --force replaced it; if the database has "
                                                 "what the new body does, accept it: mig stamp --accept %s",
-                                                s.col[0].v[i], s.col[1].v[i], last, s.col[0].v[i]));
+                                                s.col[0].v[i], s.col[1].v[i], last[n], s.col[0].v[i]));
                 }
             }
             if (!found)

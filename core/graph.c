@@ -304,38 +304,70 @@ int mig_graph_finish(mig_graph *g, mig_err *err)
         if (nd->is_base && mig_idl_push(g, &g->bases, i, &bcap))
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
     }
+    /* mig_graph_is_ancestor's scratch, now that the graph is complete (an
+     * arena mark taken later cannot release it) */
+    g->seen = mig_alloc0(g->ar, sizeof(unsigned) * (size_t)(g->n + 1));
+    g->stack = mig_alloc(g->ar, sizeof(int) * (size_t)(g->n + 1));
+    g->walk = 0;
+    if (!g->seen || !g->stack)
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
     return 0;
 }
 
 int mig_graph_is_ancestor(mig_graph *g, int a, int b)
 {
-    /* walk up from b; the graph is acyclic, `mark` keeps it linear */
-    unsigned char *mark;
-    int *stack, sp = 0, found = 0;
+    /* walk up from b; the graph is acyclic, `seen` keeps it linear */
+    int sp = 0;
     if (a == b)
         return 1;
-    mark = mig_alloc0(g->ar, (size_t)g->n);
-    stack = mig_alloc(g->ar, sizeof(int) * (size_t)(g->n + 1));
-    if (!mark || !stack) {
+    if (!g->seen || !g->stack) { /* mig_graph_finish was not called, or failed */
         g->oom = 1;
         return 0;
     }
-    stack[sp++] = b;
-    mark[b] = 1;
-    while (sp && !found) {
-        const mig_node *nd = &g->nodes[stack[--sp]];
+    if (++g->walk == 0) {
+        /* the counter wrapped: start from clean marks */
+        memset(g->seen, 0, sizeof(unsigned) * (size_t)(g->n + 1));
+        g->walk = 1;
+    }
+    g->stack[sp++] = b;
+    g->seen[b] = g->walk;
+    while (sp) {
+        const mig_node *nd = &g->nodes[g->stack[--sp]];
         int k;
         for (k = 0; k < nd->norm_down.n; k++) {
             int p = nd->norm_down.v[k];
-            if (p == a) {
-                found = 1;
-                break;
-            }
-            if (!mark[p]) {
-                mark[p] = 1;
-                stack[sp++] = p;
+            if (p == a)
+                return 1;
+            if (g->seen[p] != g->walk) {
+                g->seen[p] = g->walk;
+                g->stack[sp++] = p;
             }
         }
     }
-    return found;
+    return 0;
+}
+
+unsigned char *mig_graph_ancestors(mig_graph *g, const mig_idlist *heads)
+{
+    unsigned char *mark = mig_alloc0(g->ar, (size_t)g->n + 1);
+    int *stack = mig_alloc(g->ar, sizeof(int) * (size_t)(g->n + 1)), sp = 0, i;
+    if (!mark || !stack) {
+        g->oom = 1;
+        return NULL;
+    }
+    for (i = 0; i < heads->n; i++)
+        if (!mark[heads->v[i]]) {
+            mark[heads->v[i]] = 1;
+            stack[sp++] = heads->v[i];
+        }
+    while (sp) {
+        const mig_node *nd = &g->nodes[stack[--sp]];
+        int k;
+        for (k = 0; k < nd->norm_down.n; k++)
+            if (!mark[nd->norm_down.v[k]]) {
+                mark[nd->norm_down.v[k]] = 1;
+                stack[sp++] = nd->norm_down.v[k];
+            }
+    }
+    return mark;
 }

@@ -44,6 +44,11 @@ typedef struct mig_graph {
     mig_idlist bases;      /* no down revision */
     int oom;
     int ids_unique;   /* set by a caller whose ids cannot repeat (a primary key): skips the check */
+    /* mig_graph_is_ancestor's scratch, allocated once: a walk marks the
+     * nodes it visits with `walk` (no clearing between walks) */
+    unsigned *seen;
+    int *stack;
+    unsigned walk;
 } mig_graph;
 
 void mig_graph_init(mig_graph *g, mig_arena *ar);
@@ -61,8 +66,12 @@ int mig_graph_label(const mig_graph *g, const char *label); /* declaring node; -
 int mig_idl_push(mig_graph *g, mig_idlist *l, int v, int *cap);
 int mig_idl_has(const mig_idlist *l, int v);
 
-/* Is a an ancestor-or-self of b (through down revisions and dependencies)? */
+/* Is a an ancestor-or-self of b (through down revisions and dependencies)?
+ * O(ancestors of b), and allocates only on its first call. */
 int mig_graph_is_ancestor(mig_graph *g, int a, int b);
+/* The ancestors-or-self of any of `heads`, as g->n flags (1: is one), in
+ * one walk: for asking the question of many nodes.  NULL when out of memory. */
+unsigned char *mig_graph_ancestors(mig_graph *g, const mig_idlist *heads);
 
 /* ---- planning ------------------------------------------------------------ */
 

@@ -401,16 +401,27 @@ int mig_strlist_split(mig_arena *ar, mig_strlist *l, const char *s, size_t n)
 
 char *mig_strlist_join(mig_arena *ar, const mig_strlist *l, const char *sep)
 {
-    mig_buf b;
+    /* one allocation of the exact size: joins run per revision, 100,000
+     * times in a large project */
+    size_t n = 1, seplen = strlen(sep), k;
+    char *out, *p;
     int i;
-    mig_buf_init(&b, ar);
-    mig_buf_puts(&b, "");
+    for (i = 0; i < l->n; i++)
+        n += strlen(l->v[i]) + (i ? seplen : 0);
+    if (!(out = mig_alloc(ar, n)))
+        return NULL;
+    p = out;
     for (i = 0; i < l->n; i++) {
-        if (i)
-            mig_buf_puts(&b, sep);
-        mig_buf_puts(&b, l->v[i]);
+        if (i) {
+            memcpy(p, sep, seplen);
+            p += seplen;
+        }
+        k = strlen(l->v[i]);
+        memcpy(p, l->v[i], k);
+        p += k;
     }
-    return b.oom ? NULL : b.data;
+    *p = 0;
+    return out;
 }
 
 int mig_strlist_has(const mig_strlist *l, const char *s)

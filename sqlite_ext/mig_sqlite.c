@@ -46,6 +46,7 @@ typedef struct mig_conn {
     char user[64];
     char *result;             /* the result of a writing call, copied before its COMMIT */
     mig_err *last_err;        /* set by a program that links mig in: each failing call's error */
+    int keep_statements;      /* the cache lives until mig_sqlite_release(), not for one call */
     mig_sqlite_progress_fn progress; /* set by a program that links mig in (the client) */
     void *progress_arg;
 } mig_conn;
@@ -540,8 +541,10 @@ static void fn_main(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         c->result = NULL;
     }
     /* prepared statements live for one call: sqlite3_close() refuses to close
-     * a connection with statements left unfinalized */
-    clear_cache(c);
+     * a connection with statements left unfinalized (unless the program
+     * that links mig in releases them itself before closing) */
+    if (!c->keep_statements)
+        clear_cache(c);
     if (rc)
         goto done_err;
     if (c->result) {
@@ -686,7 +689,8 @@ static int plan_filter(sqlite3_vtab_cursor *cc, int idxNum, const char *idxStr, 
     if (mig_opts_parse(&cur->ar, argc > 2 ? arg_text(argv[2]) : NULL, &o, &err) == 0) {
         backend_for(v->c, &be);
         rc = mig_op_plan(&be, &cur->ar, arg_text(argv[0]), arg_text(argv[1]), &o, &cur->rows, &cur->n, &err);
-        clear_cache(v->c);
+        if (!v->c->keep_statements)
+            clear_cache(v->c);
         if (rc == 0)
             return SQLITE_OK;
     }
@@ -792,11 +796,16 @@ static int reg(sqlite3 *db, mig_conn *c, const char *name, mig_op op, int writes
 
 int mig_sqlite_register(sqlite3 *db, char **pzErrMsg)
 {
-    return mig_sqlite_register_ex(db, pzErrMsg, NULL, NULL, NULL);
+    return mig_sqlite_register_ex(db, pzErrMsg, NULL);
 }
 
-int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn progress, void *arg,
-                           mig_err *last_err)
+void mig_sqlite_release(void *conn)
+{
+    if (conn)
+        clear_cache(conn);
+}
+
+int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_host *host)
 {
     mig_conn *c = sqlite3_malloc(sizeof *c);
     int rc = SQLITE_OK, i, n;
@@ -806,9 +815,13 @@ int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_progress_fn 
     c->db = db;
     c->refs = 1; /* held until the end of this function */
     c->saved_timeout = -1;
-    c->progress = progress;
-    c->progress_arg = arg;
-    c->last_err = last_err;
+    if (host) {
+        c->progress = host->progress;
+        c->progress_arg = host->progress_arg;
+        c->last_err = host->last_err;
+        c->keep_statements = host->keep_statements;
+        host->conn = c;
+    }
     {
         struct passwd pw, *res = NULL;
         char buf[1024];

@@ -542,6 +542,36 @@ t_push() {
     is_rc 0 "after stamp --accept, check passes"
     m stamp --accept p6
     is_rc 1 "stamp --accept of a revision with no file: exit 1"
+
+    # what counts as changed: the body (checksum) or a header key, compared
+    # without reading the stored sources
+    rev_file versions/p2.sql p2 p1 "CREATE TABLE p2 (x INTEGER, y TEXT);" "DROP TABLE p2;"
+    sed -i 's/^-- mig:message rev p2$/-- mig:message rev p2, renamed/' versions/p2.sql
+    m push
+    like "$OUT" "changed +p2 \(versions/p2.sql\)" "push: a file whose message changed is uploaded"
+    is "$(raw mig.db "SELECT message FROM mig_revision WHERE revision = 'p2'")" "rev p2, renamed" "... with its new message"
+    { printf -- '-- p2: a comment above the header\n'; cat versions/p2.sql; } >"$T/p2" && mv "$T/p2" versions/p2.sql
+    m push
+    like "$OUT" "0 added, 0 changed, [0-9]+ unchanged, 0 removed" "push: a comment outside the header and sections changes nothing mig reads: unchanged"
+
+    # many new files: uploaded in batches of statements, in file order
+    local i prev=p2
+    for i in $(seq 1 1205); do
+        rev_file "versions/b$(printf %04d "$i").sql" "b$(printf %04d "$i")" "$prev" "SELECT $i;" "SELECT -$i;"
+        prev=b$(printf %04d "$i")
+    done
+    m push
+    is_rc 0 "push of 1,205 new files (more than one batch): exit 0"
+    like "$OUT" "1205 added, 0 changed, [0-9]+ unchanged, 0 removed" "... all added"
+    is "$(raw mig.db "SELECT count(*), min(revision), max(revision) FROM mig_revision WHERE revision LIKE 'b%'")" "1205|b0001|b1205" \
+        "... all stored"
+    is "$(raw mig.db "SELECT group_concat(revision, ',') FROM (SELECT revision FROM mig_revision WHERE revision IN ('b0999', 'b1000', 'b1001', 'b1002') ORDER BY rowid)")" \
+        "b0999,b1000,b1001,b1002" "... in file order across the batch boundary"
+    is "$(raw mig.db "SELECT count(*) FROM mig_revision r WHERE revision LIKE 'b%' AND source <> CAST(readfile('versions/' || revision || '.sql') AS TEXT)")" 0 \
+        "... each stored source is its file"
+    rm versions/b*.sql
+    m push
+    like "$OUT" "0 added, 0 changed, [0-9]+ unchanged, 1205 removed" "... and removed again"
 }
 
 # ---- 5. atomicity ------------------------------------------------------------------------------------------
