@@ -22,7 +22,7 @@ CLIENT    := client/mig
 # the core unit tests: every tests/core/test_*.c, one program each (tests/run/10-core.t runs them)
 TEST_BIN := $(patsubst %.c,%,$(wildcard tests/core/test_*.c))
 
-.PHONY: all install test test-deps build-deps demo bench clean
+.PHONY: all install test test-deps build-deps demo bench bench-scale clean
 
 all: $(SQLITE_SO) $(CLIENT) META.json
 
@@ -95,6 +95,13 @@ demo: build-deps
 bench: all
 	./bench/chain.sh
 	./bench/client.sh
+
+# bench/scale.sh: the client on chains of 1,000, 10,000 and 100,000 revisions, on SQLite
+# and PostgreSQL, with Alembic and knex (from npm, cached outside the tree) as references;
+# installs the PostgreSQL extension first (as root) unless SKIP_PG=1. About 10 minutes.
+bench-scale: all
+	@if [ "$(SKIP_PG)" != 1 ]; then $(MAKE) -s -C pg_ext install; fi
+	./bench/scale.sh
 
 clean:
 	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(CLIENT) $(TEST_BIN)

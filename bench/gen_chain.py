@@ -15,12 +15,15 @@ same ids. Written into OUTDIR:
     upload_<n>.sql      BEGIN; SELECT mig_put_revision('<file>'); ... COMMIT;
     floor_<n>.sql       BEGIN; <the n upgrade bodies>; COMMIT;
     alembic/            an Alembic project with the same n bodies (--alembic n)
+    knex/NNNNNN_ID.js   knex migrations with the same n bodies (--knex n),
+                        each `exports.up = knex => knex.raw('<body>')`
 
 Uses only the standard library, so any python3 runs it.
 """
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 
@@ -133,6 +136,21 @@ def downgrade():
             )
 
 
+def write_knex(outdir, n, ids):
+    """One knex migration per revision, named so that knex's sort (by file
+    name) is the chain order; the bodies run through knex.raw."""
+    kdir = os.path.join(outdir, "knex")
+    os.makedirs(kdir)
+    for i in range(1, n + 1):
+        with open(os.path.join(kdir, "%06d_%s.js" % (i, ids[i - 1])), "w") as f:
+            f.write(
+                "// bench step %d\n"
+                "exports.up = (knex) => knex.raw(%s);\n"
+                "exports.down = (knex) => knex.raw(%s);\n"
+                % (i, json.dumps(upgrade_body(i)), json.dumps(downgrade_body(i)))
+            )
+
+
 def sizes(arg):
     return sorted({int(x) for x in arg.replace(",", " ").split() if x})
 
@@ -148,9 +166,11 @@ def main():
                     help="write revs/*.sql for the first n revisions")
     ap.add_argument("--alembic", type=int, default=0,
                     help="write an Alembic project of this size")
+    ap.add_argument("--knex", type=int, default=0,
+                    help="write knex migrations (knex/*.js) for the first n revisions")
     args = ap.parse_args()
 
-    top = max(args.upload + args.floor + [args.alembic, args.revs, 1])
+    top = max(args.upload + args.floor + [args.alembic, args.knex, args.revs, 1])
     ids = make_ids(top)
     out = args.outdir
     with open(os.path.join(out, "ids.txt"), "w") as f:
@@ -184,6 +204,8 @@ def main():
 
     if args.alembic:
         write_alembic(out, args.alembic, ids)
+    if args.knex:
+        write_knex(out, args.knex, ids)
     return 0
 
 
