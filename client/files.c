@@ -187,6 +187,8 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
     if (!build)
         return 0;
     mig_graph_init(&f->g, ar);
+    if (mig_graph_reserve(&f->g, f->n))
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
     for (i = 0; i < f->n; i++) {
         const mig_revfile *rf = &f->v[i].rf;
         if (mig_graph_add(&f->g, rf->id, &rf->down, &rf->labels, &rf->depends, rf->message, rf->checksum,

@@ -17,7 +17,7 @@
 
 #define NOMEM() mig_fail(err, MIG_E_NOMEM, "out of memory")
 
-enum { Q_REVS, Q_VERSION, Q_SOURCE, Q_HIST, Q_VDEL, Q_VINS, Q_VPURGE, Q_NQ };
+enum { Q_REVS, Q_VERSION, Q_SOURCE, Q_HIST, Q_VDEL, Q_VINS, Q_VPURGE, Q_NREVS, Q_NQ };
 
 /* The state-table statements; %s is the backend's schema prefix (and, for
  * Q_REVS, its upload-order column). */
@@ -31,6 +31,7 @@ static const char *const QFMT[Q_NQ] = {
     "DELETE FROM %smig_version WHERE env = $1 AND tenant = $2 AND version_num = $3",
     "INSERT INTO %smig_version (env, tenant, version_num) VALUES ($1, $2, $3)",
     "DELETE FROM %smig_version WHERE env = $1 AND tenant = $2",
+    "SELECT count(*) FROM %smig_revision WHERE env = $1",
 };
 
 typedef struct {
@@ -131,12 +132,21 @@ static int rev_row(void *arg, int ncol, const char *const *v, mig_err *err)
     }
 }
 
+static int str_row(void *arg, int ncol, const char *const *v, mig_err *err);
+
 static int load_graph(eng *e, mig_graph *g)
 {
     const char *p[1] = {e->o->env};
     load_ctx c = {e, g};
+    mig_strlist n = {0};
+    void *a[2] = {e->ar, &n};
     mig_graph_init(g, e->ar);
     g->ids_unique = 1; /* (env, revision) is the primary key */
+    /* the nodes in one allocation: the count is an index-only scan */
+    if (eq(e, Q_NREVS, 1, p, str_row, a))
+        return -1;
+    if (n.n == 1 && mig_graph_reserve(g, atoi(n.v[0])))
+        return mig_fail(e->err, MIG_E_NOMEM, "out of memory");
     if (eq(e, Q_REVS, 1, p, rev_row, &c))
         return -1;
     if (mig_graph_finish(g, e->err)) {

@@ -44,6 +44,20 @@ void mig_graph_init(mig_graph *g, mig_arena *ar)
     g->ar = ar;
 }
 
+int mig_graph_reserve(mig_graph *g, int n)
+{
+    mig_node *nn;
+    if (n <= g->cap)
+        return 0;
+    if (!(nn = mig_alloc(g->ar, sizeof(mig_node) * (size_t)n)))
+        return -1;
+    if (g->n)
+        memcpy(nn, g->nodes, sizeof(mig_node) * (size_t)g->n);
+    g->nodes = nn;
+    g->cap = n;
+    return 0;
+}
+
 int mig_graph_find(const mig_graph *g, const char *id)
 {
     mig_hent *e = NULL;

@@ -52,6 +52,9 @@ typedef struct mig_graph {
 } mig_graph;
 
 void mig_graph_init(mig_graph *g, mig_arena *ar);
+/* Room for n revisions in one allocation (the nodes otherwise grow by
+ * doubling, and an arena keeps every smaller copy). */
+int mig_graph_reserve(mig_graph *g, int n);
 /* Add one revision (strings are kept, not copied). Duplicate ids are errors. */
 int mig_graph_add(mig_graph *g, const char *id, const mig_strlist *down, const mig_strlist *labels,
                   const mig_strlist *depends, const char *message, const char *checksum, int transactional,
