@@ -805,11 +805,31 @@ void mig_sqlite_release(void *conn)
         clear_cache(conn);
 }
 
+/* The oldest SQLite library mig runs on: RETURNING (the engine's upload of a
+ * revision) and ALTER TABLE DROP COLUMN (mig_batch's native strategy) are
+ * 3.35.0, and 3.35.5 fixes DROP COLUMN defects that could corrupt the
+ * database file.  Also needed, and older: SQLITE_VTAB_DIRECTONLY (3.31),
+ * SQLITE_DIRECTONLY (3.30), SQLITE_DBCONFIG_DQS_DML and _LEGACY_ALTER_TABLE
+ * (3.29), sqlite3_stmt_isexplain (3.28), RENAME COLUMN (3.25), UPSERT
+ * (3.24), sqlite3_prepare_v3 (3.20). */
+#ifndef MIG_SQLITE_MIN_VERSION_NUMBER /* a test raises it (tests/run/20-sqlite-version.t) */
+#define MIG_SQLITE_MIN_VERSION_NUMBER 3035005
+#define MIG_SQLITE_MIN_VERSION "3.35.5"
+#endif
+
 int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_host *host)
 {
-    mig_conn *c = sqlite3_malloc(sizeof *c);
+    mig_conn *c;
     int rc = SQLITE_OK, i, n;
-    if (!c)
+    /* a program that compiles mig in (the client) is checked here; the
+     * loadable extension already was, in sqlite3_mig_init */
+    if (sqlite3_libversion_number() < MIG_SQLITE_MIN_VERSION_NUMBER) {
+        if (pzErrMsg)
+            *pzErrMsg = sqlite3_mprintf("mig needs SQLite " MIG_SQLITE_MIN_VERSION " or later; this SQLite library is %s",
+                                        sqlite3_libversion());
+        return SQLITE_ERROR;
+    }
+    if (!(c = sqlite3_malloc(sizeof *c)))
         return SQLITE_NOMEM;
     memset(c, 0, sizeof *c);
     c->db = db;
@@ -849,17 +869,6 @@ int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_host *host)
 }
 
 #ifndef SQLITE_CORE
-/* The oldest SQLite library mig runs on: RETURNING (the engine's upload of a
- * revision) and ALTER TABLE DROP COLUMN (mig_batch's native strategy) are
- * 3.35.0, and 3.35.5 fixes DROP COLUMN defects that could corrupt the
- * database file.  Also needed, and older: SQLITE_VTAB_DIRECTONLY (3.31),
- * SQLITE_DIRECTONLY (3.30), SQLITE_DBCONFIG_DQS_DML and _LEGACY_ALTER_TABLE
- * (3.29), sqlite3_stmt_isexplain (3.28), RENAME COLUMN (3.25), UPSERT
- * (3.24), sqlite3_prepare_v3 (3.20). */
-#ifndef MIG_SQLITE_MIN_VERSION_NUMBER /* a test raises it (tests/run/20-sqlite-version.t) */
-#define MIG_SQLITE_MIN_VERSION_NUMBER 3035005
-#define MIG_SQLITE_MIN_VERSION "3.35.5"
-#endif
 
 #ifdef _WIN32
 __declspec(dllexport)
