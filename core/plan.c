@@ -201,7 +201,7 @@ static int current_head(mig_graph *g, const char *label, const char *arg, int *o
 
 /*
  * _resolve_revision_number + the lookups of get_revisions: the nodes a
- * (non-relative) target names.  `label_out` receives the label before '@'.
+ * (non-relative) target names.
  */
 static int get_revisions(mig_graph *g, const char *target, ilist *out, mig_err *err)
 {
@@ -455,6 +455,18 @@ static int relative_failed(mig_err *err, const reltarget *r)
     return mig_fail(err, MIG_E_TARGET, "Relative revision %s didn't produce %ld migrations", r->relstr, n);
 }
 
+/* get_revision of LABEL@SYMBOL, or of SYMBOL when there is no label */
+static int get_revision_on(mig_graph *g, const char *label, const char *symbol, int *out, mig_err *err)
+{
+    char *t;
+    if (!label)
+        return get_revision(g, symbol, out, err);
+    t = mig_sprintf(g->ar, "%s@%s", label, symbol);
+    if (!t)
+        return NOMEM();
+    return get_revision(g, t, out, err);
+}
+
 /* _get_all_current: current heads and their ancestors, reduced to branch heads */
 static int tips_of(mig_graph *g, const unsigned char *set, ilist *out, int deps_for_children)
 {
@@ -540,13 +552,7 @@ static int parse_upgrade_target(mig_graph *g, const mig_idlist *cur, const char 
         int s;
         if (!r.symbol)
             return relative_failed(err, &r);
-        if (r.label) {
-            char *t2 = mig_sprintf(g->ar, "%s@%s", r.label, r.symbol);
-            if (!t2)
-                return NOMEM();
-            if (get_revision(g, t2, &s, err))
-                return -1;
-        } else if (get_revision(g, r.symbol, &s, err))
+        if (get_revision_on(g, r.label, r.symbol, &s, err))
             return -1;
         if (s == NONE)
             return mig_fail(err, MIG_E_TARGET, "Relative revision %s didn't produce %ld migrations: nothing is "
@@ -564,116 +570,142 @@ static int parse_upgrade_target(mig_graph *g, const mig_idlist *cur, const char 
     return 0;
 }
 
-/* _parse_downgrade_target: *label_out and *rev_out (node, NONE for base) */
+/*
+ * _parse_downgrade_target, one function per form of the target.  Each sets
+ * *label_out (the branch the downgrade keeps to, or NULL) and *rev_out (the
+ * node to go down to, NONE for base).
+ */
+
+/* REV+N, LABEL@REV+N (and REV-0): N steps up from REV, within branch LABEL;
+ * +N names no revision to start from */
+static int downgrade_to_rev_plus_n(mig_graph *g, const reltarget *r, const char **label_out, int *rev_out,
+                                   mig_err *err)
+{
+    int s, rev;
+    if (!r->symbol)
+        return relative_failed(err, r);
+    if (get_revision(g, r->symbol, &s, err) || walk(g, s, r->rel, r->label, &rev, err))
+        return -1;
+    if (rev == OVERWALK)
+        return mig_fail(err, MIG_E_TARGET, "Walked too far: %s%s is past the end of the graph", r->symbol,
+                        r->relstr);
+    *label_out = r->label;
+    *rev_out = rev == BASE ? NONE : rev;
+    return 0;
+}
+
+/* LABEL@-N starts from the one current revision on branch LABEL: one of the
+ * current heads, or else the tip of the branch below them. */
+static int current_revision_on_branch(mig_graph *g, const mig_idlist *cur, const reltarget *r, const char **symbol,
+                                      mig_err *err)
+{
+    ilist curl = {0}, sl = {0};
+    int i;
+    for (i = 0; i < cur->n; i++)
+        if (il_push(g, &curl, cur->v[i]))
+            return NOMEM();
+    if (filter_for_lineage(g, curl.v, curl.n, r->label, 0, &sl, err))
+        return -1;
+    if (sl.n == 0 && cur->n) {
+        bitset all = bs_new(g);
+        ilist heads = {0};
+        if (!all || related(g, cur->v, cur->n, 1, 1, all) || tips_of(g, all, &heads, 0))
+            return NOMEM();
+        if (filter_for_lineage(g, heads.v, heads.n, r->label, 0, &sl, err))
+            return -1;
+    }
+    if (sl.n != 1)
+        return mig_fail(err, MIG_E_TARGET,
+                        "Relative revision %s@%s is ambiguous: %d current revisions are on branch '%s'", r->label,
+                        r->relstr, sl.n, r->label);
+    *symbol = g->nodes[sl.v[0]].id;
+    return 0;
+}
+
+/* -N starts from the one current head. */
+static int single_current_head(mig_graph *g, const mig_idlist *cur, const char *target, const reltarget *r,
+                               const char **symbol, mig_err *err)
+{
+    mig_strlist names = {0};
+    int i;
+    if (cur->n == 0)
+        return relative_failed(err, r);
+    for (i = 0; i < cur->n; i++)
+        if (mig_strlist_add(g->ar, &names, g->nodes[cur->v[i]].id))
+            return NOMEM();
+    mig_strlist_sort(&names);
+    if (cur->n > 1) {
+        /* Alembic warns and takes whichever row comes first */
+        mig_fail(err, MIG_E_TARGET, "downgrade %s from multiple heads is ambiguous: the current heads are %s", target,
+                 mig_strlist_join(g->ar, &names, ", "));
+        mig_err_hint(err, "Name the branch (LABEL@%s) or a revision (REV%s).", r->relstr, r->relstr);
+        return -1;
+    }
+    *symbol = names.v[0];
+    return 0;
+}
+
+/* REV-N, LABEL@REV-N, and -N, LABEL@-N from the current revision: N steps
+ * down from REV (LABEL@REV, when the target names a branch). */
+static int downgrade_to_rev_minus_n(mig_graph *g, const mig_idlist *cur, const char *target, const reltarget *r,
+                                    const char **label_out, int *rev_out, mig_err *err)
+{
+    int from_current = r->symbol == NULL, s, rev;
+    const char *symbol = r->symbol, *label = r->label;
+    if (from_current && label) {
+        if (current_revision_on_branch(g, cur, r, &symbol, err))
+            return -1;
+    } else if (from_current) {
+        if (single_current_head(g, cur, target, r, &symbol, err))
+            return -1;
+        label = symbol; /* the head, as a branch, is the one to keep to */
+    }
+    if (get_revision_on(g, label, symbol, &s, err) || walk(g, s, r->rel, NULL, &rev, err))
+        return -1;
+    if (rev == OVERWALK) {
+        if (from_current)
+            return relative_failed(err, r);
+        return mig_fail(err, MIG_E_TARGET, "Walked too far: %s%s is past the base", symbol, r->relstr);
+    }
+    *label_out = label;
+    *rev_out = rev == BASE ? NONE : rev;
+    return 0;
+}
+
+/* REV, LABEL, LABEL@REV, LABEL@head, head(s), base: the branch to keep to
+ * is the part before the last '@', and must exist. */
+static int downgrade_to_absolute(mig_graph *g, const char *target, const char **label_out, int *rev_out,
+                                 mig_err *err)
+{
+    const char *at = strrchr(target, '@');
+    if (at && at > target) {
+        char *l = mig_strndup(g->ar, target, (size_t)(at - target));
+        int b;
+        if (!l)
+            return NOMEM();
+        if (resolve_branch(g, l, &b, err))
+            return -1;
+        *label_out = l;
+    }
+    /* Alembic resolves SYMBOL alone here, so LABEL@head fails with
+     * several heads and LABEL@REV skips the branch check; resolve the
+     * whole target within its branch instead */
+    return get_revision(g, target, rev_out, err);
+}
+
 static int parse_downgrade_target(mig_graph *g, const mig_idlist *cur, const char *target, const char **label_out,
                                   int *rev_out, mig_err *err)
 {
     reltarget r;
-    int m = parse_relative(g, target, &r, err), rev;
+    int m = parse_relative(g, target, &r, err);
     *label_out = NULL;
     if (m < 0)
         return -1;
-    if (m) {
-        if (r.rel >= 0) {
-            int s;
-            if (!r.symbol)
-                return relative_failed(err, &r);
-            if (get_revision(g, r.symbol, &s, err) || walk(g, s, r.rel, r.label, &rev, err))
-                return -1;
-            if (rev == OVERWALK)
-                return mig_fail(err, MIG_E_TARGET, "Walked too far: %s%s is past the end of the graph", r.symbol,
-                                r.relstr);
-            *label_out = r.label;
-            *rev_out = rev == BASE ? NONE : rev;
-            return 0;
-        } else {
-            int relative_revision = r.symbol == NULL, s;
-            const char *symbol = r.symbol, *label = r.label;
-            if (relative_revision) {
-                if (label) {
-                    ilist curl = {0}, sl = {0};
-                    int i;
-                    for (i = 0; i < cur->n; i++)
-                        if (il_push(g, &curl, cur->v[i]))
-                            return NOMEM();
-                    if (filter_for_lineage(g, curl.v, curl.n, label, 0, &sl, err))
-                        return -1;
-                    if (sl.n == 0 && cur->n) {
-                        bitset all = bs_new(g);
-                        ilist heads = {0};
-                        if (!all || related(g, cur->v, cur->n, 1, 1, all) || tips_of(g, all, &heads, 0))
-                            return NOMEM();
-                        if (filter_for_lineage(g, heads.v, heads.n, label, 0, &sl, err))
-                            return -1;
-                    }
-                    if (sl.n != 1)
-                        return mig_fail(err, MIG_E_TARGET,
-                                        "Relative revision %s@%s is ambiguous: %d current revisions are on branch "
-                                        "'%s'",
-                                        label, r.relstr, sl.n, label);
-                    symbol = g->nodes[sl.v[0]].id;
-                } else {
-                    mig_strlist names = {0};
-                    int i;
-                    if (cur->n == 0)
-                        return relative_failed(err, &r);
-                    for (i = 0; i < cur->n; i++)
-                        if (mig_strlist_add(g->ar, &names, g->nodes[cur->v[i]].id))
-                            return NOMEM();
-                    mig_strlist_sort(&names);
-                    if (cur->n > 1) {
-                        /* Alembic warns and takes whichever row comes first */
-                        mig_fail(err, MIG_E_TARGET,
-                                 "downgrade %s from multiple heads is ambiguous: the current heads are %s", target,
-                                 mig_strlist_join(g->ar, &names, ", "));
-                        mig_err_hint(err, "Name the branch (LABEL@%s) or a revision (REV%s).", r.relstr, r.relstr);
-                        return -1;
-                    }
-                    symbol = names.v[0];
-                    label = symbol;
-                }
-            }
-            if (label) {
-                char *t2 = mig_sprintf(g->ar, "%s@%s", label, symbol);
-                if (!t2)
-                    return NOMEM();
-                if (get_revision(g, t2, &s, err))
-                    return -1;
-            } else if (get_revision(g, symbol, &s, err))
-                return -1;
-            if (walk(g, s, r.rel, NULL, &rev, err))
-                return -1;
-            if (rev == OVERWALK) {
-                if (relative_revision)
-                    return relative_failed(err, &r);
-                return mig_fail(err, MIG_E_TARGET, "Walked too far: %s%s is past the base", symbol, r.relstr);
-            }
-            *label_out = label;
-            *rev_out = rev == BASE ? NONE : rev;
-            return 0;
-        }
-    }
-    /* absolute: LABEL@SYMBOL splits at the last '@' */
-    {
-        const char *at = strrchr(target, '@');
-        const char *symbol = at ? at + 1 : target;
-        if (at && at > target) {
-            char *l = mig_strndup(g->ar, target, (size_t)(at - target));
-            int b;
-            if (!l)
-                return NOMEM();
-            if (resolve_branch(g, l, &b, err))
-                return -1;
-            *label_out = l;
-        }
-        /* Alembic resolves SYMBOL alone here, so LABEL@head fails with
-         * several heads and LABEL@REV skips the branch check; resolve the
-         * whole target within its branch instead */
-        if (get_revision(g, at ? target : symbol, &rev, err))
-            return -1;
-        *rev_out = rev;
-        return 0;
-    }
+    if (!m)
+        return downgrade_to_absolute(g, target, label_out, rev_out, err);
+    if (r.rel >= 0)
+        return downgrade_to_rev_plus_n(g, &r, label_out, rev_out, err);
+    return downgrade_to_rev_minus_n(g, cur, target, &r, label_out, rev_out, err);
 }
 
 /* ---- ordering ------------------------------------------------------------ */
