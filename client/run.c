@@ -174,6 +174,49 @@ static void push_event(ctx *x, push_result *r, const char *what, const char *id,
         printf("  %-9s %s\n", what, id);
 }
 
+/* Upload one file by itself (a changed one, or with --force).  Returns 1
+ * when an edited applied revision's stored body was kept (upgrade,
+ * downgrade, stamp: keep_edited), 0 when uploaded, -1 on error. */
+static int put_one(ctx *x, db *d, const revfile_ent *e, int is_stored, push_result *r, const char *opts, mig_err *err)
+{
+    const char *p[2] = {e->src, opts}, *id;
+    if (is_stored && r->keep_edited && !x->c->force) {
+        /* upgrade/downgrade/stamp: a teammate's edit of an applied
+         * revision must not block everyone's run, nor the downgrade
+         * that fixes it; the database keeps (and runs) the body that
+         * ran, and says so.  `mig push` still refuses the edit. */
+        mig_err e2;
+        mig_err_clear(&e2);
+        if (db_exec(d, "SAVEPOINT mig_put", err))
+            return -1;
+        if (db_call(d, "mig_put_revision", 2, p, &id, &e2) == 0)
+            return db_exec(d, "RELEASE mig_put", err) ? -1 : 0;
+        if (db_exec(d, "ROLLBACK TO mig_put; RELEASE mig_put", err))
+            return -1;
+        if (e2.reason != MIG_R_BODY_CHANGED) {
+            *err = e2;
+            mig_err_prefix(err, "%s: ", e->path);
+            return -1;
+        }
+        r->kept_edited++;
+        if (!x->c->quiet)
+            fprintf(stderr,
+                    "mig: warning: %s: revision %s was edited after it was applied; the database keeps "
+                    "and runs the body that ran (mig check fails until the edit is reverted, or pushed "
+                    "with mig push --force and accepted with mig stamp --accept %s)\n",
+                    e->path, e->rf.id, e->rf.id);
+        return 1;
+    }
+    if (db_call(d, "mig_put_revision", 2, p, &id, err)) {
+        mig_err_prefix(err, "%s: ", e->path);
+        if (err->reason == MIG_R_BODY_CHANGED)
+            mig_err_hint(err, "Revert the edit and write a new revision (mig revision), or run 'mig push --force' "
+                              "to replace the stored body (the database keeps what the old body did).");
+        return -1;
+    }
+    return 0;
+}
+
 static int remove_gone(ctx *x, db *d, files *f, const stored *s, push_result *r, const char *env_opts, mig_err *err);
 
 /* Upload the files inside the caller's transaction.  verbose: say what
@@ -185,7 +228,6 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
     const char *p[2];
     int i, exists;
     void *arg[2] = {x->ar, &s};
-    const char *put = mig_sprintf(x->ar, "mig_put_revision");
     /* revisions belong to the env, not to a tenant: uploads carry the env
      * only, so an error about --tenant (a missing schema) is never blamed
      * on the first revision file */
@@ -219,8 +261,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
     }
     for (i = 0; i < f->n; i++) {
         const revfile_ent *e = &f->v[i];
-        int found = stored_find(&s, e->rf.id);
-        const char *id;
+        int found = stored_find(&s, e->rf.id), kept;
         json_t *js;
         if (found >= 0 && same_as_stored(x->ar, &s, found, e)) {
             r->unchanged++;
@@ -240,44 +281,10 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
         /* in upload order: what is batched goes first */
         if (flush_batch(x, d, f, &b, env_opts, err))
             goto fail;
-        p[0] = e->src;
-        p[1] = x->c->force ? force_opts : env_opts;
-        if (found >= 0 && r->keep_edited && !x->c->force) {
-            /* upgrade/downgrade/stamp: a teammate's edit of an applied
-             * revision must not block everyone's run, nor the downgrade
-             * that fixes it; the database keeps (and runs) the body that
-             * ran, and says so.  `mig push` still refuses the edit. */
-            mig_err e2;
-            mig_err_clear(&e2);
-            if (db_exec(d, "SAVEPOINT mig_put", err))
-                goto fail;
-            if (db_call(d, put, 2, p, &id, &e2) == 0) {
-                if (db_exec(d, "RELEASE mig_put", err))
-                    goto fail;
-            } else {
-                if (db_exec(d, "ROLLBACK TO mig_put; RELEASE mig_put", err))
-                    goto fail;
-                if (e2.reason != MIG_R_BODY_CHANGED) {
-                    *err = e2;
-                    mig_err_prefix(err, "%s: ", e->path);
-                    goto fail;
-                }
-                r->kept_edited++;
-                if (!x->c->quiet)
-                    fprintf(stderr,
-                            "mig: warning: %s: revision %s was edited after it was applied; the database keeps "
-                            "and runs the body that ran (mig check fails until the edit is reverted, or pushed "
-                            "with mig push --force and accepted with mig stamp --accept %s)\n",
-                            e->path, e->rf.id, e->rf.id);
-                continue;
-            }
-        } else if (db_call(d, put, 2, p, &id, err)) {
-            mig_err_prefix(err, "%s: ", e->path);
-            if (err->reason == MIG_R_BODY_CHANGED)
-                mig_err_hint(err, "Revert the edit and write a new revision (mig revision), or run 'mig push --force' "
-                                  "to replace the stored body (the database keeps what the old body did).");
+        if ((kept = put_one(x, d, e, found >= 0, r, x->c->force ? force_opts : env_opts, err)) < 0)
             goto fail;
-        }
+        if (kept)
+            continue;
         if (found >= 0) {
             r->changed++;
             push_event(x, r, "changed", e->rf.id, e->path);
@@ -1178,17 +1185,156 @@ int cmd_current(ctx *x)
 
 /* ---- check ------------------------------------------------------------------------------------ */
 
+/* Applied revisions whose file changed since they were uploaded: the body
+ * (checksum) or the graph (down_revision, branch_labels, depends_on),
+ * exactly what `mig upgrade`'s push refuses.  *s: the stored rows. */
+static int check_edited(ctx *x, db *d, files *f, const unsigned char *applied, stored_graph *s,
+                        mig_strlist *problems, mig_err *err)
+{
+    const char *p[1] = {x->p->env};
+    void *arg[2] = {x->ar, s};
+    int i;
+    memset(s, 0, sizeof *s);
+    if (db_query(d,
+                 mig_sprintf(x->ar,
+                             "SELECT revision, checksum, down_revisions, branch_labels, depends_on FROM %s "
+                             "WHERE env = $1",
+                             db_table(d, "mig_revision")),
+                 1, p, stored_graph_row, arg, err))
+        return -1;
+    for (i = 0; i < s->col[0].n; i++) {
+        const revfile_ent *e = files_by_id(f, s->col[0].v[i]);
+        int n = e ? mig_graph_find(&f->g, e->rf.id) : -1;
+        const char *down, *labels, *deps;
+        if (!e || n < 0 || !applied[n])
+            continue;
+        if (strcmp(e->rf.checksum, s->col[1].v[i]) != 0)
+            mig_strlist_add(x->ar, problems,
+                            mig_sprintf(x->ar, "revision %s (%s) was edited after it was applied: checksum %.12s "
+                                               "in the database, %.12s in the file",
+                                        e->rf.id, e->path, s->col[1].v[i], e->rf.checksum));
+        down = mig_strlist_join(x->ar, &e->rf.down, ",");
+        labels = mig_strlist_join(x->ar, &e->rf.labels, ",");
+        deps = mig_strlist_join(x->ar, &e->rf.depends, ",");
+        if (strcmp(down, s->col[2].v[i]) != 0 || strcmp(labels, s->col[3].v[i]) != 0 ||
+            strcmp(deps, s->col[4].v[i]) != 0)
+            mig_strlist_add(x->ar, problems,
+                            mig_sprintf(x->ar,
+                                        "revision %s (%s) is applied and its file changes its down_revision, "
+                                        "branch_labels or depends_on (database: '%s', '%s', '%s'; file: '%s', "
+                                        "'%s', '%s'): mig upgrade would refuse it",
+                                        e->rf.id, e->path, s->col[2].v[i], s->col[3].v[i], s->col[4].v[i], down,
+                                        labels, deps));
+    }
+    return 0;
+}
+
+/* mig_check() is false though the files agree: which applied revision's
+ * stored body is not the one that ran (push --force), from the checksum of
+ * its last upgrade/stamp row. */
+static int check_force_pushed(ctx *x, db *d, files *f, const unsigned char *applied, const stored_graph *s,
+                              mig_strlist *problems, mig_err *err)
+{
+    stored_graph h;
+    void *harg[2] = {x->ar, &h};
+    const char *hp[2] = {x->p->env, x->c->tenant ? x->c->tenant : ""}, **last;
+    int i, found = 0;
+    memset(&h, 0, sizeof h);
+    if (db_query(d,
+                 mig_sprintf(x->ar,
+                             "SELECT revision, checksum FROM %s WHERE env = $1 AND tenant = $2 AND "
+                             "direction <> 'downgrade' AND revision IS NOT NULL ORDER BY id",
+                             db_table(d, "mig_history")),
+                 2, hp, stored_graph_row, harg, err))
+        return -1;
+    /* the checksum of each revision's last upgrade/stamp row, by node */
+    if (!(last = mig_alloc0(x->ar, sizeof *last * (size_t)(f->g.n + 1))))
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    for (i = 0; i < h.col[0].n; i++) {
+        int n = mig_graph_find(&f->g, h.col[0].v[i]);
+        if (n >= 0)
+            last[n] = h.col[1].v[i];
+    }
+    for (i = 0; i < s->col[0].n; i++) {
+        int n = mig_graph_find(&f->g, s->col[0].v[i]);
+        if (n >= 0 && applied[n] && last[n] && strcmp(last[n], s->col[1].v[i]) != 0) {
+            found = 1;
+            mig_strlist_add(x->ar, problems,
+                            mig_sprintf(x->ar,
+                                        "revision %s: its stored body (checksum %.12s) is not the one that "
+                                        "ran (%.12s), since push --force replaced it; if the database has "
+                                        "what the new body does, accept it: mig stamp --accept %s",
+                                        s->col[0].v[i], s->col[1].v[i], last[n], s->col[0].v[i]));
+        }
+    }
+    if (!found)
+        mig_strlist_add(x->ar, problems,
+                        "mig_check() is false: a stored revision differs from the one that was applied (see "
+                        "mig_history)");
+    return 0;
+}
+
+/* Parallel branches left several heads in the files (two revisions written
+ * on the same parent): a CI job wants to know. */
+static void check_single_head(ctx *x, files *f, mig_strlist *problems)
+{
+    mig_strlist hs = {0};
+    int i;
+    if (f->g.real_heads.n <= 1)
+        return;
+    for (i = 0; i < f->g.real_heads.n; i++)
+        mig_strlist_add(x->ar, &hs, f->g.nodes[f->g.real_heads.v[i]].id);
+    mig_strlist_add(x->ar, problems,
+                    mig_sprintf(x->ar, "the revision files have %d heads (%s); join them with mig merge -m "
+                                       "\"merge heads\" heads",
+                                hs.n, mig_strlist_join(x->ar, &hs, ", ")));
+}
+
+static int report_check(ctx *x, db *d, files *f, const mig_strlist *c, mig_strlist *pending,
+                        const mig_strlist *problems)
+{
+    int i;
+    if (!x->c->json && !x->c->quiet)
+        for (i = 0; i < f->n; i++)
+            if (!has_downgrade(&f->v[i]))
+                fprintf(stderr, "mig: check: warning: %s: revision %s has an empty downgrade (downgrading it "
+                                "undoes nothing)\n",
+                        f->v[i].path, f->v[i].rf.id);
+    if (x->c->json) {
+        json_t *pj = json_array(), *qj = json_array(), *cj = json_array();
+        for (i = 0; i < pending->n; i++)
+            json_array_append_new(pj, json_string(pending->v[i]));
+        for (i = 0; i < problems->n; i++)
+            json_array_append_new(qj, json_string(problems->v[i]));
+        for (i = 0; i < c->n; i++)
+            json_array_append_new(cj, json_string(c->v[i]));
+        json_print(json_pack("{s:b, s:o, s:o, s:o}", "ok", pending->n == 0 && problems->n == 0, "current", cj,
+                             "pending", pj, "problems", qj));
+    } else {
+        for (i = 0; i < problems->n; i++)
+            fprintf(stderr, "mig: check: %s\n", problems->v[i]);
+        if (pending->n)
+            fprintf(stderr, "mig: check: %d revision%s pending (run mig upgrade): %s\n", pending->n,
+                    pending->n == 1 ? " is" : "s are", mig_strlist_join(x->ar, pending, ", "));
+        if (!pending->n && !problems->n && !x->c->quiet)
+            printf("No pending revisions: %s is at %s\n", db_display(d),
+                   c->n ? mig_strlist_join(x->ar, c, " ") : "base");
+    }
+    return pending->n == 0 && problems->n == 0 ? EX_DONE : EX_FAILED;
+}
+
 int cmd_check(ctx *x)
 {
     files f;
     mig_err err;
     db *d;
-    const char *cur = NULL, *ok = NULL, *p[2];
+    const char *cur = NULL, *ok = NULL;
     mig_strlist c = {0}, pending = {0}, problems = {0};
     mig_idlist curn;
     mig_plan plan;
-    unsigned char *applied = NULL;
-    int i, cap = 0, st;
+    unsigned char *applied;
+    stored_graph s;
+    int i, cap = 0, st, rc = 0;
     mig_err_clear(&err);
     memset(&curn, 0, sizeof curn);
     if (project_files(x, &f))
@@ -1213,132 +1359,21 @@ int cmd_check(ctx *x)
         for (i = 0; i < plan.nsteps; i++)
             mig_strlist_add(x->ar, &pending, f.g.nodes[plan.steps[i].node].id);
     }
-    /* applied revisions whose file changed since they were uploaded: the
-     * body (checksum) or the graph (down_revision, branch_labels,
-     * depends_on), exactly what `mig upgrade`'s push refuses */
     if (st > 0 && problems.n == 0) {
-        stored_graph s;
-        void *arg[2] = {x->ar, &s};
-        memset(&s, 0, sizeof s);
-        p[0] = x->p->env;
-        if (db_query(d,
-                     mig_sprintf(x->ar,
-                                 "SELECT revision, checksum, down_revisions, branch_labels, depends_on FROM %s "
-                                 "WHERE env = $1",
-                                 db_table(d, "mig_revision")),
-                     1, p, stored_graph_row, arg, &err)) {
-            db_close(d);
-            return fail_err(NULL, &err);
-        }
         /* applied: an ancestor-or-self of a current head, marked in one walk */
-        if (!(applied = mig_graph_ancestors(&f.g, &curn))) {
-            db_close(d);
-            return fail_err(NULL, &err);
-        }
-        for (i = 0; i < s.col[0].n; i++) {
-            const revfile_ent *e = files_by_id(&f, s.col[0].v[i]);
-            int n = e ? mig_graph_find(&f.g, e->rf.id) : -1;
-            const char *down, *labels, *deps;
-            if (!e || n < 0 || !applied[n])
-                continue;
-            if (strcmp(e->rf.checksum, s.col[1].v[i]) != 0)
-                mig_strlist_add(x->ar, &problems,
-                                mig_sprintf(x->ar, "revision %s (%s) was edited after it was applied: checksum %.12s "
-                                                   "in the database, %.12s in the file",
-                                            e->rf.id, e->path, s.col[1].v[i], e->rf.checksum));
-            down = mig_strlist_join(x->ar, &e->rf.down, ",");
-            labels = mig_strlist_join(x->ar, &e->rf.labels, ",");
-            deps = mig_strlist_join(x->ar, &e->rf.depends, ",");
-            if (strcmp(down, s.col[2].v[i]) != 0 || strcmp(labels, s.col[3].v[i]) != 0 ||
-                strcmp(deps, s.col[4].v[i]) != 0)
-                mig_strlist_add(x->ar, &problems,
-                                mig_sprintf(x->ar,
-                                            "revision %s (%s) is applied and its file changes its down_revision, "
-                                            "branch_labels or depends_on (database: '%s', '%s', '%s'; file: '%s', "
-                                            "'%s', '%s'): mig upgrade would refuse it",
-                                            e->rf.id, e->path, s.col[2].v[i], s.col[3].v[i], s.col[4].v[i], down,
-                                            labels, deps));
-        }
-        if (ok && strcmp(ok, "0") == 0 && problems.n == 0 && pending.n == 0) {
-            /* which applied revision's stored body is not the one that ran
-             * (push --force): the checksum of its last upgrade/stamp row */
-            stored_graph h;
-            void *harg[2] = {x->ar, &h};
-            const char *hp[2];
-            int found = 0;
-            memset(&h, 0, sizeof h);
-            hp[0] = x->p->env;
-            hp[1] = x->c->tenant ? x->c->tenant : "";
-            if (db_query(d,
-                         mig_sprintf(x->ar,
-                                     "SELECT revision, checksum FROM %s WHERE env = $1 AND tenant = $2 AND "
-                                     "direction <> 'downgrade' AND revision IS NOT NULL ORDER BY id",
-                                     db_table(d, "mig_history")),
-                         2, hp, stored_graph_row, harg, &err)) {
-                db_close(d);
-                return fail_err(NULL, &err);
-            }
-            /* the checksum of each revision's last upgrade/stamp row, by node */
-            const char **last = mig_alloc0(x->ar, sizeof *last * (size_t)(f.g.n + 1));
-            for (i = 0; last && i < h.col[0].n; i++) {
-                int n = mig_graph_find(&f.g, h.col[0].v[i]);
-                if (n >= 0)
-                    last[n] = h.col[1].v[i];
-            }
-            for (i = 0; last && i < s.col[0].n; i++) {
-                int n = mig_graph_find(&f.g, s.col[0].v[i]);
-                if (n >= 0 && applied[n] && last[n] && strcmp(last[n], s.col[1].v[i]) != 0) {
-                    found = 1;
-                    mig_strlist_add(x->ar, &problems,
-                                    mig_sprintf(x->ar,
-                                                "revision %s: its stored body (checksum %.12s) is not the one that "
-                                                "ran (%.12s), since push --force replaced it; if the database has "
-                                                "what the new body does, accept it: mig stamp --accept %s",
-                                                s.col[0].v[i], s.col[1].v[i], last[n], s.col[0].v[i]));
-                }
-            }
-            if (!found)
-                mig_strlist_add(x->ar, &problems,
-                                "mig_check() is false: a stored revision differs from the one that was applied (see "
-                                "mig_history)");
-        }
+        if (!(applied = mig_graph_ancestors(&f.g, &curn)))
+            rc = mig_fail(&err, MIG_E_NOMEM, "out of memory");
+        else
+            rc = check_edited(x, d, &f, applied, &s, &problems, &err);
+        if (rc == 0 && ok && strcmp(ok, "0") == 0 && problems.n == 0 && pending.n == 0)
+            rc = check_force_pushed(x, d, &f, applied, &s, &problems, &err);
     }
-    if (x->c->single_head && f.g.real_heads.n > 1) {
-        /* parallel branches left several heads in the files (two revisions
-         * written on the same parent): a CI job wants to know */
-        mig_strlist hs = {0};
-        for (i = 0; i < f.g.real_heads.n; i++)
-            mig_strlist_add(x->ar, &hs, f.g.nodes[f.g.real_heads.v[i]].id);
-        mig_strlist_add(x->ar, &problems,
-                        mig_sprintf(x->ar, "the revision files have %d heads (%s); join them with mig merge -m "
-                                           "\"merge heads\" heads",
-                                    hs.n, mig_strlist_join(x->ar, &hs, ", ")));
+    if (rc) {
+        db_close(d);
+        return fail_err(NULL, &err);
     }
+    if (x->c->single_head)
+        check_single_head(x, &f, &problems);
     db_close(d);
-    if (!x->c->json && !x->c->quiet)
-        for (i = 0; i < f.n; i++)
-            if (!has_downgrade(&f.v[i]))
-                fprintf(stderr, "mig: check: warning: %s: revision %s has an empty downgrade (downgrading it "
-                                "undoes nothing)\n",
-                        f.v[i].path, f.v[i].rf.id);
-    if (x->c->json) {
-        json_t *pj = json_array(), *qj = json_array(), *cj = json_array();
-        for (i = 0; i < pending.n; i++)
-            json_array_append_new(pj, json_string(pending.v[i]));
-        for (i = 0; i < problems.n; i++)
-            json_array_append_new(qj, json_string(problems.v[i]));
-        for (i = 0; i < c.n; i++)
-            json_array_append_new(cj, json_string(c.v[i]));
-        json_print(json_pack("{s:b, s:o, s:o, s:o}", "ok", pending.n == 0 && problems.n == 0, "current", cj,
-                             "pending", pj, "problems", qj));
-    } else {
-        for (i = 0; i < problems.n; i++)
-            fprintf(stderr, "mig: check: %s\n", problems.v[i]);
-        if (pending.n)
-            fprintf(stderr, "mig: check: %d revision%s pending (run mig upgrade): %s\n", pending.n,
-                    pending.n == 1 ? " is" : "s are", mig_strlist_join(x->ar, &pending, ", "));
-        if (!pending.n && !problems.n && !x->c->quiet)
-            printf("No pending revisions: %s is at %s\n", db_display(d), c.n ? mig_strlist_join(x->ar, &c, " ") : "base");
-    }
-    return pending.n == 0 && problems.n == 0 ? EX_DONE : EX_FAILED;
+    return report_check(x, d, &f, &c, &pending, &problems);
 }
