@@ -3,6 +3,7 @@
  * make (core/), and writing new ones (init, revision, merge).
  */
 #include "mig.h"
+#include "sqltok.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -149,10 +150,24 @@ static int ent_by_id_then_order(const void *a, const void *b)
 
 /* Read and parse the revision files of every folder of dirs (in that
  * order; the files of each sorted by path); with build, build the graph. */
-static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, int build, files *f, mig_err *err)
+/* A downgrade section with a statement in it (not only comments or blanks). */
+static int has_downgrade_text(const revfile_ent *e)
+{
+    int i;
+    for (i = 0; i < e->rf.nsections; i++) {
+        const mig_section *s = &e->rf.sections[i];
+        const char *b = e->src + s->body_off, *end = b + s->body_len;
+        if (!s->upgrade && mig_sql_skip_blank(b, end) < end)
+            return 1;
+    }
+    return 0;
+}
+
+static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, int flags, files *f, mig_err *err)
 {
     mig_strlist paths = {0};
-    int i;
+    mig_arena texts; /* FILES_NO_SOURCE: each text, released once parsed */
+    int i, build = flags & FILES_GRAPH, rc = 0;
     memset(f, 0, sizeof *f);
     if (check_locations(ar, dirs, recursive, err))
         return -1;
@@ -164,15 +179,27 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
             qsort(paths.v + from, (size_t)(paths.n - from), sizeof *paths.v, by_name);
     }
     f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
-    for (i = 0; i < paths.n; i++) {
+    mig_arena_init(&texts, &ar->a);
+    for (i = 0; i < paths.n && rc == 0; i++) {
         revfile_ent *r = &f->v[f->n];
+        mig_arena_mark m;
+        mig_arena_mark_get(&texts, &m);
         r->path = paths.v[i];
-        if (read_whole(ar, r->path, &r->src, &r->len, err))
-            return -1;
-        if (mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err))
-            return -1;
-        f->n++;
+        rc = read_whole((flags & FILES_NO_SOURCE) ? &texts : ar, r->path, &r->src, &r->len, err) ||
+                     mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err)
+                 ? -1
+                 : 0;
+        if (rc == 0) {
+            r->has_down = has_downgrade_text(r);
+            if (flags & FILES_NO_SOURCE)
+                r->src = NULL; /* the parse copied every string it keeps */
+            f->n++;
+        }
+        mig_arena_release(&texts, &m);
     }
+    mig_arena_free(&texts);
+    if (rc)
+        return -1;
     /* the same id in two files (of one folder or of two): both are named */
     {
         const revfile_ent **byid = mig_alloc(ar, sizeof *byid * (size_t)(f->n + 1));
@@ -206,11 +233,11 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
     return 0;
 }
 
-int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err)
+int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err)
 {
     mig_strlist one = {0};
     mig_strlist_add(ar, &one, dir);
-    return load_locations(ar, &one, 0, build, f, err);
+    return load_locations(ar, &one, 0, flags, f, err);
 }
 
 const revfile_ent *files_by_id(const files *f, const char *id)
@@ -226,7 +253,7 @@ const revfile_ent *files_by_id(const files *f, const char *id)
     return NULL;
 }
 
-int project_files(ctx *x, files *f)
+static int project_load_files(ctx *x, files *f, int flags)
 {
     mig_err err;
     struct stat st;
@@ -236,14 +263,24 @@ int project_files(ctx *x, files *f)
                x->p->ini_path);
         return -1;
     }
-    if (x->p->version_locs.n ? load_locations(x->ar, &x->p->version_locs, x->p->recursive, 1, f, &err)
-                             : files_load(x->ar, x->p->versions, 1, f, &err)) {
+    if (x->p->version_locs.n ? load_locations(x->ar, &x->p->version_locs, x->p->recursive, flags, f, &err)
+                             : files_load(x->ar, x->p->versions, flags, f, &err)) {
         print_err(NULL, err.msg);
         if (err.hint[0])
             fprintf(stderr, "  hint: %s\n", err.hint);
         return -1;
     }
     return 0;
+}
+
+int project_files(ctx *x, files *f)
+{
+    return project_load_files(x, f, FILES_GRAPH);
+}
+
+int project_headers(ctx *x, files *f)
+{
+    return project_load_files(x, f, FILES_GRAPH | FILES_NO_SOURCE);
 }
 
 /* ---- init ----------------------------------------------------------------------- */

@@ -90,6 +90,7 @@ typedef struct revfile_ent {
     const char *src;
     size_t len;
     mig_revfile rf;
+    int has_down;            /* a downgrade section with a statement in it */
 } revfile_ent;
 
 typedef struct files {
@@ -101,7 +102,12 @@ typedef struct files {
 
 /* Read and parse every *.sql file of the versions folder; with build, also
  * build and validate the graph.  Errors name the file (and line). */
-int files_load(mig_arena *ar, const char *dir, int build, files *f, mig_err *err);
+/* flags: FILES_GRAPH builds f->g; FILES_NO_SOURCE keeps no file's text
+ * (src is NULL: for the commands that read only headers, a 100,000-file
+ * project's texts are not held) */
+#define FILES_GRAPH 1
+#define FILES_NO_SOURCE 2
+int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err);
 const revfile_ent *files_by_id(const files *f, const char *id);
 
 /* ---- the database ------------------------------------------------------------- */
@@ -159,6 +165,8 @@ typedef struct ctx {
 
 /* The project's files and graph; errors are printed. */
 int project_files(ctx *x, files *f);
+/* The same without the files' texts (FILES_NO_SOURCE). */
+int project_headers(ctx *x, files *f);
 
 /* Open the database to read: *cur = mig_current(), *v2 = fn2() (NULL:
  * not called); *st = 0 when mig has no state there yet.  Errors printed. */

@@ -435,14 +435,7 @@ typedef struct run_state {
  * statement in it (not only white space and comments)? */
 static int has_downgrade(const revfile_ent *e)
 {
-    int i;
-    for (i = 0; i < e->rf.nsections; i++) {
-        const mig_section *s = &e->rf.sections[i];
-        const char *b = e->src + s->body_off, *end = b + s->body_len;
-        if (!s->upgrade && mig_sql_skip_blank(b, end) < end)
-            return 1;
-    }
-    return 0;
+    return e->has_down;
 }
 
 static void on_progress(void *arg, const char *line)
@@ -1114,7 +1107,7 @@ int cmd_current(ctx *x)
      * folder; without a readable folder, from the stored graph */
     memset(&f, 0, sizeof f);
     if (stat(x->p->versions, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        if (project_files(x, &f))
+        if (project_headers(x, &f))
             return EX_FAILED;
         use_files = f.graph_ok;
     }
@@ -1337,7 +1330,7 @@ int cmd_check(ctx *x)
     int i, cap = 0, st, rc = 0;
     mig_err_clear(&err);
     memset(&curn, 0, sizeof curn);
-    if (project_files(x, &f))
+    if (project_headers(x, &f))
         return EX_FAILED;
     if (!(d = open_read(x, "mig_check", &cur, &ok, &st)))
         return EX_FAILED;

@@ -137,7 +137,7 @@ int cmd_heads(ctx *x)
     files f;
     json_t *arr = NULL;
     int i;
-    if (project_files(x, &f))
+    if (project_headers(x, &f))
         return EX_FAILED;
     if (x->c->json)
         arr = json_array();
@@ -160,7 +160,7 @@ int cmd_branches(ctx *x)
     files f;
     json_t *arr = NULL;
     int i, j;
-    if (project_files(x, &f))
+    if (project_headers(x, &f))
         return EX_FAILED;
     if (x->c->json)
         arr = json_array();
@@ -548,7 +548,7 @@ int cmd_history(ctx *x)
     json_t *arr = NULL;
     int i, need_db;
     mig_err_clear(&err);
-    if (project_files(x, &f))
+    if (project_headers(x, &f))
         return EX_FAILED;
     if (x->c->range) {
         const char *r = x->c->range, *colon = strchr(r, ':');
