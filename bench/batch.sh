@@ -36,14 +36,10 @@ TIME=/usr/bin/time
 
 # ---------------------------------------------------------------- helpers
 
-die() { echo "batch.sh: $*" >&2; exit 1; }
-progress() { echo "  .. [${SECONDS}s] $*" >&2; }
-calc() { awk "BEGIN { printf \"%.12g\", $* }"; }
-is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
 # Clocks, read without forking (a fork would add to what is measured):
 # wall from EPOCHREALTIME (bash 5; the same clock as date +%s.%N), CPU as the
 # user + system time of finished child processes, from the times builtin.
-wall_us() { local t=${EPOCHREALTIME:-}; [ -n "$t" ] || t=$(date +%s.%N | cut -c1-17); WALL_US=${t/[.,]/}; }
 cpu_ms() {
     local u s x y
     times >"$W/times"
@@ -86,16 +82,6 @@ EXT_SRC=$EXT_FILE
 cp "$EXT_FILE" "$W/mig.so"
 MIG_EXT=$W/mig
 
-# fail LABEL: report the failed phase with the tail of its output, exit 1
-fail() {
-    {
-        echo "batch.sh: FAILED: $1"
-        [ -s "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | tail -n 15
-        [ -s "$W/out" ] && tail -c 2000 "$W/out" | tail -n 5 | sed 's/^/  stdout: /'
-        echo "  (KEEP=1 keeps the generated files for a look)"
-    } >&2
-    exit 1
-}
 
 # sq LABEL DB SCRIPT [load]: run SCRIPT in the sqlite3 shell on DB, with the
 # mig extension loaded first when a fourth argument is given. Any error
@@ -134,7 +120,6 @@ measure() {
     M_CPU=$(calc "($CPU_MS - $c0) / 1000")
 }
 
-fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
 
 # fresh DB: a copy of the generated file of n rows, flushed to disk before
 # the timer starts (otherwise the run waits for the copy's writeback)

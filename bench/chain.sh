@@ -47,13 +47,10 @@ CURRENT_AT=${CURRENT_AT:-"10 10000"}
 
 # ---------------------------------------------------------------- helpers
 
-die() { echo "chain.sh: $*" >&2; exit 1; }
-progress() { echo "  .. [${SECONDS}s] $*" >&2; }
-calc() { awk "BEGIN { printf \"%.12g\", $* }"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
 # Clocks, read without forking (a fork would add to what is measured):
 # wall from EPOCHREALTIME (bash 5; the same clock as date +%s.%N), CPU as the
 # user + system time of finished child processes, from the times builtin.
-wall_us() { local t=${EPOCHREALTIME:-}; [ -n "$t" ] || t=$(date +%s.%N | cut -c1-17); WALL_US=${t/[.,]/}; }
 cpu_ms() {
     local u s x y
     times >"$W/times"
@@ -64,7 +61,6 @@ cpu_ms() {
         CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
     done
 }
-is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 has() { local x; for x in $2; do [ "$x" = "$1" ] && return 0; done; return 1; }
 
 for v in N REPEAT CURRENT_REPS; do is_int "${!v}" || die "$v must be a positive integer"; done
@@ -93,16 +89,6 @@ EXT_SRC=$EXT_FILE
 cp "$EXT_FILE" "$W/mig.so"
 MIG_EXT=$W/mig
 
-# fail LABEL: report the failed phase with the tail of its output, exit 1
-fail() {
-    {
-        echo "chain.sh: FAILED: $1"
-        [ -s "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | tail -n 15
-        [ -s "$W/out" ] && tail -c 2000 "$W/out" | tail -n 5 | sed 's/^/  stdout: /'
-        echo "  (KEEP=1 keeps the generated files for a look)"
-    } >&2
-    exit 1
-}
 
 # sq LABEL DB SCRIPT [load]: run SCRIPT in the sqlite3 shell on DB, with the
 # mig extension loaded first when a fourth argument is given. Any error
@@ -142,7 +128,6 @@ measure() {
 # timed VAR LABEL DB SCRIPT [load]: sq, its seconds into VAR
 timed() { local __v=$1; shift; measure "$__v" sq "$@"; }
 
-fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
 # runs of one phase: tiny runs are dominated by the noisy fsync, so more
 reps_for() {
     if [ "$1" -ge 100000 ]; then echo 1

@@ -53,13 +53,9 @@ unset MIG_URL DATABASE_URL MIG_CONFIG
 
 # ---------------------------------------------------------------- helpers
 
-die() { echo "client.sh: $*" >&2; exit 1; }
-progress() { echo "  .. [${SECONDS}s] $*" >&2; }
-calc() { awk "BEGIN { printf \"%.12g\", $* }"; }
-is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
 # Clocks, read without forking (see chain.sh): wall from EPOCHREALTIME, CPU
 # as the user + system time of finished children from the times builtin.
-wall_us() { local t=${EPOCHREALTIME:-}; [ -n "$t" ] || t=$(date +%s.%N | cut -c1-17); WALL_US=${t/[.,]/}; }
 cpu_ms() {
     local u s x y
     times >"$W/times"
@@ -112,16 +108,6 @@ cp "$EXT_FILE" "$W/mig.so"
 MIG=$W/mig
 MIG_EXT=$W/mig
 
-# fail LABEL: report the failed phase with the tail of its output, exit 1
-fail() {
-    {
-        echo "client.sh: FAILED: $1"
-        [ -s "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | tail -n 15
-        [ -s "$W/out" ] && tail -c 2000 "$W/out" | tail -n 5 | sed 's/^/  stdout: /'
-        echo "  (KEEP=1 keeps the generated files for a look)"
-    } >&2
-    exit 1
-}
 
 # run LABEL CMD...: CMD with stdout/stderr to $W/out and $W/err; failing
 # (exit status or anything on stderr) fails the benchmark
@@ -158,7 +144,6 @@ measure() {
         printf -v "$__var" '%s' "$(calc "($WALL_US - $w0) / 1000000")"
     fi
 }
-fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
 # stats FILE: "median best" of the numbers in FILE, one a line
 stats() { sort -g "$1" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.12g %.12g\n", m, v[1] }'; }
 id_at() { sed -n "${1}p" "$W/gen/ids.txt"; }

@@ -64,14 +64,10 @@ GOAL_RSS_MB=100       # peak RSS of the client at the largest size
 
 # ---------------------------------------------------------------- helpers
 
-die() { echo "scale.sh: $*" >&2; exit 1; }
-progress() { echo "  .. [${SECONDS}s] $*" >&2; }
-calc() { awk "BEGIN { printf \"%.12g\", $* }"; }
-is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
 has() { local x; for x in $2; do [ "$x" = "$1" ] && return 0; done; return 1; }
 # Clocks, read without forking (see chain.sh): wall from EPOCHREALTIME, CPU
 # as the user + system time of finished children from the times builtin.
-wall_us() { local t=${EPOCHREALTIME:-}; [ -n "$t" ] || t=$(date +%s.%N | cut -c1-17); WALL_US=${t/[.,]/}; }
 cpu_ms() {
     local u s x y
     times >"$W/times"
@@ -99,7 +95,6 @@ pg_cpu_ms() {
     done
     PG_CPU_MS=$(( sum * 1000 / CLK_TCK ))
 }
-fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
 imax() { if [ -z "$1" ] || [ "$2" -gt "$1" ]; then echo "$2"; else echo "$1"; fi; }
 # median FILE: the median of the numbers in FILE, one a line
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { printf "%.12g", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -218,16 +213,6 @@ MIG_SRC=$MIG
 cp "$MIG" "$W/mig"
 MIG=$W/mig
 
-# fail LABEL: report the failed phase with the tail of its output, exit 1
-fail() {
-    {
-        echo "scale.sh: FAILED: $1"
-        [ -s "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | tail -n 15
-        [ -s "$W/out" ] && tail -c 2000 "$W/out" | tail -n 5 | sed 's/^/  stdout: /'
-        echo "  (KEEP=1 keeps the generated files for a look)"
-    } >&2
-    exit 1
-}
 
 # xrun DB LIMIT CMD...: run CMD once, timed, stdin from $XIN (default
 # /dev/null), stdout to $W/out, stderr to $W/err, stopped after TIMEOUT

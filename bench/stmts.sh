@@ -30,12 +30,9 @@ MIG_EXT=${MIG_EXT:-$ROOT/sqlite_ext/mig}
 
 # ---------------------------------------------------------------- helpers
 
-die() { echo "stmts.sh: $*" >&2; exit 1; }
-progress() { echo "  .. [${SECONDS}s] $*" >&2; }
-calc() { awk "BEGIN { printf \"%.12g\", $* }"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
 # Clocks, read without forking (as in chain.sh): wall from EPOCHREALTIME
 # (the same clock as date +%s.%N), CPU from the times builtin (children).
-wall_us() { local t=${EPOCHREALTIME:-}; [ -n "$t" ] || t=$(date +%s.%N | cut -c1-17); WALL_US=${t/[.,]/}; }
 cpu_ms() {
     local u s x y
     times >"$W/times"
@@ -46,7 +43,6 @@ cpu_ms() {
         CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
     done
 }
-is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 
 for v in N REPEAT; do is_int "${!v}" || die "$v must be a positive integer"; done
 for n in $NS; do is_int "$n" || die "bad size '$n' in NS"; done
@@ -69,16 +65,6 @@ EXT_SRC=$EXT_FILE
 cp "$EXT_FILE" "$W/mig.so"
 MIG_EXT=$W/mig
 
-# fail LABEL: report the failed phase with the tail of its output, exit 1
-fail() {
-    {
-        echo "stmts.sh: FAILED: $1"
-        [ -s "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | tail -n 15
-        [ -s "$W/out" ] && tail -c 2000 "$W/out" | tail -n 5 | sed 's/^/  stdout: /'
-        echo "  (KEEP=1 keeps the generated files for a look)"
-    } >&2
-    exit 1
-}
 
 # sq LABEL DB SCRIPT [load]: run SCRIPT in the sqlite3 shell on DB, with the
 # mig extension loaded first when a fourth argument is given. Any error
@@ -118,7 +104,6 @@ measure() {
 # timed VAR LABEL DB SCRIPT [load]: sq, its seconds into VAR
 timed() { local __v=$1; shift; measure "$__v" sq "$@"; }
 
-fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
 reps_for() { if [ "$1" -ge 100000 ]; then echo 1; else echo "$REPEAT"; fi; }
 
 fresh_db() {

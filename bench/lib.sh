@@ -1,0 +1,25 @@
+# bench/lib.sh — the helpers every benchmark script shares (sourced).
+# fail reads $W/out and $W/err, the last measured command's output.
+
+# die MESSAGE: a setup error, exit 1
+die() { echo "${0##*/}: $*" >&2; exit 1; }
+# progress MESSAGE: a line on stderr, with the seconds since the start
+progress() { echo "  .. [${SECONDS}s] $*" >&2; }
+# calc EXPR: awk arithmetic
+calc() { awk "BEGIN { printf \"%.12g\", $* }"; }
+# is_int X: a positive integer
+is_int() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+# wall_us: the wall clock in microseconds, in WALL_US
+wall_us() { local t=${EPOCHREALTIME:-}; [ -n "$t" ] || t=$(date +%s.%N | cut -c1-17); WALL_US=${t/[.,]/}; }
+# fail LABEL: report the failed phase with the tail of its output, exit 1
+fail() {
+    {
+        echo "${0##*/}: FAILED: $1"
+        [ -s "$W/err" ] && sed 's/^/  stderr: /' "$W/err" | tail -n 15
+        [ -s "$W/out" ] && tail -c 2000 "$W/out" | tail -n 5 | sed 's/^/  stdout: /'
+        echo "  (KEEP=1 keeps the generated files for a look)"
+    } >&2
+    exit 1
+}
+# fmin OLD NEW: the smaller (OLD may be empty)
+fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
