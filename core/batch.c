@@ -1383,11 +1383,72 @@ static const char *free_name(model *m, const mig_batch_schema *sch)
     return NULL;
 }
 
+/*
+ * Steps 4-6 of a rebuild, after the copy: the AUTOINCREMENT high-water mark,
+ * the old table dropped, the table's indexes (but those in dropped_indexes)
+ * and triggers recreated from their stored SQL; and what to verify after.
+ */
+static int rebuild_tail(mig_arena *ar, const char *table, const char *old, const char *qold,
+                        const mig_batch_schema *schema, const mig_strlist *dropped_indexes, int keep_sequence,
+                        mig_batch_plan *out, mig_err *err)
+{
+    int i, k;
+#define ADD(q)                                                                                                     \
+    do {                                                                                                           \
+        const char *q_ = (q);                                                                                      \
+        if (!q_ || mig_strlist_add(ar, &out->stmts, q_))                                                           \
+            return NOMEM();                                                                                        \
+    } while (0)
+    if (keep_sequence) {
+        /* AUTOINCREMENT: keep the old high-water mark */
+        const char *lt = lit(ar, table), *lo = lit(ar, old);
+        if (!lt || !lo)
+            return NOMEM();
+        ADD(mig_sprintf(ar,
+                        "INSERT INTO main.sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT EXISTS (SELECT 1 FROM "
+                        "main.sqlite_sequence WHERE name = %s)",
+                        lt, lt));
+        ADD(mig_sprintf(ar,
+                        "UPDATE main.sqlite_sequence SET seq = max(seq, (SELECT seq FROM main.sqlite_sequence WHERE name = %s)) "
+                        "WHERE name = %s",
+                        lo, lt));
+    }
+    ADD(mig_sprintf(ar, "DROP TABLE %s", qold));
+    for (i = 0; i < schema->nindexes; i++)
+        if (schema->indexes[i].sql && !(dropped_indexes && mig_strlist_has(dropped_indexes, schema->indexes[i].name)))
+            ADD(in_main(ar, schema->indexes[i].sql, 1));
+    for (i = 0; i < schema->ntriggers; i++)
+        if (schema->triggers[i].sql)
+            ADD(in_main(ar, schema->triggers[i].sql, 0));
+    /* then: views that use the table must still compile, and foreign keys hold */
+    for (i = 0; i < schema->nothers; i++) {
+        mig_span sp;
+        const char *sql = schema->others[i].sql;
+        if (!sql || !schema->others[i].type || strcmp(schema->others[i].type, "view") != 0)
+            continue;
+        sp.off = 0;
+        sp.len = strlen(sql);
+        if (mig_ddl_mentions(sql, sp, table) && mig_strlist_add(ar, &out->views, schema->others[i].name))
+            return NOMEM();
+    }
+    if (mig_strlist_add(ar, &out->fk_tables, table))
+        return NOMEM();
+    for (i = 0; i < schema->nrefs; i++) {
+        int seen = 0;
+        for (k = 0; k < out->fk_tables.n; k++)
+            seen |= mig_ddl_ident_eq(out->fk_tables.v[k], schema->refs[i].child);
+        if (!seen && mig_strlist_add(ar, &out->fk_tables, schema->refs[i].child))
+            return NOMEM();
+    }
+#undef ADD
+    return 0;
+}
+
 int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_actions *actions,
                           const mig_batch_schema *schema, mig_batch_plan *out, mig_err *err)
 {
     model m;
-    int i, k, first = 1;
+    int i, first = 1;
     mig_buf create, ins, sel;
     const char *old, *qold;
     memset(out, 0, sizeof *out);
@@ -1488,47 +1549,127 @@ int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_acti
     if (!first)
         ADD(ins.len ? mig_sprintf(ar, "INSERT INTO %s (%s) SELECT %s FROM %s", m.qtable, ins.data, sel.data, qold)
                     : mig_sprintf(ar, "INSERT INTO %s SELECT * FROM %s", m.qtable, qold));
-    if (schema->has_sequence) {
-        /* AUTOINCREMENT: keep the old high-water mark */
-        const char *lt = lit(ar, table), *lo = lit(ar, old);
-        if (!lt || !lo)
-            return NOMEM();
-        ADD(mig_sprintf(ar,
-                        "INSERT INTO main.sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT EXISTS (SELECT 1 FROM "
-                        "main.sqlite_sequence WHERE name = %s)",
-                        lt, lt));
-        ADD(mig_sprintf(ar,
-                        "UPDATE main.sqlite_sequence SET seq = max(seq, (SELECT seq FROM main.sqlite_sequence WHERE name = %s)) "
-                        "WHERE name = %s",
-                        lo, lt));
-    }
-    ADD(mig_sprintf(ar, "DROP TABLE %s", qold));
-    for (i = 0; i < schema->nindexes; i++)
-        if (schema->indexes[i].sql && !mig_strlist_has(&m.dropped_indexes, schema->indexes[i].name))
-            ADD(in_main(ar, schema->indexes[i].sql, 1));
-    for (i = 0; i < schema->ntriggers; i++)
-        if (schema->triggers[i].sql)
-            ADD(in_main(ar, schema->triggers[i].sql, 0));
-    /* then: views that use the table must still compile, and foreign keys hold */
-    for (i = 0; i < schema->nothers; i++) {
-        mig_span sp;
-        const char *sql = schema->others[i].sql;
-        if (!sql || !schema->others[i].type || strcmp(schema->others[i].type, "view") != 0)
-            continue;
-        sp.off = 0;
-        sp.len = strlen(sql);
-        if (mig_ddl_mentions(sql, sp, table) && mig_strlist_add(ar, &out->views, schema->others[i].name))
-            return NOMEM();
-    }
-    if (mig_strlist_add(ar, &out->fk_tables, table))
-        return NOMEM();
-    for (i = 0; i < schema->nrefs; i++) {
-        int seen = 0;
-        for (k = 0; k < out->fk_tables.n; k++)
-            seen |= mig_ddl_ident_eq(out->fk_tables.v[k], schema->refs[i].child);
-        if (!seen && mig_strlist_add(ar, &out->fk_tables, schema->refs[i].child))
-            return NOMEM();
-    }
+    if (rebuild_tail(ar, table, old, qold, schema, &m.dropped_indexes, schema->has_sequence, out, err))
+        return -1;
 #undef ADD
     return 0;
+}
+
+/* ---- a rebuild to a given CREATE TABLE ("create" option) ------------------------- */
+
+/* The column that is the rowid (INTEGER PRIMARY KEY, not DESC on the column), or -1. */
+static int rowid_alias_column(const model *m)
+{
+    int i, k;
+    if (m->t.without_rowid)
+        return -1;
+    for (i = 0; i < m->t.ncols; i++) {
+        const mig_ddl_column *c = &m->t.cols[i];
+        for (k = 0; k < c->ncons; k++)
+            if (c->cons[k].kind == MIG_CC_PRIMARY_KEY && !c->cons[k].desc && c->type_span.len == 7 &&
+                strncasecmp(m->sql + c->type_span.off, "INTEGER", 7) == 0)
+                return i;
+    }
+    for (i = 0; i < m->t.ncons; i++)
+        if (m->t.cons[i].kind == MIG_TC_PRIMARY_KEY && m->t.cons[i].ncolumns == 1) {
+            int ci = mig_ddl_find_column(&m->t, m->t.cons[i].columns[0]);
+            if (ci >= 0 && m->t.cols[ci].type_span.len == 7 &&
+                strncasecmp(m->sql + m->t.cols[ci].type_span.off, "INTEGER", 7) == 0)
+                return ci;
+        }
+    return -1;
+}
+
+static int ddl_col_generated(const mig_ddl_column *c)
+{
+    int k;
+    for (k = 0; k < c->ncons; k++)
+        if (c->cons[k].kind == MIG_CC_GENERATED)
+            return 1;
+    return 0;
+}
+
+static int ddl_autoincrement(const mig_ddl_table *t)
+{
+    int i, k;
+    for (i = 0; i < t->ncols; i++)
+        for (k = 0; k < t->cols[i].ncons; k++)
+            if (t->cols[i].cons[k].autoincrement)
+                return 1;
+    for (i = 0; i < t->ncons; i++)
+        if (t->cons[i].autoincrement)
+            return 1;
+    return 0;
+}
+
+int mig_batch_plan_create(mig_arena *ar, const char *table, const char *create_sql, const mig_batch_schema *schema,
+                          mig_batch_plan *out, mig_err *err)
+{
+    model m, nm;
+    mig_buf create, ins, sel;
+    const char *old, *qold, *tail;
+    int i, first = 1, alias;
+    memset(out, 0, sizeof *out);
+    if (model_init(&m, ar, table, schema->table_sql, err))
+        return -1;
+    if (m.t.temp)
+        return mig_fail(err, MIG_E_INPUT, "mig_batch: %s is a temporary table", table);
+    if (mig_ddl_parse_create_table(ar, create_sql, strlen(create_sql), &nm.t, err)) {
+        mig_err_prefix(err, "mig_batch: option \"create\": ");
+        return -1;
+    }
+    if (nm.t.temp || nm.t.if_not_exists || (nm.t.schema && !mig_ddl_ident_eq(nm.t.schema, "main")))
+        return mig_fail(err, MIG_E_INPUT,
+                        "mig_batch: option \"create\" must be a plain CREATE TABLE of the main database (no TEMP, "
+                        "no IF NOT EXISTS)");
+    if (!mig_ddl_ident_eq(nm.t.name, table))
+        return mig_fail(err, MIG_E_INPUT, "mig_batch: option \"create\" creates table \"%s\", not \"%s\"", nm.t.name,
+                        table);
+    if (model_init(&nm, ar, table, create_sql, err))
+        return -1;
+    out->rebuild = 1;
+    if (!(old = free_name(&m, schema)))
+        return NOMEM();
+    out->temp_name = old;
+    /* the statement as given, its name qualified by main */
+    tail = create_sql + nm.t.name_span.off;
+    mig_buf_init(&create, ar);
+    mig_buf_puts(&create, "CREATE TABLE main.");
+    mig_buf_puts(&create, tail);
+    /* the copy: the new table's columns that the old one has (by name), not generated */
+    mig_buf_init(&ins, ar);
+    mig_buf_init(&sel, ar);
+    alias = rowid_alias_column(&nm);
+    {
+        int keep_rowid = !m.t.without_rowid && !nm.t.without_rowid && rowid_name(&m) && rowid_name(&nm);
+        if (alias >= 0 && mig_ddl_find_column(&m.t, nm.t.cols[alias].name) >= 0)
+            keep_rowid = 0; /* the key column is copied: it is the rowid */
+        if (keep_rowid) {
+            mig_buf_puts(&ins, rowid_name(&nm));
+            mig_buf_puts(&sel, rowid_name(&m));
+            first = 0;
+        }
+    }
+    for (i = 0; i < nm.t.ncols; i++) {
+        int oi = mig_ddl_find_column(&m.t, nm.t.cols[i].name);
+        if (oi < 0 || ddl_col_generated(&nm.t.cols[i]))
+            continue;
+        if (!first) {
+            mig_buf_puts(&ins, ", ");
+            mig_buf_puts(&sel, ", ");
+        }
+        mig_buf_puts(&ins, mig_ddl_quote(ar, nm.t.cols[i].name));
+        mig_buf_puts(&sel, mig_ddl_quote(ar, m.t.cols[oi].name));
+        first = 0;
+    }
+    if (create.oom || ins.oom || sel.oom)
+        return NOMEM();
+    if (mig_strlist_add(ar, &out->stmts, mig_sprintf(ar, "ALTER TABLE %s RENAME TO %s", m.qtable, mig_ddl_quote(ar, old))) ||
+        !(qold = mig_sprintf(ar, "main.%s", mig_ddl_quote(ar, old))) || mig_strlist_add(ar, &out->stmts, create.data))
+        return NOMEM();
+    if (!first && mig_strlist_add(ar, &out->stmts,
+                                  mig_sprintf(ar, "INSERT INTO %s (%s) SELECT %s FROM %s", m.qtable, ins.data, sel.data, qold)))
+        return NOMEM();
+    return rebuild_tail(ar, table, old, qold, schema, NULL, schema->has_sequence && ddl_autoincrement(&nm.t), out,
+                        err);
 }

@@ -102,4 +102,15 @@ int mig_batch_split(mig_arena *ar, const char *table, const char *table_sql, con
 int mig_batch_plan_sqlite(mig_arena *ar, const char *table, const mig_batch_actions *actions,
                           const mig_batch_schema *schema, mig_batch_plan *out, mig_err *err);
 
+/*
+ * Plan a rebuild of the table to a complete CREATE TABLE statement (the
+ * "create" option of mig_batch): the columns the old and the new table both
+ * have (by name, ASCII case-insensitive; generated columns of the new one
+ * excepted) are copied, with the rowid when both tables have one; indexes,
+ * triggers and the AUTOINCREMENT mark are kept as in any rebuild.  The
+ * statement must create the table itself (its name, in the main database).
+ */
+int mig_batch_plan_create(mig_arena *ar, const char *table, const char *create_sql, const mig_batch_schema *schema,
+                          mig_batch_plan *out, mig_err *err);
+
 #endif

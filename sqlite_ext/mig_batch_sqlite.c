@@ -23,7 +23,9 @@ SQLITE_EXTENSION_INIT3
 #include "mig_sqlite.h"
 #include "opts.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void *bq_alloc(void *ud, size_t n)
@@ -302,15 +304,52 @@ static int verify(bctx *b, const mig_batch_plan *p, const char *table, int fk_on
     return 0;
 }
 
-static int batch_steps(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char **strategy)
+/* Run a rebuild's statements with foreign-key enforcement and ALTER's rewriting off, then verify. */
+static int run_rebuild(bctx *b, const mig_batch_plan *plan, const char *table)
+{
+    int fk_on = 0, rc;
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &fk_on);
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int *)0);
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 1, (int *)0);
+    rc = run_all(b, &plan->stmts);
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 0, (int *)0);
+    sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, fk_on, (int *)0);
+    if (rc || verify(b, plan, table, fk_on))
+        return -1;
+    return 0;
+}
+
+/* The "create" option: rebuild the table to the given CREATE TABLE; the actions must be empty. */
+static int batch_create(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char *create,
+                        const char **strategy)
+{
+    mig_batch_schema sch;
+    mig_batch_plan plan;
+    const char *table, *sql, *p = mig_sql_skip_blank(actions_text, actions_text + alen);
+    if (p < actions_text + alen)
+        return mig_fail(b->err, MIG_E_INPUT,
+                        "mig_batch: with the \"create\" option the actions must be empty (''): the new CREATE TABLE "
+                        "says everything");
+    if (find_table(b, table_arg, &table, &sql) || read_schema(b, table, &sch))
+        return -1;
+    sch.table_sql = sql;
+    if (mig_batch_plan_create(b->ar, table, create, &sch, &plan, b->err))
+        return -1;
+    *strategy = "rebuild";
+    return run_rebuild(b, &plan, table);
+}
+
+static int batch_steps(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char *create,
+                       const char **strategy)
 {
     mig_batch_actions acts, rest;
     mig_strlist first = {0}, last = {0};
     mig_batch_schema sch;
     mig_batch_plan plan;
     const char *table, *sql;
-    int fk_on = 0, rc;
 
+    if (create)
+        return batch_create(b, table_arg, actions_text, alen, create, strategy);
     if (mig_batch_parse(b->ar, actions_text, alen, &acts, b->err) || find_table(b, table_arg, &table, &sql))
         return -1;
     if (mig_batch_split(b->ar, table, sql, &acts, &first, &rest, &last, b->err))
@@ -328,13 +367,7 @@ static int batch_steps(bctx *b, const char *table_arg, const char *actions_text,
             return -1;
         if (plan.rebuild) {
             *strategy = "rebuild";
-            sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &fk_on);
-            sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int *)0);
-            sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 1, (int *)0);
-            rc = run_all(b, &plan.stmts);
-            sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 0, (int *)0);
-            sqlite3_db_config(b->db, SQLITE_DBCONFIG_ENABLE_FKEY, fk_on, (int *)0);
-            if (rc || verify(b, &plan, table, fk_on))
+            if (run_rebuild(b, &plan, table))
                 return -1;
         } else if (run_all(b, &plan.stmts))
             return -1;
@@ -344,14 +377,49 @@ static int batch_steps(bctx *b, const char *table_arg, const char *actions_text,
 
 /* SQLite's own ALTER must rewrite views, triggers and foreign keys: run
  * with the legacy behaviour off whatever the caller set, and restore it. */
-static int batch(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char **strategy)
+static int batch(bctx *b, const char *table_arg, const char *actions_text, size_t alen, const char *create,
+                 const char **strategy)
 {
     int legacy = 0, rc;
     sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, -1, &legacy);
     sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 0, (int *)0);
-    rc = batch_steps(b, table_arg, actions_text, alen, strategy);
+    rc = batch_steps(b, table_arg, actions_text, alen, create, strategy);
     sqlite3_db_config(b->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, legacy, (int *)0);
     return rc;
+}
+
+/*
+ * mig_batch's own option "create" (a string: the complete CREATE TABLE to
+ * rebuild the table to) is taken out of the opts object; the rest goes to
+ * the usual options parser.  *create is NULL when not given.
+ */
+static int take_create(mig_arena *ar, const char *json, const char **create, const char **rest, mig_err *err)
+{
+    json_error_t jerr;
+    json_t *root, *v;
+    char *dump;
+    *create = NULL;
+    *rest = json;
+    if (!json || !*json)
+        return 0;
+    root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root || !json_is_object(root) || !(v = json_object_get(root, "create"))) {
+        json_decref(root);
+        return 0; /* the options parser reports what is wrong */
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0 || strlen(json_string_value(v)) != json_string_length(v)) {
+        json_decref(root);
+        return mig_fail(err, MIG_E_INPUT, "mig_batch: option \"create\" must be a CREATE TABLE statement (a string)");
+    }
+    *create = mig_strdup(ar, json_string_value(v));
+    json_object_del(root, "create");
+    dump = json_dumps(root, JSON_COMPACT);
+    *rest = dump ? mig_strdup(ar, dump) : NULL;
+    free(dump);
+    json_decref(root);
+    if (!*create || !*rest)
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    return 0;
 }
 
 void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -363,7 +431,7 @@ void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     bctx b;
     const char *table = (const char *)sqlite3_value_text(argv[0]);
     const char *actions = (const char *)sqlite3_value_text(argv[1]);
-    const char *strategy = NULL;
+    const char *strategy = NULL, *create = NULL, *optjson = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
     int rc;
     mig_arena_init(&ar, &BQ_ALLOC);
     mig_err_clear(&err);
@@ -375,7 +443,7 @@ void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         mig_arena_free(&ar);
         return;
     }
-    if (mig_opts_parse(&ar, argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL, &o, &err)) {
+    if (take_create(&ar, optjson, &create, &optjson, &err) || mig_opts_parse(&ar, optjson, &o, &err)) {
         sqlite3_result_error(ctx, err.msg, -1);
         mig_arena_free(&ar);
         return;
@@ -386,7 +454,7 @@ void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         mig_arena_free(&ar);
         return;
     }
-    rc = batch(&b, table, actions, (size_t)sqlite3_value_bytes(argv[1]), &strategy);
+    rc = batch(&b, table, actions, (size_t)sqlite3_value_bytes(argv[1]), create, &strategy);
     if (rc == 0 && sqlite3_exec(db, "RELEASE mig_batch", NULL, NULL, NULL) != SQLITE_OK)
         rc = bfail(&b, "cannot release the savepoint");
     if (rc) {
