@@ -22,7 +22,7 @@ CLIENT    := client/mig
 # the core unit tests: every tests/core/test_*.c, one program each (tests/run/10-core.t runs them)
 TEST_BIN := $(patsubst %.c,%,$(wildcard tests/core/test_*.c))
 
-.PHONY: all install test test-deps build-deps demo bench bench-scale clean
+.PHONY: all install test test-deps build-deps demo bench bench-scale bench-schema clean
 
 all: $(SQLITE_SO) $(CLIENT) META.json
 
@@ -102,6 +102,12 @@ bench: all
 bench-scale: all
 	@if [ "$(SKIP_PG)" != 1 ]; then $(MAKE) -s -C pg_ext install; fi
 	./bench/scale.sh
+
+# bench/schema.sh: mig_snapshot, mig_snapshot_sql and mig_diff on a 2,000-table SQLite schema,
+# against sqlite3's .schema and Alembic's autogenerate compare (reflect + compare_metadata).
+# About 2 minutes (most of it Alembic; SKIP_ALEMBIC=1 for mig alone).
+bench-schema: all
+	./bench/schema.sh
 
 clean:
 	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(CLIENT) $(TEST_BIN)
