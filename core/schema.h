@@ -178,6 +178,14 @@ typedef struct mig_schema_filter {
     mig_strlist schemas;       /* PostgreSQL: namespaces (empty: all but the system ones) */
 } mig_schema_filter;
 
+/* Read mig_snapshot's options, a JSON object (NULL or "": no filter):
+ * "kinds": ["table", "index", "view", "trigger"], "include" and "exclude":
+ * arrays of name patterns, and on PostgreSQL "schemas".  Unknown keys and
+ * wrong types are errors.  The patterns are matched by the frontend (GLOB on
+ * SQLite), on an object's name; an index or trigger also goes when its table
+ * is left out. */
+int mig_schema_filter_parse(mig_arena *ar, mig_dialect d, const char *json, mig_schema_filter *f, mig_err *err);
+
 /* Rename hints of a diff.  A table hint: table = old name, to = new name.
  * A column hint: table = the table's name in the `to` schema, column = the
  * old column name, to = the new one.  A hint that matches nothing is an
