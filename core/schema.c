@@ -453,6 +453,8 @@ typedef struct {
                                    a column), or NULL */
     int ncols;
     int ident_tok;              /* a token known to be an identifier (a trigger's table), or -1 */
+    int fold_calls;             /* write function names in lower case (not in a view: its column
+                                   names come from the text) */
 } nctx;
 
 static const char *col_named(const nctx *cx, const char *p, size_t n)
@@ -503,7 +505,7 @@ static void norm_into(mig_buf *out, const stoks *t, int a, int b, const nctx *cx
         int next_lp = tok_kind(t, i + 1) == K_LP && i + 1 < b;
 
         if (i == a || prevk == K_LP || prevk == K_DOT || k->k == K_DOT || k->k == K_RP || k->k == K_COMMA ||
-            k->k == K_SEMI || prev == P_UNARY)
+            k->k == K_SEMI || (prev == P_UNARY && k->k != K_OP))
             space = 0;
         else if (k->k == K_LP)
             space = !(prev == P_NAME || prev == P_CALLKW);
@@ -527,6 +529,13 @@ static void norm_into(mig_buf *out, const stoks *t, int a, int b, const nctx *cx
                 cls = call_keyword(p, k->len) ? P_CALLKW
                       : (value_keyword(p, k->len) || !is_keyword(p, k->len)) ? P_VALUE
                                                                              : P_KW;
+            } else if (cx && cx->fold_calls && next_lp) {
+                size_t j;
+                for (j = 0; j < k->len; j++) {
+                    char c = p[j] >= 'A' && p[j] <= 'Z' ? (char)(p[j] + 32) : p[j];
+                    mig_buf_putn(out, &c, 1);
+                }
+                cls = P_NAME;
             } else {
                 mig_buf_putn(out, p, k->len);
                 cls = P_NAME;
@@ -613,13 +622,19 @@ char *mig_schema_norm_sql(mig_arena *ar, mig_dialect d, const char *sql, size_t 
     return norm_range(ar, &t, 0, t.n, NULL, err);
 }
 
-/* Normalise the text of a span of sql in a table's context. */
+static void strip_parens(const stoks *t, int *a, int *b);
+
+/* Normalise the text of a span of sql in a table's context (outer
+ * parentheses dropped: CHECK ((a > 0)) is CHECK (a > 0)). */
 static char *norm_span(mig_arena *ar, const char *sql, mig_span sp, const nctx *cx, mig_err *err)
 {
     stoks t;
+    int a = 0, b;
     if (lex_all(ar, sql + sp.off, sp.len, &t, err))
         return NULL;
-    return norm_range(ar, &t, 0, t.n, cx, err);
+    b = t.n;
+    strip_parens(&t, &a, &b);
+    return norm_range(ar, &t, a, b, cx, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -801,6 +816,8 @@ static int key_parts(mig_arena *ar, const stoks *t, int a, int b, const nctx *cx
                 break;
         }
         i = y + 1;
+        if (i == b && y < b)
+            return mig_fail(err, MIG_E_INPUT, "an empty element in a column list");
         if (y > x && tok_is(t, y - 1, "AUTOINCREMENT"))
             y--;
         if (y - x >= 2 && tok_is(t, y - 2, "NULLS"))
@@ -940,7 +957,13 @@ static char *norm_default(mig_arena *ar, const char *sql, mig_span sp, mig_err *
     }
     if (b - a == 2 && t.v[a].k == K_OP && t.s[t.v[a].off] == '+' && t.v[a + 1].k == K_NUM)
         a++;
-    return norm_range(ar, &t, a, b, NULL, err);
+    {
+        nctx cx;
+        memset(&cx, 0, sizeof cx);
+        cx.ident_tok = -1;
+        cx.fold_calls = 1;
+        return norm_range(ar, &t, a, b, &cx, err);
+    }
 }
 
 static int is_integer_type(const char *ty) { return ty && strcmp(ty, "INTEGER") == 0; }
@@ -1058,6 +1081,7 @@ static int build_table(mig_arena *ar, const char *sql, mig_sch_table *tt, const 
     cx.cols = tt->cols;
     cx.ncols = tt->ncols;
     cx.ident_tok = -1;
+    cx.fold_calls = 1;
     for (i = 0; i < dt.ncols; i++) {
         if (column_constraints(&tb, sql, &dt.cols[i], &tt->cols[i], tt, &cx)) {
             mig_err_prefix(err, "column \"%s\": ", dt.cols[i].name);
@@ -1152,6 +1176,7 @@ static int build_index(mig_arena *ar, const mig_schema *s, const char *sql, cons
     ix->unique = di.unique;
     memset(&cx, 0, sizeof cx);
     cx.ident_tok = -1;
+    cx.fold_calls = 1;
     /* the table's columns, when its row came first (frontends add tables first) */
     if ((t = find_ci(s, MIG_SO_TABLE, ix->table)) != NULL) {
         cx.cols = t->u.table.cols;
