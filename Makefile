@@ -12,7 +12,7 @@ ALL_CFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
 LIBS     := -lcrypto -ljansson
 
 CORE_SRC := core/mig_base.c core/dbinfo.c core/revfile.c core/graph.c core/plan.c core/opts.c core/sqltok.c core/guard.c core/engine.c \
-            core/ddl.c core/batch.c core/schema.c
+            core/ddl.c core/batch.c core/schema.c core/schemadiff.c
 CORE_HDR := $(wildcard core/*.h)
 CORE_OBJ := $(CORE_SRC:.c=.o)
 
@@ -32,7 +32,7 @@ core/%.o: core/%.c $(CORE_HDR)
 core/libmigcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-SQLITE_SRC := sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c
+SQLITE_SRC := sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c sqlite_ext/mig_diff_sqlite.c
 
 $(SQLITE_SO): $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -shared -o $@ $(SQLITE_SRC) core/libmigcore.a $(LIBS)

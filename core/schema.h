@@ -202,6 +202,11 @@ typedef struct mig_diff_opts {
     mig_schema_rename *renames; int nrenames;
 } mig_diff_opts;
 
+/* The line that precedes a statement of a diff that loses data: the mark,
+ * then what is lost ("table t", "column t.c", "column t.c changes type
+ * from TEXT to INTEGER"). */
+#define MIG_SCHEMA_LOSS_MARK "-- loses data: "
+
 /*
  * The body of a revision that takes a database whose model is `from` to
  * `to` (-- mig:upgrade section) and back (-- mig:downgrade), for the

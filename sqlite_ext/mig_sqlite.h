@@ -33,5 +33,6 @@ int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_host *host);
 /* Finalize the statements mig keeps (keep_statements), so that sqlite3_close() can close. */
 void mig_sqlite_release(void *conn);
 void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void mig_diff_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif

@@ -1,0 +1,415 @@
+/*
+ * test_schemadiff.c — unit tests of the schema diff and its SQLite rendering
+ * (core/schemadiff.c): models are built from CREATE statements with the
+ * SQLite builder (core/schema.c), or by hand; prints TAP.
+ */
+#include "schema.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ntest, nfail;
+
+static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ok(int cond, const char *fmt, ...)
+{
+    va_list ap;
+    ntest++;
+    if (!cond)
+        nfail++;
+    printf("%sok %d - ", cond ? "" : "not ", ntest);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+static void *sys_alloc(void *ud, size_t n)
+{
+    (void)ud;
+    return malloc(n);
+}
+static void sys_free(void *ud, void *p)
+{
+    (void)ud;
+    free(p);
+}
+static const mig_allocator A = {sys_alloc, sys_free, NULL};
+static mig_arena ar;
+
+/* A schema from lines "type|name|tbl_name|sql" (what sqlite_schema holds). */
+static mig_schema build(const char *spec)
+{
+    mig_schema s;
+    mig_err err;
+    char *d = mig_strdup(&ar, spec), *line, *save = NULL;
+    mig_schema_init(&s, MIG_DIALECT_SQLITE);
+    mig_err_clear(&err);
+    for (line = strtok_r(d, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *name = strchr(line, '|'), *tbl, *sql;
+        if (!name || !(tbl = strchr(name + 1, '|')) || !(sql = strchr(tbl + 1, '|'))) {
+            printf("Bail out! bad spec line %s\n", line);
+            exit(255);
+        }
+        *name++ = 0;
+        *tbl++ = 0;
+        *sql++ = 0;
+        if (mig_schema_add_sqlite(&ar, &s, line, name, tbl, sql, &err)) {
+            printf("Bail out! the builder refused %s: %s\n", sql, err.msg);
+            exit(255);
+        }
+    }
+    mig_schema_finish(&s);
+    return s;
+}
+
+static char *diff_h(const char *a, const char *b, mig_schema_rename *h, int nh, mig_err *err)
+{
+    mig_schema sa = build(a), sb = build(b);
+    mig_diff_opts o;
+    char *body = NULL;
+    o.renames = h;
+    o.nrenames = nh;
+    mig_err_clear(err);
+    if (mig_schema_diff(&ar, &sa, &sb, &o, &body, err))
+        return NULL;
+    return body;
+}
+
+static char *diff(const char *a, const char *b)
+{
+    mig_err err;
+    char *r = diff_h(a, b, NULL, 0, &err);
+    if (!r)
+        printf("# diff failed: %s\n", err.msg);
+    return r;
+}
+
+/* The upgrade and downgrade sections of a body. */
+static const char *up_of(const char *body)
+{
+    const char *d = body ? strstr(body, "-- mig:downgrade\n") : NULL;
+    return d ? mig_strndup(&ar, body, (size_t)(d - body)) : "";
+}
+static const char *down_of(const char *body)
+{
+    const char *d = body ? strstr(body, "-- mig:downgrade\n") : NULL;
+    return d ? d : "";
+}
+
+static int has(const char *hay, const char *needle)
+{
+    return hay && strstr(hay, needle) != NULL;
+}
+
+/* needle a appears before needle b */
+static int before(const char *hay, const char *a, const char *b)
+{
+    const char *pa = hay ? strstr(hay, a) : NULL, *pb = hay ? strstr(hay, b) : NULL;
+    return pa && pb && pa < pb;
+}
+
+static void show(const char *body)
+{
+    const char *p = body ? body : "(null)";
+    printf("#   | ");
+    for (; *p; p++) {
+        putchar(*p);
+        if (*p == '\n' && p[1])
+            printf("#   | ");
+    }
+    if (!body || !*body || body[strlen(body) - 1] != '\n')
+        putchar('\n');
+}
+
+#define T1 "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT)"
+
+/* mig_schema_create_sql read back by the builder gives the same model (the
+ * canonical JSON is equal). */
+static void fixed_point(const char *spec)
+{
+    mig_schema s = build(spec), s2;
+    mig_err err;
+    int i, good = 1;
+    char *j1, *j2;
+    mig_err_clear(&err);
+    mig_schema_init(&s2, MIG_DIALECT_SQLITE);
+    for (i = 0; i < s.nobjs && good; i++) {
+        const mig_sch_object *o = &s.objs[i];
+        char *sql = mig_schema_create_sql(&ar, &s, o, &err);
+        const char *tbl = o->kind == MIG_SO_INDEX     ? o->u.index.table
+                          : o->kind == MIG_SO_TRIGGER ? o->u.trigger.table
+                                                      : o->name;
+        if (!sql || mig_schema_add_sqlite(&ar, &s2, mig_so_kind_name(o->kind), o->name, tbl, sql, &err)) {
+            printf("# %s: %s\n", sql ? sql : "(not rendered)", err.msg);
+            good = 0;
+        }
+    }
+    mig_schema_finish(&s2);
+    j1 = mig_schema_to_json(&ar, &s, &err);
+    j2 = good ? mig_schema_to_json(&ar, &s2, &err) : NULL;
+    good = good && j1 && j2 && strcmp(j1, j2) == 0;
+    if (!good)
+        printf("# before: %s\n# after:  %s\n", j1 ? j1 : "?", j2 ? j2 : "?");
+    ok(good, "rendered and read back, the same model: %.60s", spec);
+}
+
+static void test_render(void)
+{
+    fixed_point(T1);
+    fixed_point("table|t|t|CREATE TABLE \"select\" (\"a b\" varchar(20) NOT NULL ON CONFLICT REPLACE DEFAULT 'x', "
+                "\"from\" int CHECK (\"from\" > 0) UNIQUE, c TEXT COLLATE nocase, g INT GENERATED ALWAYS AS (\"from\" * 2) "
+                "STORED, v AS (abs(\"from\")))");
+    fixed_point("table|p|p|CREATE TABLE p (a INT, b INT, PRIMARY KEY (a, b DESC)) WITHOUT ROWID, STRICT");
+    fixed_point("table|c|c|CREATE TABLE c (id INTEGER PRIMARY KEY AUTOINCREMENT, x INT, y INT, CONSTRAINT fk FOREIGN "
+                "KEY (x, y) REFERENCES p (a, b) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED, CONSTRAINT u UNIQUE "
+                "(x, y) ON CONFLICT IGNORE, CONSTRAINT ck CHECK (x <> y))");
+    fixed_point("table|d|d|CREATE TABLE d (id INTEGER PRIMARY KEY DESC, t TEXT DEFAULT (datetime('now')), n REAL "
+                "DEFAULT -1.5)");
+    fixed_point("table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT)\n"
+                "index|ix|t|CREATE UNIQUE INDEX ix ON t (lower(a) COLLATE nocase DESC, b) WHERE b > 0\n"
+                "view|v|v|CREATE VIEW v (x, y) AS SELECT a, count(*) FROM t GROUP BY a\n"
+                "trigger|tr|t|CREATE TRIGGER tr AFTER UPDATE OF a ON t WHEN new.a IS NULL BEGIN UPDATE t SET b = 0 "
+                "WHERE id = new.id; END");
+}
+
+static void test_equal(void)
+{
+    const char *all = "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT)\n"
+                      "index|ix|t|CREATE INDEX ix ON t (a)\n"
+                      "view|v|v|CREATE VIEW v AS SELECT a FROM t\n"
+                      "trigger|tr|t|CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END";
+    char *b = diff(all, all);
+    ok(b && *b == 0, "equal models: the body is empty");
+    b = diff("table|t|t|CREATE TABLE t (id integer primary key, a text, b int)",
+             "table|t|t|CREATE TABLE \"t\" ( id INTEGER PRIMARY KEY , [a] TEXT, `b` INT )");
+    ok(b && *b == 0, "two spellings of one table: empty");
+    b = diff("", "");
+    ok(b && *b == 0, "two empty schemas: empty");
+}
+
+static void test_tables(void)
+{
+    char *b = diff(T1, T1 "\ntable|u|u|CREATE TABLE u (x INT REFERENCES t (id))");
+    ok(has(up_of(b), "-- mig:upgrade\nCREATE TABLE u (x INT, FOREIGN KEY (x) REFERENCES t (id));\n"),
+       "a new table is created");
+    ok(has(down_of(b), MIG_SCHEMA_LOSS_MARK "table u\nDROP TABLE u;\n"), "and dropped on the way back, marked");
+    b = diff(T1 "\ntable|p|p|CREATE TABLE p (id INTEGER PRIMARY KEY)\n"
+                "table|c|c|CREATE TABLE c (pid INT REFERENCES p (id))",
+             T1);
+    ok(before(up_of(b), "DROP TABLE c;", "DROP TABLE p;"), "tables are dropped children first");
+    ok(before(down_of(b), "CREATE TABLE p ", "CREATE TABLE c "), "and created parents first");
+}
+
+static void test_columns(void)
+{
+    char *b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT, c TEXT DEFAULT 'x')");
+    ok(has(up_of(b), "\nALTER TABLE t ADD COLUMN c TEXT DEFAULT ('x');\n"), "an appended nullable column: ADD COLUMN");
+    ok(has(down_of(b), MIG_SCHEMA_LOSS_MARK "column t.c\nSELECT mig_batch('t', 'DROP COLUMN c');\n"),
+       "back: mig_batch DROP COLUMN, marked as losing data");
+    show(b);
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT, c INT NOT NULL)");
+    ok(has(up_of(b), "SELECT mig_batch('t', 'ADD COLUMN c INT NOT NULL');"),
+       "NOT NULL without a default: mig_batch (SQLite's ADD COLUMN cannot)");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT, c INT NOT NULL DEFAULT 0)");
+    ok(has(up_of(b), "ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT (0);"), "NOT NULL with a default: ADD COLUMN");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT, c TEXT DEFAULT (lower('X')))");
+    ok(has(up_of(b), "SELECT mig_batch('t', 'ADD COLUMN c TEXT DEFAULT (lower(''X''))');"),
+       "a default that is not a constant: mig_batch");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT, c INT UNIQUE)");
+    ok(has(up_of(b), "SELECT mig_batch('t', 'ADD COLUMN c INT, ADD UNIQUE (c)');"), "a UNIQUE column: mig_batch");
+    b = diff(T1, T1 "\ntable|u|u|CREATE TABLE u (id INTEGER PRIMARY KEY)");
+    b = diff(T1 "\ntable|u|u|CREATE TABLE u (id INTEGER PRIMARY KEY)",
+             "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT, u_id INT REFERENCES u)\n"
+             "table|u|u|CREATE TABLE u (id INTEGER PRIMARY KEY)");
+    ok(has(up_of(b), "ALTER TABLE t ADD COLUMN u_id INT REFERENCES u;"),
+       "a column with a foreign key and no default: ADD COLUMN with REFERENCES");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, c INT, a TEXT, b INT)");
+    ok(has(up_of(b), "SELECT mig_batch('t', '', '{\"create\": \"CREATE TABLE t (id INTEGER, c INT, a TEXT, b INT, "
+                     "PRIMARY KEY (id))\"}');"),
+       "a column in the middle: a rebuild to the new CREATE TABLE");
+    show(b);
+    ok(has(down_of(b), MIG_SCHEMA_LOSS_MARK "column t.c\nSELECT mig_batch('t', 'DROP COLUMN c');"),
+       "back: the others are in order again: DROP COLUMN, marked");
+    b = diff("table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, c INT, a TEXT, b INT)",
+             "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, a TEXT)");
+    ok(has(up_of(b), MIG_SCHEMA_LOSS_MARK "column t.c\nSELECT mig_batch('t', '', '{\"create\": \"CREATE TABLE t (id "
+                     "INTEGER, b INT, a TEXT, PRIMARY KEY (id))\"}');"),
+       "a column dropped in a rebuild is marked");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT COLLATE NOCASE, b INT)");
+    ok(has(up_of(b), "\"create\""), "a COLLATE change: a rebuild");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT) STRICT");
+    ok(has(up_of(b), "STRICT\"}');"), "STRICT: a rebuild");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL DEFAULT '')");
+    ok(has(up_of(b), "SELECT mig_batch('t', 'ALTER COLUMN b TYPE TEXT, ALTER COLUMN b SET NOT NULL, ALTER COLUMN b "
+                     "SET DEFAULT ('''')');"),
+       "type, NOT NULL and default: ALTER COLUMN actions");
+    ok(has(up_of(b), MIG_SCHEMA_LOSS_MARK "column t.b changes type from INT to TEXT\n"),
+       "a type whose affinity changes is marked");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(10), b INTEGER)");
+    ok(b && !has(b, MIG_SCHEMA_LOSS_MARK), "same affinities: no mark");
+    b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT, CONSTRAINT ck CHECK (b > 0))");
+    ok(has(up_of(b), "SELECT mig_batch('t', 'ADD CONSTRAINT ck CHECK (b > 0)');") &&
+           has(down_of(b), "SELECT mig_batch('t', 'DROP CONSTRAINT ck');"),
+       "a named CHECK: ADD / DROP CONSTRAINT");
+    b = diff("table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT CHECK (b > 0))", T1);
+    ok(has(up_of(b), "\"create\": \"CREATE TABLE t (id INTEGER, a TEXT, b INT, PRIMARY KEY (id))\""),
+       "an unnamed CHECK that goes: a rebuild");
+}
+
+static void test_order(void)
+{
+    const char *a = "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT)\n"
+                    "table|o|o|CREATE TABLE o (x INT)\n"
+                    "view|v|v|CREATE VIEW v AS SELECT a, b FROM t\n"
+                    "view|w|w|CREATE VIEW w AS SELECT a FROM v\n"
+                    "view|keep|keep|CREATE VIEW keep AS SELECT x FROM o\n"
+                    "index|ix|t|CREATE INDEX ix ON t (b)\n"
+                    "trigger|tr|t|CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET b = 1; END";
+    const char *bb = "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, a TEXT)\n"
+                     "table|o|o|CREATE TABLE o (x INT)\n"
+                     "view|v|v|CREATE VIEW v AS SELECT a, b FROM t\n"
+                     "view|w|w|CREATE VIEW w AS SELECT a FROM v\n"
+                     "view|keep|keep|CREATE VIEW keep AS SELECT x FROM o\n"
+                     "index|ix|t|CREATE INDEX ix ON t (b)\n"
+                     "trigger|tr|t|CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET b = 1; END";
+    char *b = diff(a, bb);
+    const char *up = up_of(b);
+    show(b);
+    ok(before(up, "DROP TRIGGER tr;", "mig_batch(") && before(up, "DROP VIEW w;", "DROP VIEW v;") &&
+           before(up, "DROP VIEW v;", "mig_batch("),
+       "views and triggers over a rebuilt table are dropped before it, dependents first");
+    ok(before(up, "mig_batch(", "CREATE VIEW v ") && before(up, "CREATE VIEW v ", "CREATE VIEW w ") &&
+           before(up, "mig_batch(", "CREATE TRIGGER tr "),
+       "and created after it, what they read first");
+    ok(!has(b, "VIEW keep") && !has(b, "INDEX ix"), "a view over another table and the kept index are left alone");
+    b = diff(a, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)\n"
+                "table|o|o|CREATE TABLE o (x INT)\n"
+                "view|v|v|CREATE VIEW v AS SELECT a FROM t\n"
+                "view|w|w|CREATE VIEW w AS SELECT a FROM v\n"
+                "view|keep|keep|CREATE VIEW keep AS SELECT x FROM o");
+    up = up_of(b);
+    ok(before(up, "DROP INDEX ix;", "mig_batch('t', 'DROP COLUMN b')") && !has(up, "CREATE INDEX"),
+       "an index on a dropped column is dropped before the column");
+    b = diff(T1, T1 "\ntable|n|n|CREATE TABLE n (id INTEGER PRIMARY KEY)\n"
+                    "index|ixn|n|CREATE INDEX ixn ON n (id)\n"
+                    "view|vn|vn|CREATE VIEW vn AS SELECT id FROM n");
+    up = up_of(b);
+    ok(before(up, "CREATE TABLE n ", "CREATE INDEX ixn ") && before(up, "CREATE INDEX ixn ", "CREATE VIEW vn "),
+       "a new table comes before its index and its view");
+    ok(before(down_of(b), "DROP VIEW vn;", "DROP TABLE n;") && !has(down_of(b), "DROP INDEX"),
+       "back: the view before the table; the index goes with its table");
+}
+
+static void test_hints(void)
+{
+    mig_schema_rename h[2];
+    mig_err err;
+    char *b;
+#define a "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT)\n" \
+          "view|v|v|CREATE VIEW v AS SELECT a FROM t"
+    memset(h, 0, sizeof h);
+    h[0].kind = MIG_SO_TABLE;
+    h[0].table = "t";
+    h[0].to = "t2";
+    b = diff_h(a, "table|t2|t2|CREATE TABLE t2 (id INTEGER PRIMARY KEY, a TEXT, b INT)\n"
+                  "view|v|v|CREATE VIEW v AS SELECT a FROM t2",
+               h, 1, &err);
+    show(b);
+    ok(has(up_of(b), "DROP VIEW v;\nALTER TABLE t RENAME TO t2;\nCREATE VIEW v AS SELECT a FROM t2;\n") &&
+           has(down_of(b), "ALTER TABLE t2 RENAME TO t;"),
+       "a table hint: RENAME TO, both ways, the view around it");
+    ok(!has(b, "DROP TABLE"), "no drop with the hint");
+    b = diff_h(a, "table|t2|t2|CREATE TABLE t2 (id INTEGER PRIMARY KEY, a TEXT, b INT)", NULL, 0, &err);
+    ok(has(up_of(b), MIG_SCHEMA_LOSS_MARK "table t\nDROP TABLE t;"), "without the hint: a drop, marked, and a create");
+    h[1].kind = MIG_SO_TABLE;
+    h[1].table = "t2";
+    h[1].column = "a";
+    h[1].to = "aa";
+    b = diff_h(a, "table|t2|t2|CREATE TABLE t2 (id INTEGER PRIMARY KEY, aa TEXT, b INT)\n"
+                  "view|v|v|CREATE VIEW v AS SELECT aa FROM t2",
+               h, 2, &err);
+    show(b);
+    ok(has(up_of(b), "ALTER TABLE t RENAME TO t2;\nALTER TABLE t2 RENAME COLUMN a TO aa;\n") &&
+           has(down_of(b), "ALTER TABLE t2 RENAME COLUMN aa TO a;\nALTER TABLE t2 RENAME TO t;\n") == 0 &&
+           has(down_of(b), "ALTER TABLE t2 RENAME TO t;\nALTER TABLE t RENAME COLUMN aa TO a;\n"),
+       "a column hint after its table's: RENAME COLUMN, inverted on the way back");
+    ok(!has(b, "DROP COLUMN") && !has(b, MIG_SCHEMA_LOSS_MARK), "no column dropped with the hints");
+    h[0].table = "nope";
+    b = diff_h(a, "table|t2|t2|CREATE TABLE t2 (id INTEGER PRIMARY KEY, a TEXT, b INT)", h, 1, &err);
+    ok(!b && strstr(err.msg, "\"nope\"") && strstr(err.msg, "no table"), "a hint that matches nothing: %s", err.msg);
+    h[0].table = "t";
+    h[0].to = "u";
+    b = diff_h(a "\ntable|u|u|CREATE TABLE u (x INT)", "table|u|u|CREATE TABLE u (id INTEGER PRIMARY KEY, a TEXT, b INT)",
+               h, 1, &err);
+    ok(!b && strstr(err.msg, "\"u\" already exists"), "a hint whose target exists: %s", err.msg);
+    h[0].to = "t2";
+    h[1].column = "zz";
+    b = diff_h(a, "table|t2|t2|CREATE TABLE t2 (id INTEGER PRIMARY KEY, aa TEXT, b INT)", h, 2, &err);
+    ok(!b && strstr(err.msg, "no column \"zz\""), "a column hint for a column that is not there: %s", err.msg);
+    h[1].column = "a";
+    h[1].to = "b";
+    b = diff_h(a, "table|t2|t2|CREATE TABLE t2 (id INTEGER PRIMARY KEY, b INT)", h, 2, &err);
+    ok(!b && strstr(err.msg, "\"b\" already exists"), "a column hint onto an existing column: %s", err.msg);
+#undef a
+}
+
+static void test_by_hand(void)
+{
+    /* a model built without the builder (as a PostgreSQL reader will) */
+    mig_sch_column cols[2];
+    mig_sch_key_part pk = {"id", NULL, NULL, 0};
+    mig_sch_object o;
+    mig_schema s, e;
+    mig_err err;
+    char *b, *sql;
+    memset(cols, 0, sizeof cols);
+    memset(&o, 0, sizeof o);
+    cols[0].name = "id";
+    cols[0].type = "INTEGER";
+    cols[1].name = "note";
+    cols[1].type = "TEXT";
+    cols[1].dflt = "'n/a'";
+    o.kind = MIG_SO_TABLE;
+    o.name = "notes";
+    o.u.table.cols = cols;
+    o.u.table.ncols = 2;
+    o.u.table.pk.parts = &pk;
+    o.u.table.pk.nparts = 1;
+    mig_schema_init(&s, MIG_DIALECT_SQLITE);
+    mig_schema_init(&e, MIG_DIALECT_SQLITE);
+    s.objs = &o;
+    s.nobjs = 1;
+    mig_err_clear(&err);
+    sql = mig_schema_create_sql(&ar, &s, &o, &err);
+    ok(sql && strcmp(sql, "CREATE TABLE notes (id INTEGER, note TEXT DEFAULT ('n/a'), PRIMARY KEY (id))") == 0,
+       "a hand-built table renders: %s", sql ? sql : err.msg);
+    ok(mig_schema_diff(&ar, &e, &s, NULL, &b, &err) == 0 &&
+           strcmp(b, "-- mig:upgrade\nCREATE TABLE notes (id INTEGER, note TEXT DEFAULT ('n/a'), PRIMARY KEY (id));\n"
+                     "-- mig:downgrade\n" MIG_SCHEMA_LOSS_MARK "table notes\nDROP TABLE notes;\n") == 0,
+       "and diffs from an empty schema");
+    o.name = NULL;
+    ok(mig_schema_diff(&ar, &e, &s, NULL, &b, &err) == -1 && err.code == MIG_E_INPUT, "an object without a name is an "
+                                                                                        "error, not a crash");
+    o.name = "notes";
+    s.dialect = MIG_DIALECT_POSTGRES;
+    ok(mig_schema_diff(&ar, &s, &s, NULL, &b, &err) == -1 && strstr(err.msg, "PostgreSQL"),
+       "PostgreSQL models: not yet, said so");
+}
+
+int main(void)
+{
+    mig_arena_init(&ar, &A);
+    test_render();
+    test_equal();
+    test_tables();
+    test_columns();
+    test_order();
+    test_hints();
+    test_by_hand();
+    mig_arena_free(&ar);
+    printf("1..%d\n", ntest);
+    return nfail ? 1 : 0;
+}
