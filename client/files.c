@@ -163,43 +163,80 @@ static int has_downgrade_text(const revfile_ent *e)
     return 0;
 }
 
+/* Read and parse file i of the listing into f->v[f->n] (from the header
+ * cache when it has the file as it is). */
+static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, const char *path, int loc,
+                    const char *rel, int flags, files *f, mig_err *err)
+{
+    revfile_ent *r = &f->v[f->n];
+    mig_arena_mark m;
+    struct stat st;
+    int rc;
+    r->path = path;
+    /* relative to the folder: no walk of the whole path for each of 100,000 files */
+    if (cache && fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+        hcache_get(cache, f->n, loc, rel, &st, r)) {
+        f->n++;
+        return 0;
+    }
+    mig_arena_mark_get(texts, &m);
+    rc = read_whole((flags & FILES_NO_SOURCE) ? texts : ar, r->path, &r->src, &r->len, err) ||
+                 mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err)
+             ? -1
+             : 0;
+    if (rc == 0) {
+        r->has_down = has_downgrade_text(r);
+        if (flags & FILES_NO_SOURCE)
+            r->src = NULL; /* the parse copied every string it keeps */
+        f->n++;
+    }
+    mig_arena_release(texts, &m);
+    return rc;
+}
+
 static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, int flags, files *f, mig_err *err)
 {
     mig_strlist paths = {0};
     mig_arena texts; /* FILES_NO_SOURCE: each text, released once parsed */
-    int i, build = flags & FILES_GRAPH, rc = 0;
+    int i, build = flags & FILES_GRAPH, rc = 0, *loc_end, loc = 0, dirfd = -1;
+    hcache *cache = NULL;
     memset(f, 0, sizeof *f);
     if (check_locations(ar, dirs, recursive, err))
         return -1;
+    loc_end = mig_alloc(ar, sizeof *loc_end * (size_t)(dirs->n + 1));
     for (i = 0; i < dirs->n; i++) {
         int from = paths.n;
         if (list_sql(ar, dirs->v[i], recursive, &paths, err))
             return -1;
         if (paths.n - from > 1)
             qsort(paths.v + from, (size_t)(paths.n - from), sizeof *paths.v, by_name);
+        loc_end[i] = paths.n;
     }
     f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
+    if (flags & (FILES_NO_SOURCE | FILES_LAZY)) {
+        cache = hcache_open(ar, dirs, recursive);
+        hcache_expect(cache, paths.n);
+    }
     mig_arena_init(&texts, &ar->a);
     for (i = 0; i < paths.n && rc == 0; i++) {
-        revfile_ent *r = &f->v[f->n];
-        mig_arena_mark m;
-        mig_arena_mark_get(&texts, &m);
-        r->path = paths.v[i];
-        rc = read_whole((flags & FILES_NO_SOURCE) ? &texts : ar, r->path, &r->src, &r->len, err) ||
-                     mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err)
-                 ? -1
-                 : 0;
-        if (rc == 0) {
-            r->has_down = has_downgrade_text(r);
-            if (flags & FILES_NO_SOURCE)
-                r->src = NULL; /* the parse copied every string it keeps */
-            f->n++;
+        const char *rel = paths.v[i];
+        if (i == 0 || loc_end[loc] <= i) {
+            while (loc_end[loc] <= i)
+                loc++;
+            if (dirfd >= 0)
+                close(dirfd);
+            dirfd = cache ? open(dirs->v[loc], O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         }
-        mig_arena_release(&texts, &m);
+        if (strcmp(dirs->v[loc], ".") != 0)
+            rel += strlen(dirs->v[loc]) + 1;
+        rc = load_one(ar, &texts, cache, dirfd, paths.v[i], loc, rel, flags, f, err);
     }
+    if (dirfd >= 0)
+        close(dirfd);
     mig_arena_free(&texts);
     if (rc)
         return -1;
+    hcache_save(cache, f->v, f->n);
     /* the same id in two files (of one folder or of two): both are named */
     {
         const revfile_ent **byid = mig_alloc(ar, sizeof *byid * (size_t)(f->n + 1));
@@ -238,6 +275,35 @@ int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err
     mig_strlist one = {0};
     mig_strlist_add(ar, &one, dir);
     return load_locations(ar, &one, 0, flags, f, err);
+}
+
+int files_source(mig_arena *ar, const revfile_ent *ce, mig_err *err)
+{
+    revfile_ent *e = (revfile_ent *)ce; /* the entry's text is filled in on demand */
+    mig_revfile rf;
+    if (e->src)
+        return 0;
+    if (read_whole(ar, e->path, &e->src, &e->len, err) || mig_revfile_parse(ar, e->src, e->len, e->path, &rf, err)) {
+        e->src = NULL;
+        return -1;
+    }
+    if (strcmp(rf.id, e->rf.id) != 0) {
+        e->src = NULL;
+        return mig_fail(err, MIG_E_INPUT, "%s changed while mig was running (it was revision %s, it is now %s)",
+                        e->path, e->rf.id, rf.id);
+    }
+    e->rf = rf;
+    e->has_down = has_downgrade_text(e);
+    return 0;
+}
+
+int files_sources(mig_arena *ar, files *f, mig_err *err)
+{
+    int i;
+    for (i = 0; i < f->n; i++)
+        if (files_source(ar, &f->v[i], err))
+            return -1;
+    return 0;
 }
 
 const revfile_ent *files_by_id(const files *f, const char *id)
@@ -281,6 +347,11 @@ int project_files(ctx *x, files *f)
 int project_headers(ctx *x, files *f)
 {
     return project_load_files(x, f, FILES_GRAPH | FILES_NO_SOURCE);
+}
+
+int project_files_lazy(ctx *x, files *f)
+{
+    return project_load_files(x, f, FILES_GRAPH | FILES_LAZY);
 }
 
 /* ---- init ----------------------------------------------------------------------- */

@@ -107,8 +107,26 @@ typedef struct files {
  * project's texts are not held) */
 #define FILES_GRAPH 1
 #define FILES_NO_SOURCE 2
+/* FILES_LAZY: a file the header cache knows as it is is not read (src is
+ * NULL until files_source); the others are read and kept */
+#define FILES_LAZY 4
 int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err);
+
+/* cache.c: the parsed headers of the files, kept between runs for the
+ * FILES_NO_SOURCE loads (see cache.c); NULL when off or unavailable, and
+ * every function accepts NULL. */
+struct stat;
+typedef struct hcache hcache;
+hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive);
+void hcache_expect(hcache *c, int nfiles);
+int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r);
+void hcache_save(hcache *c, const revfile_ent *v, int n);
 const revfile_ent *files_by_id(const files *f, const char *id);
+/* The text (and sections) of a file loaded without it: read and parsed now.
+ * Errors name the file; a file whose id changed since it was listed is one. */
+int files_source(mig_arena *ar, const revfile_ent *e, mig_err *err);
+/* The same for every file. */
+int files_sources(mig_arena *ar, files *f, mig_err *err);
 
 /* ---- the database ------------------------------------------------------------- */
 
@@ -167,6 +185,9 @@ typedef struct ctx {
 int project_files(ctx *x, files *f);
 /* The same without the files' texts (FILES_NO_SOURCE). */
 int project_headers(ctx *x, files *f);
+/* The same, reading only the files the header cache does not know as they
+ * are (FILES_LAZY): for the commands that upload what changed. */
+int project_files_lazy(ctx *x, files *f);
 
 /* Open the database to read: *cur = mig_current(), *v2 = fn2() (NULL:
  * not called); *st = 0 when mig has no state there yet.  Errors printed. */

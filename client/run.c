@@ -267,6 +267,8 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             r->unchanged++;
             continue;
         }
+        if (files_source(x->ar, e, err)) /* to be uploaded: its text now */
+            goto fail;
         if (found < 0 && !x->c->force && (js = json_string(e->src)) != NULL) {
             /* new: into the batch (a source that is not UTF-8 goes alone) */
             json_array_append_new(b.sources, js);
@@ -397,7 +399,7 @@ int cmd_push(ctx *x)
     double t0 = now_ms();
     mig_err_clear(&err);
     memset(&r, 0, sizeof r);
-    if (project_files(x, &f))
+    if (project_files_lazy(x, &f))
         return EX_FAILED;
     if (!(d = open_write(x, &err)))
         return fail_err(NULL, &err);
@@ -545,6 +547,8 @@ static int run_statements(ctx *x, db *d, const revfile_ent *e, int upgrade, mig_
 {
     int i;
     mig_dialect dia = db_kindof(d);
+    if (files_source(x->ar, e, err))
+        return -1;
     for (i = 0; i < e->rf.nsections; i++) {
         const mig_section *s = &e->rf.sections[i];
         mig_sql_iter it;
@@ -592,6 +596,9 @@ static void warn_unused_x(ctx *x, const files *f)
         for (j = 0; j < i && !used; j++)
             used = strcmp(x->c->xk.v[j], key) == 0; /* said once */
         for (j = 0; j < f->n && !used; j++) {
+            mig_err e2;
+            if (files_source(x->ar, &f->v[j], &e2))
+                continue; /* unreadable now: the run says so if it needs the file */
             for (k = 0; k < f->v[j].rf.nsections && !used; k++)
                 used = f->v[j].rf.sections[k].if_name && strcmp(f->v[j].rf.sections[k].if_name, key) == 0;
             used = used || (needle && strstr(f->v[j].src, needle));
@@ -790,7 +797,7 @@ int cmd_run(ctx *x, int downgrade)
     rs.x = x;
     rs.f = &f;
     target = x->c->args.n ? x->c->args.v[0] : "heads";
-    if (project_files(x, &f))
+    if (project_files_lazy(x, &f))
         return EX_FAILED;
     if (x->c->sql)
         return offline_sql(x, &f, dir, target);
@@ -818,9 +825,11 @@ int cmd_run(ctx *x, int downgrade)
                pr.removed, pr.added + pr.changed + pr.removed == 1 ? "" : "s");
         fflush(stdout);
     }
-    if (!downgrade && strcmp(target, "heads") == 0 && !(pr.added || pr.changed || pr.removed)) {
+    if (!downgrade && !(pr.added || pr.changed || pr.removed) &&
+        (strcmp(target, "heads") == 0 || (strcmp(target, "head") == 0 && f.graph_ok && f.g.real_heads.n == 1))) {
         /* nothing uploaded: at the files' heads already means nothing to do,
-         * which mig_current() tells without loading the whole graph */
+         * which mig_current() tells without loading the whole graph ("head"
+         * is "heads" when there is one) */
         int at = at_file_heads(x, d, &f, &heads, &err);
         if (at < 0 || (at && db_commit(d, &err)))
             return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
@@ -951,7 +960,7 @@ int cmd_stamp(ctx *x)
     mig_err_clear(&err);
     memset(&pr, 0, sizeof pr);
     pr.quiet_events = 1;
-    if (project_files(x, &f))
+    if (project_files_lazy(x, &f))
         return EX_FAILED;
     if (x->c->sql && (x->c->accept || x->c->purge)) {
         errorf("stamp --sql: --%s is not for offline scripts", x->c->accept ? "accept" : "purge");

@@ -37,6 +37,8 @@ client_setup() {
     trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
     CHK=$T/.checker
     mkdir -p "$CHK"
+    # the client's header cache (client/cache.c) goes here, not into the home folder
+    export XDG_CACHE_HOME=$T/.cache
     case $MIG_CHECKER in
     "") MIGCMD=("$MIG") ;;
     asan)

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 client_setup
 
-ALL_SECTIONS="newcomer config branches xargs push atomic nontx concurrent offline json plugins usage errors"
+ALL_SECTIONS="newcomer config branches xargs push cache atomic nontx concurrent offline json plugins usage errors"
 
 # ---- 1. a newcomer's first session -------------------------------------------------------
 t_newcomer() {
@@ -575,6 +575,82 @@ t_push() {
 }
 
 # ---- 5. atomicity ------------------------------------------------------------------------------------------
+# ---- the header cache (client/cache.c) ------------------------------------------------------
+cache_file() {
+    ls "$XDG_CACHE_HOME"/mig/* 2>/dev/null | grep -v '\.tmp$'
+}
+
+t_cache() {
+    project cache
+    local later cf out_off files_before
+    export XDG_CACHE_HOME=$PWD/xdg
+    rev_file versions/c1.sql c1 "" "CREATE TABLE c1 (x INTEGER);" "DROP TABLE c1;"
+    rev_file versions/c2.sql c2 c1 "CREATE TABLE c2 (x INTEGER);" "DROP TABLE c2;"
+    files_before=$(find . -path ./xdg -prune -o -print | sort)
+    # files changed within two seconds of a run are not cached (two writes in
+    # one clock tick have equal times): with the clock at their change time,
+    # nothing of them is kept
+    MIG_CACHE_CLOCK=$(stat -c %Z versions/c2.sql) m history
+    is_rc 0 "history with fresh files: exit 0"
+    cf=$(cache_file)
+    is "$(tr '\0' '\n' <"$cf" 2>/dev/null | grep -c '^rev c2$')" 0 "a file changed within two seconds of the run is not cached"
+    # with a clock a minute later, both are
+    later=$(($(date +%s) + 60))
+    MIG_CACHE_CLOCK=$later m history
+    cf=$(cache_file)
+    like "$cf" "^$PWD/xdg/mig/[0-9a-f]{64}\$" "the cache is one file under \$XDG_CACHE_HOME/mig, named by a hash of the folders"
+    is "$(stat -c %a "$cf")" 600 "the cache file is private to its user"
+    is "$(tr '\0' '\n' <"$cf" | grep -c '^rev c[12]$')" 2 "both headers cached"
+    is "$(find . -path ./xdg -prune -o -print | sort)" "$files_before" "nothing is written into the project"
+    # the commands read a cached header: a message changed in the cache (same
+    # length) shows, which proves the file was not read again
+    perl -0pi -e 's/rev c2\0/rev X2\0/' "$cf"
+    MIG_CACHE_CLOCK=$later m history
+    like "$OUT" "rev X2" "history reads the cached header of an unchanged file"
+    # an edit that keeps size and modification time (touch -r) still changes
+    # the change time, so the file is read again
+    cp -p versions/c2.sql c2.orig
+    sed -i 's/rev c2/rev Y2/' versions/c2.sql
+    touch -r c2.orig versions/c2.sql
+    is "$(stat -c %s,%Y versions/c2.sql)" "$(stat -c %s,%Y c2.orig)" "the edit kept size and modification time"
+    MIG_CACHE_CLOCK=$later m history
+    like "$OUT" "rev Y2" "an edited file is read again though size and mtime are the same"
+    # replaced by another file (an editor's save: write, rename)
+    sed 's/rev Y2/rev Z2/' versions/c2.sql >c2.new && touch -r c2.orig c2.new && mv c2.new versions/c2.sql
+    MIG_CACHE_CLOCK=$later m history
+    like "$OUT" "rev Z2" "a file replaced by rename is read again"
+    # mig check sees an edited applied revision through the cache
+    MIG_CACHE_CLOCK=$later m upgrade head
+    is_rc 0 "upgrade: exit 0"
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 0 "check after upgrade: exit 0"
+    cp -p versions/c1.sql c1.orig
+    sed -i 's/c1 (x INTEGER)/c1 (y INTEGER)/' versions/c1.sql
+    touch -r c1.orig versions/c1.sql
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 1 "check after an edit of an applied revision (same size and mtime): exit 1"
+    like "$OUT$ERR" "c1" "check names the edited revision"
+    cp -p c1.orig versions/c1.sql
+    # a damaged cache is ignored: the output is what it is without a cache
+    MIG_CACHE=off m history
+    out_off=$OUT
+    truncate -s 100 "$cf"
+    MIG_CACHE_CLOCK=$later m history
+    is "$OUT" "$out_off" "a truncated cache: the same history as without a cache"
+    head -c 300 /dev/urandom >"$cf"
+    MIG_CACHE_CLOCK=$later m history
+    is "$OUT" "$out_off" "a cache of random bytes: the same history"
+    # MIG_CACHE=off writes nothing; an unwritable cache folder is not an error
+    export XDG_CACHE_HOME=$PWD/xdg-off
+    MIG_CACHE=off MIG_CACHE_CLOCK=$later m history
+    is "$(ls xdg-off 2>/dev/null | wc -l)" 0 "MIG_CACHE=off: no cache written"
+    export XDG_CACHE_HOME=/proc/no-such-dir
+    MIG_CACHE_CLOCK=$later m history
+    is_rc 0 "an unwritable cache folder: history still works"
+    is "$OUT" "$out_off" "an unwritable cache folder: the same history"
+    export XDG_CACHE_HOME=$T/.cache
+}
+
 t_atomic() {
     project atomic
     rev_file versions/a0.sql a0 "" "CREATE TABLE base_t (x INTEGER); INSERT INTO base_t VALUES (1);" "DROP TABLE base_t;"
