@@ -32,7 +32,7 @@ core/%.o: core/%.c $(CORE_HDR)
 core/libmigcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-SQLITE_SRC := sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c sqlite_ext/mig_diff_sqlite.c
+SQLITE_SRC := sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c sqlite_ext/mig_diff_sqlite.c sqlite_ext/mig_schema_sqlite.c
 
 $(SQLITE_SO): $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -shared -o $@ $(SQLITE_SRC) core/libmigcore.a $(LIBS)

@@ -861,6 +861,12 @@ int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_host *host)
     for (n = 2; rc == SQLITE_OK && n <= 3; n++)
         rc = sqlite3_create_function_v2(db, "mig_diff", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
                                         mig_diff_sqlite_fn, NULL, NULL, NULL);
+    for (n = 0; rc == SQLITE_OK && n <= 1; n++)
+        rc = sqlite3_create_function_v2(db, "mig_snapshot", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                        mig_snapshot_sqlite_fn, NULL, NULL, NULL);
+    for (n = 1; rc == SQLITE_OK && n <= 2; n++)
+        rc = sqlite3_create_function_v2(db, "mig_snapshot_sql", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                        mig_snapshot_sql_sqlite_fn, NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
         c->refs++;
         rc = sqlite3_create_module_v2(db, "mig_plan", &PLAN_MODULE, c, module_destroy);

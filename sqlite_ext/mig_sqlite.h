@@ -34,5 +34,8 @@ int mig_sqlite_register_ex(sqlite3 *db, char **pzErrMsg, mig_sqlite_host *host);
 void mig_sqlite_release(void *conn);
 void mig_batch_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void mig_diff_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* mig_snapshot([opts]), mig_snapshot_sql(sql [, opts]): sqlite_ext/mig_schema_sqlite.c */
+void mig_snapshot_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void mig_snapshot_sql_sqlite_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif
