@@ -767,6 +767,12 @@ static int affinity(const char *type)
     return 'N';
 }
 
+/* A declared type for a message. */
+static const char *type_name(const char *t)
+{
+    return t && *t ? t : "(none)";
+}
+
 /* Narrowing: the affinity changes to one that converts values (anything but BLOB). */
 static int narrows(const char *from, const char *to)
 {
@@ -973,8 +979,8 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
                 return 0;
             ACT("ALTER COLUMN %s TYPE %s", qn, gc->type);
             if (narrows(fc->type, gc->type))
-                LOSS("column %s.%s changes type from %s to %s", fo->name, gc->name, *fc->type ? fc->type : "(none)",
-                     gc->type);
+                LOSS("column %s.%s changes type from %s to %s", fo->name, gc->name, type_name(fc->type),
+                     type_name(gc->type));
             *native = 0;
         }
         if (fc->notnull != gc->notnull) {
@@ -1175,7 +1181,12 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
         mig_buf_puts(&b, "SELECT mig_batch(");
         mig_buf_quote(&b, go->name);
         mig_buf_puts(&b, ", ");
-        mig_buf_quote(&b, mig_strlist_join(ar, &acts, ", "));
+        {
+            const char *joined = mig_strlist_join(ar, &acts, ", ");
+            if (!joined)
+                return NOMEM_D(d);
+            mig_buf_quote(&b, joined);
+        }
         mig_buf_puts(&b, ")");
         PUSH(b.oom ? NULL : b.data);
         return 0;
@@ -1192,7 +1203,7 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
             mig_buf_printf(&l, "column %s.%s becomes generated: its values are computed", go->name, f->cols[i].name);
         else if (g->cols[gi].generated == MIG_GEN_NONE && narrows(f->cols[i].type, g->cols[gi].type))
             mig_buf_printf(&l, "column %s.%s changes type from %s to %s", go->name, f->cols[i].name,
-                           f->cols[i].type && *f->cols[i].type ? f->cols[i].type : "(none)", g->cols[gi].type);
+                           type_name(f->cols[i].type), type_name(g->cols[gi].type));
         else
             continue;
         {
@@ -1350,6 +1361,18 @@ static int check_objects(const mig_schema *s, const char *side, mig_err *err)
                             o->name, side);
         if (o->kind == MIG_SO_TABLE && (o->u.table.ncols < 0 || (o->u.table.ncols && !o->u.table.cols)))
             return mig_fail(err, MIG_E_INPUT, "schema diff: table %s of the %s schema is malformed", o->name, side);
+        if (o->kind == MIG_SO_TABLE) {
+            int k;
+            const mig_sch_table *t = &o->u.table;
+            for (k = 0; k < t->ncols; k++)
+                if (!t->cols[k].name)
+                    return mig_fail(err, MIG_E_INPUT, "schema diff: table %s of the %s schema: a column without a name",
+                                    o->name, side);
+            if (t->nuniques < 0 || t->nchecks < 0 || t->nfkeys < 0 || t->pk.nparts < 0 ||
+                (t->nuniques && !t->uniques) || (t->nchecks && !t->checks) || (t->nfkeys && !t->fkeys) ||
+                (t->pk.nparts && !t->pk.parts))
+                return mig_fail(err, MIG_E_INPUT, "schema diff: table %s of the %s schema is malformed", o->name, side);
+        }
     }
     return 0;
 }
