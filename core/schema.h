@@ -53,7 +53,8 @@ typedef struct mig_sch_column {
                                   RTRIM), or NULL */
     mig_gen_kind generated;
     const char *gen_expr;      /* GENERATED ALWAYS AS (expr): normalised, or NULL */
-    const char *conflict;      /* ON CONFLICT of a NOT NULL ("ABORT", ...) or NULL (SQLite) */
+    const char *conflict;      /* ON CONFLICT of a NOT NULL ("ROLLBACK", "FAIL", "IGNORE", "REPLACE") or
+                                  NULL (none, or ABORT: the default) (SQLite) */
 } mig_sch_column;
 
 typedef struct mig_sch_key_part {
@@ -146,7 +147,10 @@ void mig_schema_init(mig_schema *s, mig_dialect d);
 /* Add one row of SQLite's sqlite_schema (type, name, tbl_name, sql): the
  * CREATE statement is parsed (core/ddl) into the model.  Internal objects
  * (sqlite_%, automatic indexes with sql NULL) are skipped; the frontend
- * leaves out mig's own state tables.  Errors name the object. */
+ * leaves out mig's own state tables.  Errors name the object ("table \"t\":
+ * ..."); a virtual table is an error.  name and tbl_name may be NULL (taken
+ * from the statement).  Add the tables first: an index's expressions are
+ * normalised knowing its table's columns ("x" there is the column x). */
 int mig_schema_add_sqlite(mig_arena *ar, mig_schema *s, const char *type, const char *name,
                           const char *tbl_name, const char *sql, mig_err *err);
 
