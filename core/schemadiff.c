@@ -753,7 +753,7 @@ static int affinity(const char *type)
     size_t i;
     if (!type || !*type)
         return 'B';
-    for (i = 0; type[i] && i < sizeof up - 1; i++)
+    for (i = 0; i < sizeof up - 1 && type[i]; i++)
         up[i] = (char)toupper((unsigned char)type[i]);
     up[i] = 0;
     if (strstr(up, "INT"))
@@ -1522,7 +1522,7 @@ int mig_schema_diff(mig_arena *ar, const mig_schema *from, const mig_schema *to,
 {
     mig_strlist up, down;
     mig_schema_rename *inv = NULL;
-    int n = opts ? opts->nrenames : 0, i, k;
+    int n = opts ? opts->nrenames : 0;
     mig_buf b;
     *body = NULL;
     if (!from || !to)
@@ -1537,6 +1537,7 @@ int mig_schema_diff(mig_arena *ar, const mig_schema *from, const mig_schema *to,
         return -1;
     /* back: the hints inverted; a column hint names its table as the current schema has it */
     if (n) {
+        int i, k;
         if (!(inv = mig_alloc0(ar, sizeof(*inv) * (size_t)n)))
             return NOMEM();
         for (i = 0; i < n; i++) {

@@ -86,8 +86,7 @@ static int parse_hints(mig_arena *ar, json_t *arr, mig_diff_opts *o, mig_err *er
 static int parse_opts(mig_arena *ar, const char *json, mig_diff_opts *o, mig_err *err)
 {
     json_error_t jerr;
-    json_t *root, *v;
-    const char *key;
+    json_t *root;
     int rc = 0;
     memset(o, 0, sizeof *o);
     if (!json || !*json)
@@ -98,7 +97,9 @@ static int parse_opts(mig_arena *ar, const char *json, mig_diff_opts *o, mig_err
                         jerr.column, jerr.text);
     if (!json_is_object(root))
         rc = mig_fail(err, MIG_E_INPUT, "mig_diff: options must be a JSON object, e.g. '{\"renames\": []}'");
-    else
+    else {
+        const char *key;
+        json_t *v;
         json_object_foreach(root, key, v) {
             if (strcmp(key, "renames") == 0) {
                 if ((rc = parse_hints(ar, v, o, err)) != 0)
@@ -108,6 +109,7 @@ static int parse_opts(mig_arena *ar, const char *json, mig_diff_opts *o, mig_err
                 break;
             }
         }
+    }
     json_decref(root);
     return rc;
 }
