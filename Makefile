@@ -49,6 +49,11 @@ $(CLIENT): $(CLIENT_SRC) client/mig.h $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core
 tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< core/libmigcore.a $(LIBS)
 
+# the round-trip property test of autogenerate (tests/run/23-sqlite-roundtrip.t); loads sqlite_ext/mig.so
+tests/tmp/roundtrip: tests/schema/roundtrip.c tests/schema/gen.c tests/schema/gen.h
+	@mkdir -p tests/tmp
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/schema/roundtrip.c tests/schema/gen.c -lsqlite3
+
 # Debian packages the build and the tests need; installed when missing and root.
 DEB_BUILD := gcc make pkg-config libsqlite3-dev sqlite3 libssl-dev libjansson-dev uthash-dev libpq-dev libinih-dev
 DEB_TEST  := clang libclang-rt-14-dev cppcheck valgrind perl libpg-query-dev python3-alembic python3-sqlalchemy \
