@@ -13,6 +13,7 @@
 #include "sqltok.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,54 @@ static int same_as_stored(mig_arena *ar, const stored *s, int i, const revfile_e
            strcmp(s->col[S_MESSAGE].v[i], e->rf.message) == 0 && stored_tx == (e->rf.transactional != 0);
 }
 
+static int by_rf_id(const void *a, const void *b)
+{
+    return strcmp((*(const revfile_ent *const *)a)->rf.id, (*(const revfile_ent *const *)b)->rf.id);
+}
+
+/* Does the store hold exactly what the files say (every revision, body and
+ * header, and no other)?  1 yes, 0 no or cannot tell, -1 error.  One value
+ * from the database instead of every row (db_store_digest). */
+static int store_matches_files(ctx *x, db *d, const files *f, mig_err *err)
+{
+    const revfile_ent **v;
+    const char *theirs;
+    EVP_MD_CTX *md;
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned hl = 0;
+    char hex[65];
+    int i, ok;
+    if (db_store_digest(d, x->p->env, &theirs, err))
+        return -1;
+    if (!theirs || strlen(theirs) != 64 || !(v = mig_alloc(x->ar, sizeof *v * (size_t)(f->n + 1))))
+        return 0;
+    for (i = 0; i < f->n; i++)
+        v[i] = &f->v[i];
+    qsort(v, (size_t)f->n, sizeof *v, by_rf_id);
+    if (!(md = EVP_MD_CTX_new()))
+        return 0;
+    ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (i = 0; ok && i < f->n; i++) {
+        const mig_revfile *rf = &v[i]->rf;
+        mig_arena_mark m;
+        const char *line;
+        mig_arena_mark_get(x->ar, &m);
+        line = mig_sprintf(x->ar, "%s\t%s\t%s\t%s\t%s\t%s\t%c\n", rf->id, rf->checksum,
+                                       mig_strlist_join(x->ar, &rf->down, ","), mig_strlist_join(x->ar, &rf->labels, ","),
+                                       mig_strlist_join(x->ar, &rf->depends, ","), rf->message,
+                                       rf->transactional ? '1' : '0');
+        ok = line && EVP_DigestUpdate(md, line, strlen(line));
+        mig_arena_release(x->ar, &m);
+    }
+    ok = ok && EVP_DigestFinal_ex(md, h, &hl) && hl == 32;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return 0;
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    return strcmp(hex, theirs) == 0;
+}
+
 /* New revisions are uploaded many to a statement: one round trip and, on
  * SQLite, one compilation of mig's statements for the lot. */
 #define BATCH_FILES 1000
@@ -139,6 +188,7 @@ static int flush_batch(ctx *x, db *d, files *f, batch *b, const char *env_opts, 
 /* Rows of (revision, checksum, down_revisions, branch_labels, depends_on). */
 typedef struct stored_graph {
     mig_strlist col[5];
+    int loaded;
 } stored_graph;
 
 static int stored_graph_row(void *arg, int nc, const char *const *v)
@@ -240,6 +290,15 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
     if (exists < 0)
         goto fail;
     if (exists) {
+        /* the common case of a deploy: nothing new, nothing edited */
+        int same = store_matches_files(x, d, f, err);
+        if (same < 0)
+            goto fail;
+        if (same) {
+            r->unchanged = f->n;
+            json_decref(b.sources);
+            return 0;
+        }
         p[0] = x->p->env;
         if (db_query(d,
                      mig_sprintf(x->ar,
@@ -1195,8 +1254,12 @@ static int check_edited(ctx *x, db *d, files *f, const unsigned char *applied, s
 {
     const char *p[1] = {x->p->env};
     void *arg[2] = {x->ar, s};
-    int i;
+    int i, same;
     memset(s, 0, sizeof *s);
+    /* the store holds exactly the files: nothing applied was edited */
+    if ((same = store_matches_files(x, d, f, err)) != 0)
+        return same < 0 ? -1 : 0;
+    s->loaded = 1;
     if (db_query(d,
                  mig_sprintf(x->ar,
                              "SELECT revision, checksum, down_revisions, branch_labels, depends_on FROM %s "
@@ -1241,7 +1304,17 @@ static int check_force_pushed(ctx *x, db *d, files *f, const unsigned char *appl
     void *harg[2] = {x->ar, &h};
     const char *hp[2] = {x->p->env, x->c->tenant ? x->c->tenant : ""}, **last;
     int i, found = 0;
+    stored_graph fs;
     memset(&h, 0, sizeof h);
+    if (!s->loaded) {
+        /* the store holds what the files say (check_edited): their ids and checksums */
+        memset(&fs, 0, sizeof fs);
+        for (i = 0; i < f->n; i++) {
+            mig_strlist_add(x->ar, &fs.col[0], f->v[i].rf.id);
+            mig_strlist_add(x->ar, &fs.col[1], f->v[i].rf.checksum);
+        }
+        s = &fs;
+    }
     if (db_query(d,
                  mig_sprintf(x->ar,
                              "SELECT revision, checksum FROM %s WHERE env = $1 AND tenant = $2 AND "
