@@ -9,9 +9,9 @@ tap_setup
 DB=$T/app.db
 
 # ---- registered functions ------------------------------------------------
-documented="mig_batch/2 mig_batch/3 mig_check/0 mig_check/1 mig_current/0 mig_current/1 mig_downgrade/1 mig_downgrade/2 mig_heads/0 mig_heads/1
+documented="mig_batch/2 mig_batch/3 mig_check/0 mig_check/1 mig_current/0 mig_current/1 mig_diff/2 mig_diff/3 mig_downgrade/1 mig_downgrade/2 mig_heads/0 mig_heads/1
 mig_put_revision/1 mig_put_revision/2 mig_remove_revision/1 mig_remove_revision/2 mig_sql/2 mig_sql/3 mig_stamp/1
-mig_stamp/2 mig_upgrade/1 mig_upgrade/2 mig_x/1"
+mig_snapshot/0 mig_snapshot/1 mig_snapshot_sql/1 mig_snapshot_sql/2 mig_stamp/2 mig_upgrade/1 mig_upgrade/2 mig_x/1"
 got=$(q "$T/fresh.db" "SELECT DISTINCT name || '/' || narg FROM pragma_function_list WHERE name LIKE 'mig%' ORDER BY 1;")
 missing=$(comm -23 <(tr ' ' '\n' <<<"$documented" | sort) <(sort <<<"$got") | tr '\n' ' ')
 is "$missing" "" "every documented function is registered with its argument counts"
