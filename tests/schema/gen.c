@@ -1128,6 +1128,9 @@ typedef struct {
     int kwcase;              /* 0 upper, 1 lower, 2 mixed per word */
     int quote;               /* quote safe names too, sometimes */
     int comments, spacing;
+    int plain_x;             /* flag plain_view_names */
+    int no_dq;               /* an unqualified name in a view or trigger body: never "x" (SQLite may
+                                read it as a string, so a snapshot keeps "x" apart from x; docs/schema.md) */
 } sty;
 
 static int ch(const sty *st, int pct) { return st->r && g_chance(st->r, pct); }
@@ -1188,6 +1191,8 @@ static void ident(sb *b, const sty *st, const char *n)
 {
     if (needs_quote(n) || (st->quote && ch(st, 30))) {
         int q = st->r ? g_int(st->r, 4) : 0;
+        if (st->no_dq && (q == 0 || q == 3))
+            q = 1 + (st->r ? g_int(st->r, 2) : 0);
         if (q == 1)
             sb_printf(b, "[%s]", n);
         else if (q == 2)
@@ -1559,6 +1564,15 @@ static void r_index(sb *out, const sty *st, const g_schema *s, const g_index *x)
     sb_put(out, ";\n");
 }
 
+static void ident_x(sb *b, const sty *st, const char *n)
+{
+    sty x = *st;
+    x.no_dq = 1;
+    if (st->plain_x)
+        x.quote = 0;
+    ident(b, &x, n);
+}
+
 static void r_view(sb *out, const sty *st, g_schema *s, const g_view *v)
 {
     kw(out, st, "CREATE VIEW");
@@ -1582,7 +1596,7 @@ static void r_view(sb *out, const sty *st, g_schema *s, const g_view *v)
         if (i)
             sb_put(out, ", ");
         switch (v->kind) {
-        case 0: ident(out, st, cname(t1, v->cols[i])); break;
+        case 0: ident_x(out, st, cname(t1, v->cols[i])); break;
         case 1:
             sb_put(out, i ? "b." : "a.");
             ident(out, st, i ? cname(g_find_table(s, v->t2), v->cols[1]) : cname(t1, v->cols[0]));
@@ -1591,9 +1605,9 @@ static void r_view(sb *out, const sty *st, g_schema *s, const g_view *v)
             if (i)
                 sb_put(out, "count(*)");
             else
-                ident(out, st, cname(t1, v->cols[0]));
+                ident_x(out, st, cname(t1, v->cols[0]));
             break;
-        default: ident(out, st, src->out[v->cols[i]]); break;
+        default: ident_x(out, st, src->out[v->cols[i]]); break;
         }
         if (!v->collist) {
             ws(out, st);
@@ -1630,13 +1644,13 @@ static void r_view(sb *out, const sty *st, g_schema *s, const g_view *v)
         ws(out, st);
         kw(out, st, "GROUP BY");
         ws(out, st);
-        ident(out, st, cname(t1, v->cols[0]));
+        ident_x(out, st, cname(t1, v->cols[0]));
     }
     if (v->wcol >= 0) {
         ws(out, st);
         kw(out, st, "WHERE");
         ws(out, st);
-        ident(out, st, v->kind == 3 ? src->out[v->wcol] : cname(t1, v->wcol));
+        ident_x(out, st, v->kind == 3 ? src->out[v->wcol] : cname(t1, v->wcol));
         ws(out, st);
         kw(out, st, "IS NOT NULL");
     }
@@ -1693,9 +1707,9 @@ static void r_trigger(sb *out, const sty *st, g_schema *s, const g_trigger *tr)
             ws(out, st);
             kw(out, st, "SET");
             ws(out, st);
-            ident(out, st, cname(o, tr->oc));
+            ident_x(out, st, cname(o, tr->oc));
             sb_put(out, " = ");
-            ident(out, st, cname(o, tr->oc));
+            ident_x(out, st, cname(o, tr->oc));
         } else {
             kw(out, st, "DELETE FROM");
             ws(out, st);
@@ -1711,10 +1725,10 @@ static void r_trigger(sb *out, const sty *st, g_schema *s, const g_trigger *tr)
     sb_put(out, ";\n");
 }
 
-static char *render(g_rng *r, const g_schema *cs, int tables_only)
+static char *render(g_rng *r, const g_schema *cs, int tables_only, int plain_x)
 {
     g_schema *s = (g_schema *)cs;   /* lookups only */
-    sty st = {r, 0, 0, 0, 0};
+    sty st = {r, 0, 0, 0, 0, plain_x, 0};
     if (r) {
         st.kwcase = g_int(r, 3);
         st.quote = g_chance(r, 50);
@@ -1736,5 +1750,5 @@ static char *render(g_rng *r, const g_schema *cs, int tables_only)
     return out.p;
 }
 
-char *g_render(g_rng *r, const g_schema *s) { return render(r, s, 0); }
-char *g_render_tables(const g_schema *s) { return render(NULL, s, 1); }
+char *g_render(g_rng *r, const g_schema *s, const g_flags *fl) { return render(r, s, 0, fl->plain_view_names); }
+char *g_render_tables(const g_schema *s) { return render(NULL, s, 1, 0); }

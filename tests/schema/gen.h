@@ -126,6 +126,7 @@ typedef struct {
 
 typedef struct {
     int no_options_edit;     /* never toggle STRICT / WITHOUT ROWID in an edit */
+    int plain_view_names;    /* names in view and trigger bodies quoted only when they must be */
 } g_flags;
 
 /* the type table */
@@ -140,7 +141,7 @@ void g_generate(g_rng *r, g_schema *s, const g_flags *fl);
 void g_edit(g_rng *r, g_schema *s, const g_flags *fl, char *log, size_t logsz);
 
 /* Render the schema as one SQL script in a random style; malloc'd. */
-char *g_render(g_rng *r, const g_schema *s);
+char *g_render(g_rng *r, const g_schema *s, const g_flags *fl);
 /* Render only the tables and indexes (canonical style); malloc'd. */
 char *g_render_tables(const g_schema *s);
 

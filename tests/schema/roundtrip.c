@@ -21,8 +21,11 @@
  * small case.  `roundtrip --seed N --count 1` reproduces seed N.
  *
  * usage: roundtrip [--seed N] [--count N] [--seeds N,N,...] [--verbose]
- *                  [--ext PATH] [--gen-only] [--no-options-edit]
+ *                  [--ext PATH] [--gen-only] [--no-options-edit] [--plain-view-names]
  *                  [--no-shrink] [--findings FILE]
+ * --no-options-edit: no edit toggles STRICT or WITHOUT ROWID;
+ * --plain-view-names: names in view and trigger bodies are never quoted
+ * unless they must be (to look past a known finding while exploring).
  * exit: 0 all passed; 1 a failure; 2 the mig functions are missing (the
  * output says which).
  */
@@ -729,9 +732,9 @@ static void render_pair(const pair *p, result *res)
 {
     g_rng r;
     g_seed(&r, p->style_seed);
-    res->sqlA = g_render(&r, &p->A);
-    res->sqlA2 = g_render(&r, &p->A);
-    res->sqlB = g_render(&r, &p->B);
+    res->sqlA = g_render(&r, &p->A, &opt.fl);
+    res->sqlA2 = g_render(&r, &p->A, &opt.fl);
+    res->sqlB = g_render(&r, &p->B, &opt.fl);
     res->hints = make_hints(&p->A, &p->B);
 }
 
@@ -967,7 +970,8 @@ static void report(FILE *f, uint64_t seed, const pair *p, const result *res, con
     print_block(f, "B", res->sqlB);
     if (res->body)
         print_block(f, "body", res->body);
-    if (res->got) {
+    if (res->got && (res->code == F_SNAP_SQL || res->code == F_SPELLING || res->code == F_DIFF_EMPTY ||
+                     res->code == F_AFTER_UP || res->code == F_AFTER_DOWN)) {
         const char *want = res->code == F_AFTER_DOWN || res->code == F_SNAP_SQL || res->code == F_SPELLING ||
                                    res->code == F_DIFF_EMPTY
                                ? res->snapA
@@ -1166,7 +1170,7 @@ static int probe_functions(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: roundtrip [--seed N] [--count N] [--seeds N,N,...] [--verbose] [--ext PATH]\n"
-                    "                 [--gen-only] [--no-options-edit] [--no-shrink] [--findings FILE]\n");
+                    "                 [--gen-only] [--no-options-edit] [--plain-view-names] [--no-shrink] [--findings FILE]\n");
     exit(64);
 }
 
@@ -1195,6 +1199,8 @@ int main(int argc, char **argv)
             opt.shrink = 0;
         else if (!strcmp(a, "--no-options-edit"))
             opt.fl.no_options_edit = 1;
+        else if (!strcmp(a, "--plain-view-names"))
+            opt.fl.plain_view_names = 1;
         else
             usage();
     }
