@@ -183,10 +183,19 @@ static void put_cname(mig_buf *b, const char *name)
     }
 }
 
-/* Is the primary key written on this column (SQLite's INTEGER PRIMARY KEY DESC)? */
+/* Is the primary key written on its column?  Always for SQLite's INTEGER
+ * PRIMARY KEY DESC (column_level: not a rowid alias, while the table form
+ * is); otherwise when it is one column with no DESC or COLLATE, where both
+ * forms mean the same and `id INTEGER PRIMARY KEY` is how people write it. */
+static int pk_written_on_column(const mig_sch_table *t)
+{
+    const mig_sch_key_part *p = t->pk.parts;
+    return t->pk.nparts == 1 && p[0].column && (t->pk.column_level || (!p[0].desc && !p[0].collate));
+}
+
 static int pk_on_column(const mig_sch_table *t, const char *col)
 {
-    return t->pk.column_level && t->pk.nparts == 1 && t->pk.parts[0].column && id_eq(t->pk.parts[0].column, col);
+    return pk_written_on_column(t) && id_eq(t->pk.parts[0].column, col);
 }
 
 static void put_column(mig_buf *b, const mig_sch_table *t, const mig_sch_column *c)
@@ -303,7 +312,7 @@ static void put_table(mig_buf *b, const mig_sch_object *o)
             mig_buf_puts(b, ", ");
         put_column(b, t, &t->cols[i]);
     }
-    if (t->pk.nparts && !(t->pk.nparts == 1 && t->pk.parts[0].column && t->pk.column_level)) {
+    if (t->pk.nparts && !pk_written_on_column(t)) {
         mig_buf_puts(b, ", ");
         put_cname(b, t->pk.name);
         mig_buf_puts(b, "PRIMARY KEY (");

@@ -227,8 +227,8 @@ static void test_columns(void)
     ok(has(up_of(b), "ALTER TABLE t ADD COLUMN u_id INT REFERENCES u;"),
        "a column with a foreign key and no default: ADD COLUMN with REFERENCES");
     b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, c INT, a TEXT, b INT)");
-    ok(has(up_of(b), "SELECT mig_batch('t', '', '{\"create\": \"CREATE TABLE t (id INTEGER, c INT, a TEXT, b INT, "
-                     "PRIMARY KEY (id))\"}');"),
+    ok(has(up_of(b), "SELECT mig_batch('t', '', '{\"create\": \"CREATE TABLE t (id INTEGER PRIMARY KEY, c INT, a "
+                     "TEXT, b INT)\"}');"),
        "a column in the middle: a rebuild to the new CREATE TABLE");
     show(b);
     ok(has(down_of(b), MIG_SCHEMA_LOSS_MARK "column t.c\nSELECT mig_batch('t', 'DROP COLUMN c');"),
@@ -236,7 +236,7 @@ static void test_columns(void)
     b = diff("table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, c INT, a TEXT, b INT)",
              "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, b INT, a TEXT)");
     ok(has(up_of(b), MIG_SCHEMA_LOSS_MARK "column t.c\nSELECT mig_batch('t', '', '{\"create\": \"CREATE TABLE t (id "
-                     "INTEGER, b INT, a TEXT, PRIMARY KEY (id))\"}');"),
+                     "INTEGER PRIMARY KEY, b INT, a TEXT)\"}');"),
        "a column dropped in a rebuild is marked");
     b = diff(T1, "table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT COLLATE NOCASE, b INT)");
     ok(has(up_of(b), "\"create\""), "a COLLATE change: a rebuild");
@@ -255,7 +255,7 @@ static void test_columns(void)
            has(down_of(b), "SELECT mig_batch('t', 'DROP CONSTRAINT ck');"),
        "a named CHECK: ADD / DROP CONSTRAINT");
     b = diff("table|t|t|CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT CHECK (b > 0))", T1);
-    ok(has(up_of(b), "\"create\": \"CREATE TABLE t (id INTEGER, a TEXT, b INT, PRIMARY KEY (id))\""),
+    ok(has(up_of(b), "\"create\": \"CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT)\""),
        "an unnamed CHECK that goes: a rebuild");
 }
 
@@ -384,10 +384,10 @@ static void test_by_hand(void)
     s.nobjs = 1;
     mig_err_clear(&err);
     sql = mig_schema_create_sql(&ar, &s, &o, &err);
-    ok(sql && strcmp(sql, "CREATE TABLE notes (id INTEGER, note TEXT DEFAULT ('n/a'), PRIMARY KEY (id))") == 0,
+    ok(sql && strcmp(sql, "CREATE TABLE notes (id INTEGER PRIMARY KEY, note TEXT DEFAULT ('n/a'))") == 0,
        "a hand-built table renders: %s", sql ? sql : err.msg);
     ok(mig_schema_diff(&ar, &e, &s, NULL, &b, &err) == 0 &&
-           strcmp(b, "-- mig:upgrade\nCREATE TABLE notes (id INTEGER, note TEXT DEFAULT ('n/a'), PRIMARY KEY (id));\n"
+           strcmp(b, "-- mig:upgrade\nCREATE TABLE notes (id INTEGER PRIMARY KEY, note TEXT DEFAULT ('n/a'));\n"
                      "-- mig:downgrade\n" MIG_SCHEMA_LOSS_MARK "table notes\nDROP TABLE notes;\n") == 0,
        "and diffs from an empty schema");
     o.name = NULL;

@@ -114,7 +114,7 @@ case_rt reorder_collate "$T_A" "$T_ROWS" "CREATE TABLE t (id INTEGER PRIMARY KEY
 CREATE INDEX ix_b ON t (b);
 CREATE VIEW v AS SELECT id, a FROM t WHERE b > 0;
 CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET b = coalesce(b, 0) WHERE id = new.id; END;" "$T_Q"
-like "$BODY" "mig_batch\('t', '', '\{\"create\": \"CREATE TABLE t \(id INTEGER, b INT, a TEXT COLLATE NOCASE" \
+like "$BODY" "mig_batch\('t', '', '\{\"create\": \"CREATE TABLE t \(id INTEGER PRIMARY KEY, b INT, a TEXT COLLATE NOCASE" \
     "reorder_collate: mig_batch's rebuild to the new CREATE TABLE"
 
 case_rt strict_generated "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT);" "$T_ROWS2" \
