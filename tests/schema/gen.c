@@ -1672,7 +1672,10 @@ static void r_trigger(sb *out, const sty *st, g_schema *s, const g_trigger *tr)
         ws(out, st);
         kw(out, st, "OF");
         ws(out, st);
-        ident(out, st, cname(t, tr->of_col));
+        if (st->plain_x)
+            ident_x(out, st, cname(t, tr->of_col));
+        else
+            ident(out, st, cname(t, tr->of_col));
     }
     ws(out, st);
     kw(out, st, "ON");

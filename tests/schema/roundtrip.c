@@ -980,14 +980,67 @@ static void report(FILE *f, uint64_t seed, const pair *p, const result *res, con
     }
 }
 
+/* --------------------------------------------------------- signatures */
+
+/* what kind of failure: the check and its message's first line with names
+ * and numbers taken out, so one bug gives one signature */
+static void signature(const result *res, char *out, size_t outsz)
+{
+    const char *m = res->msg.p ? res->msg.p : "";
+    size_t n = strcspn(m, "\n"), o = 0;
+    o += (size_t)snprintf(out, outsz, "%d:", res->code);
+    const char *prev_word = "";
+    size_t prev_len = 0;
+    for (size_t i = 0; i < n && o + 2 < outsz;) {
+        char c = m[i];
+        if (c == '"' || c == '\'') {
+            size_t j = i + 1;
+            while (j < n && m[j] != c)
+                j++;
+            out[o++] = 'N';
+            i = j + 1;
+            continue;
+        }
+        if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            size_t j = i;
+            while (j < n && (m[j] == '_' || (m[j] >= 'a' && m[j] <= 'z') || (m[j] >= 'A' && m[j] <= 'Z') ||
+                             (m[j] >= '0' && m[j] <= '9')))
+                j++;
+            int has_digit = 0;
+            for (size_t k = i; k < j; k++)
+                has_digit |= m[k] >= '0' && m[k] <= '9';
+            int after_name_word = (prev_len == 5 && !strncmp(prev_word, "table", 5)) ||
+                                  (prev_len == 6 && !strncmp(prev_word, "column", 6)) ||
+                                  (prev_len == 10 && !strncmp(prev_word, "constraint", 10));
+            if (has_digit || after_name_word)
+                out[o++] = 'N';
+            else {
+                for (size_t k = i; k < j && o + 2 < outsz; k++)
+                    out[o++] = m[k];
+            }
+            prev_word = m + i;
+            prev_len = j - i;
+            i = j;
+            continue;
+        }
+        out[o++] = c;
+        i++;
+    }
+    out[o] = 0;
+}
+
 /* --------------------------------------------------------- the shrinker */
+
+static const char *shrink_sig;   /* the signature a reduction must keep */
 
 static int still_fails(const pair *p, int code)
 {
     result r = {0};
     int c = run_pair(p, &r);
+    char sig[512];
+    signature(&r, sig, sizeof sig);
     result_free(&r);
-    return c == code;
+    return c == code && !strcmp(sig, shrink_sig);
 }
 
 static int same_key(const g_key *a, const g_key *b) { return !memcmp(a, b, sizeof *a); }
@@ -1235,7 +1288,8 @@ int main(int argc, char **argv)
         return 3;
 
     long failed = 0, by_code[F_COUNT] = {0};
-    int shrunk_code[F_COUNT] = {0};
+    static char sigs[64][512];
+    int nsigs = 0;
     pair *p = malloc(sizeof *p);
     if (!p)
         return 3;
@@ -1251,9 +1305,17 @@ int main(int argc, char **argv)
             if (by_code[code] <= 3)
                 report(stdout, list[i], p, &res, "FAIL");
             else
-                printf("FAIL seed %llu: %s\n", (unsigned long long)list[i], FNAME[code]);
-            if (opt.shrink && !shrunk_code[code]) {
-                shrunk_code[code] = 1;
+                printf("FAIL seed %llu: %s: %.*s\n", (unsigned long long)list[i], FNAME[code],
+                       (int)strcspn(res.msg.p ? res.msg.p : "", "\n"), res.msg.p ? res.msg.p : "");
+            char sig[512];
+            signature(&res, sig, sizeof sig);
+            int seen = 0;
+            for (int k = 0; k < nsigs; k++)
+                seen |= !strcmp(sigs[k], sig);
+            if (!seen && nsigs < 64)
+                snprintf(sigs[nsigs++], sizeof sigs[0], "%s", sig);
+            if (opt.shrink && !seen && code != F_GEN_A && code != F_GEN_B && code != F_DATA) {
+                shrink_sig = sig;
                 shrink(p, code);
                 result small = {0};
                 run_pair(p, &small);
@@ -1261,7 +1323,8 @@ int main(int argc, char **argv)
                 if (opt.findings) {
                     FILE *f = fopen(opt.findings, "a");
                     if (f) {
-                        fprintf(f, "\n## %s (seed %llu)\n\n```\n", FNAME[code], (unsigned long long)list[i]);
+                        fprintf(f, "\n## %s (seed %llu)\n\nsignature: %s\n\n```\n", FNAME[code],
+                                (unsigned long long)list[i], sig);
                         report(f, list[i], p, &small, "SHRUNK");
                         fprintf(f, "```\n");
                         fclose(f);
