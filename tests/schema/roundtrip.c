@@ -25,7 +25,9 @@
  *                  [--no-shrink] [--findings FILE]
  * --no-options-edit: no edit toggles STRICT or WITHOUT ROWID;
  * --plain-view-names: names in view and trigger bodies are never quoted
- * unless they must be (to look past a known finding while exploring).
+ * unless they must be (to look past a known finding while exploring);
+ * --self-test-lose-row: delete a row of each table after the upgrade, to
+ * show that the row check sees a loss.
  * exit: 0 all passed; 1 a failure; 2 the mig functions are missing (the
  * output says which).
  */
@@ -45,11 +47,13 @@
 static struct {
     const char *ext;
     int verbose, gen_only, shrink;
+    int lose_row;            /* --self-test-lose-row: delete a row after each upgrade (the check must see it) */
     const char *findings;
     g_flags fl;
-} opt = {"./sqlite_ext/mig", 0, 0, 1, NULL, {0}};
+} opt = {"./sqlite_ext/mig", 0, 0, 1, 0, NULL, {0}};
 
 static int have_snap, have_diff;
+static long rows_checked;   /* rows of A found again after an upgrade (a sanity figure) */
 
 /* ---------------------------------------------------------- utilities */
 
@@ -811,24 +815,13 @@ static int run_pair(const pair *p, result *res)
         goto out;
     }
     free(s1);
-    s1 = query1(db, "SELECT mig_snapshot_sql(?)", res->sqlA2, NULL, NULL, &err);
-    if (!s1) {
-        code = fail(res, F_SNAP_ERR, "mig_snapshot_sql(A, second spelling): %s", err);
-        goto out;
-    }
-    if (strcmp(s1, res->snapA)) {
-        res->got = s1;
-        code = fail(res, F_SPELLING, "first spelling (expected) vs second spelling (got)");
-        goto out;
-    }
-    free(s1);
     res->snapB = query1(db, "SELECT mig_snapshot_sql(?)", res->sqlB, NULL, NULL, &err);
     if (!res->snapB) {
         code = fail(res, F_SNAP_ERR, "mig_snapshot_sql(B): %s", err);
         goto out;
     }
     if (!have_diff)
-        goto out;
+        goto spelling;
 
     /* the diff */
     for (int k = 0; k < 2; k++) {
@@ -891,6 +884,17 @@ static int run_pair(const pair *p, result *res)
         code = fail(res, F_AFTER_UP, "snapB (expected) vs mig_snapshot() after the upgrade (got)");
         goto out;
     }
+    if (opt.lose_row)
+        for (int tb = 0; tb < p->B.nt; tb++) {
+            buf q = {0};
+            bprintf(&q, "DELETE FROM ");
+            qid(&q, p->B.t[tb].name);
+            bprintf(&q, " WHERE rowid IN (SELECT rowid FROM ");
+            qid(&q, p->B.t[tb].name);
+            bprintf(&q, " LIMIT 1)");
+            sqlite3_exec(db, q.p, NULL, NULL, NULL);
+            free(q.p);
+        }
     for (int tb = 0; tb < p->B.nt; tb++) {
         int ta = table_index(&p->A, p->B.t[tb].id);
         if (ta < 0)
@@ -901,6 +905,8 @@ static int run_pair(const pair *p, result *res)
             free(why.p);
             goto out;
         }
+        for (int ri = 0; ri < rs->n[ta]; ri++)
+            rows_checked += rs->acc[ta][ri];
         free(why.p);
     }
     if (*res->body) {
@@ -933,6 +939,20 @@ static int run_pair(const pair *p, result *res)
         }
         free(why.p);
     }
+spelling:
+    /* last, so that a spelling difference does not hide a round-trip failure */
+    s1 = query1(db, "SELECT mig_snapshot_sql(?)", res->sqlA2, NULL, NULL, &err);
+    if (!s1) {
+        code = fail(res, F_SNAP_ERR, "mig_snapshot_sql(A, second spelling): %s", err);
+        goto out;
+    }
+    if (strcmp(s1, res->snapA)) {
+        free(res->got);
+        res->got = s1;
+        code = fail(res, F_SPELLING, "first spelling (expected) vs second spelling (got)");
+        goto out;
+    }
+    free(s1);
 out:
     free(err);
     sqlite3_close(db);
@@ -1223,7 +1243,8 @@ static int probe_functions(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: roundtrip [--seed N] [--count N] [--seeds N,N,...] [--verbose] [--ext PATH]\n"
-                    "                 [--gen-only] [--no-options-edit] [--plain-view-names] [--no-shrink] [--findings FILE]\n");
+                    "                 [--gen-only] [--no-options-edit] [--plain-view-names] [--no-shrink] [--findings FILE]\n"
+                    "                 [--self-test-lose-row]\n");
     exit(64);
 }
 
@@ -1248,6 +1269,8 @@ int main(int argc, char **argv)
             opt.verbose = 1;
         else if (!strcmp(a, "--gen-only"))
             opt.gen_only = 1;
+        else if (!strcmp(a, "--self-test-lose-row"))
+            opt.lose_row = 1;
         else if (!strcmp(a, "--no-shrink"))
             opt.shrink = 0;
         else if (!strcmp(a, "--no-options-edit"))
@@ -1336,6 +1359,7 @@ int main(int argc, char **argv)
         result_free(&res);
         fflush(stdout);
     }
+    printf("rows of A checked after upgrades: %ld\n", rows_checked);
     printf("pairs %ld, passed %ld, failed %ld%s\n", n, n - failed, failed,
            opt.gen_only ? " (generator only)" : have_diff ? "" : " (snapshot checks only: no mig_diff)");
     for (int c = 1; c < F_COUNT; c++)
