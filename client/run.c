@@ -207,6 +207,7 @@ typedef struct push_result {
     int keep_edited;  /* keep the stored body of an edited applied revision (with a warning) */
     int kept_edited;
     int quiet_events; /* upgrade/downgrade/stamp: a summary line, not one line per file */
+    int by_digest;    /* one digest of the store settled it: nothing to upload */
     json_t *events; /* when --json */
 } push_result;
 
@@ -296,6 +297,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             goto fail;
         if (same) {
             r->unchanged = f->n;
+            r->by_digest = 1;
             json_decref(b.sources);
             return 0;
         }
@@ -474,9 +476,9 @@ int cmd_push(ctx *x)
     }
     db_close(d);
     if (r.events)
-        json_print(json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "database", db_display(d), "added", r.added,
+        json_print(json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:o, s:s}", "database", db_display(d), "added", r.added,
                              "changed", r.changed, "unchanged", r.unchanged, "removed", r.removed, "kept", r.kept,
-                             "revisions", r.events));
+                             "revisions", r.events, "compared", r.by_digest ? "digest" : "rows"));
     else if (!x->c->quiet)
         printf("Pushed %d revision file%s to %s: %d added, %d changed, %d unchanged, %d removed (%.0f ms)\n", f.n,
                f.n == 1 ? "" : "s", db_display(d), r.added, r.changed, r.unchanged, r.removed, now_ms() - t0);

@@ -88,8 +88,10 @@ CREATE INDEX ix_users_email ON users (email);" "ALTER TABLE users DROP COLUMN em
     m --url "$PU" upgrade --json
     unlike "$OUT$ERR" "s3cret" "upgrade --json: the password is not printed"
     like "$(jq_ "$OUT" '$j->{database}')" "^postgresql://postgres@.*/$DB" "upgrade --json: the database without the password"
-    m --url "$PU" push
+    m --url "$PU" push --json
     unlike "$OUT$ERR" "s3cret" "push: the password is not printed"
+    is "$(jq_ "$OUT" '$j->{compared}')" digest \
+        "push after upgrade: PostgreSQL's digest of the store equals the client's digest of the files"
     DATABASE_URL="postgresql+psycopg2://postgres:s3cret@/$DB?host=$PGHOST&port=$PGPORT" m current
     is_rc 0 "DATABASE_URL in SQLAlchemy's form (postgresql+psycopg2://): exit 0"
     unlike "$OUT$ERR" "s3cret" "... the password is not printed"

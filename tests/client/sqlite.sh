@@ -942,9 +942,13 @@ t_json() {
     local REVKEYS="branch_labels checksum create_date depends_on down_revisions is_branch_point is_head is_merge_point message next_revisions path revision transactional"
     m push --json
     is_rc 0 "push --json: exit 0"
-    is "$(json_keys "$OUT")" "added changed database kept removed revisions unchanged" "push --json: keys"
+    is "$(json_keys "$OUT")" "added changed compared database kept removed revisions unchanged" "push --json: keys"
     is "$(jq_ "$OUT" '$j->{added} . " " . join(",", map { "$_->{action}:$_->{revision}:$_->{path}" } @{$j->{revisions}})')" \
         "2 added:j1:versions/j1.sql,added:j2:versions/j2.sql" "push --json: what was added"
+    is "$(jq_ "$OUT" '$j->{compared}')" rows "push --json: new files, compared row by row"
+    m push --json
+    is "$(jq_ "$OUT" '$j->{compared} . " " . $j->{unchanged}')" "digest 2" \
+        "push --json again: one digest of the store equals the files' (no row fetched)"
     m upgrade j1 --json
     is_rc 0 "upgrade --json: exit 0"
     is "$(json_keys "$OUT")" "current database direction ms pushed ran steps target" "upgrade --json: keys"
