@@ -384,6 +384,50 @@ static void gen_value(g_rng *r, int cls, int strict, val *v)
     }
 }
 
+/* RETURNING reports a value before some of the column's affinity is applied
+ * (40 for a REAL column that stores 40.0, 107.0 for a NUMERIC one that
+ * stores 107), so the row just inserted is read again with a SELECT: by its
+ * rowid, or in a WITHOUT ROWID table by its primary key. */
+static int read_back(sqlite3 *db, const g_table *t, val *out)
+{
+    buf q = {0};
+    bprintf(&q, "SELECT ");
+    int m = 0;
+    for (int i = 0; i < t->nc; i++)
+        if (!t->c[i].gen) {
+            if (m++)
+                bput(&q, ", ", 2);
+            qid(&q, t->c[i].name);
+        }
+    bprintf(&q, " FROM ");
+    qid(&q, t->name);
+    if (t->without_rowid) {
+        for (int k = 0; k < t->pk.n; k++) {
+            bprintf(&q, k ? " AND " : " WHERE ");
+            qid(&q, t->c[g_col_index(t, t->pk.cols[k])].name);
+            bprintf(&q, " = ?");
+        }
+    } else
+        bprintf(&q, " WHERE rowid = last_insert_rowid()");
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(db, q.p, -1, &st, NULL) == SQLITE_OK) {
+        if (t->without_rowid)
+            for (int k = 0; k < t->pk.n; k++)
+                val_bind(st, k + 1, &out[g_col_index(t, t->pk.cols[k])]);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int j = 0;
+            for (int i = 0; i < t->nc; i++)
+                if (!t->c[i].gen)
+                    val_read(st, j++, &out[i]);
+            ok = 1;
+        }
+    }
+    sqlite3_finalize(st);
+    free(q.p);
+    return ok;
+}
+
 /* INSERT INTO t (non-generated columns present in `vals`) VALUES (...)
  * RETURNING every non-generated column of t.  have[i]: column i of t gets
  * vals[i], else its default.  Returns 1 when a row went in (out filled). */
@@ -431,6 +475,8 @@ static int insert_row(sqlite3 *db, const g_table *t, const val *vals, const int 
     }
     sqlite3_finalize(st);
     free(q.p);
+    if (ok)
+        ok = read_back(db, t, out);
     return ok;
 }
 
