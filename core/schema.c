@@ -454,6 +454,7 @@ typedef struct {
                                    a column), or NULL */
     int ncols;
     int ident_tok;              /* a token known to be an identifier (a trigger's table), or -1 */
+    int ident_lo, ident_hi;     /* tokens [lo, hi) known to be identifiers (UPDATE OF's column list) */
     int fold_calls;             /* write function names in lower case (not in a view: its column
                                    names come from the text) */
 } nctx;
@@ -502,6 +503,7 @@ static void norm_into(mig_buf *out, const stoks *t, int a, int b, const nctx *cx
     for (i = a; i < b; i++) {
         const stok *k = &t->v[i];
         const char *p = t->s + k->off;
+        stok w;
         int cls = P_OTHER, space;
         int next_lp = tok_kind(t, i + 1) == K_LP && i + 1 < b;
 
@@ -517,7 +519,9 @@ static void norm_into(mig_buf *out, const stoks *t, int a, int b, const nctx *cx
 
         switch (k->k) {
         case K_WORD: {
-            const char *cn = is_keyword(p, k->len) ? NULL : col_named(cx, p, k->len);
+            const char *cn;
+        bare_word:
+            cn = is_keyword(p, k->len) ? NULL : col_named(cx, p, k->len);
             if (cn && !next_lp) {
                 put_ident(out, cn);
                 cls = P_NAME;
@@ -550,11 +554,22 @@ static void norm_into(mig_buf *out, const stoks *t, int a, int b, const nctx *cx
                 out->oom = 1;
                 return;
             }
+            /* [x] and `x` are always names in SQLite (only "x" may fall back to a
+             * string): one that needs no quotes is the bare word x */
+            if (p[0] != '"' && plain_name(v)) {
+                w = *k;
+                w.k = K_WORD;
+                w.len = strlen(v);
+                k = &w;
+                p = v;
+                goto bare_word;
+            }
             cn = next_lp ? NULL : col_named(cx, v, strlen(v));
             if (cn)
                 put_ident(out, cn);
-            else if (tok_kind(t, i - 1) == K_DOT || (tok_kind(t, i + 1) == K_DOT && i + 1 < b) ||
-                     (cx && cx->ident_tok == i) || (i > a && ident_after(t, i - 1)))
+            else if (p[0] != '"' || tok_kind(t, i - 1) == K_DOT || (tok_kind(t, i + 1) == K_DOT && i + 1 < b) ||
+                     (cx && cx->ident_tok == i) || (cx && i >= cx->ident_lo && i < cx->ident_hi) ||
+                     (i > a && ident_after(t, i - 1)))
                 put_ident(out, v);
             else
                 put_quoted_ident(out, v);
@@ -1079,6 +1094,7 @@ static int build_table(mig_arena *ar, const char *sql, mig_sch_table *tt, const 
         if (!(tt->cols[i].type = norm_type(ar, sql, dt.cols[i].type_span, err)))
             return -1;
     }
+    memset(&cx, 0, sizeof cx);
     cx.cols = tt->cols;
     cx.ncols = tt->ncols;
     cx.ident_tok = -1;
@@ -1290,6 +1306,16 @@ static int build_trigger(mig_arena *ar, const char *sql, mig_sch_trigger *tr, co
     }
     memset(&cx, 0, sizeof cx);
     cx.ident_tok = tbl;
+    /* UPDATE OF a, b: a list of column names (SQLite's idlist), never strings */
+    {
+        int k;
+        for (k = i + 1; k + 1 < on; k++)
+            if (tok_is(&t, k, "UPDATE") && tok_is(&t, k + 1, "OF")) {
+                cx.ident_lo = k + 2;
+                cx.ident_hi = on;
+                break;
+            }
+    }
     mig_buf_init(&b, ar);
     mig_buf_puts(&b, "CREATE TRIGGER ");
     put_ident(&b, *name);
@@ -1487,6 +1513,13 @@ void mig_schema_finish(mig_schema *s)
                         f->ref_columns[k] = col_spelling(&t->u.table, f->ref_columns[k]);
                 }
             }
+            /* SQLite makes the primary-key columns of a WITHOUT ROWID table NOT NULL
+             * whether written or not (ON CONFLICT ABORT when not written) */
+            if (tt->without_rowid)
+                for (j = 0; j < tt->pk.nparts; j++)
+                    for (k = 0; tt->pk.parts[j].column && k < tt->ncols; k++)
+                        if (tt->cols[k].name && mig_ddl_ident_eq(tt->cols[k].name, tt->pk.parts[j].column))
+                            tt->cols[k].notnull = 1;
             if (tt->nuniques > 1)
                 qsort(tt->uniques, (size_t)tt->nuniques, sizeof *tt->uniques, unique_cmp);
             if (tt->nchecks > 1)

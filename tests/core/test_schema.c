@@ -439,7 +439,8 @@ static void test_norm(void)
     norm("a==b AND c<>d OR e != f", "a = b AND c != d OR e != f");
     norm("x in(1,2) and exists(select 1)", "x IN (1, 2) AND EXISTS (SELECT 1)");
     norm("cast( x as text ) || replace(y,'a','b')", "CAST(x AS text) || REPLACE(y, 'a', 'b')");
-    norm("\"x\" = [y] AND `z` = 'w'", "\"x\" = \"y\" AND \"z\" = 'w'");
+    norm("\"x\" = [y] AND `z` = 'w'", "\"x\" = y AND z = 'w'");
+    norm("[select] + `a b` + [A1](2)", "\"select\" + \"a b\" + A1(2)");
     norm("select \"t\".\"x\" from \"t\" as \"u\"", "SELECT t.x FROM t AS u");
     norm("select \"order\".\"select\" from \"order\"", "SELECT \"order\".\"select\" FROM \"order\"");
     norm("x'ab' || X'Cd'", "X'AB' || X'CD'");
@@ -569,6 +570,37 @@ static void test_prefixes(void)
     }
 }
 
+/* Cases the round-trip property test (tests/schema/roundtrip.c) found. */
+static void test_roundtrip_findings(void)
+{
+    /* F1: [x] and `x` are names wherever they stand, never strings */
+    same("CREATE TABLE c (f REAL);\nCREATE VIEW v AS SELECT [f] AS x, `f` AS y FROM c;",
+         "CREATE TABLE c (f REAL);\nCREATE VIEW v AS SELECT f AS x, f AS y FROM c;", "F1: [f] and `f` in a view are f");
+    same("CREATE TABLE c (f REAL);\nCREATE TRIGGER g AFTER INSERT ON c BEGIN SELECT [f], `new`.`f` FROM c; END;",
+         "CREATE TABLE c (f REAL);\nCREATE TRIGGER g AFTER INSERT ON c BEGIN SELECT f, new.f FROM c; END;",
+         "F1: [f] and `f` in a trigger are f");
+    differ("CREATE TABLE c (f REAL);\nCREATE VIEW v AS SELECT \"g\" FROM c;",
+           "CREATE TABLE c (f REAL);\nCREATE VIEW v AS SELECT [g] FROM c;", "F1: \"g\" (maybe a string) is not [g]");
+    /* F2: UPDATE OF's list holds names */
+    same("CREATE TABLE i (Total BLOB);\nCREATE TRIGGER g AFTER UPDATE OF `Total` ON i BEGIN SELECT 1; END;",
+         "CREATE TABLE i (Total BLOB);\nCREATE TRIGGER g AFTER UPDATE OF Total ON i BEGIN SELECT 1; END;",
+         "F2: UPDATE OF `Total` is UPDATE OF Total");
+    same("CREATE TABLE i (Total BLOB, b INT);\nCREATE TRIGGER g AFTER UPDATE OF \"Total\", [b] ON i BEGIN SELECT 1; END;",
+         "CREATE TABLE i (Total BLOB, b INT);\nCREATE TRIGGER g AFTER UPDATE OF Total, b ON i BEGIN SELECT 1; END;",
+         "F2: UPDATE OF \"Total\", [b] is UPDATE OF Total, b");
+    /* F6: a WITHOUT ROWID table's primary-key columns are NOT NULL, written or not */
+    same("CREATE TABLE t (a NOT NULL COLLATE NOCASE, id INT, PRIMARY KEY (id, a)) WITHOUT ROWID;",
+         "CREATE TABLE t (a COLLATE NOCASE, id INT, PRIMARY KEY (id, a)) WITHOUT ROWID;",
+         "F6: NOT NULL of a WITHOUT ROWID primary-key column is implied");
+    contains("CREATE TABLE t (a, id INT, PRIMARY KEY (id, a)) WITHOUT ROWID;",
+             "{\"name\":\"a\",\"not_null\":true},{\"name\":\"id\",\"type\":\"INT\",\"not_null\":true}",
+             "F6: both key columns are not_null");
+    differ("CREATE TABLE t (a NOT NULL, id INT PRIMARY KEY);", "CREATE TABLE t (a, id INT PRIMARY KEY);",
+           "F6: NOT NULL still counts outside the key");
+    differ("CREATE TABLE t (a, id INT PRIMARY KEY NOT NULL);", "CREATE TABLE t (a, id INT PRIMARY KEY);",
+           "F6: a rowid table's key column is not NOT NULL by itself");
+}
+
 int main(void)
 {
     mig_arena_init(&AR, &ALLOC);
@@ -580,6 +612,7 @@ int main(void)
     test_norm();
     test_add_errors();
     test_prefixes();
+    test_roundtrip_findings();
     mig_arena_free(&AR);
     printf("1..%d\n", n_tests);
     return n_failed ? 1 : 0;
