@@ -10,7 +10,7 @@
 #     tests/tmp/roundtrip --seed N --count 1
 # The whole output of the last run is kept in tests/tmp/roundtrip-last.out.
 #
-# MIG_LONG=1 runs 100,000 pairs instead of 3,000 (about 15 minutes);
+# MIG_LONG=1 runs 100,000 pairs instead of 3,000 (about 20 minutes of CPU);
 # MIG_ROUNDTRIP_COUNT=N any other number.
 . "$(dirname "$0")/../sqlite/tap.sh"
 tap_setup
