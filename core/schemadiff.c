@@ -459,34 +459,64 @@ static int fkey_eq(const mig_sch_fkey *a, const mig_sch_fkey *b)
            s_eq(a->on_update, b->on_update) && s_eq(a->match, b->match) && a->deferrable == b->deferrable;
 }
 
+/* How many of v[0, n) equal x. */
+static int count_unique(const mig_sch_unique *v, int n, const mig_sch_unique *x)
+{
+    int i, c = 0;
+    for (i = 0; i < n; i++)
+        c += unique_eq(&v[i], x);
+    return c;
+}
+static int count_check(const mig_sch_check *v, int n, const mig_sch_check *x)
+{
+    int i, c = 0;
+    for (i = 0; i < n; i++)
+        c += check_eq(&v[i], x);
+    return c;
+}
+static int count_fkey(const mig_sch_fkey *v, int n, const mig_sch_fkey *x)
+{
+    int i, c = 0;
+    for (i = 0; i < n; i++)
+        c += fkey_eq(&v[i], x);
+    return c;
+}
+
+/* Is v[i] matched in w: the k-th copy of a constraint in v is matched by a k-th
+ * copy in w (SQLite keeps duplicates: the lists are multisets). */
+static int unique_in(const mig_sch_unique *v, int i, const mig_sch_unique *w, int m)
+{
+    return count_unique(v, i + 1, &v[i]) <= count_unique(w, m, &v[i]);
+}
+static int check_in(const mig_sch_check *v, int i, const mig_sch_check *w, int m)
+{
+    return count_check(v, i + 1, &v[i]) <= count_check(w, m, &v[i]);
+}
+static int fkey_in(const mig_sch_fkey *v, int i, const mig_sch_fkey *w, int m)
+{
+    return count_fkey(v, i + 1, &v[i]) <= count_fkey(w, m, &v[i]);
+}
+
 static int table_eq(const mig_sch_table *a, const mig_sch_table *b)
 {
-    int i, k;
+    int i;
     if (a->ncols != b->ncols || a->nuniques != b->nuniques || a->nchecks != b->nchecks || a->nfkeys != b->nfkeys ||
         a->without_rowid != b->without_rowid || a->strict != b->strict || !pk_eq(&a->pk, &b->pk))
         return 0;
     for (i = 0; i < a->ncols; i++)
         if (!col_eq(&a->cols[i], &b->cols[i]))
             return 0;
-    /* constraints have no meaningful order: each of a's is among b's */
-    for (i = 0; i < a->nuniques; i++) {
-        for (k = 0; k < b->nuniques && !unique_eq(&a->uniques[i], &b->uniques[k]); k++)
-            ;
-        if (k == b->nuniques)
+    /* constraints have no meaningful order, but SQLite keeps duplicates: the
+     * same multiset (each of a's matched with its own one of b's) */
+    for (i = 0; i < a->nuniques; i++)
+        if (count_unique(a->uniques, a->nuniques, &a->uniques[i]) != count_unique(b->uniques, b->nuniques, &a->uniques[i]))
             return 0;
-    }
-    for (i = 0; i < a->nchecks; i++) {
-        for (k = 0; k < b->nchecks && !check_eq(&a->checks[i], &b->checks[k]); k++)
-            ;
-        if (k == b->nchecks)
+    for (i = 0; i < a->nchecks; i++)
+        if (count_check(a->checks, a->nchecks, &a->checks[i]) != count_check(b->checks, b->nchecks, &a->checks[i]))
             return 0;
-    }
-    for (i = 0; i < a->nfkeys; i++) {
-        for (k = 0; k < b->nfkeys && !fkey_eq(&a->fkeys[i], &b->fkeys[k]); k++)
-            ;
-        if (k == b->nfkeys)
+    for (i = 0; i < a->nfkeys; i++)
+        if (count_fkey(a->fkeys, a->nfkeys, &a->fkeys[i]) != count_fkey(b->fkeys, b->nfkeys, &a->fkeys[i]))
             return 0;
-    }
     return 1;
 }
 
@@ -930,11 +960,10 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
     } while (0)
     /* constraints that go: named ones by name; those on a dropped column go with it */
     for (i = 0; i < f->nuniques; i++) {
-        for (k = 0; k < g->nuniques && !unique_eq(&f->uniques[i], &g->uniques[k]); k++)
-            ;
-        if (k < g->nuniques ? unique_needs_dropped(&p, &f->uniques[i]) : 0)
+        int kept = unique_in(f->uniques, i, g->uniques, g->nuniques);
+        if (kept && unique_needs_dropped(&p, &f->uniques[i]))
             return 0;
-        if (k == g->nuniques && !unique_needs_dropped(&p, &f->uniques[i])) {
+        if (!kept && !unique_needs_dropped(&p, &f->uniques[i])) {
             if (!f->uniques[i].name)
                 return 0;
             ACT("DROP CONSTRAINT %s", qid(ar, f->uniques[i].name));
@@ -942,11 +971,10 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         }
     }
     for (i = 0; i < f->nchecks; i++) {
-        for (k = 0; k < g->nchecks && !check_eq(&f->checks[i], &g->checks[k]); k++)
-            ;
-        if (k < g->nchecks ? check_needs_dropped(&p, &f->checks[i]) : 0)
+        int kept = check_in(f->checks, i, g->checks, g->nchecks);
+        if (kept && check_needs_dropped(&p, &f->checks[i]))
             return 0;
-        if (k == g->nchecks && !check_needs_dropped(&p, &f->checks[i])) {
+        if (!kept && !check_needs_dropped(&p, &f->checks[i])) {
             if (!f->checks[i].name)
                 return 0;
             ACT("DROP CONSTRAINT %s", qid(ar, f->checks[i].name));
@@ -954,24 +982,47 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         }
     }
     for (i = 0; i < f->nfkeys; i++) {
-        for (k = 0; k < g->nfkeys && !fkey_eq(&f->fkeys[i], &g->fkeys[k]); k++)
-            ;
-        if (k < g->nfkeys ? fkey_needs_dropped(&p, &f->fkeys[i]) : 0)
+        int kept = fkey_in(f->fkeys, i, g->fkeys, g->nfkeys);
+        if (kept && fkey_needs_dropped(&p, &f->fkeys[i]))
             return 0;
-        if (k == g->nfkeys && !fkey_needs_dropped(&p, &f->fkeys[i])) {
+        if (!kept && !fkey_needs_dropped(&p, &f->fkeys[i])) {
             if (!f->fkeys[i].name)
                 return 0;
             ACT("DROP CONSTRAINT %s", qid(ar, f->fkeys[i].name));
             *native = 0;
         }
     }
-    /* dropped columns */
-    for (i = 0; i < f->ncols; i++)
-        if (col_index(g, f->cols[i].name) < 0) {
-            ACT("DROP COLUMN %s", qid(ar, f->cols[i].name));
-            LOSS("column %s.%s", fo->name, f->cols[i].name);
+    /* dropped columns: a generated column before the columns it reads
+     * (mig_batch refuses to drop a column a generated column still uses) */
+    {
+        char *gone = mig_alloc0(ar, (size_t)f->ncols + 1);
+        int left = 0;
+        if (!gone)
+            return mig_fail(d->err, MIG_E_NOMEM, "out of memory");
+        for (i = 0; i < f->ncols; i++)
+            left += gone[i] = col_index(g, f->cols[i].name) < 0;
+        while (left > 0) {
+            int pick = -1;
+            for (i = 0; i < f->ncols && pick < 0; i++) {
+                int read = 0;
+                if (gone[i] != 1)
+                    continue;
+                for (k = 0; k < f->ncols && !read; k++)
+                    read = k != i && gone[k] == 1 && f->cols[k].generated != MIG_GEN_NONE &&
+                           text_mentions(f->cols[k].gen_expr, f->cols[i].name);
+                if (!read)
+                    pick = i;
+            }
+            for (i = 0; i < f->ncols && pick < 0; i++)
+                if (gone[i] == 1)
+                    pick = i;
+            gone[pick] = 2;
+            left--;
+            ACT("DROP COLUMN %s", qid(ar, f->cols[pick].name));
+            LOSS("column %s.%s", fo->name, f->cols[pick].name);
             *native = 0;
         }
+    }
     /* changed columns */
     for (i = 0; i < g->ncols; i++) {
         const mig_sch_column *gc = &g->cols[i], *fc;
@@ -984,7 +1035,8 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
             (gc->notnull && !s_eq(fc->conflict, gc->conflict)) || !s_eq(fc->name, gc->name))
             return 0;
         if (!s_eq(fc->type ? fc->type : "", gc->type ? gc->type : "")) {
-            if (!gc->type || !*gc->type)
+            /* mig_batch cannot alter a generated column's type: the rebuild can */
+            if (!gc->type || !*gc->type || gc->generated != MIG_GEN_NONE)
                 return 0;
             ACT("ALTER COLUMN %s TYPE %s", qn, gc->type);
             if (narrows(fc->type, gc->type))
@@ -993,6 +1045,9 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
             *native = 0;
         }
         if (fc->notnull != gc->notnull) {
+            /* a WITHOUT ROWID key column is NOT NULL anyway: mig_batch refuses DROP NOT NULL */
+            if (g->without_rowid && parts_mention(g->pk.parts, g->pk.nparts, gc->name) && !gc->notnull)
+                return 0;
             ACT("ALTER COLUMN %s %s NOT NULL", qn, gc->notnull ? "SET" : "DROP");
             *native = 0;
         }
@@ -1013,10 +1068,7 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
             continue;
         for (k = 0; k < g->nfkeys; k++)
             if (g->fkeys[k].ncolumns == 1 && id_eq(g->fkeys[k].columns[0], gc->name) && !fk_inline[k] && fk < 0) {
-                int j;
-                for (j = 0; j < f->nfkeys && !fkey_eq(&f->fkeys[j], &g->fkeys[k]); j++)
-                    ;
-                if (j == f->nfkeys && g->fkeys[k].nref_columns <= 1)
+                if (!fkey_in(g->fkeys, k, f->fkeys, f->nfkeys) && g->fkeys[k].nref_columns <= 1)
                     fk = k;
             }
         mig_buf_init(&b, ar);
@@ -1042,9 +1094,7 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
     /* constraints that come */
     for (i = 0; i < g->nuniques; i++) {
         mig_buf b;
-        for (k = 0; k < f->nuniques && !unique_eq(&g->uniques[i], &f->uniques[k]); k++)
-            ;
-        if (k < f->nuniques)
+        if (unique_in(g->uniques, i, f->uniques, f->nuniques))
             continue;
         mig_buf_init(&b, ar);
         mig_buf_puts(&b, "ADD ");
@@ -1055,9 +1105,7 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
     }
     for (i = 0; i < g->nchecks; i++) {
         mig_buf b;
-        for (k = 0; k < f->nchecks && !check_eq(&g->checks[i], &f->checks[k]); k++)
-            ;
-        if (k < f->nchecks)
+        if (check_in(g->checks, i, f->checks, f->nchecks))
             continue;
         mig_buf_init(&b, ar);
         mig_buf_puts(&b, "ADD ");
@@ -1070,9 +1118,7 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         mig_buf b;
         if (fk_inline[i])
             continue;
-        for (k = 0; k < f->nfkeys && !fkey_eq(&g->fkeys[i], &f->fkeys[k]); k++)
-            ;
-        if (k < f->nfkeys)
+        if (fkey_in(g->fkeys, i, f->fkeys, f->nfkeys))
             continue;
         mig_buf_init(&b, ar);
         mig_buf_puts(&b, "ADD ");
