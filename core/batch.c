@@ -1080,21 +1080,37 @@ static const char *check_expr(model *m, const char *text)
     return mig_strndup(m->ar, o + 1, (size_t)(c - o - 1));
 }
 
-/* A foreign key elsewhere that needs these columns (its parent key). */
+/* A foreign key elsewhere that needs this key: one that references exactly
+ * its columns (in any order, as SQLite matches a parent key), or the primary
+ * key implicitly.  A foreign key's rows (one per column) share child and id. */
 static int referenced(model *m, const mig_batch_schema *sch, const char *const *cols, int ncols, int is_pk)
 {
-    int i, k;
-    for (i = 0; i < sch->nrefs; i++) {
-        if (!sch->refs[i].to) {
-            if (is_pk)
-                return i;
-            continue;
-        }
-        for (k = 0; k < ncols; k++)
-            if (mig_ddl_ident_eq(sch->refs[i].to, cols[k]))
-                return i;
-    }
+    int i, j, k;
     (void)m;
+    for (i = 0; i < sch->nrefs; i++) {
+        const mig_fk_ref *r = &sch->refs[i];
+        int n = 0, implicit = 0, all_in = 1, first = 1;
+        for (j = 0; j < sch->nrefs; j++) {
+            const mig_fk_ref *o = &sch->refs[j];
+            if (o->id != r->id || !o->child || !r->child || strcmp(o->child, r->child) != 0)
+                continue;
+            if (j < i)
+                first = 0; /* the foreign key was looked at with its first row */
+            n++;
+            if (!o->to)
+                implicit = 1;
+            else {
+                int hit = 0;
+                for (k = 0; k < ncols && !hit; k++)
+                    hit = cols[k] && mig_ddl_ident_eq(o->to, cols[k]);
+                all_in &= hit;
+            }
+        }
+        if (!first)
+            continue;
+        if (implicit ? is_pk : (n == ncols && all_in))
+            return i;
+    }
     return -1;
 }
 

@@ -62,11 +62,13 @@ typedef struct mig_schema_obj {
     const char *sql; /* NULL for automatic indexes */
 } mig_schema_obj;
 
-/* A foreign key of another table that points at the table. */
+/* A foreign key of another table that points at the table: one per column
+ * pair (a foreign key of two columns is two, with one id). */
 typedef struct mig_fk_ref {
     const char *child;   /* the referencing table */
     const char *from;    /* its column */
     const char *to;      /* the referenced column, NULL for the primary key */
+    int id;              /* which foreign key of the child (PRAGMA foreign_key_list's id) */
 } mig_fk_ref;
 
 typedef struct mig_batch_schema {

@@ -173,6 +173,7 @@ static int ref_row(bctx *b, void *arg, const char *const *v)
     r->v[r->n].child = v[0];
     r->v[r->n].from = v[1];
     r->v[r->n].to = v[2];
+    r->v[r->n].id = v[3] ? atoi(v[3]) : 0;
     r->n++;
     return 0;
 }
@@ -232,7 +233,7 @@ static int read_schema(bctx *b, const char *table, mig_batch_schema *s)
               table, obj_row, &oth) ||
         query(b, "SELECT type, name, tbl_name, sql FROM main.sqlite_master", NULL, obj_row, &all) ||
         query(b,
-              "SELECT m.name, f.\"from\", f.\"to\" FROM main.sqlite_master AS m, pragma_foreign_key_list(m.name) AS "
+              "SELECT m.name, f.\"from\", f.\"to\", f.id FROM main.sqlite_master AS m, pragma_foreign_key_list(m.name) AS "
               "f WHERE m.type = 'table' AND m.name <> ?1 AND f.\"table\" = ?1 COLLATE NOCASE",
               table, ref_row, &r))
         return -1;

@@ -213,7 +213,7 @@ int main(void)
     {
         mig_batch_schema s;
         mig_schema_obj v[1] = {{"view", "v_bar", "foo", "CREATE VIEW v_bar AS SELECT bar FROM foo"}};
-        mig_fk_ref r[1] = {{"child", "foo_ref", "bar"}};
+        mig_fk_ref r[1] = {{"child", "foo_ref", "bar", 0}};
         memset(&s, 0, sizeof s);
         s.others = v;
         s.nothers = 1;
@@ -224,6 +224,37 @@ int main(void)
         s.nrefs = 1;
         ok(!plan_for(foo, "DROP COLUMN bar", &s, &p, &err) && strstr(err.msg, "table child"),
            "DROP COLUMN referenced by a foreign key elsewhere: an error naming the table");
+    }
+    {
+        /* F9 (roundtrip): a UNIQUE is needed only by a foreign key that references exactly its columns */
+        const char *t = "CREATE TABLE t (v INTEGER, w INTEGER, PRIMARY KEY (v), CONSTRAINT uq UNIQUE (w, v), "
+                        "CONSTRAINT u2 UNIQUE (w))";
+        mig_batch_schema s;
+        mig_fk_ref pk[1] = {{"c", "p", "v", 0}};
+        mig_fk_ref two[3] = {{"c", "x", "v", 0}, {"c", "a", "v", 1}, {"c", "b", "w", 1}};
+        mig_fk_ref other[2] = {{"c", "a", "w", 0}, {"d", "b", "v", 0}};
+        mig_fk_ref implicit[1] = {{"c", "p", NULL, 0}};
+        memset(&s, 0, sizeof s);
+        s.refs = pk;
+        s.nrefs = 1;
+        ok(plan_for(t, "DROP CONSTRAINT uq", &s, &p, &err) && p.rebuild,
+           "F9: DROP CONSTRAINT of a UNIQUE (w, v) while a foreign key references (v): allowed");
+        if (err.msg[0])
+            printf("#   %s\n", err.msg);
+        s.refs = two;
+        s.nrefs = 3;
+        ok(!plan_for(t, "DROP CONSTRAINT uq", &s, &p, &err) && strstr(err.msg, "foreign key c(a)"),
+           "F9: a foreign key of two columns referencing (v, w): needs UNIQUE (w, v)");
+        s.refs = other;
+        s.nrefs = 2;
+        ok(plan_for(t, "DROP CONSTRAINT uq", &s, &p, &err) != NULL,
+           "F9: foreign keys on (w) and on (v) of two tables do not need UNIQUE (w, v)");
+        ok(!plan_for(t, "DROP CONSTRAINT u2", &s, &p, &err) && strstr(err.msg, "foreign key c(a)"),
+           "F9: but the one on (w) needs UNIQUE (w)");
+        s.refs = implicit;
+        s.nrefs = 1;
+        ok(plan_for(t, "DROP CONSTRAINT uq", &s, &p, &err) != NULL, "F9: a foreign key to the primary key implicitly does not "
+                                                            "need a UNIQUE");
     }
 
     /* errors that name what is missing */
