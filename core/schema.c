@@ -1159,6 +1159,9 @@ static int build_table(mig_arena *ar, const char *sql, mig_sch_table *tt, const 
         }
         }
     }
+    /* SQLite refuses it too ("PRIMARY KEY missing"), and a snapshot cannot hold it */
+    if (dt.without_rowid && !tt->pk.nparts)
+        return mig_fail(err, MIG_E_INPUT, "a WITHOUT ROWID table needs a primary key");
     tt->without_rowid = dt.without_rowid;
     tt->strict = dt.strict;
     return 0;
