@@ -190,7 +190,15 @@ static void put_cname(mig_buf *b, const char *name)
 static int pk_written_on_column(const mig_sch_table *t)
 {
     const mig_sch_key_part *p = t->pk.parts;
-    return t->pk.nparts == 1 && p[0].column && (t->pk.column_level || (!p[0].desc && !p[0].collate));
+    int i;
+    if (!(t->pk.nparts == 1 && p[0].column && (t->pk.column_level || (!p[0].desc && !p[0].collate))))
+        return 0;
+    /* a key naming no column of the table (a snapshot can say so) is written as a table constraint,
+       never lost */
+    for (i = 0; i < t->ncols; i++)
+        if (id_eq(t->cols[i].name, p[0].column))
+            return 1;
+    return 0;
 }
 
 static int pk_on_column(const mig_sch_table *t, const char *col)
