@@ -672,6 +672,8 @@ typedef struct {
     const char **columns;
     int ncolumns;
     const char *expr;      /* CHECK */
+    const char *ref_table; /* FOREIGN KEY: the parent */
+    const char **ref_columns; int nref_columns; /* FOREIGN KEY: the parent's columns, when written */
     int dropped;
 } mtcons_t;
 
@@ -746,6 +748,9 @@ static int model_init(model *m, mig_arena *ar, const char *table, const char *sq
         mt->columns = tc->columns;
         mt->ncolumns = tc->ncolumns;
         mt->expr = tc->expr.len ? span_dup(m, tc->expr) : NULL;
+        mt->ref_table = tc->ref_table;
+        mt->ref_columns = tc->ref_columns;
+        mt->nref_columns = tc->nref_columns;
         if (!mt->text)
             return NOMEM();
     }
@@ -1015,8 +1020,12 @@ static int drop_column(model *m, const mig_batch_action *a, const mig_batch_sche
             hit |= mig_ddl_ident_eq(tc->columns[k], c->name);
         if (tc->kind == MIG_TC_CHECK && tc->expr && text_mentions(tc->expr, c->name))
             hit = 1;
-        if (tc->kind != MIG_TC_CHECK && !hit && text_mentions(tc->text, c->name))
-            hit = 1;
+        /* a foreign key of the table to itself that references the column (the
+         * constraint's other words are no column: PRIMARY KEY (p, f) keeps when
+         * a column "key" goes) */
+        if (tc->kind == MIG_TC_FOREIGN_KEY && tc->ref_table && mig_ddl_ident_eq(tc->ref_table, m->table))
+            for (k = 0; k < tc->nref_columns; k++)
+                hit |= tc->ref_columns[k] && mig_ddl_ident_eq(tc->ref_columns[k], c->name);
         if (hit) {
             tc->dropped = 1;
             native = 0;
@@ -1236,6 +1245,9 @@ static int add_constraint(model *m, const mig_batch_action *a, const mig_batch_s
     mt->columns = tt.cons[0].columns;
     mt->ncolumns = tt.cons[0].ncolumns;
     mt->expr = tt.cons[0].expr.len ? mig_ddl_span_dup(m->ar, wrapped, tt.cons[0].expr) : NULL;
+    mt->ref_table = tt.cons[0].ref_table;
+    mt->ref_columns = tt.cons[0].ref_columns;
+    mt->nref_columns = tt.cons[0].nref_columns;
     if (!mt->text)
         return mig_fail(m->err, MIG_E_NOMEM, "out of memory");
     m->need_rebuild = 1;

@@ -225,6 +225,21 @@ int main(void)
         ok(!plan_for(foo, "DROP COLUMN bar", &s, &p, &err) && strstr(err.msg, "table child"),
            "DROP COLUMN referenced by a foreign key elsewhere: an error naming the table");
     }
+    /* F10 (roundtrip): the words of a constraint are not columns */
+    ok(plan_for("CREATE TABLE foo (p BLOB NOT NULL, \"key\" NUMERIC, f TEXT, PRIMARY KEY (p, f))", "DROP COLUMN \"key\"",
+                NULL, &p, &err) &&
+           !p.rebuild,
+       "F10: DROP COLUMN \"key\" is SQLite's own DROP COLUMN (no constraint is on it)");
+    ok(plan_for("CREATE TABLE foo (p BLOB NOT NULL, \"key\" NUMERIC, f TEXT, PRIMARY KEY (p, f))",
+                "DROP COLUMN \"key\", ALTER COLUMN f SET NOT NULL", NULL, &p, &err) &&
+           p.rebuild && has_stmt(&p, "PRIMARY KEY (p, f)"),
+       "F10: and a rebuild that drops \"key\" keeps PRIMARY KEY (p, f)");
+    ok(plan_for("CREATE TABLE foo (p INT, \"unique\" INT, f INT REFERENCES foo (p), UNIQUE (p, f), FOREIGN KEY (p) "
+                "REFERENCES foo (f), FOREIGN KEY (f) REFERENCES foo (\"unique\"))",
+                "DROP COLUMN \"unique\"", NULL, &p, &err) &&
+           has_stmt(&p, "UNIQUE (p, f)") && has_stmt(&p, "FOREIGN KEY (p) REFERENCES foo (f)") &&
+           !has_stmt(&p, "REFERENCES foo (\"unique\")"),
+       "F10: DROP COLUMN \"unique\" keeps UNIQUE (p, f) and the foreign keys that do not reference it");
     {
         /* F9 (roundtrip): a UNIQUE is needed only by a foreign key that references exactly its columns */
         const char *t = "CREATE TABLE t (v INTEGER, w INTEGER, PRIMARY KEY (v), CONSTRAINT uq UNIQUE (w, v), "
