@@ -54,19 +54,15 @@ typedef struct cent {
     const char *p;
 } cent;
 
-/* What stat said of one listed file, for writing the cache. */
-typedef struct fkey {
-    const char *name;
-    int loc, set;
-    long long k[5];            /* dev, ino, size, mtime, ctime */
-} fkey;
-
 struct hcache {
     mig_arena *ar;
     char *path;               /* the cache file */
     char head[160];           /* its first line */
     cent *v; int n, cur;      /* what was read, and the next to match */
-    fkey *keys; int nkeys;    /* per listed file */
+    const char **keys; int nkeys; /* per listed file: its key fields (location, name,
+                                 dev, ino, size, mtime, ctime, each ended by a NUL): a
+                                 hit's point into the cache read, a read file's are
+                                 new; NULL: not to be written (racy) */
     int hits, misses;
     long long racy_after;     /* ns: files changed after this are not written */
 };
@@ -237,41 +233,67 @@ void hcache_expect(hcache *c, int nfiles)
 
 static int note_key(hcache *c, int i, int loc, const char *name, const struct stat *st)
 {
+    long long k[5];
+    char tmp[256], *out;
+    size_t n, nl = strlen(name);
+    int j;
     if (!c || !c->keys || i < 0 || i >= c->nkeys)
         return -1;
-    c->keys[i].name = name;
-    c->keys[i].loc = loc;
-    key_of(st, c->keys[i].k);
+    key_of(st, k);
+    c->keys[i] = NULL;
     /* racy: changed within two seconds of the run; read it again next time */
-    c->keys[i].set = c->keys[i].k[3] < c->racy_after && c->keys[i].k[4] < c->racy_after;
+    if (k[3] >= c->racy_after || k[4] >= c->racy_after)
+        return 0;
+    /* the numbers, then one allocation of the exact size (one per file read) */
+    n = (size_t)snprintf(tmp, sizeof tmp, "%d", loc) + 1;
+    for (j = 0; j < 5; j++)
+        n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%lld", k[j]) + 1;
+    if (!(out = mig_alloc(c->ar, n + nl + 1)))
+        return 0;
+    j = (int)strlen(tmp) + 1;                     /* the location */
+    memcpy(out, tmp, (size_t)j);
+    memcpy(out + j, name, nl + 1);                /* the name */
+    memcpy(out + j + nl + 1, tmp + j, n - (size_t)j); /* dev .. ctime */
+    c->keys[i] = out;
     return 0;
 }
 
-/* File i of the listing (folder loc, name relative to it, what stat said):
- * 1 with r's header filled from the cache, 0 when it must be read. */
-int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r)
+/* Has the cache an entry for this file (folder loc, name relative to it)?
+ * Files are asked in listing order, the order the cache was written in. */
+int hcache_knows(hcache *c, int loc, const char *name)
 {
-    const char *f[FIELDS], *p;
-    const long long *k;
-    int j;
-    if (note_key(c, i, loc, name, st))
+    if (!c)
         return 0;
     while (c->cur < c->n && cmp_key(&c->v[c->cur], loc, name) < 0)
         c->cur++;
-    if (c->cur >= c->n || cmp_key(&c->v[c->cur], loc, name) != 0) {
+    return c->cur < c->n && cmp_key(&c->v[c->cur], loc, name) == 0;
+}
+
+/* File i of the listing was read: what stat said of it, for the cache to keep. */
+void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat *st)
+{
+    if (note_key(c, i, loc, name, st) == 0)
         c->misses++;
+}
+
+/* File i of the listing, which the cache knows (hcache_knows), and what stat
+ * says of it now: 1 with r's header filled from the cache, 0 when it must be
+ * read (then hcache_note it). */
+int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r)
+{
+    const char *f[FIELDS], *p;
+    long long k[5];
+    int j;
+    if (!hcache_knows(c, loc, name) || !c->keys || i < 0 || i >= c->nkeys)
         return 0;
-    }
     for (p = c->v[c->cur++].p, j = 0; j < FIELDS; j++, p += strlen(p) + 1)
         f[j] = p;
-    k = c->keys[i].k;
+    key_of(st, k);
     for (j = 0; j < 5; j++)
         if (strtoll(f[F_DEV + j], NULL, 10) != k[j])
             break;
-    if (j < 5 || !mig_valid_rev_id(f[F_ID], strlen(f[F_ID])) || strlen(f[F_CHECKSUM]) != 64) {
-        c->misses++;
-        return 0;
-    }
+    if (j < 5 || !mig_valid_rev_id(f[F_ID], strlen(f[F_ID])) || strlen(f[F_CHECKSUM]) != 64)
+        return 0; /* the caller reads the file and notes it */
     memset(&r->rf, 0, sizeof r->rf);
     r->rf.id = f[F_ID];
     split_list(c->ar, (char *)f[F_DOWN], &r->rf.down);
@@ -284,52 +306,72 @@ int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *s
     r->has_down = f[F_HASDOWN][0] == '1';
     r->src = NULL;
     r->len = (size_t)k[2];
+    c->keys[i] = f[F_LOC]; /* written again as it was read */
     c->hits++;
     return 1;
 }
 
-static void put_field(mig_buf *b, const char *s)
+/* A buffered writer of the cache file. */
+typedef struct wbuf {
+    int fd, failed;
+    size_t n;
+    char b[65536];
+} wbuf;
+
+static void w_flush(wbuf *w)
 {
-    mig_buf_puts(b, s ? s : "");
-    mig_buf_putn(b, "", 1);
+    size_t off = 0;
+    while (!w->failed && off < w->n) {
+        ssize_t k = write(w->fd, w->b + off, w->n - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            w->failed = 1;
+        else
+            off += (size_t)k;
+    }
+    w->n = 0;
+}
+
+static void w_put(wbuf *w, const char *s, size_t n)
+{
+    while (n > 0) {
+        size_t k = sizeof w->b - w->n < n ? sizeof w->b - w->n : n;
+        memcpy(w->b + w->n, s, k);
+        w->n += k;
+        s += k;
+        n -= k;
+        if (w->n == sizeof w->b)
+            w_flush(w);
+    }
+}
+
+/* a field and its NUL */
+static void w_field(wbuf *w, const char *s)
+{
+    w_put(w, s ? s : "", (s ? strlen(s) : 0) + 1);
+}
+
+static void w_list(wbuf *w, const mig_strlist *l)
+{
+    int i;
+    for (i = 0; i < l->n; i++) {
+        if (i)
+            w_put(w, " ", 1);
+        w_put(w, l->v[i], strlen(l->v[i]));
+    }
+    w_put(w, "", 1);
 }
 
 /* Write the cache when anything was read from a file, or an entry is gone:
- * the headers of v[0..n) (the listing the gets saw); best effort. */
+ * the headers of v[0..n) (the listing the gets saw), streamed to a
+ * temporary file renamed over the old one; best effort. */
 void hcache_save(hcache *c, const revfile_ent *v, int n)
 {
     char *dir, *tmp, *slash;
-    mig_buf out;
-    int fd, i, j;
-    size_t off = 0;
+    wbuf *w;
+    int i, j;
     if (!c || !c->keys || n != c->nkeys || (c->misses == 0 && c->hits == c->n))
-        return;
-    mig_buf_init(&out, c->ar);
-    mig_buf_puts(&out, c->head);
-    for (i = 0; i < n; i++) {
-        const fkey *fk = &c->keys[i];
-        const mig_revfile *rf = &v[i].rf;
-        if (!fk->set)
-            continue;
-        mig_buf_printf(&out, "%d", fk->loc);
-        mig_buf_putn(&out, "", 1);
-        put_field(&out, fk->name);
-        for (j = 0; j < 5; j++) {
-            mig_buf_printf(&out, "%lld", fk->k[j]);
-            mig_buf_putn(&out, "", 1);
-        }
-        put_field(&out, rf->id);
-        put_field(&out, mig_strlist_join(c->ar, &rf->down, " "));
-        put_field(&out, mig_strlist_join(c->ar, &rf->labels, " "));
-        put_field(&out, mig_strlist_join(c->ar, &rf->depends, " "));
-        put_field(&out, rf->message);
-        put_field(&out, rf->create_date);
-        put_field(&out, rf->transactional ? "1" : "0");
-        put_field(&out, v[i].has_down ? "1" : "0");
-        put_field(&out, rf->checksum);
-    }
-    mig_buf_puts(&out, "end\n");
-    if (out.oom)
         return;
     dir = mig_strdup(c->ar, c->path);
     slash = strrchr(dir, '/');
@@ -341,17 +383,34 @@ void hcache_save(hcache *c, const revfile_ent *v, int n)
     *slash = '/';
     (void)mkdir(dir, 0700);
     tmp = mig_sprintf(c->ar, "%s.%ld.tmp", c->path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
+    if (!(w = mig_alloc(c->ar, sizeof *w)))
         return;
-    while (off < out.len) {
-        ssize_t w = write(fd, out.data + off, out.len - off);
-        if (w < 0 && errno == EINTR)
+    w->n = 0;
+    w->failed = 0;
+    if ((w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+        return;
+    w_put(w, c->head, strlen(c->head));
+    for (i = 0; i < n; i++) {
+        const mig_revfile *rf = &v[i].rf;
+        const char *k = c->keys[i];
+        if (!k)
             continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
+        for (j = 0; j < F_ID; j++) {
+            w_field(w, k);
+            k += strlen(k) + 1;
+        }
+        w_field(w, rf->id);
+        w_list(w, &rf->down);
+        w_list(w, &rf->labels);
+        w_list(w, &rf->depends);
+        w_field(w, rf->message);
+        w_field(w, rf->create_date);
+        w_field(w, rf->transactional ? "1" : "0");
+        w_field(w, v[i].has_down ? "1" : "0");
+        w_field(w, rf->checksum);
     }
-    if (close(fd) != 0 || off != out.len || rename(tmp, c->path) != 0)
+    w_put(w, "end\n", 4);
+    w_flush(w);
+    if (close(w->fd) != 0 || w->failed || rename(tmp, c->path) != 0)
         unlink(tmp);
 }

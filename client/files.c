@@ -22,7 +22,8 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int read_whole(mig_arena *ar, const char *path, const char **out, size_t *len, mig_err *err)
+static int read_whole(mig_arena *ar, const char *path, const char **out, size_t *len, struct stat *st_out,
+                      mig_err *err)
 {
     /* open, fstat, one read, close: stdio (fopen, fread to the end) took
      * two more reads a file, 20,000 more system calls (6 ms) on a
@@ -59,6 +60,8 @@ static int read_whole(mig_arena *ar, const char *path, const char **out, size_t 
     }
     close(fd);
     data[n] = 0;
+    if (st_out)
+        *st_out = st;
     if (memchr(data, 0, n))
         return mig_fail(err, MIG_E_INPUT, "%s: not a text file (it contains a NUL byte)", path);
     *out = data;
@@ -173,18 +176,21 @@ static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, c
     struct stat st;
     int rc;
     r->path = path;
-    /* relative to the folder: no walk of the whole path for each of 100,000 files */
-    if (cache && fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+    /* a file the cache knows: stat it (relative to the folder: no walk of the
+     * whole path for each of 100,000 files); one it does not know is read,
+     * and the stat of what was read is noted */
+    if (hcache_knows(cache, loc, rel) && fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
         hcache_get(cache, f->n, loc, rel, &st, r)) {
         f->n++;
         return 0;
     }
     mig_arena_mark_get(texts, &m);
-    rc = read_whole((flags & FILES_NO_SOURCE) ? texts : ar, r->path, &r->src, &r->len, err) ||
+    rc = read_whole((flags & FILES_NO_SOURCE) ? texts : ar, r->path, &r->src, &r->len, &st, err) ||
                  mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err)
              ? -1
              : 0;
     if (rc == 0) {
+        hcache_note(cache, f->n, loc, rel, &st);
         r->has_down = has_downgrade_text(r);
         if (flags & FILES_NO_SOURCE)
             r->src = NULL; /* the parse copied every string it keeps */
@@ -283,7 +289,7 @@ int files_source(mig_arena *ar, const revfile_ent *ce, mig_err *err)
     mig_revfile rf;
     if (e->src)
         return 0;
-    if (read_whole(ar, e->path, &e->src, &e->len, err) || mig_revfile_parse(ar, e->src, e->len, e->path, &rf, err)) {
+    if (read_whole(ar, e->path, &e->src, &e->len, NULL, err) || mig_revfile_parse(ar, e->src, e->len, e->path, &rf, err)) {
         e->src = NULL;
         return -1;
     }

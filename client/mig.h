@@ -119,7 +119,9 @@ struct stat;
 typedef struct hcache hcache;
 hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive);
 void hcache_expect(hcache *c, int nfiles);
+int hcache_knows(hcache *c, int loc, const char *name);
 int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r);
+void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat *st);
 void hcache_save(hcache *c, const revfile_ent *v, int n);
 const revfile_ent *files_by_id(const files *f, const char *id);
 /* The text (and sections) of a file loaded without it: read and parsed now.
