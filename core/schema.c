@@ -507,8 +507,10 @@ static void norm_into(mig_buf *out, const stoks *t, int a, int b, const nctx *cx
         int cls = P_OTHER, space;
         int next_lp = tok_kind(t, i + 1) == K_LP && i + 1 < b;
 
-        if (i == a || prevk == K_LP || prevk == K_DOT || k->k == K_DOT || k->k == K_RP || k->k == K_COMMA ||
-            k->k == K_SEMI || (prev == P_UNARY && k->k != K_OP))
+        if (i > a && ((prevk == K_DOT && k->k == K_NUM) || (k->k == K_DOT && prevk == K_NUM)))
+            space = 1; /* "a . 0" written "a.0" would read back as a and .0 */
+        else if (i == a || prevk == K_LP || prevk == K_DOT || k->k == K_DOT || k->k == K_RP || k->k == K_COMMA ||
+                 k->k == K_SEMI || (prev == P_UNARY && k->k != K_OP))
             space = 0;
         else if (k->k == K_LP)
             space = !(prev == P_NAME || prev == P_CALLKW);
