@@ -13,13 +13,13 @@
  *      that changes (or a view dropped here) are dropped, dependents first;
  *   2. indexes removed or changed are dropped;
  *   3. hinted renames: tables (ALTER TABLE .. RENAME TO), then columns;
- *   4. new tables are created;
- *   5. changed tables: SQLite's ADD COLUMN when every change is a column
+ *   4. new tables are created, changed tables altered, removed tables dropped,
+ *      in that order unless foreign keys need another (table_statements);
+ *      a changed table: SQLite's ADD COLUMN when every change is a column
  *      appended that SQLite can add; else one mig_batch() with ALTER TABLE
  *      actions when they can say it; else mig_batch()'s "create" option
  *      (a rebuild to the complete new CREATE TABLE);
- *   6. removed tables are dropped, children first;
- *   7. indexes, views (dependencies first) and triggers are created.
+ *   5. indexes, views (dependencies first) and triggers are created.
  * A statement that drops a table or a column, or changes a column's type
  * affinity, is preceded by a MIG_SCHEMA_LOSS_MARK line.
  *
@@ -1329,17 +1329,6 @@ static const char *drop_sql(mig_arena *ar, const mig_sch_object *o)
     return b.oom ? NULL : b.data;
 }
 
-static int fk_refers(const mig_sch_object *child, const char *parent)
-{
-    int k;
-    if (child->kind != MIG_SO_TABLE || id_eq(child->name, parent))
-        return 0;
-    for (k = 0; k < child->u.table.nfkeys; k++)
-        if (id_eq(child->u.table.fkeys[k].ref_table, parent))
-            return 1;
-    return 0;
-}
-
 /* Emit the objects of v marked in `todo` (1), each once, such that an object
  * comes after every other marked object it `needs` (the order for creating;
  * dropping passes the reverse relation).  A cycle is broken in list order. */
@@ -1354,15 +1343,6 @@ static int needed_by_view(const mig_sch_object *a, const mig_sch_object *b)
 {
     return needs_view(b, a);
 }
-static int refers_to(const mig_sch_object *a, const mig_sch_object *b) /* dropping: a waits for its children b */
-{
-    return fk_refers(b, a->name);
-}
-static int refers_to_rev(const mig_sch_object *a, const mig_sch_object *b) /* creating: a waits for its parents b */
-{
-    return fk_refers(a, b->name);
-}
-
 static int emit_ordered(dctx *d, mig_strlist *out, const mig_sch_object *v, int n, char *todo, needs_fn needs,
                         int create)
 {
@@ -1402,6 +1382,215 @@ static int emit_ordered(dctx *d, mig_strlist *out, const mig_sch_object *v, int 
             if (mig_strlist_add(d->ar, out, s))
                 return NOMEM_D(d);
         }
+    }
+    return 0;
+}
+
+/* ---- the tables' statements, ordered by their foreign keys ----------------------------------- */
+
+/* Do the key parts name exactly these columns (in any order)? */
+static int parts_are(const mig_sch_key_part *p, int np, const char *const *names, int n)
+{
+    int i;
+    if (np != n || n == 0)
+        return 0;
+    for (i = 0; i < np; i++)
+        if (!p[i].column || !names_have(names, n, p[i].column))
+            return 0;
+    for (i = 0; i < n; i++)
+        if (!parts_mention(p, np, names[i]))
+            return 0;
+    return 1;
+}
+
+/* Does table t hold the parent key the foreign key fk needs: its primary key
+ * when fk names no columns, else a primary key or UNIQUE of exactly the
+ * columns it names (as SQLite looks for a parent key)? */
+static int has_parent_key(const mig_sch_table *t, const mig_sch_fkey *fk)
+{
+    int i;
+    if (fk->nref_columns == 0) {
+        for (i = 0; i < t->pk.nparts; i++)
+            if (!t->pk.parts[i].column)
+                return 0;
+        return t->pk.nparts > 0 && t->pk.nparts == fk->ncolumns;
+    }
+    if (parts_are(t->pk.parts, t->pk.nparts, fk->ref_columns, fk->nref_columns))
+        return 1;
+    for (i = 0; i < t->nuniques; i++)
+        if (parts_are(t->uniques[i].parts, t->uniques[i].nparts, fk->ref_columns, fk->nref_columns))
+            return 1;
+    return 0;
+}
+
+/* Two foreign keys that need the same parent key. */
+static int same_parent_key(const mig_sch_fkey *a, const mig_sch_fkey *b)
+{
+    int i;
+    if (!id_eq(a->ref_table, b->ref_table) || a->nref_columns != b->nref_columns || a->ncolumns != b->ncolumns)
+        return 0;
+    for (i = 0; i < a->nref_columns; i++)
+        if (!names_have(b->ref_columns, b->nref_columns, a->ref_columns[i]))
+            return 0;
+    return 1;
+}
+
+static int needs_parent_key(const mig_sch_table *t, const mig_sch_fkey *fk)
+{
+    int i;
+    for (i = 0; t && i < t->nfkeys; i++)
+        if (same_parent_key(&t->fkeys[i], fk))
+            return 1;
+    return 0;
+}
+
+enum { TN_CREATE, TN_CHANGE, TN_DROP };
+
+typedef struct {
+    int kind;
+    const mig_sch_object *old;  /* the table before (TN_CHANGE, TN_DROP), in `from` with the hints applied */
+    const mig_sch_object *neu;  /* the table after (TN_CREATE, TN_CHANGE) */
+    const mig_strlist *stmts;   /* TN_CHANGE */
+} tnode;
+
+/* The node whose table is named `name` before (old) or after (!old), or -1. */
+static int tnode_named(const tnode *v, int n, const char *name, int old)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        const mig_sch_object *o = old ? v[i].old : v[i].neu;
+        if (o && id_eq(o->name, name))
+            return i;
+    }
+    return -1;
+}
+
+static int tnode_emit(dctx *d, mig_strlist *out, const tnode *x)
+{
+    int k;
+    if (x->kind == TN_CHANGE) {
+        for (k = 0; k < x->stmts->n; k++)
+            if (mig_strlist_add(d->ar, out, x->stmts->v[k]))
+                return NOMEM_D(d);
+        return 0;
+    }
+    if (x->kind == TN_DROP) {
+        mig_buf l;
+        const char *s = drop_sql(d->ar, x->old);
+        mig_buf_init(&l, d->ar);
+        mig_buf_puts(&l, MIG_SCHEMA_LOSS_MARK);
+        mig_buf_puts(&l, "table ");
+        mig_buf_comment(&l, x->old->name);
+        if (l.oom || !s || mig_strlist_add(d->ar, out, l.data) || mig_strlist_add(d->ar, out, s))
+            return NOMEM_D(d);
+        return 0;
+    }
+    {
+        const char *s = mig_schema_create_sql(d->ar, NULL, x->neu, d->err);
+        if (!s)
+            return d->err->code != MIG_E_NOMEM ? -1 : NOMEM_D(d);
+        if (mig_strlist_add(d->ar, out, s))
+            return NOMEM_D(d);
+    }
+    return 0;
+}
+
+/*
+ * New tables created, changed tables altered, removed tables dropped: one
+ * graph of statements, ordered by what SQLite checks of foreign keys (a
+ * rebuild checks the foreign keys of the table and of its children; a
+ * parent key must exist while a foreign key references it):
+ *   - a foreign key that goes (its table dropped or changed without it)
+ *     goes before its parent is dropped or changed to lack that key;
+ *   - a foreign key that comes (its table created or changed) comes after
+ *     its parent is created or changed to have that key.
+ * Otherwise the order is: created, changed, dropped, each in list order; a
+ * cycle is broken in that order.
+ */
+static int table_statements(dctx *d, const tchange *tc, mig_strlist *out)
+{
+    mig_arena *ar = d->ar;
+    tnode *v = mig_alloc0(ar, sizeof(*v) * (size_t)(d->nf + d->ng + 1));
+    int *ef = NULL, *et = NULL, ne = 0, ecap = 0, n = 0, i, k, left;
+    int *indeg = mig_alloc0(ar, sizeof(int) * (size_t)(d->nf + d->ng + 1));
+    char *done = mig_alloc0(ar, (size_t)(d->nf + d->ng + 1));
+    if (!v || !indeg || !done)
+        return NOMEM_D(d);
+    for (i = 0; i < d->ng; i++)
+        if (d->g[i].kind == MIG_SO_TABLE && find_in(d->f, d->nf, MIG_SO_TABLE, d->g[i].schema, d->g[i].name) < 0) {
+            v[n].kind = TN_CREATE;
+            v[n++].neu = &d->g[i];
+        }
+    for (i = 0; i < d->ng; i++)
+        if (tc[i].stmts.n > 0) {
+            int fi = find_in(d->f, d->nf, MIG_SO_TABLE, d->g[i].schema, d->g[i].name);
+            v[n].kind = TN_CHANGE;
+            v[n].old = fi >= 0 ? &d->f[fi] : NULL;
+            v[n].neu = &d->g[i];
+            v[n++].stmts = &tc[i].stmts;
+        }
+    for (i = 0; i < d->nf; i++)
+        if (d->f[i].kind == MIG_SO_TABLE && find_in(d->g, d->ng, MIG_SO_TABLE, d->f[i].schema, d->f[i].name) < 0) {
+            v[n].kind = TN_DROP;
+            v[n++].old = &d->f[i];
+        }
+#define EDGE(a, b)                                                                                                 \
+    do {                                                                                                           \
+        if (ne == ecap) {                                                                                          \
+            int nc_ = ecap ? ecap * 2 : 16;                                                                        \
+            int *nf_ = mig_alloc(ar, sizeof(int) * (size_t)nc_), *nt_ = mig_alloc(ar, sizeof(int) * (size_t)nc_);  \
+            if (!nf_ || !nt_)                                                                                      \
+                return NOMEM_D(d);                                                                                 \
+            if (ne) {                                                                                              \
+                memcpy(nf_, ef, sizeof(int) * (size_t)ne);                                                         \
+                memcpy(nt_, et, sizeof(int) * (size_t)ne);                                                         \
+            }                                                                                                      \
+            ef = nf_;                                                                                              \
+            et = nt_;                                                                                              \
+            ecap = nc_;                                                                                            \
+        }                                                                                                          \
+        ef[ne] = (a);                                                                                              \
+        et[ne++] = (b);                                                                                            \
+        indeg[b]++;                                                                                                \
+    } while (0)
+    for (i = 0; i < n; i++) {
+        const mig_sch_table *xo = v[i].old ? &v[i].old->u.table : NULL, *xn = v[i].neu ? &v[i].neu->u.table : NULL;
+        /* foreign keys that go: before their parent loses the key */
+        for (k = 0; xo && k < xo->nfkeys; k++) {
+            const mig_sch_fkey *fk = &xo->fkeys[k];
+            int y;
+            if (id_eq(fk->ref_table, v[i].old->name) || needs_parent_key(xn, fk) ||
+                (y = tnode_named(v, n, fk->ref_table, 1)) < 0 || y == i)
+                continue;
+            if (!v[y].neu || !has_parent_key(&v[y].neu->u.table, fk))
+                EDGE(i, y);
+        }
+        /* foreign keys that come: after their parent has the key */
+        for (k = 0; xn && k < xn->nfkeys; k++) {
+            const mig_sch_fkey *fk = &xn->fkeys[k];
+            int y;
+            if (id_eq(fk->ref_table, v[i].neu->name) || needs_parent_key(xo, fk) ||
+                (y = tnode_named(v, n, fk->ref_table, 0)) < 0 || y == i)
+                continue;
+            if (!v[y].old || !has_parent_key(&v[y].old->u.table, fk))
+                EDGE(y, i);
+        }
+    }
+#undef EDGE
+    for (left = n; left > 0; left--) {
+        int pick = -1;
+        for (i = 0; i < n && pick < 0; i++)
+            if (!done[i] && indeg[i] == 0)
+                pick = i;
+        for (i = 0; i < n && pick < 0; i++) /* a cycle: list order */
+            if (!done[i])
+                pick = i;
+        done[pick] = 1;
+        for (k = 0; k < ne; k++)
+            if (ef[k] == pick)
+                indeg[et[k]]--;
+        if (tnode_emit(d, out, &v[pick]))
+            return -1;
     }
     return 0;
 }
@@ -1538,20 +1727,8 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
     for (i = 0; i < d.stmts.n; i++)
         if (mig_strlist_add(ar, out, d.stmts.v[i]))
             return NOMEM();
-    /* new tables, parents first */
-    for (i = 0; i < d.ng; i++)
-        gtodo[i] = d.g[i].kind == MIG_SO_TABLE && find_in(d.f, d.nf, MIG_SO_TABLE, d.g[i].schema, d.g[i].name) < 0;
-    if (emit_ordered(&d, out, d.g, d.ng, gtodo, refers_to_rev, 1))
-        return -1;
-    /* changed tables */
-    for (i = 0; i < d.ng; i++)
-        for (k = 0; k < tc[i].stmts.n; k++)
-            if (mig_strlist_add(ar, out, tc[i].stmts.v[k]))
-                return NOMEM();
-    /* tables gone, children first */
-    for (i = 0; i < d.nf; i++)
-        todo[i] = d.f[i].kind == MIG_SO_TABLE && find_in(d.g, d.ng, MIG_SO_TABLE, d.f[i].schema, d.f[i].name) < 0;
-    if (emit_ordered(&d, out, d.f, d.nf, todo, refers_to, 0))
+    /* new tables, changed tables, tables gone: ordered by their foreign keys */
+    if (table_statements(&d, tc, out))
         return -1;
     /* indexes, views (what they read first) and triggers that are new or were dropped above */
     for (pass = 0; pass < 3; pass++) {

@@ -434,6 +434,54 @@ static void test_roundtrip_findings(void)
     b = diff("table|t|t|CREATE TABLE t (a INT, CHECK (a > 0))", "table|t|t|CREATE TABLE t (a INT, CHECK (a > 0), CHECK (a > 0))");
     ok(has(up_of(b), "mig_batch('t', 'ADD CHECK (a > 0)')"), "F7: a second equal CHECK is added");
     fixed_point("table|t|t|CREATE TABLE t (a INT, CHECK (a > 0), CHECK (a > 0), UNIQUE (a), UNIQUE (a))");
+
+    /* F3: statements ordered by foreign keys */
+    {
+        const char *a = "table|p|p|CREATE TABLE p (e TEXT PRIMARY KEY NOT NULL DEFAULT '')\n"
+                        "table|c|c|CREATE TABLE c (t INTEGER PRIMARY KEY, CONSTRAINT fk FOREIGN KEY (t) REFERENCES p)";
+        const char *bb = "table|p|p|CREATE TABLE p (e TEXT NOT NULL DEFAULT '')\n"
+                         "table|c|c|CREATE TABLE c (t INTEGER PRIMARY KEY)";
+        b = diff(a, bb);
+        ok(before(up_of(b), "mig_batch('c', 'DROP CONSTRAINT fk')", "mig_batch('p'"),
+           "F3: a child's foreign key goes before its parent's key");
+        ok(before(down_of(b), "mig_batch('p'", "mig_batch('c', 'ADD CONSTRAINT fk"),
+           "F3: back: the parent's key comes before the child's foreign key");
+    }
+    {
+        const char *a = "table|parent|parent|CREATE TABLE parent (a INT, b INT)\n"
+                        "table|child|child|CREATE TABLE child (x INT, y INT)";
+        const char *bb = "table|parent|parent|CREATE TABLE parent (a INT, b INT, UNIQUE (a, b))\n"
+                         "table|child|child|CREATE TABLE child (x INT, y INT, FOREIGN KEY (x, y) REFERENCES parent (a, b))";
+        b = diff(a, bb);
+        ok(before(up_of(b), "mig_batch('parent', 'ADD UNIQUE (a, b)')", "mig_batch('child', 'ADD FOREIGN KEY"),
+           "F3: a UNIQUE before the foreign key that needs it (the parent listed after the child)");
+        b = diff(bb, a);
+        ok(before(up_of(b), "mig_batch('child'", "mig_batch('parent'"),
+           "F3: and the foreign key dropped before the UNIQUE");
+    }
+    {
+        const char *a = "table|accounts|accounts|CREATE TABLE accounts (Total INT)";
+        const char *bb = "table|accounts|accounts|CREATE TABLE accounts (Total INT PRIMARY KEY)\n"
+                         "table|items|items|CREATE TABLE items (x INT REFERENCES accounts)";
+        b = diff(a, bb);
+        ok(before(up_of(b), "mig_batch('accounts'", "CREATE TABLE items"),
+           "F3: a new child after its parent gets the key");
+        ok(before(down_of(b), "DROP TABLE items", "mig_batch('accounts'"),
+           "F3: back: the child dropped before its parent loses the key");
+    }
+    {
+        const char *a = "table|tags|tags|CREATE TABLE tags (note TEXT, oid INT, UNIQUE (note, oid))\n"
+                        "table|users|users|CREATE TABLE users (Total TEXT, o INT, FOREIGN KEY (Total, o) REFERENCES "
+                        "tags (note, oid))";
+        const char *bb = "table|tags|tags|CREATE TABLE tags (note TEXT)\n"
+                         "table|users|users|CREATE TABLE users (Total TEXT, o INT)";
+        b = diff(a, bb);
+        ok(before(up_of(b), "mig_batch('users'", "mig_batch('tags', 'DROP COLUMN oid')"),
+           "F3: a foreign key dropped before the column it references");
+        b = diff(a, "table|tags|tags|CREATE TABLE tags (x INT)");
+        ok(before(up_of(b), "DROP TABLE users", "mig_batch('tags'"),
+           "F3: a child table dropped before its parent is rebuilt without the key");
+    }
 }
 
 int main(void)
