@@ -6,10 +6,12 @@
 # fixed bugs) with its dictionary tests/fuzz/<target>.dict when there is one.
 # One test per target.  split_sqlite and split_pg are differential: they
 # compare core/sqltok's split with SQLite's and PostgreSQL's own tokenizers
-# (libsqlite3, libpg_query from libpg-query-dev).
+# (libsqlite3, libpg_query from libpg-query-dev).  schema and schemadiff
+# check the schema model's JSON round trip and the diff's CREATE renderer
+# (its statements read back to the same model).
 #
 # Then one TODO test per reproducer of an open, reported core bug in
-# tests/fuzz/corpus/known/<target>/ (none now), and one test per regression
+# tests/fuzz/corpus/known/<target>/, and one test per regression
 # program tests/fuzz/repro_*.c of a fixed bug (each must exit 0).
 #
 # Skips cleanly only when clang is missing.
@@ -19,7 +21,7 @@ TIME=${MIG_FUZZ_TIME:-20}
 CC_FUZZ=${CLANG:-clang}
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icore"
 
-targets=(sqltok revfile target opts ddl batch split_sqlite split_pg)
+targets=(sqltok revfile target opts ddl batch split_sqlite split_pg schema schemadiff)
 declare -A SRC=(
     [sqltok]="core/sqltok.c"
     [revfile]="core/mig_base.c core/revfile.c"
@@ -29,6 +31,8 @@ declare -A SRC=(
     [batch]="core/mig_base.c core/ddl.c core/batch.c"
     [split_sqlite]="core/sqltok.c"
     [split_pg]="core/sqltok.c"
+    [schema]="core/mig_base.c core/sqltok.c core/ddl.c core/schema.c"
+    [schemadiff]="core/mig_base.c core/sqltok.c core/ddl.c core/schema.c core/schemadiff.c"
 )
 LIBS="-lcrypto -ljansson"
 # extra libraries of a target
