@@ -84,7 +84,12 @@ static const char *qid(mig_arena *ar, const char *s)
 
 static void put_id(mig_buf *b, const char *s)
 {
-    mig_buf_puts(b, qid(b->ar, s));
+    const char *q = qid(b->ar, s);
+    if (!q) {
+        b->oom = 1; /* quoting ran out of memory */
+        return;
+    }
+    mig_buf_puts(b, q);
 }
 
 /* Identifiers equal as SQLite compares them (ASCII case-insensitive). */
