@@ -313,30 +313,38 @@ static void put_fkey(mig_buf *b, const mig_sch_fkey *f)
     put_references(b, f);
 }
 
-static void put_table(mig_buf *b, const mig_sch_object *o)
+/* pk_last: the primary key as a table constraint after the UNIQUEs (the same
+ * model; see rename_guard) */
+static void put_pk(mig_buf *b, const mig_sch_table *t)
+{
+    mig_buf_puts(b, ", ");
+    put_cname(b, t->pk.name);
+    mig_buf_puts(b, "PRIMARY KEY (");
+    put_parts(b, t->pk.parts, t->pk.nparts, t->pk.autoincrement);
+    mig_buf_puts(b, ")");
+    put_conflict(b, t->pk.conflict);
+}
+
+static void put_table_ex(mig_buf *b, const mig_sch_object *o, int pk_last)
 {
     const mig_sch_table *t = &o->u.table;
-    int i;
+    int i, pk_col = pk_written_on_column(t) && !pk_last;
     mig_buf_puts(b, "CREATE TABLE ");
     put_obj_name(b, o->schema, o->name);
     mig_buf_puts(b, " (");
     for (i = 0; i < t->ncols; i++) {
         if (i)
             mig_buf_puts(b, ", ");
-        put_column(b, t, &t->cols[i]);
+        put_column(b, pk_col ? t : NULL, &t->cols[i]);
     }
-    if (t->pk.nparts && !pk_written_on_column(t)) {
-        mig_buf_puts(b, ", ");
-        put_cname(b, t->pk.name);
-        mig_buf_puts(b, "PRIMARY KEY (");
-        put_parts(b, t->pk.parts, t->pk.nparts, t->pk.autoincrement);
-        mig_buf_puts(b, ")");
-        put_conflict(b, t->pk.conflict);
-    }
+    if (t->pk.nparts && !pk_col && !pk_last)
+        put_pk(b, t);
     for (i = 0; i < t->nuniques; i++) {
         mig_buf_puts(b, ", ");
         put_unique(b, &t->uniques[i]);
     }
+    if (t->pk.nparts && pk_last)
+        put_pk(b, t);
     for (i = 0; i < t->nchecks; i++) {
         mig_buf_puts(b, ", ");
         put_check(b, &t->checks[i]);
@@ -350,6 +358,11 @@ static void put_table(mig_buf *b, const mig_sch_object *o)
         mig_buf_puts(b, " WITHOUT ROWID");
     if (t->strict)
         mig_buf_puts(b, t->without_rowid ? ", STRICT" : " STRICT");
+}
+
+static void put_table(mig_buf *b, const mig_sch_object *o)
+{
+    put_table_ex(b, o, 0);
 }
 
 static void put_index(mig_buf *b, const mig_sch_object *o)
@@ -724,6 +737,8 @@ static int hint_table(dctx *d, const mig_schema_rename *h)
     return 0;
 }
 
+static int rename_guard(dctx *d, const mig_sch_object *o, const char *name, const char *col, mig_strlist *out);
+
 static int hint_column(dctx *d, const mig_schema_rename *h)
 {
     int i, ti, ci, gi;
@@ -750,6 +765,8 @@ static int hint_column(dctx *d, const mig_schema_rename *h)
                         "rename hint: column \"%s\".\"%s\" to \"%s\": table \"%s\" of the new schema has no column \"%s\"",
                         h->table, h->column, h->to, h->table, h->to);
     old = t->cols[ci].name;
+    if (rename_guard(d, &d->f[ti], d->f[ti].name, old, &d->stmts))
+        return -1;
     {
         mig_buf b;
         mig_buf_init(&b, d->ar);
@@ -1162,6 +1179,49 @@ static void put_json_string(mig_buf *b, const char *s)
     mig_buf_puts(b, "\"");
 }
 
+/* SQLite (3.40) refuses RENAME COLUMN of a primary-key column when a UNIQUE
+ * that holds it is written before the table's PRIMARY KEY (...) ("error in
+ * table t after rename: no such column").  The model does not keep the order
+ * they were written in, so such a table is first rebuilt to its own CREATE
+ * TABLE as the diff writes it (the key on its column, or first), which
+ * SQLite renames in.  `name`: the table's name at this point. */
+static int rename_guard(dctx *d, const mig_sch_object *o, const char *name, const char *col, mig_strlist *out)
+{
+    const mig_sch_table *t = &o->u.table;
+    mig_sch_object c;
+    mig_buf j, b;
+    char *create;
+    int i, risky = 0;
+    if (!parts_mention(t->pk.parts, t->pk.nparts, col))
+        return 0;
+    for (i = 0; i < t->nuniques && !risky; i++)
+        risky = parts_mention(t->uniques[i].parts, t->uniques[i].nparts, col);
+    if (!risky)
+        return 0;
+    c = *o;
+    c.name = name;
+    /* a rowid table renames with the key first (on its column or the first
+     * constraint); a WITHOUT ROWID table with its PRIMARY KEY (...) after the
+     * UNIQUEs */
+    mig_buf_init(&j, d->ar);
+    put_table_ex(&j, &c, t->without_rowid);
+    if (j.oom || !(create = j.data))
+        return NOMEM_D(d);
+    mig_buf_init(&j, d->ar);
+    mig_buf_puts(&j, "{\"create\": ");
+    put_json_string(&j, create);
+    mig_buf_puts(&j, "}");
+    mig_buf_init(&b, d->ar);
+    mig_buf_puts(&b, "SELECT mig_batch(");
+    mig_buf_quote(&b, name);
+    mig_buf_puts(&b, ", '', ");
+    mig_buf_quote(&b, j.data ? j.data : "");
+    mig_buf_puts(&b, ")");
+    if (j.oom || b.oom || !b.data || mig_strlist_add(d->ar, out, b.data))
+        return NOMEM_D(d);
+    return 0;
+}
+
 /* Is this table's change only SQLite's ADD COLUMN (views and triggers over it need not move)? */
 typedef struct {
     mig_strlist stmts;
@@ -1172,7 +1232,7 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
 {
     const mig_sch_table *f = &fo->u.table, *g = &go->u.table;
     mig_strlist acts = {0}, losses = {0};
-    int native = 0, i, r;
+    int native = 0, i, r, guarded = 0, nbefore;
     mig_arena *ar = d->ar;
     mig_buf b;
     memset(out, 0, sizeof *out);
@@ -1194,9 +1254,15 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
         out->heavy = 1;
     }
     /* columns whose name differs only by case */
+    nbefore = out->stmts.n;
     for (i = 0; i < g->ncols; i++) {
         int fi = col_index(f, g->cols[i].name);
         if (fi >= 0 && !s_eq(f->cols[fi].name, g->cols[i].name)) {
+            if (!guarded) {
+                if (rename_guard(d, fo, go->name, f->cols[fi].name, &out->stmts))
+                    return -1;
+                guarded = out->stmts.n > nbefore;
+            }
             PUSH(mig_sprintf(ar, "ALTER TABLE %s RENAME COLUMN %s TO %s", qid(ar, go->name), qid(ar, f->cols[fi].name),
                              qid(ar, g->cols[i].name)));
             out->heavy = 1;

@@ -435,6 +435,39 @@ static void test_roundtrip_findings(void)
     ok(has(up_of(b), "mig_batch('t', 'ADD CHECK (a > 0)')"), "F7: a second equal CHECK is added");
     fixed_point("table|t|t|CREATE TABLE t (a INT, CHECK (a > 0), CHECK (a > 0), UNIQUE (a), UNIQUE (a))");
 
+    /* F8: SQLite 3.40 refuses RENAME COLUMN of a key column that a UNIQUE also holds, depending on the order
+     * they were written in: the table is first rebuilt as the diff writes it */
+    {
+        mig_schema_rename h[1];
+        mig_err err;
+        const char *a = "table|o|o|CREATE TABLE o (b INTEGER, c AS (b || 'x') STORED, UNIQUE (c, b), PRIMARY KEY (b))";
+        const char *bb = "table|o|o|CREATE TABLE o (p INTEGER, c AS (p || 'x') STORED, UNIQUE (c, p), PRIMARY KEY (p))";
+        memset(h, 0, sizeof h);
+        h[0].kind = MIG_SO_TABLE;
+        h[0].table = "o";
+        h[0].column = "b";
+        h[0].to = "p";
+        b = diff_h(a, bb, h, 1, &err);
+        ok(before(up_of(b),
+                  "SELECT mig_batch('o', '', '{\"create\": \"CREATE TABLE o (b INTEGER PRIMARY KEY, c GENERATED ALWAYS AS "
+                  "(b || ''x'') STORED, UNIQUE (c, b))\"}');\nALTER TABLE o RENAME COLUMN b TO p;",
+                  "ALTER TABLE o RENAME COLUMN b TO p"),
+           "F8: a rowid table is rebuilt with its key first before RENAME COLUMN of a key column in a UNIQUE");
+        a = "table|t|t|CREATE TABLE t (price INTEGER PRIMARY KEY, m INT, UNIQUE (price, m)) WITHOUT ROWID";
+        bb = "table|t|t|CREATE TABLE t (kind INTEGER PRIMARY KEY, m INT, UNIQUE (kind, m)) WITHOUT ROWID";
+        h[0].table = "t";
+        h[0].column = "price";
+        h[0].to = "kind";
+        b = diff_h(a, bb, h, 1, &err);
+        ok(has(up_of(b), "'{\"create\": \"CREATE TABLE t (price INTEGER NOT NULL, m INT, UNIQUE (price, m), PRIMARY KEY "
+                         "(price)) WITHOUT ROWID\"}');\nALTER TABLE t RENAME COLUMN price TO kind;"),
+           "F8: a WITHOUT ROWID table with its PRIMARY KEY (...) after the UNIQUEs");
+        b = diff_h("table|t|t|CREATE TABLE t (price INTEGER PRIMARY KEY, m INT, UNIQUE (m))",
+                   "table|t|t|CREATE TABLE t (kind INTEGER PRIMARY KEY, m INT, UNIQUE (m))", h, 1, &err);
+        ok(has(b, "-- mig:upgrade\nALTER TABLE t RENAME COLUMN price TO kind;\n-- mig:downgrade"),
+           "F8: no rebuild when no UNIQUE holds the key column");
+    }
+
     /* F3: statements ordered by foreign keys */
     {
         const char *a = "table|p|p|CREATE TABLE p (e TEXT PRIMARY KEY NOT NULL DEFAULT '')\n"
