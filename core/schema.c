@@ -1092,7 +1092,14 @@ static int build_table(mig_arena *ar, const char *sql, mig_sch_table *tt, const 
         return NOMEM(err);
     tt->ncols = dt.ncols;
     for (i = 0; i < dt.ncols; i++) {
+        int k;
         tt->cols[i].name = dt.cols[i].name;
+        /* SQLite refuses a duplicate; it takes "" as a name, which a snapshot cannot hold */
+        if (!*dt.cols[i].name)
+            return mig_fail(err, MIG_E_INPUT, "a column without a name (\"\") cannot go into a snapshot");
+        for (k = 0; k < i; k++)
+            if (ci_cmp(dt.cols[k].name, dt.cols[i].name) == 0)
+                return mig_fail(err, MIG_E_INPUT, "duplicate column name \"%s\"", dt.cols[i].name);
         if (!(tt->cols[i].type = norm_type(ar, sql, dt.cols[i].type_span, err)))
             return -1;
     }
