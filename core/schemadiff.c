@@ -965,7 +965,13 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         return mig_fail(d->err, MIG_E_NOMEM, "out of memory");
     if (f->without_rowid != g->without_rowid || f->strict != g->strict || !pk_eq(&f->pk, &g->pk))
         return 0;
-    /* the kept columns in their old order, the new ones after them */
+    /* the kept columns in their old order, the new ones after them; none
+     * kept: mig_batch would refuse to drop the last column, the rebuild
+     * says it */
+    for (i = 0, k = 0; i < g->ncols; i++)
+        k += col_index(f, g->cols[i].name) >= 0;
+    if (k == 0)
+        return 0;
     for (i = 0; i < g->ncols; i++) {
         int fi = col_index(f, g->cols[i].name);
         if (fi < 0) {

@@ -468,6 +468,13 @@ static void test_roundtrip_findings(void)
            "F8: no rebuild when no UNIQUE holds the key column");
     }
 
+    /* seed 18632: every column replaced: a rebuild, not DROP COLUMN of the last column */
+    b = diff("table|t|t|CREATE TABLE t (flag TEXT NOT NULL, CHECK (flag BETWEEN -1000 AND 1000)) STRICT",
+             "table|t|t|CREATE TABLE t (email TEXT DEFAULT '') STRICT");
+    ok(has(up_of(b), "SELECT mig_batch('t', '', '{\"create\": \"CREATE TABLE t (email TEXT DEFAULT (''''))") &&
+           has(down_of(b), "{\"create\": "),
+       "every column replaced: a \"create\" rebuild both ways");
+
     /* F3: statements ordered by foreign keys */
     {
         const char *a = "table|p|p|CREATE TABLE p (e TEXT PRIMARY KEY NOT NULL DEFAULT '')\n"
