@@ -190,6 +190,7 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
 {
     hcache *c;
     struct timespec now;
+    const char *clock;
     if (cache_off() || (c = mig_alloc0(ar, sizeof *c)) == NULL)
         return NULL;
     c->ar = ar;
@@ -198,8 +199,8 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
     clock_gettime(CLOCK_REALTIME, &now);
     c->racy_after = ns_of(now) - 2000000000LL;
     /* the tests' clock (seconds since the epoch): what counts as just changed, without waiting */
-    if (getenv("MIG_CACHE_CLOCK"))
-        c->racy_after = strtoll(getenv("MIG_CACHE_CLOCK"), NULL, 10) * 1000000000LL - 2000000000LL;
+    if ((clock = getenv("MIG_CACHE_CLOCK")) != NULL)
+        c->racy_after = strtoll(clock, NULL, 10) * 1000000000LL - 2000000000LL;
     load(c);
     return c;
 }

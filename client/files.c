@@ -283,9 +283,9 @@ int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err
     return load_locations(ar, &one, 0, flags, f, err);
 }
 
-int files_source(mig_arena *ar, const revfile_ent *ce, mig_err *err)
+int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err)
 {
-    revfile_ent *e = (revfile_ent *)ce; /* the entry's text is filled in on demand */
+    revfile_ent *e = (revfile_ent *)e_; /* the entry's text is filled in on demand */
     mig_revfile rf;
     if (e->src)
         return 0;
@@ -300,15 +300,6 @@ int files_source(mig_arena *ar, const revfile_ent *ce, mig_err *err)
     }
     e->rf = rf;
     e->has_down = has_downgrade_text(e);
-    return 0;
-}
-
-int files_sources(mig_arena *ar, files *f, mig_err *err)
-{
-    int i;
-    for (i = 0; i < f->n; i++)
-        if (files_source(ar, &f->v[i], err))
-            return -1;
     return 0;
 }
 

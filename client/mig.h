@@ -126,9 +126,7 @@ void hcache_save(hcache *c, const revfile_ent *v, int n);
 const revfile_ent *files_by_id(const files *f, const char *id);
 /* The text (and sections) of a file loaded without it: read and parsed now.
  * Errors name the file; a file whose id changed since it was listed is one. */
-int files_source(mig_arena *ar, const revfile_ent *e, mig_err *err);
-/* The same for every file. */
-int files_sources(mig_arena *ar, files *f, mig_err *err);
+int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err);
 
 /* ---- the database ------------------------------------------------------------- */
 
