@@ -98,7 +98,7 @@ static long run(const uint8_t *data, size_t size, long fail_at, sbuf *out)
 
     /* 1. rows -> model -> JSON -> model -> JSON */
     mig_schema_init(&s, MIG_DIALECT_SQLITE);
-    add_rows(&ar, &s, (const char *)data, size, out, &nomem);
+    add_rows(&ar, &s, (const char *)data, size, 0, out, &nomem);
     if (!nomem) {
         mig_schema_finish(&s);
         mig_err_clear(&err);

@@ -12,7 +12,8 @@
  * second model is empty).  A half that starts with '{' is a snapshot
  * (mig_schema_from_json; one that does not read is the empty model);
  * otherwise it is rows as schema_fuzz.h describes them (kind byte 't', 'i',
- * 'v' or 'g', the statement; rows separated by one NUL).
+ * 'v' or 'g', the statement; rows separated by one NUL), added tables first
+ * as a frontend does.
  *
  * Invariants checked (abort() on violation):
  *   - the renderer's fixed point: for a model built from rows (and that
@@ -62,7 +63,7 @@ static int build(mig_arena *ar, const char *text, size_t len, model *m, sbuf *ou
         }
     } else {
         mig_schema_init(&m->s, MIG_DIALECT_SQLITE);
-        add_rows(ar, &m->s, text, len, out, &nomem);
+        add_rows(ar, &m->s, text, len, 1, out, &nomem);
         if (nomem)
             return -1;
         mig_schema_finish(&m->s);

@@ -123,18 +123,23 @@ static void sb_error(sbuf *out, const char *what, const mig_err *err)
 static const char *const KINDS[] = {"table", "index", "view", "trigger"};
 
 /*
- * Add the rows of text[0..len) to s.  Returns the number of rows added;
+ * Add the rows of text[0..len) to s, in their order, or (tables_first) the
+ * tables first as schema.h asks of a frontend (an index's expressions are
+ * normalised knowing its table's columns).  Returns the number of rows added;
  * *nomem is set when an allocation failed (the caller stops there).
  */
-static int add_rows(mig_arena *ar, mig_schema *s, const char *text, size_t len, sbuf *out, int *nomem)
+static int add_rows(mig_arena *ar, mig_schema *s, const char *text, size_t len, int tables_first, sbuf *out,
+                    int *nomem)
 {
     size_t i = 0;
-    int added = 0, row = 0;
+    int added = 0, row = 0, pass;
     *nomem = 0;
+    for (pass = tables_first ? 0 : 1; pass < 2; pass++, i = 0, row = 0)
     while (i < len) {
         const char *nul = memchr(text + i, 0, len - i);
         size_t end = nul ? (size_t)(nul - text) : len;
-        if (end > i) {
+        int is_table = end > i && (unsigned char)text[i] % 4 == 0;
+        if (end > i && (!tables_first || (pass == 0) == is_table)) {
             const char *kind = KINDS[(unsigned char)text[i] % 4];
             char *sql = malloc(end - i);
             mig_err err;
@@ -156,8 +161,9 @@ static int add_rows(mig_arena *ar, mig_schema *s, const char *text, size_t len, 
                 }
             }
             free(sql);
-            row++;
         }
+        if (end > i)
+            row++;
         i = end + 1;
     }
     return added;
