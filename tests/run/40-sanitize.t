@@ -269,6 +269,17 @@ SELECT mig_sql('upgrade', 'head');
 SELECT count(*) FROM mig_plan('upgrade', 'c1');
 --! = 0
 SELECT count(*) FROM sqlite_master WHERE name IN ('account', 'audit', 'report');
+CREATE TABLE s1 (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT 'x', CHECK (a <> ''));
+CREATE INDEX s1_a ON s1 (a);
+CREATE VIEW s1v AS SELECT a FROM s1;
+--! = 1
+SELECT mig_snapshot() = mig_snapshot_sql('CREATE TABLE s1 (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT ''x'', CHECK (a <> '''')); CREATE INDEX s1_a ON s1 (a); CREATE VIEW s1v AS SELECT a FROM s1;');
+--! = 
+SELECT mig_diff(mig_snapshot(), mig_snapshot());
+--! ~ mig_batch('s1'
+SELECT mig_diff(mig_snapshot(), mig_snapshot_sql('CREATE TABLE s1 (id INTEGER PRIMARY KEY, a TEXT, b INT);'));
+--! ~ ALTER TABLE s1 RENAME TO s2
+SELECT mig_diff(mig_snapshot('{"kinds": ["table"]}'), mig_snapshot_sql('CREATE TABLE s2 (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT ''x'', CHECK (a <> ''''));', '{"kinds": ["table"]}'), '{"renames": [{"table": "s1", "to": "s2"}]}');
 EOF
 
 # Failing calls, each checked for its message, and the state after them.
@@ -291,6 +302,12 @@ SELECT mig_put_revision(readfile('$R/a1_edited.sql'));
 SELECT mig_put_revision(readfile('$R/a1_edited.sql'), '{"force": true}');
 --! error SQL before the first section
 SELECT mig_put_revision(readfile('$R/garbage.sql'));
+--! error syntax error
+SELECT mig_snapshot_sql('CREATE TABLE ok1 (a); CREATE TABLE (');
+--! error snapshot
+SELECT mig_diff('{"not": "a snapshot"}', mig_snapshot());
+--! error there is no table "nosuch" to rename
+SELECT mig_diff(mig_snapshot(), mig_snapshot(), '{"renames": [{"table": "nosuch", "to": "x"}]}');
 --! error unknown header key
 SELECT mig_put_revision(readfile('$R/badkey.sql'));
 --! = txn1
@@ -360,7 +377,7 @@ so="$T/mig_asan.so"
 drv="$T/drive_sqlite"
 built=1
 if [ $have_san = 1 ]; then
-    if $CCS $CFLAGS_SAN -shared -o "$so" sqlite_ext/mig_sqlite.c sqlite_ext/mig_batch_sqlite.c "$T"/obj/*.o -lcrypto -ljansson 2>"$T/so.build" &&
+    if $CCS $CFLAGS_SAN -shared -o "$so" sqlite_ext/*.c "$T"/obj/*.o -lcrypto -ljansson 2>"$T/so.build" &&
         $CCS -std=c11 -g -O1 -D_GNU_SOURCE $SAN -o "$drv" tests/sanitize/drive_sqlite.c -lsqlite3 2>>"$T/so.build"; then
         built=0
     else
