@@ -363,6 +363,16 @@ static int oom_mode(const char *revdir, int only_case, long only_k)
         {NULL, "SELECT mig_check(), mig_current(), mig_heads()", 0},
         {"SELECT mig_downgrade('base')", "SELECT mig_put_revision(readfile('%s/e1.sql'))", 0},
         {NULL, "SELECT mig_upgrade('heads', '{\"transaction\": \"each\"}')", 1},
+        /* schema snapshots and diffs (docs/schema.md) */
+        {"CREATE TABLE IF NOT EXISTS s1 (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT 'x' REFERENCES s1, "
+         "CHECK (a <> ''), UNIQUE (a, id))",
+         "SELECT mig_snapshot()", 0},
+        {NULL, "SELECT mig_snapshot_sql('CREATE TABLE t (a INT, b TEXT UNIQUE); CREATE INDEX ti ON t (b DESC) WHERE a > 0; "
+               "CREATE VIEW v AS SELECT a FROM t; CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END')",
+         0},
+        {NULL, "SELECT mig_diff(mig_snapshot(), mig_snapshot_sql('CREATE TABLE s1 (id INTEGER PRIMARY KEY, a TEXT, b INT); "
+               "CREATE TABLE s2 (x INT)'))",
+         0},
     };
 
     if (stride < 1)
