@@ -126,6 +126,121 @@ static int grow(mig_arena *ar, void **v, int n, int *cap, size_t el)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Lookup by name (mig_sch_names)                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Open addressing with linear probing over the slots; the hash is FNV-1a of
+ * the kind, the namespace and the name with ASCII letters folded to lower
+ * case, so every object a lookup may match (whatever the case of its name)
+ * is on the probe sequence of the lookup's key.  The objects are put in
+ * increasing index order and never removed, so along one probe sequence they
+ * lie in index order: the first match is the first in the array, as a
+ * linear search finds it. */
+
+static unsigned names_hash(mig_so_kind k, const char *schema, const char *name)
+{
+    unsigned h = 2166136261u;
+    const unsigned char *p;
+    h = (h ^ (unsigned)k) * 16777619u;
+    h = (h ^ (schema ? 1u : 0u)) * 16777619u;
+    for (p = (const unsigned char *)(schema ? schema : ""); *p; p++)
+        h = (h ^ (unsigned)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p)) * 16777619u;
+    h = (h ^ 0x100u) * 16777619u;
+    for (p = (const unsigned char *)name; *p; p++)
+        h = (h ^ (unsigned)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p)) * 16777619u;
+    return h;
+}
+
+static int names_match(const mig_sch_object *o, mig_so_kind k, const char *schema, const char *name, int exact)
+{
+    if (o->kind != k || !o->name)
+        return 0;
+    if (!o->schema || !schema) {
+        if (o->schema != schema)
+            return 0;
+    } else if (!mig_ddl_ident_eq(o->schema, schema)) {
+        return 0;
+    }
+    return exact ? strcmp(o->name, name) == 0 : mig_ddl_ident_eq(o->name, name);
+}
+
+/* Put v[i] in the slots (there is room: at most half are used). */
+static void names_put(mig_sch_names *ix, int i)
+{
+    const mig_sch_object *o = &ix->v[i];
+    unsigned j, m = ix->cap - 1;
+    if (!o->name)
+        return; /* matches no lookup */
+    for (j = names_hash(o->kind, o->schema, o->name) & m; ix->slot[j]; j = (j + 1) & m)
+        ;
+    ix->slot[j] = i + 1;
+}
+
+/* Index v[0 .. n), v[0 .. ix->n) being indexed already (v may have moved:
+ * an arena array that grew).  -1: out of memory, the index emptied. */
+static int names_extend(mig_arena *ar, mig_sch_names *ix, const mig_sch_object *v, int n)
+{
+    int i, from = ix->slot && ix->n <= n ? ix->n : 0;
+    ix->v = v;
+    if (!ix->slot || (unsigned)n > ix->cap / 2) {
+        unsigned cap = 16;
+        int *slot;
+        while ((unsigned)n > cap / 2) {
+            if (cap >= (1u << 30))
+                goto oom;
+            cap *= 2;
+        }
+        if (!(slot = mig_alloc0(ar, (size_t)cap * sizeof *slot)))
+            goto oom;
+        ix->slot = slot;
+        ix->cap = cap;
+        from = 0;
+    }
+    for (i = from; i < n; i++)
+        names_put(ix, i);
+    ix->n = n;
+    return 0;
+oom:
+    memset(ix, 0, sizeof *ix);
+    return -1;
+}
+
+int mig_sch_names_build(mig_arena *ar, mig_sch_names *ix, const mig_sch_object *v, int n)
+{
+    memset(ix, 0, sizeof *ix);
+    if (!ar || n < 0 || (n > 0 && !v))
+        return -1;
+    return names_extend(ar, ix, v, n);
+}
+
+int mig_sch_names_find(const mig_sch_names *ix, const mig_sch_object *v, int n, mig_so_kind k, const char *schema,
+                       const char *name, int exact)
+{
+    int i;
+    if (!v || !name)
+        return -1;
+    if (ix && ix->slot && ix->v == v && ix->n == n) {
+        unsigned j, m = ix->cap - 1;
+        for (j = names_hash(k, schema, name) & m; ix->slot[j]; j = (j + 1) & m)
+            if (names_match(&v[ix->slot[j] - 1], k, schema, name, exact))
+                return ix->slot[j] - 1;
+        return -1;
+    }
+    for (i = 0; i < n; i++)
+        if (names_match(&v[i], k, schema, name, exact))
+            return i;
+    return -1;
+}
+
+/* An object of s in the default namespace, name ASCII case-insensitive (a
+ * new SQLite row's duplicate, an index's table). */
+static const mig_sch_object *find_ci(const mig_schema *s, mig_so_kind k, const char *name)
+{
+    int i = mig_sch_names_find(&s->names, s->objs, s->nobjs, k, NULL, name, 0);
+    return i >= 0 ? &s->objs[i] : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Tokens                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -1180,15 +1295,6 @@ static int build_table(mig_arena *ar, const char *sql, mig_sch_table *tt, const 
 /* Indexes, views, triggers                                                 */
 /* ------------------------------------------------------------------------ */
 
-static const mig_sch_object *find_ci(const mig_schema *s, mig_so_kind k, const char *name)
-{
-    int i;
-    for (i = 0; i < s->nobjs; i++)
-        if (s->objs[i].kind == k && !s->objs[i].schema && mig_ddl_ident_eq(s->objs[i].name, name))
-            return &s->objs[i];
-    return NULL;
-}
-
 static int build_index(mig_arena *ar, const mig_schema *s, const char *sql, const char *tbl_name, mig_sch_index *ix,
                        const char **name, mig_err *err)
 {
@@ -1421,7 +1527,13 @@ int mig_schema_add_sqlite(mig_arena *ar, mig_schema *s, const char *type, const 
         return NOMEM(err);
     if (find_ci(s, o.kind, o.name))
         return mig_fail(err, MIG_E_INPUT, "%s \"%s\": listed twice", type, o.name);
-    return push_object(ar, s, &o, err);
+    if (push_object(ar, s, &o, err))
+        return -1;
+    if (names_extend(ar, &s->names, s->objs, s->nobjs)) {
+        s->nobjs--;
+        return NOMEM(err);
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1510,8 +1622,16 @@ void mig_schema_finish(mig_schema *s)
     int i, j, k;
     if (!s)
         return;
-    if (s->nobjs > 1)
+    if (s->nobjs > 1) {
+        /* the index, when it has every object, follows them to their new places */
+        int indexed = s->names.slot && s->names.v == s->objs && s->names.n == s->nobjs;
         qsort(s->objs, (size_t)s->nobjs, sizeof *s->objs, object_cmp);
+        if (indexed) {
+            memset(s->names.slot, 0, (size_t)s->names.cap * sizeof *s->names.slot);
+            for (i = 0; i < s->nobjs; i++)
+                names_put(&s->names, i);
+        }
+    }
     for (i = 0; i < s->nobjs; i++) {
         mig_sch_object *o = &s->objs[i];
         const mig_sch_object *t;
@@ -1552,25 +1672,13 @@ void mig_schema_finish(mig_schema *s)
     }
 }
 
-static int schema_eq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return mig_ddl_ident_eq(a, b);
-}
-
 const mig_sch_object *mig_schema_find(const mig_schema *s, mig_so_kind k, const char *schema, const char *name)
 {
     int i;
-    if (!s || !name)
+    if (!s)
         return NULL;
-    for (i = 0; i < s->nobjs; i++) {
-        const mig_sch_object *o = &s->objs[i];
-        if (o->kind == k && schema_eq(o->schema, schema) &&
-            (s->dialect == MIG_DIALECT_POSTGRES ? strcmp(o->name, name) == 0 : mig_ddl_ident_eq(o->name, name)))
-            return o;
-    }
-    return NULL;
+    i = mig_sch_names_find(&s->names, s->objs, s->nobjs, k, schema, name, s->dialect == MIG_DIALECT_POSTGRES);
+    return i >= 0 ? &s->objs[i] : NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2272,6 +2380,8 @@ static int jdoc(jrd *r, json_t *root, mig_schema *out)
         if (out->dialect == MIG_DIALECT_SQLITE && so->schema)
             return jfail(r, "\"schema\" is for PostgreSQL objects");
         out->nobjs++;
+        if (names_extend(r->ar, &out->names, out->objs, out->nobjs))
+            return NOMEM(r->err);
         jpop(r, old);
     }
     mig_schema_finish(out);

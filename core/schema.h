@@ -137,9 +137,35 @@ typedef struct mig_sch_object {
     } u;
 } mig_sch_object;
 
+/* A lookup index of an array of objects by (kind, schema, name): a hash of
+ * the ASCII-lower-case names, so a lookup costs O(1) on average.  It knows
+ * the array by address and length: a lookup with another array or length
+ * (objects added since, a private copy) searches the array linearly instead,
+ * with the same result; an object renamed in place after indexing is not
+ * found by its new name (rebuild the index).  Memory from the arena. */
+typedef struct mig_sch_names {
+    const mig_sch_object *v;   /* the array indexed */
+    int n;                     /* objects indexed: v[0 .. n) */
+    unsigned cap;              /* slots, a power of two, at least 2n; 0: none */
+    int *slot;                 /* 1 + an object's index in v, 0 empty */
+} mig_sch_names;
+
+/* Index v[0 .. n): 0, or -1 (out of memory; ix then finds nothing by hash). */
+int mig_sch_names_build(mig_arena *ar, mig_sch_names *ix, const mig_sch_object *v, int n);
+
+/* The index in v of the first object of v[0 .. n) of kind k, in namespace
+ * `schema` (NULL: the default one; compared ASCII case-insensitively) named
+ * `name` (ASCII case-insensitively, or byte for byte when `exact`), or -1.
+ * ix may be NULL (a linear search). */
+int mig_sch_names_find(const mig_sch_names *ix, const mig_sch_object *v, int n, mig_so_kind k, const char *schema,
+                       const char *name, int exact);
+
 typedef struct mig_schema {
     mig_dialect dialect;
     mig_sch_object *objs; int nobjs, cap;  /* sorted by mig_schema_finish: kind, schema, name */
+    mig_sch_names names;       /* the lookup index of objs (kept by the builders, mig_schema_from_json
+                                  and mig_schema_finish; a model filled by hand has none: mig_schema_find
+                                  then searches linearly) */
 } mig_schema;
 
 void mig_schema_init(mig_schema *s, mig_dialect d);

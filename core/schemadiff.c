@@ -573,24 +573,28 @@ typedef struct {
     mig_err *err;
     mig_sch_object *f; int nf;       /* `from`, hints applied (a private copy) */
     const mig_sch_object *g; int ng; /* `to` */
+    mig_sch_names fx, gx;            /* lookup indexes of f (once the hints are applied) and g */
     mig_strlist stmts;               /* the direction's statements, in order ("-- ..." lines included) */
     mig_strlist changed;             /* names (as in `from`, before the renames) of tables that change */
 } dctx;
 
-static int find_in(const mig_sch_object *v, int n, mig_so_kind k, const char *schema, const char *name)
+/* The index in `from` (f) or `to` (g) of an object, or -1: names as SQLite
+ * compares them (ASCII case-insensitive). */
+static int find_f(const dctx *d, mig_so_kind k, const char *schema, const char *name)
 {
-    int i;
-    for (i = 0; i < n; i++)
-        if (v[i].kind == k && id_eq(v[i].name, name) && ((!v[i].schema && !schema) || id_eq(v[i].schema, schema)))
-            return i;
-    return -1;
+    return mig_sch_names_find(&d->fx, d->f, d->nf, k, schema, name, 0);
+}
+
+static int find_g(const dctx *d, mig_so_kind k, const char *schema, const char *name)
+{
+    return mig_sch_names_find(&d->gx, d->g, d->ng, k, schema, name, 0);
 }
 
 /* Any object of `from` named `name` (tables, indexes and views share SQLite's namespace). */
-static int name_taken(const mig_sch_object *v, int n, const char *schema, const char *name)
+static int name_taken(const dctx *d, const char *schema, const char *name)
 {
-    return find_in(v, n, MIG_SO_TABLE, schema, name) >= 0 || find_in(v, n, MIG_SO_VIEW, schema, name) >= 0 ||
-           find_in(v, n, MIG_SO_INDEX, schema, name) >= 0;
+    return find_f(d, MIG_SO_TABLE, schema, name) >= 0 || find_f(d, MIG_SO_VIEW, schema, name) >= 0 ||
+           find_f(d, MIG_SO_INDEX, schema, name) >= 0;
 }
 
 static int col_index(const mig_sch_table *t, const char *name)
@@ -688,17 +692,17 @@ static int own_table(dctx *d, mig_sch_table *t)
 
 static int hint_table(dctx *d, const mig_schema_rename *h)
 {
-    int i, ti = find_in(d->f, d->nf, MIG_SO_TABLE, h->schema, h->table);
+    int i, ti = find_f(d, MIG_SO_TABLE, h->schema, h->table);
     const char *old;
     if (!h->table || !h->to || !*h->to)
         return mig_fail(d->err, MIG_E_INPUT, "rename hint: a table hint needs \"table\" and \"to\"");
     if (ti < 0)
         return mig_fail(d->err, MIG_E_INPUT, "rename hint: table \"%s\" to \"%s\": there is no table \"%s\" to rename",
                         h->table, h->to, h->table);
-    if (!id_eq(h->table, h->to) && name_taken(d->f, d->nf, h->schema, h->to))
+    if (!id_eq(h->table, h->to) && name_taken(d, h->schema, h->to))
         return mig_fail(d->err, MIG_E_INPUT, "rename hint: table \"%s\" to \"%s\": \"%s\" already exists", h->table,
                         h->to, h->to);
-    if (find_in(d->g, d->ng, MIG_SO_TABLE, h->schema, h->to) < 0)
+    if (find_g(d, MIG_SO_TABLE, h->schema, h->to) < 0)
         return mig_fail(d->err, MIG_E_INPUT,
                         "rename hint: table \"%s\" to \"%s\": the new schema has no table \"%s\"", h->table, h->to,
                         h->to);
@@ -746,8 +750,8 @@ static int hint_column(dctx *d, const mig_schema_rename *h)
     const char *old;
     if (!h->table || !h->column || !h->to || !*h->to)
         return mig_fail(d->err, MIG_E_INPUT, "rename hint: a column hint needs \"table\", \"column\" and \"to\"");
-    ti = find_in(d->f, d->nf, MIG_SO_TABLE, h->schema, h->table);
-    gi = find_in(d->g, d->ng, MIG_SO_TABLE, h->schema, h->table);
+    ti = find_f(d, MIG_SO_TABLE, h->schema, h->table);
+    gi = find_g(d, MIG_SO_TABLE, h->schema, h->table);
     if (ti < 0 || gi < 0)
         return mig_fail(d->err, MIG_E_INPUT, "rename hint: column \"%s\".\"%s\" to \"%s\": there is no table \"%s\"%s",
                         h->table, h->column, h->to, h->table,
@@ -1002,7 +1006,10 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         if (!kept && !unique_needs_dropped(&p, &f->uniques[i])) {
             if (!f->uniques[i].name)
                 return 0;
-            ACT("DROP CONSTRAINT %s", qid(ar, f->uniques[i].name));
+            const char *q = qid(ar, f->uniques[i].name);
+            if (!q)
+                return mig_fail(d->err, MIG_E_NOMEM, "out of memory");
+            ACT("DROP CONSTRAINT %s", q);
             *native = 0;
         }
     }
@@ -1013,7 +1020,10 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         if (!kept && !check_needs_dropped(&p, &f->checks[i])) {
             if (!f->checks[i].name)
                 return 0;
-            ACT("DROP CONSTRAINT %s", qid(ar, f->checks[i].name));
+            const char *q = qid(ar, f->checks[i].name);
+            if (!q)
+                return mig_fail(d->err, MIG_E_NOMEM, "out of memory");
+            ACT("DROP CONSTRAINT %s", q);
             *native = 0;
         }
     }
@@ -1024,7 +1034,10 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         if (!kept && !fkey_needs_dropped(&p, &f->fkeys[i])) {
             if (!f->fkeys[i].name)
                 return 0;
-            ACT("DROP CONSTRAINT %s", qid(ar, f->fkeys[i].name));
+            const char *q = qid(ar, f->fkeys[i].name);
+            if (!q)
+                return mig_fail(d->err, MIG_E_NOMEM, "out of memory");
+            ACT("DROP CONSTRAINT %s", q);
             *native = 0;
         }
     }
@@ -1052,9 +1065,12 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
             for (i = 0; i < f->ncols && pick < 0; i++)
                 if (gone[i] == 1)
                     pick = i;
+            const char *q = qid(ar, f->cols[pick].name);
+            if (!q)
+                return mig_fail(d->err, MIG_E_NOMEM, "out of memory");
             gone[pick] = 2;
             left--;
-            ACT("DROP COLUMN %s", qid(ar, f->cols[pick].name));
+            ACT("DROP COLUMN %s", q);
             LOSS("column %s.%s", fo->name, f->cols[pick].name);
             *native = 0;
         }
@@ -1064,6 +1080,8 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
         const mig_sch_column *gc = &g->cols[i], *fc;
         int fi = col_index(f, gc->name);
         const char *qn = qid(ar, gc->name);
+        if (!qn)
+            return mig_fail(d->err, MIG_E_NOMEM, "out of memory");
         if (fi < 0)
             continue;
         fc = &f->cols[fi];
@@ -1253,10 +1271,11 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
     /* the name differs only by case: SQLite refuses RENAME TO its own name, so go through another */
     if (!s_eq(fo->name, go->name)) {
         const char *tmp = mig_sprintf(ar, "_mig_rename_%s", go->name);
-        if (!tmp)
+        const char *qf = qid(ar, fo->name), *qt = tmp ? qid(ar, tmp) : NULL, *qg = qid(ar, go->name);
+        if (!qf || !qt || !qg)
             return NOMEM_D(d);
-        PUSH(mig_sprintf(ar, "ALTER TABLE %s RENAME TO %s", qid(ar, fo->name), qid(ar, tmp)));
-        PUSH(mig_sprintf(ar, "ALTER TABLE %s RENAME TO %s", qid(ar, tmp), qid(ar, go->name)));
+        PUSH(mig_sprintf(ar, "ALTER TABLE %s RENAME TO %s", qf, qt));
+        PUSH(mig_sprintf(ar, "ALTER TABLE %s RENAME TO %s", qt, qg));
         out->heavy = 1;
     }
     /* columns whose name differs only by case */
@@ -1269,8 +1288,10 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
                     return -1;
                 guarded = out->stmts.n > nbefore;
             }
-            PUSH(mig_sprintf(ar, "ALTER TABLE %s RENAME COLUMN %s TO %s", qid(ar, go->name), qid(ar, f->cols[fi].name),
-                             qid(ar, g->cols[i].name)));
+            const char *qg = qid(ar, go->name), *qf = qid(ar, f->cols[fi].name), *qt = qid(ar, g->cols[i].name);
+            if (!qg || !qf || !qt)
+                return NOMEM_D(d);
+            PUSH(mig_sprintf(ar, "ALTER TABLE %s RENAME COLUMN %s TO %s", qg, qf, qt));
             out->heavy = 1;
         }
     }
@@ -1304,8 +1325,11 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
     if ((r = table_actions(d, fo, go, &acts, &losses, &native)) < 0)
         return -1;
     if (r && native) {
+        const char *qg = qid(ar, go->name);
+        if (!qg)
+            return NOMEM_D(d);
         for (i = 0; i < acts.n; i++)
-            PUSH(mig_sprintf(ar, "ALTER TABLE %s %s", qid(ar, go->name), acts.v[i]));
+            PUSH(mig_sprintf(ar, "ALTER TABLE %s %s", qg, acts.v[i]));
         return 0;
     }
     out->heavy = 1;
@@ -1594,20 +1618,20 @@ static int table_statements(dctx *d, const tchange *tc, mig_strlist *out)
     if (!v || !indeg || !done)
         return NOMEM_D(d);
     for (i = 0; i < d->ng; i++)
-        if (d->g[i].kind == MIG_SO_TABLE && find_in(d->f, d->nf, MIG_SO_TABLE, d->g[i].schema, d->g[i].name) < 0) {
+        if (d->g[i].kind == MIG_SO_TABLE && find_f(d, MIG_SO_TABLE, d->g[i].schema, d->g[i].name) < 0) {
             v[n].kind = TN_CREATE;
             v[n++].neu = &d->g[i];
         }
     for (i = 0; i < d->ng; i++)
         if (tc[i].stmts.n > 0) {
-            int fi = find_in(d->f, d->nf, MIG_SO_TABLE, d->g[i].schema, d->g[i].name);
+            int fi = find_f(d, MIG_SO_TABLE, d->g[i].schema, d->g[i].name);
             v[n].kind = TN_CHANGE;
             v[n].old = fi >= 0 ? &d->f[fi] : NULL;
             v[n].neu = &d->g[i];
             v[n++].stmts = &tc[i].stmts;
         }
     for (i = 0; i < d->nf; i++)
-        if (d->f[i].kind == MIG_SO_TABLE && find_in(d->g, d->ng, MIG_SO_TABLE, d->f[i].schema, d->f[i].name) < 0) {
+        if (d->f[i].kind == MIG_SO_TABLE && find_g(d, MIG_SO_TABLE, d->f[i].schema, d->f[i].name) < 0) {
             v[n].kind = TN_DROP;
             v[n++].old = &d->f[i];
         }
@@ -1729,6 +1753,8 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
         return NOMEM();
     if (d.nf)
         memcpy(d.f, from->objs, sizeof(*d.f) * (size_t)d.nf);
+    if (mig_sch_names_build(ar, &d.gx, d.g, d.ng))
+        return NOMEM();
     /* the hints: tables first, then columns (named by their table's new name) */
     for (pass = 0; pass < 2; pass++)
         for (i = 0; i < nhints; i++) {
@@ -1740,10 +1766,13 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
             if (pass == 1 && h->column && hint_column(&d, h))
                 return -1;
         }
+    /* the hints renamed in f: its index from here on */
+    if (mig_sch_names_build(ar, &d.fx, d.f, d.nf))
+        return NOMEM();
     /* tables: changed, dropped */
     for (i = 0; i < d.ng; i++) {
         int fi;
-        if (d.g[i].kind != MIG_SO_TABLE || (fi = find_in(d.f, d.nf, MIG_SO_TABLE, d.g[i].schema, d.g[i].name)) < 0)
+        if (d.g[i].kind != MIG_SO_TABLE || (fi = find_f(&d, MIG_SO_TABLE, d.g[i].schema, d.g[i].name)) < 0)
             continue;
         if (table_change(&d, &d.f[fi], &d.g[i], &tc[i]))
             return -1;
@@ -1751,7 +1780,7 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
             return -1;
     }
     for (i = 0; i < d.nf; i++)
-        if (d.f[i].kind == MIG_SO_TABLE && find_in(d.g, d.ng, MIG_SO_TABLE, d.f[i].schema, d.f[i].name) < 0 &&
+        if (d.f[i].kind == MIG_SO_TABLE && find_g(&d, MIG_SO_TABLE, d.f[i].schema, d.f[i].name) < 0 &&
             mark_changed(&d, d.f[i].name))
             return -1;
     /* views and triggers to drop: gone, changed, or over something that changes */
@@ -1760,7 +1789,7 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
         int gi;
         if (o->kind != MIG_SO_VIEW && o->kind != MIG_SO_TRIGGER)
             continue;
-        gi = find_in(d.g, d.ng, o->kind, o->schema, o->name);
+        gi = find_g(&d, o->kind, o->schema, o->name);
         aff[i] = gi < 0 || !obj_eq(o, &d.g[gi]) || mentions_any(o, &d.changed);
     }
     for (;;) { /* and over a view dropped here */
@@ -1792,9 +1821,9 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
         todo[i] = 0;
         if (o->kind != MIG_SO_INDEX)
             continue;
-        gi = find_in(d.g, d.ng, MIG_SO_INDEX, o->schema, o->name);
-        if ((gi < 0 || !obj_eq(o, &d.g[gi])) && find_in(d.g, d.ng, MIG_SO_TABLE, o->schema, o->u.index.table) >= 0 &&
-            find_in(d.f, d.nf, MIG_SO_TABLE, o->schema, o->u.index.table) >= 0)
+        gi = find_g(&d, MIG_SO_INDEX, o->schema, o->name);
+        if ((gi < 0 || !obj_eq(o, &d.g[gi])) && find_g(&d, MIG_SO_TABLE, o->schema, o->u.index.table) >= 0 &&
+            find_f(&d, MIG_SO_TABLE, o->schema, o->u.index.table) >= 0)
             todo[i] = 1;
         aff[i] = gi < 0 || !obj_eq(o, &d.g[gi]);
     }
@@ -1815,7 +1844,7 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
             gtodo[i] = 0;
             if (d.g[i].kind != kind)
                 continue;
-            fi = find_in(d.f, d.nf, kind, d.g[i].schema, d.g[i].name);
+            fi = find_f(&d, kind, d.g[i].schema, d.g[i].name);
             gtodo[i] = fi < 0 || aff[fi] || !obj_eq(&d.f[fi], &d.g[i]);
         }
         if (emit_ordered(&d, out, d.g, d.ng, gtodo, needs_view, 1))

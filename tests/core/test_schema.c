@@ -601,6 +601,108 @@ static void test_roundtrip_findings(void)
            "F6: a rowid table's key column is not NOT NULL by itself");
 }
 
+/* The lookup index (mig_sch_names) finds what a linear search finds: the
+ * first object of the kind, namespace and name (ASCII case-insensitive, or
+ * byte for byte), through the builder, mig_schema_finish and the JSON. */
+static void test_names(void)
+{
+    enum { NT = 300 };
+    mig_schema s, r;
+    mig_err err;
+    char *j;
+    int i, rc = 0, good = 1, hashed;
+    mig_err_clear(&err);
+    mig_schema_init(&s, MIG_DIALECT_SQLITE);
+    /* tables added in reverse name order (finish sorts them), mixed case;
+     * each index names its table in another case */
+    for (i = NT - 1; i >= 0 && !rc; i--) {
+        const char *t = mig_sprintf(&AR, i % 2 ? "Tab_%03d" : "tab_%03d", i);
+        rc = mig_schema_add_sqlite(&AR, &s, "table", t, t, mig_sprintf(&AR, "CREATE TABLE %s(Id INTEGER PRIMARY KEY, "
+                                                                            "P INT REFERENCES TAB_%03d(ID))",
+                                                                       t, (i + 1) % NT),
+                                   &err);
+    }
+    for (i = 0; i < NT && !rc; i++) {
+        const char *ix = mig_sprintf(&AR, "ix_%03d", i);
+        rc = mig_schema_add_sqlite(&AR, &s, "index", ix, NULL, mig_sprintf(&AR, "CREATE INDEX %s ON TAB_%03d(p)", ix, i),
+                                   &err);
+    }
+    ok(rc == 0, "%d tables and %d indexes built (%s)", NT, NT, rc ? err.msg : "");
+    hashed = s.names.slot && s.names.v == s.objs && s.names.n == s.nobjs;
+    rc = mig_schema_add_sqlite(&AR, &s, "index", "IX_150", NULL, "CREATE INDEX IX_150 ON tab_001(id)", &err);
+    ok(rc == -1 && strstr(err.msg, "index \"IX_150\": listed twice") && s.nobjs == 2 * NT,
+       "a duplicate among many, another case: %s", err.msg);
+    mig_schema_finish(&s);
+    ok(hashed && s.names.slot && s.names.v == s.objs && s.names.n == s.nobjs, "the builder keeps the index");
+    for (i = 0; i < NT; i++) {
+        const char *lo = mig_sprintf(&AR, "tab_%03d", i), *up = mig_sprintf(&AR, "TAB_%03d", i);
+        const mig_sch_object *a = mig_schema_find(&s, MIG_SO_TABLE, NULL, up),
+                             *b = mig_schema_find(&s, MIG_SO_TABLE, NULL, lo),
+                             *x = mig_schema_find(&s, MIG_SO_INDEX, NULL, mig_sprintf(&AR, "IX_%03d", i));
+        int lin = mig_sch_names_find(NULL, s.objs, s.nobjs, MIG_SO_TABLE, NULL, up, 0);
+        if (!a || a != b || lin < 0 || a != &s.objs[lin] || strcasecmp(a->name, lo) != 0 || !x ||
+            strcmp(x->u.index.table, a->name) != 0 || strcmp(a->u.table.fkeys[0].ref_table, s.objs[(lin + 1) % NT].name) ||
+            mig_schema_find(&s, MIG_SO_VIEW, NULL, lo) || mig_schema_find(&s, MIG_SO_TABLE, "main", lo)) {
+            printf("#   %s: %s\n", lo, a ? a->name : "not found");
+            good = 0;
+        }
+    }
+    ok(good, "after finish: every table in any case, as a linear search finds it; the index's table and the foreign "
+             "key's in the table's spelling; not another kind, not another namespace");
+    ok(!mig_schema_find(&s, MIG_SO_TABLE, NULL, "tab_300") && !mig_schema_find(&s, MIG_SO_TABLE, NULL, "tab_00") &&
+           !mig_schema_find(&s, MIG_SO_TABLE, NULL, NULL) && !mig_schema_find(NULL, MIG_SO_TABLE, NULL, "t"),
+       "names that are not there: not found");
+    /* and read back from the JSON */
+    j = mig_schema_to_json(&AR, &s, &err);
+    rc = j ? mig_schema_from_json(&AR, j, strlen(j), &r, &err) : -1;
+    ok(rc == 0 && r.names.slot && r.names.v == r.objs && r.names.n == r.nobjs &&
+           mig_schema_find(&r, MIG_SO_TABLE, NULL, "TAB_123") == &r.objs[123] &&
+           mig_schema_find(&r, MIG_SO_INDEX, NULL, "Ix_123") == &r.objs[NT + 123],
+       "mig_schema_from_json keeps the index");
+    /* a model filled by hand: no index, the same answers */
+    {
+        mig_sch_object v[40];
+        mig_sch_names ix;
+        const char *nm[] = {"ab", "AB", "Ab", "x", "X"};
+        int k, same = 1;
+        memset(v, 0, sizeof v);
+        for (i = 0; i < 40; i++) {
+            v[i].kind = (mig_so_kind)(i % 3 == 0 ? MIG_SO_INDEX : MIG_SO_TABLE);
+            v[i].schema = i % 4 == 0 ? NULL : i % 4 == 1 ? "pub" : "PUB";
+            v[i].name = nm[i % 5];
+        }
+        v[7].name = NULL;
+        ok(mig_sch_names_build(&AR, &ix, v, 40) == 0, "an index of 40 objects");
+        for (k = 0; k < 2; k++)
+            for (i = 0; i < 40; i++) {
+                const char *sc[] = {NULL, "pub", "Pub", "other"};
+                int c, e;
+                for (c = 0; c < 4; c++)
+                    for (e = 0; e < 2; e++) {
+                        mig_so_kind kd = k ? MIG_SO_TABLE : MIG_SO_INDEX;
+                        const char *n = nm[i % 5];
+                        int h = mig_sch_names_find(&ix, v, 40, kd, sc[c], n, e),
+                            l = mig_sch_names_find(NULL, v, 40, kd, sc[c], n, e), q;
+                        for (q = 0; q < 40; q++) /* the reference: the first match */
+                            if (v[q].kind == kd && v[q].name &&
+                                (e ? strcmp(v[q].name, n) == 0 : strcasecmp(v[q].name, n) == 0) &&
+                                (sc[c] ? v[q].schema && strcasecmp(v[q].schema, sc[c]) == 0 : !v[q].schema))
+                                break;
+                        if (h != l || l != (q < 40 ? q : -1)) {
+                            printf("#   %s %s.%s exact %d: hash %d, linear %d, first %d\n", mig_so_kind_name(kd),
+                                   sc[c] ? sc[c] : "-", n, e, h, l, q);
+                            same = 0;
+                        }
+                    }
+            }
+        ok(same, "hash and linear search: the first match, names and namespaces without case or names exactly");
+        ok(mig_sch_names_find(&ix, v, 39, MIG_SO_TABLE, "pub", "x", 0) == 13 &&
+               mig_sch_names_find(&ix, v + 1, 39, MIG_SO_TABLE, "pub", "x", 0) == 12 &&
+               mig_sch_names_find(&ix, NULL, 0, MIG_SO_TABLE, NULL, "x", 0) == -1,
+           "another array or length: searched linearly");
+    }
+}
+
 int main(void)
 {
     mig_arena_init(&AR, &ALLOC);
@@ -613,6 +715,7 @@ int main(void)
     test_add_errors();
     test_prefixes();
     test_roundtrip_findings();
+    test_names();
     mig_arena_free(&AR);
     printf("1..%d\n", n_tests);
     return n_failed ? 1 : 0;

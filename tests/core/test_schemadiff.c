@@ -524,6 +524,76 @@ static void test_roundtrip_findings(void)
     }
 }
 
+/* An allocator that refuses once when told to: the arena fails to get its
+ * next block, and gets the one after (a transient shortage: what follows a
+ * failed allocation may succeed). */
+static int refuse;
+static void *refusing_alloc(void *ud, size_t n)
+{
+    (void)ud;
+    if (refuse) {
+        refuse = 0;
+        return NULL;
+    }
+    return malloc(n);
+}
+static const mig_allocator RA = {refusing_alloc, sys_free, NULL};
+
+/* The diff of a and b with one allocation failing after `room` bytes, for
+ * every room up to what the diff needs: an error MIG_E_NOMEM, or the body
+ * the diff gives with memory enough (never a quoted name as "(null)"; a
+ * failure can be harmless: a buffer that was not needed). */
+static void oom_sweep(const char *a, const char *b, const char *desc)
+{
+    mig_schema sa = build(a), sb = build(b);
+    char *want = diff(a, b);
+    size_t room;
+    int good = want != NULL, done = 0, runs = 0;
+    for (room = 0; good && !done && room < ((size_t)1 << 20); room += 8, runs++) {
+        mig_arena o;
+        mig_err err;
+        char *body = NULL;
+        int rc;
+        refuse = 0;
+        mig_arena_init(&o, &RA);
+        while (o.left < room) /* a current block with `room` bytes left */
+            if (!mig_alloc(&o, o.left >= 2048 ? 2048 : 8))
+                break;
+        if (o.left > room)
+            (void)mig_alloc(&o, o.left - room);
+        refuse = 1;
+        mig_err_clear(&err);
+        rc = mig_schema_diff(&o, &sa, &sb, NULL, &body, &err);
+        if (rc == 0) {
+            done = refuse; /* not refused: memory enough from here on */
+            good = body && strcmp(body, want) == 0;
+            if (!good)
+                show(body);
+        } else if (err.code != MIG_E_NOMEM) {
+            printf("#   room %zu: %s\n", room, err.msg);
+            good = 0;
+        }
+        refuse = 0;
+        mig_arena_free(&o);
+    }
+    ok(good && done, "out of memory at each of %d points: MIG_E_NOMEM, or the whole body: %s", runs, desc);
+}
+
+static void test_oom(void)
+{
+    /* the quoted names of DROP CONSTRAINT, DROP COLUMN, ALTER COLUMN (mig_batch's actions) */
+    oom_sweep("table|my t|my t|CREATE TABLE \"my t\" (id INTEGER PRIMARY KEY, \"a b\" INT, \"c d\" TEXT CONSTRAINT \"u q\" "
+              "UNIQUE, e INT, CONSTRAINT \"ck x\" CHECK (e > 0), CONSTRAINT \"fk y\" FOREIGN KEY (e) REFERENCES \"my t\"(id))",
+              "table|my t|my t|CREATE TABLE \"my t\" (id INTEGER PRIMARY KEY, \"c d\" INT NOT NULL DEFAULT 0, e INT)",
+              "constraints and columns dropped, a column changed");
+    /* RENAME TO and RENAME COLUMN of names that differ by case */
+    oom_sweep("table|x y|x y|CREATE TABLE \"x y\" (\"A b\" INT, c INT)",
+              "table|X Y|X Y|CREATE TABLE \"X Y\" (\"a B\" INT, c INT)", "a table and a column renamed by case");
+    /* SQLite's own ALTER TABLE ... ADD COLUMN */
+    oom_sweep("table|p q|p q|CREATE TABLE \"p q\" (id INT)", "table|p q|p q|CREATE TABLE \"p q\" (id INT, \"n m\" INT)",
+              "a native ADD COLUMN");
+}
+
 int main(void)
 {
     mig_arena_init(&ar, &A);
@@ -535,6 +605,7 @@ int main(void)
     test_hints();
     test_by_hand();
     test_roundtrip_findings();
+    test_oom();
     mig_arena_free(&ar);
     printf("1..%d\n", ntest);
     return nfail ? 1 : 0;
