@@ -1430,7 +1430,7 @@ static const char *drop_sql(mig_arena *ar, const mig_sch_object *o)
     return b.oom ? NULL : b.data;
 }
 
-/* Emit the objects of v marked in `todo` (1), each once, such that an object
+/* Emit the objects of v marked in `pending` (1), each once, such that an object
  * comes after every other marked object it `needs` (the order for creating;
  * dropping passes the reverse relation).  A cycle is broken in list order. */
 typedef int (*needs_fn)(const mig_sch_object *a, const mig_sch_object *b); /* does a need b? */
@@ -1444,28 +1444,28 @@ static int needed_by_view(const mig_sch_object *a, const mig_sch_object *b)
 {
     return needs_view(b, a);
 }
-static int emit_ordered(dctx *d, mig_strlist *out, const mig_sch_object *v, int n, char *todo, needs_fn needs,
+static int emit_ordered(dctx *d, mig_strlist *out, const mig_sch_object *v, int n, char *pending, needs_fn needs,
                         int create)
 {
     int left = 0, i, k;
     for (i = 0; i < n; i++)
-        left += todo[i] == 1;
+        left += pending[i] == 1;
     while (left > 0) {
         int pick = -1;
         for (i = 0; i < n && pick < 0; i++) {
             int blocked = 0;
-            if (todo[i] != 1)
+            if (pending[i] != 1)
                 continue;
             for (k = 0; k < n && !blocked; k++)
-                blocked = k != i && todo[k] == 1 && needs(&v[i], &v[k]);
+                blocked = k != i && pending[k] == 1 && needs(&v[i], &v[k]);
             if (!blocked)
                 pick = i;
         }
         if (pick < 0)
             for (i = 0; i < n && pick < 0; i++)
-                if (todo[i] == 1)
+                if (pending[i] == 1)
                     pick = i;
-        todo[pick] = 2;
+        pending[pick] = 2;
         left--;
         if (!create && v[pick].kind == MIG_SO_TABLE) {
             mig_buf l;
@@ -1735,7 +1735,7 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
 {
     dctx d;
     int i, k, pass;
-    char *aff, *todo, *gtodo;
+    char *aff, *pending, *gpending;
     tchange *tc;
     memset(&d, 0, sizeof d);
     memset(out, 0, sizeof *out);
@@ -1746,10 +1746,10 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
     d.ng = to->nobjs;
     d.f = mig_alloc(ar, sizeof(*d.f) * (size_t)(d.nf + 1));
     aff = mig_alloc0(ar, (size_t)d.nf + 1);
-    todo = mig_alloc0(ar, (size_t)d.nf + 1);
-    gtodo = mig_alloc0(ar, (size_t)d.ng + 1);
+    pending = mig_alloc0(ar, (size_t)d.nf + 1);
+    gpending = mig_alloc0(ar, (size_t)d.ng + 1);
     tc = mig_alloc0(ar, sizeof(*tc) * (size_t)(d.ng + 1));
-    if (!d.f || !aff || !todo || !gtodo || !tc)
+    if (!d.f || !aff || !pending || !gpending || !tc)
         return NOMEM();
     if (d.nf)
         memcpy(d.f, from->objs, sizeof(*d.f) * (size_t)d.nf);
@@ -1807,27 +1807,27 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
             break;
     }
     for (i = 0; i < d.nf; i++)
-        todo[i] = aff[i] && d.f[i].kind == MIG_SO_TRIGGER;
-    if (emit_ordered(&d, out, d.f, d.nf, todo, needed_by_view, 0))
+        pending[i] = aff[i] && d.f[i].kind == MIG_SO_TRIGGER;
+    if (emit_ordered(&d, out, d.f, d.nf, pending, needed_by_view, 0))
         return -1;
     for (i = 0; i < d.nf; i++)
-        todo[i] = aff[i] && d.f[i].kind == MIG_SO_VIEW;
-    if (emit_ordered(&d, out, d.f, d.nf, todo, needed_by_view, 0))
+        pending[i] = aff[i] && d.f[i].kind == MIG_SO_VIEW;
+    if (emit_ordered(&d, out, d.f, d.nf, pending, needed_by_view, 0))
         return -1;
     /* indexes gone or changed (those of a dropped table go with it) */
     for (i = 0; i < d.nf; i++) {
         const mig_sch_object *o = &d.f[i];
         int gi;
-        todo[i] = 0;
+        pending[i] = 0;
         if (o->kind != MIG_SO_INDEX)
             continue;
         gi = find_g(&d, MIG_SO_INDEX, o->schema, o->name);
         if ((gi < 0 || !obj_eq(o, &d.g[gi])) && find_g(&d, MIG_SO_TABLE, o->schema, o->u.index.table) >= 0 &&
             find_f(&d, MIG_SO_TABLE, o->schema, o->u.index.table) >= 0)
-            todo[i] = 1;
+            pending[i] = 1;
         aff[i] = gi < 0 || !obj_eq(o, &d.g[gi]);
     }
-    if (emit_ordered(&d, out, d.f, d.nf, todo, needed_by_view, 0))
+    if (emit_ordered(&d, out, d.f, d.nf, pending, needed_by_view, 0))
         return -1;
     /* the renames */
     for (i = 0; i < d.stmts.n; i++)
@@ -1841,13 +1841,13 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
         mig_so_kind kind = pass == 0 ? MIG_SO_INDEX : pass == 1 ? MIG_SO_VIEW : MIG_SO_TRIGGER;
         for (i = 0; i < d.ng; i++) {
             int fi;
-            gtodo[i] = 0;
+            gpending[i] = 0;
             if (d.g[i].kind != kind)
                 continue;
             fi = find_f(&d, kind, d.g[i].schema, d.g[i].name);
-            gtodo[i] = fi < 0 || aff[fi] || !obj_eq(&d.f[fi], &d.g[i]);
+            gpending[i] = fi < 0 || aff[fi] || !obj_eq(&d.f[fi], &d.g[i]);
         }
-        if (emit_ordered(&d, out, d.g, d.ng, gtodo, needs_view, 1))
+        if (emit_ordered(&d, out, d.g, d.ng, gpending, needs_view, 1))
             return -1;
     }
     return 0;
