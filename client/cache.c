@@ -139,7 +139,10 @@ static void load(hcache *c)
     int cap = 0;
     if (fd < 0)
         return;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < hl + 4 ||
+    /* only a cache this user wrote and nobody else can write: another user's
+     * file (a shared XDG_CACHE_HOME) could make an edited file look unchanged */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
+        (size_t)st.st_size < hl + 4 ||
         (data = mig_alloc(c->ar, (size_t)st.st_size + 1)) == NULL) {
         close(fd);
         return;

@@ -607,6 +607,11 @@ t_cache() {
     perl -0pi -e 's/rev c2\0/rev X2\0/' "$cf"
     MIG_CACHE_CLOCK=$later m history
     like "$OUT" "rev X2" "history reads the cached header of an unchanged file"
+    # a cache file that others can write is not trusted (a shared cache folder)
+    chmod 666 "$cf"
+    MIG_CACHE_CLOCK=$later m history
+    like "$OUT" "rev c2" "a cache file writable by others is ignored: the files are read"
+    is "$(stat -c %a "$(cache_file)")" 600 "... and the cache written again, private"
     # an edit that keeps size and modification time (touch -r) still changes
     # the change time, so the file is read again
     cp -p versions/c2.sql c2.orig
