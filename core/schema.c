@@ -873,6 +873,8 @@ static int fk_clauses(mig_arena *ar, const stoks *t, int a, int b, mig_sch_fkey 
             if (!m)
                 return mig_fail(err, MIG_E_INPUT, "expected a name after MATCH");
             fk->match = mig_ddl_ident_eq(m, "SIMPLE") ? NULL : upper_dup(ar, m, strlen(m));
+            if (!fk->match && !mig_ddl_ident_eq(m, "SIMPLE"))
+                return NOMEM(err);
             i += 2;
         } else if (tok_is(t, i, "ON") && i + 2 < b) {
             const char **slot = tok_is(t, i + 1, "DELETE") ? &fk->on_delete
@@ -1171,6 +1173,10 @@ static int column_constraints(tbuild *tb, const char *sql, const mig_ddl_column 
             f.ref_table = cc->ref_table;
             f.ref_columns = cc->ref_columns;
             f.nref_columns = cc->nref_columns;
+            /* as SQLite refuses it, and a snapshot cannot hold it */
+            if (f.nref_columns > 1)
+                return mig_fail(err, MIG_E_INPUT, "foreign key on %s should reference only one column of table %s",
+                                c->name, f.ref_table ? f.ref_table : "?");
             if (fk_clauses(ar, &t, 0, t.n, &f, err) || add_fkey(tb, tt, &f))
                 return -1;
             break;
@@ -1276,6 +1282,11 @@ static int build_table(mig_arena *ar, const char *sql, mig_sch_table *tt, const 
             f.ref_table = tc->ref_table;
             f.ref_columns = tc->ref_columns;
             f.nref_columns = tc->nref_columns;
+            if (f.nref_columns && f.nref_columns != f.ncolumns) /* as SQLite refuses it */
+                return mig_fail(err, MIG_E_INPUT,
+                                "number of columns in foreign key does not match the number of columns in the "
+                                "referenced table %s",
+                                f.ref_table ? f.ref_table : "?");
             if (lex_all(ar, sql + tc->span.off, tc->span.len, &t, err) || fk_clauses(ar, &t, 0, t.n, &f, err) ||
                 add_fkey(&tb, tt, &f))
                 return -1;
