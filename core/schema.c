@@ -1433,6 +1433,14 @@ static int build_trigger(mig_arena *ar, const char *sql, mig_sch_trigger *tr, co
         if (!begin || !tok_is(&t, t.n - 1 - (t.v[t.n - 1].k == K_SEMI), "END"))
             return mig_fail(err, MIG_E_INPUT, "expected BEGIN ... END");
     }
+    {
+        /* SQLite's grammar: ON table [FOR EACH ROW] [WHEN expr] BEGIN */
+        int k = tbl + 1 + (tok_is(&t, tbl + 1, "FOR") ? 3 : 0);
+        if (k > tbl + 1 && !(tok_is(&t, tbl + 2, "EACH") && tok_is(&t, tbl + 3, "ROW")))
+            return mig_fail(err, MIG_E_INPUT, "expected FOR EACH ROW");
+        if (!tok_is(&t, k, "WHEN") && !tok_is(&t, k, "BEGIN"))
+            return mig_fail(err, MIG_E_INPUT, "expected WHEN or BEGIN after the trigger's table");
+    }
     memset(&cx, 0, sizeof cx);
     cx.ident_tok = tbl;
     /* UPDATE OF a, b: a list of column names (SQLite's idlist), never strings */

@@ -482,6 +482,10 @@ static void test_add_errors(void)
     add_error("table", "t", "CREATE TABLE t(a PRIMARY KEY, b PRIMARY KEY)", "table \"t\": column \"b\": more than one primary key");
     add_error("table", "t", "CREATE TABLE t(a DEFAULT (1 ! 2))", "table \"t\": ");
     add_error("table", "ft", "CREATE VIRTUAL TABLE ft USING fts5(x)", "table \"ft\": virtual tables are not in snapshots yet");
+    add_error("trigger", "r", "CREATE TRIGGER r AFTER DELETE ON t FOR EACH ROW) WHEN old.a > 0 BEGIN SELECT 1; END",
+              "trigger \"r\": expected WHEN or BEGIN after the trigger's table");
+    add_error("trigger", "r", "CREATE TRIGGER r AFTER DELETE ON t FOR ALL ROWS BEGIN SELECT 1; END",
+              "trigger \"r\": expected FOR EACH ROW");
     /* as SQLite refuses them (fuzz_schema: a snapshot cannot hold them) */
     add_error("table", "c", "CREATE TABLE c(x REFERENCES p(a, b))",
               "table \"c\": column \"x\": foreign key on x should reference only one column of table p");
