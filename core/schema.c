@@ -869,9 +869,11 @@ static int fk_clauses(mig_arena *ar, const stoks *t, int a, int b, mig_sch_fkey 
     }
     while (i < b) {
         if (tok_is(t, i, "MATCH") && i + 1 < b) {
-            const char *m = tok_name_like(t, i + 1) ? tok_unquote(ar, t, i + 1) : NULL;
-            if (!m)
+            const char *m;
+            if (!tok_name_like(t, i + 1))
                 return mig_fail(err, MIG_E_INPUT, "expected a name after MATCH");
+            if (!(m = tok_unquote(ar, t, i + 1)))
+                return NOMEM(err);
             fk->match = mig_ddl_ident_eq(m, "SIMPLE") ? NULL : upper_dup(ar, m, strlen(m));
             if (!fk->match && !mig_ddl_ident_eq(m, "SIMPLE"))
                 return NOMEM(err);
