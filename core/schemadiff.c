@@ -576,6 +576,9 @@ typedef struct {
     mig_sch_names fx, gx;            /* lookup indexes of f (once the hints are applied) and g */
     mig_strlist stmts;               /* the direction's statements, in order ("-- ..." lines included) */
     mig_strlist changed;             /* names (as in `from`, before the renames) of tables that change */
+    mig_strlist guarded;             /* tables whose rename_guard was decided (their names in g) */
+    const mig_schema_rename *hints;  /* the rename hints of this direction */
+    int nhints;
 } dctx;
 
 /* The index in `from` (f) or `to` (g) of an object, or -1: names as SQLite
@@ -741,7 +744,7 @@ static int hint_table(dctx *d, const mig_schema_rename *h)
     return 0;
 }
 
-static int rename_guard(dctx *d, const mig_sch_object *o, const char *name, const char *col, mig_strlist *out);
+static int rename_guard(dctx *d, const mig_sch_object *o, const char *name, mig_strlist *out);
 
 static int hint_column(dctx *d, const mig_schema_rename *h)
 {
@@ -769,7 +772,7 @@ static int hint_column(dctx *d, const mig_schema_rename *h)
                         "rename hint: column \"%s\".\"%s\" to \"%s\": table \"%s\" of the new schema has no column \"%s\"",
                         h->table, h->column, h->to, h->table, h->to);
     old = t->cols[ci].name;
-    if (rename_guard(d, &d->f[ti], d->f[ti].name, old, &d->stmts))
+    if (rename_guard(d, &d->f[ti], d->f[ti].name, &d->stmts))
         return -1;
     {
         mig_buf b;
@@ -1208,18 +1211,46 @@ static void put_json_string(mig_buf *b, const char *s)
  * table t after rename: no such column").  The model does not keep the order
  * they were written in, so such a table is first rebuilt to its own CREATE
  * TABLE as the diff writes it (the key on its column, or first), which
- * SQLite renames in.  `name`: the table's name at this point. */
-static int rename_guard(dctx *d, const mig_sch_object *o, const char *name, const char *col, mig_strlist *out)
+ * SQLite renames in.  `name`: the table's name at this point.
+ *
+ * Decided once per table, before its first RENAME COLUMN, for all the
+ * renames it will get (hinted or of case only): the model's expressions
+ * (CHECK, generated columns) keep the old column names after a rename, so a
+ * rebuild rendered from the model after one would name a column that is
+ * gone. */
+static int will_rename(const dctx *d, const char *schema, const char *table, const char *col)
+{
+    int i, gi, ci;
+    for (i = 0; i < d->nhints; i++)
+        if (d->hints[i].column && d->hints[i].table && id_eq(d->hints[i].table, table) &&
+            id_eq(d->hints[i].column, col))
+            return 1;
+    gi = find_g(d, MIG_SO_TABLE, schema, table);
+    if (gi < 0)
+        return 0;
+    ci = col_index(&d->g[gi].u.table, col);
+    return ci >= 0 && !s_eq(d->g[gi].u.table.cols[ci].name, col);
+}
+
+static int rename_guard(dctx *d, const mig_sch_object *o, const char *name, mig_strlist *out)
 {
     const mig_sch_table *t = &o->u.table;
     mig_sch_object c;
     mig_buf j, b;
     char *create;
-    int i, risky = 0;
-    if (!parts_mention(t->pk.parts, t->pk.nparts, col))
-        return 0;
-    for (i = 0; i < t->nuniques && !risky; i++)
-        risky = parts_mention(t->uniques[i].parts, t->uniques[i].nparts, col);
+    int i, k, risky = 0;
+    for (i = 0; i < d->guarded.n; i++)
+        if (id_eq(d->guarded.v[i], name))
+            return 0;
+    if (mig_strlist_add(d->ar, &d->guarded, name))
+        return NOMEM_D(d);
+    for (i = 0; i < t->pk.nparts && !risky; i++) {
+        const char *col = t->pk.parts[i].column;
+        if (!col || !will_rename(d, o->schema, name, col))
+            continue;
+        for (k = 0; k < t->nuniques && !risky; k++)
+            risky = parts_mention(t->uniques[k].parts, t->uniques[k].nparts, col);
+    }
     if (!risky)
         return 0;
     c = *o;
@@ -1284,7 +1315,7 @@ static int table_change(dctx *d, const mig_sch_object *fo, const mig_sch_object 
         int fi = col_index(f, g->cols[i].name);
         if (fi >= 0 && !s_eq(f->cols[fi].name, g->cols[i].name)) {
             if (!guarded) {
-                if (rename_guard(d, fo, go->name, f->cols[fi].name, &out->stmts))
+                if (rename_guard(d, fo, go->name, &out->stmts))
                     return -1;
                 guarded = out->stmts.n > nbefore;
             }
@@ -1744,6 +1775,8 @@ static int direction(mig_arena *ar, const mig_schema *from, const mig_schema *to
     d.nf = from->nobjs;
     d.g = to->objs;
     d.ng = to->nobjs;
+    d.hints = hints;
+    d.nhints = nhints;
     d.f = mig_alloc(ar, sizeof(*d.f) * (size_t)(d.nf + 1));
     aff = mig_alloc0(ar, (size_t)d.nf + 1);
     pending = mig_alloc0(ar, (size_t)d.nf + 1);
