@@ -12,7 +12,7 @@ ALL_CFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
 LIBS     := -lcrypto -ljansson
 
 CORE_SRC := core/mig_base.c core/dbinfo.c core/revfile.c core/graph.c core/plan.c core/opts.c core/sqltok.c core/guard.c core/engine.c \
-            core/ddl.c core/batch.c core/schema.c core/schemadiff.c
+            core/ddl.c core/batch.c core/schema.c core/schemadiff.c core/schema_pg.c
 CORE_HDR := $(wildcard core/*.h)
 CORE_OBJ := $(CORE_SRC:.c=.o)
 
@@ -28,6 +28,14 @@ all: $(SQLITE_SO) $(CLIENT) META.json
 
 core/%.o: core/%.c $(CORE_HDR)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# the PostgreSQL catalog query, built in as a C string
+core/snapshot_pg.h: core/snapshot_pg.sql
+	{ echo '/* made from core/snapshot_pg.sql by the Makefile: do not edit */'; \
+	  echo '#define MIG_PG_SNAPSHOT_QUERY_TEXT \'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n" \\/' $<; \
+	  echo '    ""'; } >$@.tmp && mv $@.tmp $@
+core/schema_pg.o: core/snapshot_pg.h
 
 core/libmigcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
