@@ -138,7 +138,6 @@ SELECT pg_catalog.jsonb_build_object(
     'kind', 'view', 'schema', c.nspname, 'name', c.relname,
     'owner', CASE WHEN $1 = 1 THEN pg_catalog.pg_get_userbyid(c.relowner) END,
     'materialized', CASE WHEN c.relkind = 'm' THEN true END,
-    'with_no_data', CASE WHEN c.relkind = 'm' AND NOT c.relispopulated THEN true END,
     'options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),
     'select', pg_catalog.pg_get_viewdef(c.oid),
     'comment', pg_catalog.obj_description(c.oid, 'pg_class'),
