@@ -1,8 +1,8 @@
 #!/bin/bash
 # Extension versions: 0.1 (released) stays installable, and
-# ALTER EXTENSION mig UPDATE (0.1 -> 0.2 -> 0.3) keeps the revisions, the
-# version state and the history, makes the procedure mig_run and the lock
-# functions available, and leaves the same objects (signatures, privileges,
+# ALTER EXTENSION mig UPDATE (0.1 -> 0.2 -> 0.3 -> 0.4) keeps the revisions, the
+# version state and the history, makes the procedure mig_run, the lock
+# functions and the schema functions available, and leaves the same objects (signatures, privileges,
 # tables, columns, constraints, ...) as a fresh install of the default
 # version.  A dump of the updated database restores.
 set -u
@@ -18,9 +18,9 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"; dropdb --if-exists "$fresh" >/dev/null 2>&1; dropdb --if-exists "$restored" >/dev/null 2>&1' EXIT
 
 default=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
-check "the control file's default version is 0.3" 0.3 "$default"
-check "the update paths 0.1 -> 0.2 -> 0.3 exist" "0.1--0.2--0.3" \
-    "$(q -c "SELECT path FROM pg_extension_update_paths('mig') WHERE source = '0.1' AND target = '0.3'")"
+check "the control file's default version is 0.4" 0.4 "$default"
+check "the update paths 0.1 -> 0.2 -> 0.3 -> 0.4 exist" "0.1--0.2--0.3--0.4" \
+    "$(q -c "SELECT path FROM pg_extension_update_paths('mig') WHERE source = '0.1' AND target = '0.4'")"
 
 # ---- a 0.1 database with state ------------------------------------------------------------------------
 q >/dev/null <<'SQL' || exit 1
@@ -133,12 +133,14 @@ SQL
 q -c "$objects_sql" >"$tmp/updated.txt" || fail=1
 q -d "$fresh" -c "$objects_sql" >"$tmp/fresh.txt" || fail=1
 echo "# $(wc -l <"$tmp/fresh.txt") catalog lines describe a fresh $default install"
-check "the catalog description covers the 15 routines and 29 columns (of tables and sequences)" "15|29" \
+check "the catalog description covers the 17 routines and 29 columns (of tables and sequences)" "17|29" \
     "$(echo "$(grep -c '^routine:' "$tmp/fresh.txt")|$(grep -c '^column:' "$tmp/fresh.txt")")"
 check "mig_run is a procedure with PUBLIC revoked in a fresh install" 1 \
     "$(grep -c "^routine: mig_run(text,text,text) kind=p .*acl={postgres=X/postgres}" "$tmp/fresh.txt")"
 check "mig_lock and mig_unlock have PUBLIC revoked in a fresh install" 2 \
     "$(grep -c "^routine: mig_\(un\)\?lock(text) kind=f .*acl={postgres=X/postgres}" "$tmp/fresh.txt")"
+check "mig_snapshot runs with an empty search_path" 1 \
+    "$(grep -c '^routine: mig_snapshot(text) kind=f .* config={"search_path=\\"\\""}$' "$tmp/fresh.txt")"
 if diff -u "$tmp/fresh.txt" "$tmp/updated.txt" >"$tmp/diff.txt"; then
     echo "ok - the objects of the updated 0.1 -> $default database equal those of a fresh $default install"
 else

@@ -1,0 +1,15 @@
+-- mig 0.3 -> 0.4 (ALTER EXTENSION mig UPDATE TO '0.4'): adds mig_snapshot
+-- and mig_diff, the schema functions of autogenerate.  The state tables and
+-- their rows are unchanged.
+\echo Use "ALTER EXTENSION mig UPDATE TO '0.4'" to load this file. \quit
+
+-- Schemas (autogenerate): the database's schema as a canonical JSON
+-- document, and the revision body between two such documents.  The
+-- snapshot reads the catalogs as the caller, with an empty search_path so
+-- every name the server prints is schema-qualified; mig_diff reads no
+-- database.
+CREATE FUNCTION mig_snapshot(opts text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'pg_mig_snapshot' LANGUAGE C STABLE
+    SET search_path = '';
+CREATE FUNCTION mig_diff("from" text, "to" text, opts text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'pg_mig_diff' LANGUAGE C IMMUTABLE;
