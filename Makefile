@@ -12,7 +12,7 @@ ALL_CFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
 LIBS     := -lcrypto -ljansson
 
 CORE_SRC := core/mig_base.c core/dbinfo.c core/revfile.c core/graph.c core/plan.c core/opts.c core/sqltok.c core/guard.c core/engine.c \
-            core/ddl.c core/batch.c core/schema.c core/schemadiff.c core/schema_pg.c
+            core/ddl.c core/batch.c core/schema.c core/schemadiff.c core/schema_pg.c core/schemadiff_pg.c
 CORE_HDR := $(wildcard core/*.h)
 CORE_OBJ := $(CORE_SRC:.c=.o)
 
