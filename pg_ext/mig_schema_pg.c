@@ -23,10 +23,7 @@
 
 #include "mig_base.h"
 #include "schema_pg.h"
-#if __has_include("schemadiff_pg.h")
 #include "schemadiff_pg.h"
-#define MIG_HAVE_PG_DIFF 1
-#endif
 
 #include <string.h>
 
@@ -117,15 +114,10 @@ Datum pg_mig_diff(PG_FUNCTION_ARGS)
     opts = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? text_to_cstring(PG_GETARG_TEXT_PP(2)) : NULL;
     arena_for(&ar, &al);
     mig_err_clear(&err);
-#ifndef MIG_HAVE_PG_DIFF
-    (void)from, (void)to, (void)opts, (void)body, (void)result;
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("mig_diff: not built yet")));
-#else
     if (mig_pg_diff(&ar, VARDATA_ANY(from), VARSIZE_ANY_EXHDR(from), VARDATA_ANY(to), VARSIZE_ANY_EXHDR(to), opts,
                     &body, &err))
         sch_report("mig_diff", &err);
     result = cstring_to_text(body ? body : "");
     mig_arena_free(&ar);
     PG_RETURN_TEXT_P(result);
-#endif
 }
