@@ -22,7 +22,7 @@ CLIENT    := client/mig
 # the core unit tests: every tests/core/test_*.c, one program each (tests/run/10-core.t runs them)
 TEST_BIN := $(patsubst %.c,%,$(wildcard tests/core/test_*.c))
 
-.PHONY: all install test test-deps build-deps demo bench bench-scale bench-schema clean
+.PHONY: all install test test-deps build-deps demo bench bench-scale bench-schema bench-schema-pg clean
 
 all: $(SQLITE_SO) $(CLIENT) META.json
 
@@ -121,6 +121,13 @@ bench-scale: all
 # About 3 minutes (SKIP_ALEMBIC=1: mig alone, about 2).
 bench-schema: all
 	./bench/schema.sh
+
+# bench/schema_pg.sh (issue 14): mig_snapshot and mig_diff on a 10,000-table PostgreSQL schema
+# against pg_dump --schema-only, and Alembic's autogenerate compare at 1,000 tables, on a
+# throwaway cluster; installs the PostgreSQL extension first (as root).
+bench-schema-pg:
+	$(MAKE) -s -C pg_ext install
+	./bench/schema_pg.sh
 
 clean:
 	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(CLIENT) $(TEST_BIN)
