@@ -33,7 +33,9 @@
  * closes any CASE left open (none can be, outside parentheses, in valid
  * SQL); and the END of the body comes right after a ';' or the ATOMIC (a
  * body statement cannot start with END), so an END outside any CASE
- * anywhere else is a bare label.
+ * anywhere else is a bare label.  A body statement that is itself a
+ * CREATE [OR REPLACE] FUNCTION|PROCEDURE ... BEGIN ATOMIC opens a body
+ * inside the body, closed by its own END.
  *
  * Lexical rules follow the databases' own tokenizers (SQLite 3.40's
  * sqlite3GetToken, PostgreSQL 15's scan.l) for every token that can hold a
@@ -494,9 +496,17 @@ typedef struct {
     size_t begin_off;   /* offset of the BEGIN that opened the body */
     int after_semi;     /* SQLite: previous body token was ';' */
     int pending_begin;  /* PostgreSQL: previous token was BEGIN (ATOMIC?) */
-    size_t depth;       /* PostgreSQL: open BEGIN ATOMIC / CASE levels */
+    size_t depth;       /* PostgreSQL: CASE levels open in the current body statement */
+    size_t atomic;      /* PostgreSQL: BEGIN ATOMIC bodies open (a body statement can be a
+                           CREATE FUNCTION with a body of its own) */
     int body_prev;      /* PostgreSQL: previous body token (B_*) */
+    int ihead;          /* PostgreSQL: head of the current body statement (IH_*) */
+    int ipending;       /* PostgreSQL: in a body's CREATE FUNCTION, previous token was BEGIN */
 } stmt_state;
+
+/* The head of a statement inside a BEGIN ATOMIC body: CREATE [OR REPLACE]
+ * FUNCTION|PROCEDURE opens a body of its own at its BEGIN ATOMIC. */
+enum { IH_START, IH_CREATE, IH_CREATE_OR, IH_CREATE_OR_REPLACE, IH_ROUTINE, IH_DONE };
 
 /* The previous token in a BEGIN ATOMIC body, as far as CASE / END care. */
 enum { B_OTHER, B_START, B_LABEL };
@@ -581,8 +591,11 @@ static void feed_body(stmt_state *st, int tok, const char *w, size_t n, size_t o
             if (st->pending_begin && tok == T_WORD && word_is(w, n, "ATOMIC")) {
                 st->pending_begin = 0;
                 st->in_body = 1;
-                st->depth = 1;
+                st->atomic = 1;
+                st->depth = 0;
                 st->body_prev = B_START;
+                st->ihead = IH_START;
+                st->ipending = 0;
                 return;
             }
             st->pending_begin = (tok == T_WORD && st->paren == 0 && word_is(w, n, "BEGIN"));
@@ -599,17 +612,58 @@ static void feed_body(stmt_state *st, int tok, const char *w, size_t n, size_t o
             if (st->paren != 0)
                 return;
             if (tok == T_SEMI) {
-                st->depth = 1; /* no CASE is open at a ';' */
+                st->depth = 0; /* no CASE is open at a ';' */
                 st->body_prev = B_START;
-            } else if (tok == T_WORD && prev != B_LABEL && word_is(w, n, "CASE")) {
+                st->ihead = IH_START;
+                st->ipending = 0;
+                return;
+            }
+            /* a CREATE FUNCTION in the body: its BEGIN ATOMIC opens a body inside this one */
+            switch (st->ihead) {
+            case IH_START:
+                st->ihead = tok == T_WORD && word_is(w, n, "CREATE") ? IH_CREATE : IH_DONE;
+                break;
+            case IH_CREATE:
+                st->ihead = tok == T_WORD && word_is(w, n, "OR") ? IH_CREATE_OR
+                            : tok == T_WORD && (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE"))
+                                ? IH_ROUTINE
+                                : IH_DONE;
+                break;
+            case IH_CREATE_OR:
+                st->ihead = tok == T_WORD && word_is(w, n, "REPLACE") ? IH_CREATE_OR_REPLACE : IH_DONE;
+                break;
+            case IH_CREATE_OR_REPLACE:
+                st->ihead = tok == T_WORD && (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE")) ? IH_ROUTINE
+                                                                                                   : IH_DONE;
+                break;
+            case IH_ROUTINE:
+                if (st->ipending && tok == T_WORD && word_is(w, n, "ATOMIC")) {
+                    st->atomic++;
+                    st->depth = 0;
+                    st->body_prev = B_START;
+                    st->ihead = IH_START;
+                    st->ipending = 0;
+                    return;
+                }
+                st->ipending = tok == T_WORD && word_is(w, n, "BEGIN");
+                break;
+            default:
+                break;
+            }
+            if (tok == T_WORD && prev != B_LABEL && word_is(w, n, "CASE")) {
                 st->depth++;
             } else if (tok == T_WORD && prev != B_LABEL && word_is(w, n, "END")) {
-                if (st->depth > 1) {
+                if (st->depth > 0) {
                     st->depth--;
                 } else if (prev == B_START) {
-                    st->depth = 0;
-                    st->in_body = 0;
-                    st->body_done = 1;
+                    /* the END of a body: the innermost one; the statement that
+                     * opened a nested body goes on to its ';' */
+                    if (--st->atomic == 0) {
+                        st->in_body = 0;
+                        st->body_done = 1;
+                    } else {
+                        st->ihead = IH_DONE;
+                    }
                 } /* else a bare column label */
             }
         }

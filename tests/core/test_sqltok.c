@@ -469,6 +469,22 @@ static void test_begin_atomic(void)
                   "SELECT \"end\" FROM t; SELECT begin_date FROM t; END",
                   "SELECT 2"),
                 NULL);
+    check_split("a CREATE FUNCTION in a body nests its own BEGIN ATOMIC ... END, as the grammar does", PG,
+                "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); "
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS end; END; "
+                "DELETE FROM t; END; SELECT 2",
+                S("CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); "
+                  "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS end; END; "
+                  "DELETE FROM t; END",
+                  "SELECT 2"),
+                NULL);
+    check_split("... and CREATE OR REPLACE PROCEDURE too; a second BEGIN ATOMIC in it opens nothing", PG,
+                "CREATE FUNCTION g() RETURNS int BEGIN ATOMIC CREATE OR REPLACE PROCEDURE q() BEGIN ATOMIC "
+                "SELECT 1; END; SELECT 2; END; SELECT 3",
+                S("CREATE FUNCTION g() RETURNS int BEGIN ATOMIC CREATE OR REPLACE PROCEDURE q() BEGIN ATOMIC "
+                  "SELECT 1; END; SELECT 2; END",
+                  "SELECT 3"),
+                NULL);
     check_split("BEGIN ATOMIC inside parentheses opens nothing", PG,
                 "CREATE FUNCTION f(begin atomic) RETURNS int AS 'x' LANGUAGE sql; SELECT 2",
                 S("CREATE FUNCTION f(begin atomic) RETURNS int AS 'x' LANGUAGE sql", "SELECT 2"),

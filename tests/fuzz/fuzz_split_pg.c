@@ -35,7 +35,10 @@
  * outside parentheses) - with sqltok's refinements for CASE and END used as
  * column labels (psql miscounts SELECT 1 AS case; t.end; SELECT 1 end): not
  * after '.' or AS, a ';' closes any open CASE, and the body's END comes
- * right after a ';' or the ATOMIC.  Unbalanced parentheses are not skipped: a stray
+ * right after a ';' or the ATOMIC; a body statement that is a CREATE
+ * [OR REPLACE] FUNCTION|PROCEDURE ... BEGIN ATOMIC opens a body inside the
+ * body, as the grammar nests them (psql does not: it closes the outer body
+ * at the inner END).  Unbalanced parentheses are not skipped: a stray
  * ')' does not go below zero and an unclosed '(' makes the rest one
  * statement, in both (pg_query_split_with_scanner is not used: it counts a
  * stray ')' below zero, ignores BEGIN ATOMIC and drops statements without
@@ -238,6 +241,9 @@ static void reference_split(const char *s, size_t known, const pgtok *tk, size_t
     int head = 0; /* 0 start, 1 CREATE, 2 CREATE OR, 3 CREATE OR REPLACE, -1 done */
     int routine = 0, in_body = 0, body_done = 0, pending_begin = 0;
     int prev_start = 0, prev_label = 0; /* previous body token: ';' / ATOMIC; '.' / AS */
+    size_t atomic = 0;                  /* BEGIN ATOMIC bodies open */
+    int ihead = 0, ipending = 0;        /* a body statement's head: 0 start, 1 CREATE, 2 CREATE OR,
+                                           3 CREATE OR REPLACE, 4 FUNCTION|PROCEDURE, -1 other */
 
     memset(&b, 0, sizeof b);
     ref->known = known;
@@ -279,9 +285,12 @@ static void reference_split(const char *s, size_t known, const pgtok *tk, size_t
             if (pending_begin && pg_word(s, t, "ATOMIC")) {
                 pending_begin = 0;
                 in_body = 1;
-                depth = 1;
+                atomic = 1;
+                depth = 0;
                 prev_start = 1;
                 prev_label = 0;
+                ihead = 0;
+                ipending = 0;
                 continue;
             }
             pending_begin = paren == 0 && pg_word(s, t, "BEGIN");
@@ -294,17 +303,45 @@ static void reference_split(const char *s, size_t known, const pgtok *tk, size_t
             if (paren != 0)
                 continue;
             if (t->kind == PGT_SEMI) {
-                depth = 1;
+                depth = 0;
                 prev_start = 1;
-            } else if (!was_label && pg_word(s, t, "CASE")) {
+                ihead = 0;
+                ipending = 0;
+                continue;
+            }
+            /* a body statement that is a CREATE FUNCTION opens a body of its own (the grammar nests) */
+            if (ihead == 0)
+                ihead = pg_word(s, t, "CREATE") ? 1 : -1;
+            else if (ihead == 1)
+                ihead = pg_word(s, t, "OR") ? 2 : (pg_word(s, t, "FUNCTION") || pg_word(s, t, "PROCEDURE")) ? 4 : -1;
+            else if (ihead == 2)
+                ihead = pg_word(s, t, "REPLACE") ? 3 : -1;
+            else if (ihead == 3)
+                ihead = (pg_word(s, t, "FUNCTION") || pg_word(s, t, "PROCEDURE")) ? 4 : -1;
+            else if (ihead == 4) {
+                if (ipending && pg_word(s, t, "ATOMIC")) {
+                    atomic++;
+                    depth = 0;
+                    prev_start = 1;
+                    prev_label = 0;
+                    ihead = 0;
+                    ipending = 0;
+                    continue;
+                }
+                ipending = pg_word(s, t, "BEGIN");
+            }
+            if (!was_label && pg_word(s, t, "CASE")) {
                 depth++;
             } else if (!was_label && pg_word(s, t, "END")) {
-                if (depth > 1) {
+                if (depth > 0) {
                     depth--;
                 } else if (was_start) {
-                    depth = 0;
-                    in_body = 0;
-                    body_done = 1;
+                    if (--atomic == 0) {
+                        in_body = 0;
+                        body_done = 1;
+                    } else {
+                        ihead = -1;
+                    }
                 }
             }
         }
