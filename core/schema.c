@@ -786,18 +786,38 @@ static char *norm_type(mig_arena *ar, const char *sql, mig_span sp, mig_err *err
         return NULL;
     mig_buf_init(&b, ar);
     mig_buf_puts(&b, "");
-    for (i = 0; i < t.n; i++) {
-        const stok *k = &t.v[i];
-        const char *p = t.s + k->off;
-        if (k->k == K_WORD || k->k == K_QID || k->k == K_STR) {
-            char *w = tok_unquote(ar, &t, i);
-            if (!w) {
+    /* one quoted token with no quote inside: SQLite dequotes it (sqlite3DequoteToken) */
+    if (t.n == 1 && (t.v[0].k == K_QID || t.v[0].k == K_STR) && t.v[0].len >= 2) {
+        const char *p = t.s + t.v[0].off;
+        size_t j, n = t.v[0].len;
+        for (j = 1; j + 1 < n && !strchr("\"'`[]", p[j]); j++)
+            ;
+        if (j + 1 >= n) {
+            for (j = 1; j + 1 < n; j++) {
+                char c = (char)up((unsigned char)p[j]);
+                mig_buf_putn(&b, &c, 1);
+            }
+            if (b.oom || !b.data) {
                 NOMEM(err);
                 return NULL;
             }
+            return b.data;
+        }
+    }
+    for (i = 0; i < t.n; i++) {
+        const stok *k = &t.v[i];
+        const char *p = t.s + k->off;
+        if (k->k == K_QID || k->k == K_STR) {
+            /* a quoted word keeps its quotes: unquoted, 'NOT NULL' would read
+             * back as a constraint and "index" as a keyword */
             if (words++)
                 mig_buf_putn(&b, " ", 1);
-            for (; *w; w++) {
+            mig_buf_putn(&b, p, k->len);
+        } else if (k->k == K_WORD) {
+            const char *w = p, *end = p + k->len;
+            if (words++)
+                mig_buf_putn(&b, " ", 1);
+            for (; w < end; w++) {
                 char c = (char)up((unsigned char)*w);
                 mig_buf_putn(&b, &c, 1);
             }

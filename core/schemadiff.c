@@ -92,6 +92,35 @@ static void put_id(mig_buf *b, const char *s)
     mig_buf_puts(b, q);
 }
 
+/* A declared type as SQL.  The model keeps it as SQLite understood it: a
+ * type written as one quoted token ('NOT NULL', "INTEGER") is dequoted, as
+ * SQLite does; one with quoted words among others (INTE"x"GER) keeps them.
+ * Written bare, a type with a word that starts a column constraint would
+ * read back as that constraint: it is written as one quoted token, which
+ * SQLite dequotes again. */
+static const char *type_sql(mig_arena *ar, const char *type)
+{
+    static const char *const STARTERS[] = {"AS",      "CHECK",   "COLLATE", "CONSTRAINT", "DEFAULT", "GENERATED",
+                                           "NOT",     "NULL",    "PRIMARY", "REFERENCES", "UNIQUE",  NULL};
+    const char *p = type;
+    if (!type || strpbrk(type, "\"'`[]"))
+        return type;
+    while (*p) {
+        const char *w = p;
+        int i;
+        if (!(isalpha((unsigned char)*p) || *p == '_')) {
+            p++;
+            continue;
+        }
+        while (isalnum((unsigned char)*p) || *p == '_')
+            p++;
+        for (i = 0; STARTERS[i]; i++)
+            if ((size_t)(p - w) == strlen(STARTERS[i]) && strncasecmp(w, STARTERS[i], (size_t)(p - w)) == 0)
+                return mig_sprintf(ar, "\"%s\"", type);
+    }
+    return type;
+}
+
 /* Identifiers equal as SQLite compares them (ASCII case-insensitive). */
 static int id_eq(const char *a, const char *b)
 {
@@ -215,8 +244,12 @@ static void put_column(mig_buf *b, const mig_sch_table *t, const mig_sch_column 
 {
     put_id(b, c->name);
     if (c->type && *c->type) {
+        const char *ty = type_sql(b->ar, c->type);
         mig_buf_puts(b, " ");
-        mig_buf_puts(b, c->type);
+        if (ty)
+            mig_buf_puts(b, ty);
+        else
+            b->oom = 1;
     }
     if (t && pk_on_column(t, c->name)) {
         mig_buf_puts(b, " ");
@@ -1095,7 +1128,12 @@ static int table_actions(dctx *d, const mig_sch_object *fo, const mig_sch_object
             /* mig_batch cannot alter a generated column's type: the rebuild can */
             if (!gc->type || !*gc->type || gc->generated != MIG_GEN_NONE)
                 return 0;
-            ACT("ALTER COLUMN %s TYPE %s", qn, gc->type);
+            {
+                const char *ty = type_sql(ar, gc->type);
+                if (!ty)
+                    return NOMEM_D(d);
+                ACT("ALTER COLUMN %s TYPE %s", qn, ty);
+            }
             if (narrows(fc->type, gc->type))
                 LOSS("column %s.%s changes type from %s to %s", fo->name, gc->name, type_name(fc->type),
                      type_name(gc->type));

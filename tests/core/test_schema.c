@@ -188,6 +188,8 @@ static void test_spellings(void)
     same("CREATE TABLE t(a INT, b TEXT);", "CREATE TABLE t(a INT,\n b TEXT)", "ADD COLUMN's text");
     same("CREATE TABLE t(a VARCHAR(10,2), b UNSIGNED BIG INT)", "CREATE TABLE t(a varchar( 10 , +2 ), b unsigned   big int)",
          "type names: case, spaces, a + sign");
+    same("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)", "CREATE TABLE t(a \"INTEGER\" PRIMARY KEY, b [text])",
+         "a type written as one quoted token is the type (SQLite dequotes it)");
     same("CREATE TABLE t(a DEFAULT 'x', b DEFAULT -1, c DEFAULT CURRENT_TIMESTAMP, d DEFAULT x'ab')",
          "CREATE TABLE t(a DEFAULT (\"x\"), b DEFAULT (-1), c DEFAULT (current_timestamp), d DEFAULT X'AB')",
          "DEFAULT values with and without parentheses, a double-quoted default");
@@ -224,6 +226,7 @@ static void test_differences(void)
 {
     static const char *const pairs[][3] = {
         {"CREATE TABLE t(a INT)", "CREATE TABLE t(a TEXT)", "column type"},
+        {"CREATE TABLE t(a INTE\"x\"GER)", "CREATE TABLE t(a INTE x GER)", "a quoted word among others keeps its quotes"},
         {"CREATE TABLE t(a INT)", "CREATE TABLE t(a)", "a column with and without a type"},
         {"CREATE TABLE t(a INT)", "CREATE TABLE t(A INT)", "column name case"},
         {"CREATE TABLE t(a, b)", "CREATE TABLE t(b, a)", "column order"},
@@ -329,6 +332,7 @@ static void test_roundtrip(void)
         "CREATE UNIQUE INDEX wi ON w(lower(k) DESC, \"\xc3\xa9t\xc3\xa9\") WHERE k > '\t';"
         "CREATE VIEW vv(x, y) AS SELECT k, 1 FROM w;"
         "CREATE TRIGGER tt INSTEAD OF INSERT ON vv BEGIN INSERT INTO w(k) VALUES (new.x); END;",
+        "CREATE TABLE q(a INTE\"index\"GER, b 'NOT NULL', c \"DEFAULT\" DEFAULT 1, d [x y]);",
     };
     size_t i;
     for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
