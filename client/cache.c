@@ -26,10 +26,20 @@
  * off.  MIG_CACHE_CLOCK (seconds) replaces the clock of the two-second rule,
  * for tests.
  *
- * The format: a first line "mig-header-cache 1 <binary key>\n", then each
- * entry as FIELDS strings each ended by a NUL byte, in the order the files
- * are listed (folder by folder, by path), then "end\n".  Revision files
- * contain no NUL byte (the reader refuses them), so no field does.
+ * The format (version 2): a first line "mig-header-cache 2 <binary key>\n";
+ * a second line, the summary of the whole listing when the graph it made
+ * was valid and every file was cached ("summary N NONTX NODOWN DIGEST
+ * HEAD...\n": the number of files, how many are `transactional false` and
+ * how many have no downgrade, the SHA-256 of the headers that the store
+ * digest of the database is compared with (run.c), the real heads), else
+ * "summary -\n"; then each entry as fields each ended by a NUL byte: the
+ * length of the rest of the entry, the location, the name, the stat key
+ * (80 hex digits), then the header; then "end\n".  Revision files contain
+ * no NUL byte (the reader refuses them), so no field does.  Entries are
+ * found by name through a hash table, so the listing needs no sorting when
+ * it is the cached one, and when every listed file is in the cache as it
+ * is, a command that needs only the summary (current, check, a no-op
+ * upgrade) builds no graph (files.c, FILES_SUMMARY).
  */
 #include "mig.h"
 
@@ -44,43 +54,63 @@
 #include <unistd.h>
 
 enum {
-    F_LOC, F_NAME, F_DEV, F_INO, F_SIZE, F_MTIME, F_CTIME, /* the key */
+    F_LEN, F_LOC, F_NAME, F_KEY, /* the key */
     F_ID, F_DOWN, F_LABELS, F_DEPENDS, F_MESSAGE, F_DATE, F_TX, F_HASDOWN, F_CHECKSUM,
     FIELDS
 };
 
-/* An entry read: where its fields start (found again when it is matched). */
+#define KEYLEN 80 /* five 64-bit numbers in hex */
+
+/* An entry read: its location, name and key (pointers into the file read);
+ * its header starts after the key and ends at end. */
 typedef struct cent {
-    const char *p;
+    const char *loc_p;  /* "LOC\0NAME\0KEY\0": what a hit writes again */
+    const char *name;
+    const char *key;
+    char *end;
+    int loc;
+    unsigned hash;      /* of (loc, name) */
+    int used;           /* matched by a listed file */
 } cent;
 
 struct hcache {
     mig_arena *ar;
     char *path;               /* the cache file */
     char head[160];           /* its first line */
-    cent *v; int n, cur;      /* what was read, and the next to match */
-    const char **keys; int nkeys; /* per listed file: its key fields (location, name,
-                                 dev, ino, size, mtime, ctime, each ended by a NUL): a
-                                 hit's point into the cache read, a read file's are
-                                 new; NULL: not to be written (racy) */
+    cent *v; int n;           /* what was read */
+    int *slots; unsigned mask; /* open addressing: entry index + 1 by (loc, name) */
+    int *idslots;             /* the same by revision id (hcache_by_id builds it) */
+    files_summary sum;        /* the summary read */
+    int has_sum;
+    const char **keys; int nkeys; /* per listed file: "LOC\0NAME\0KEY\0" (a hit's point into
+                                 the cache read, a read file's are new); NULL: not to
+                                 be written (racy) */
     int hits, misses;
     long long racy_after;     /* ns: files changed after this are not written */
 };
 
-static const char MAGIC[] = "mig-header-cache 1";
+static const char MAGIC[] = "mig-header-cache 2";
 
 static long long ns_of(struct timespec t)
 {
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-static void key_of(const struct stat *st, long long k[5])
+/* What stat says of a file, as the cache keeps it: 80 hex digits. */
+static void key_of(const struct stat *st, char out[KEYLEN + 1])
 {
-    k[0] = (long long)st->st_dev;
-    k[1] = (long long)st->st_ino;
-    k[2] = (long long)st->st_size;
-    k[3] = ns_of(st->st_mtim);
-    k[4] = ns_of(st->st_ctim);
+    static const char HEX[] = "0123456789abcdef";
+    unsigned long long k[5];
+    int i, j;
+    k[0] = (unsigned long long)st->st_dev;
+    k[1] = (unsigned long long)st->st_ino;
+    k[2] = (unsigned long long)st->st_size;
+    k[3] = (unsigned long long)ns_of(st->st_mtim);
+    k[4] = (unsigned long long)ns_of(st->st_ctim);
+    for (i = 0; i < 5; i++)
+        for (j = 0; j < 16; j++)
+            out[16 * i + j] = HEX[(k[i] >> (60 - 4 * j)) & 15];
+    out[KEYLEN] = 0;
 }
 
 static int cache_off(void)
@@ -129,14 +159,77 @@ static int head_line(char *out, size_t n)
     return 0;
 }
 
+static unsigned hash_of(int loc, const char *name)
+{
+    unsigned h = 2166136261u ^ (unsigned)loc;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+/* A decimal number ended by a NUL within [p, end): its value, *next after the NUL; -1 when not. */
+static long dec_field(const char *p, const char *end, const char **next)
+{
+    long v = 0;
+    if (p >= end || *p < '0' || *p > '9')
+        return -1;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (*p - '0');
+        if (v > 1L << 40)
+            return -1;
+    }
+    if (p >= end || *p)
+        return -1;
+    *next = p + 1;
+    return v;
+}
+
+/* The summary line (after the first line); 0 when it is malformed. */
+static int read_summary(hcache *c, char *line, char *nl)
+{
+    char *p, *tok;
+    int k = 0;
+    *nl = 0;
+    if (strcmp(line, "summary -") == 0)
+        return 1;
+    for (p = line; (tok = strsep(&p, " ")) != NULL; k++) {
+        if (k == 0 && strcmp(tok, "summary") != 0)
+            return 0;
+        if (k >= 1 && k <= 3) {
+            char *e;
+            long v = strtol(tok, &e, 10);
+            if (*e || v < 0 || v > 1 << 30)
+                return 0;
+            if (k == 1)
+                c->sum.n = (int)v;
+            else if (k == 2)
+                c->sum.nontx = (int)v;
+            else
+                c->sum.nodown = (int)v;
+        } else if (k == 4) {
+            if (strlen(tok) != 64)
+                return 0;
+            memcpy(c->sum.digest, tok, 65);
+        } else if (k >= 5) {
+            if (!mig_valid_rev_id(tok, strlen(tok)))
+                return 0;
+            mig_strlist_add(c->ar, &c->sum.real_heads, tok);
+        }
+    }
+    if (k < 5)
+        return 0;
+    c->has_sum = 1;
+    return 1;
+}
+
 /* Read the cache file; any damage means no entries. */
 static void load(hcache *c)
 {
     int fd = open(c->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    char *data, *p, *end;
+    char *data, *p, *end, *nl;
     size_t hl = strlen(c->head), got = 0;
-    int cap = 0;
+    int cap = 0, i;
     if (fd < 0)
         return;
     /* only a cache this user wrote and nobody else can write: another user's
@@ -159,34 +252,60 @@ static void load(hcache *c)
     if (got != (size_t)st.st_size || memcmp(data, c->head, hl) != 0 || memcmp(data + got - 4, "end\n", 4) != 0)
         return;
     data[got] = 0;
-    p = data + hl;
     end = data + got - 4;
+    p = data + hl;
+    if (!(nl = memchr(p, '\n', (size_t)(end - p))) || !read_summary(c, p, nl)) {
+        c->has_sum = 0;
+        return;
+    }
+    p = nl + 1;
     while (p < end) {
         cent e;
-        int k;
-        e.p = p;
-        for (k = 0; k < FIELDS; k++) {
-            char *z = memchr(p, 0, (size_t)(end - p));
-            if (!z) {
-                c->n = 0; /* truncated */
-                return;
-            }
-            p = z + 1;
-        }
+        const char *q;
+        long len = dec_field(p, end, &q), loc;
+        if (len < 0 || len > end - q || len < 2 || q[len - 1] != 0)
+            goto damaged;
+        e.end = (char *)q + len;
+        e.loc_p = q;
+        if ((loc = dec_field(q, e.end, &q)) < 0 || loc > 1 << 20)
+            goto damaged;
+        e.loc = (int)loc;
+        e.name = q;
+        q += strlen(q) + 1;
+        e.key = q;
+        if (e.end - q < KEYLEN + 1 || q[KEYLEN] != 0)
+            goto damaged;
+        e.used = 0;
+        e.hash = hash_of(e.loc, e.name);
         if (c->n == cap) {
             cent *more;
             cap = cap ? 2 * cap : 1024;
             more = mig_alloc(c->ar, sizeof *more * (size_t)cap);
-            if (!more) {
-                c->n = 0;
-                return;
-            }
+            if (!more)
+                goto damaged;
             if (c->n)
                 memcpy(more, c->v, sizeof *more * (size_t)c->n);
             c->v = more;
         }
         c->v[c->n++] = e;
+        p = e.end;
     }
+    /* the index by (location, name), at most half full */
+    for (c->mask = 1023; c->mask < 2u * (unsigned)c->n; c->mask = 2 * c->mask + 1)
+        ;
+    if (!(c->slots = mig_alloc0(c->ar, sizeof *c->slots * ((size_t)c->mask + 1))))
+        goto damaged;
+    for (i = 0; i < c->n; i++) {
+        unsigned h = c->v[i].hash & c->mask;
+        while (c->slots[h])
+            h = (h + 1) & c->mask;
+        c->slots[h] = i + 1;
+    }
+    return;
+damaged:
+    c->n = 0;
+    c->has_sum = 0;
+    c->slots = NULL;
 }
 
 hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
@@ -206,12 +325,6 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
         c->racy_after = strtoll(clock, NULL, 10) * 1000000000LL - 2000000000LL;
     load(c);
     return c;
-}
-
-static int cmp_key(const cent *e, int loc, const char *name)
-{
-    int l = atoi(e->p);
-    return l != loc ? (l < loc ? -1 : 1) : strcmp(e->p + strlen(e->p) + 1, name);
 }
 
 /* Split a cached list in place (the loaded text is the cache's own). */
@@ -237,40 +350,43 @@ void hcache_expect(hcache *c, int nfiles)
 
 static int note_key(hcache *c, int i, int loc, const char *name, const struct stat *st)
 {
-    long long k[5];
-    char tmp[256], *out;
-    size_t n, nl = strlen(name);
-    int j;
+    char key[KEYLEN + 1], ls[16], *out;
+    size_t nl = strlen(name), ll;
     if (!c || !c->keys || i < 0 || i >= c->nkeys)
         return -1;
-    key_of(st, k);
     c->keys[i] = NULL;
     /* racy: changed within two seconds of the run; read it again next time */
-    if (k[3] >= c->racy_after || k[4] >= c->racy_after)
+    if (ns_of(st->st_mtim) >= c->racy_after || ns_of(st->st_ctim) >= c->racy_after)
         return 0;
-    /* the numbers, then one allocation of the exact size (one per file read) */
-    n = (size_t)snprintf(tmp, sizeof tmp, "%d", loc) + 1;
-    for (j = 0; j < 5; j++)
-        n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%lld", k[j]) + 1;
-    if (!(out = mig_alloc(c->ar, n + nl + 1)))
+    key_of(st, key);
+    ll = (size_t)snprintf(ls, sizeof ls, "%d", loc) + 1;
+    if (!(out = mig_alloc(c->ar, ll + nl + 1 + KEYLEN + 1)))
         return 0;
-    j = (int)strlen(tmp) + 1;                     /* the location */
-    memcpy(out, tmp, (size_t)j);
-    memcpy(out + j, name, nl + 1);                /* the name */
-    memcpy(out + j + nl + 1, tmp + j, n - (size_t)j); /* dev .. ctime */
+    memcpy(out, ls, ll);
+    memcpy(out + ll, name, nl + 1);
+    memcpy(out + ll + nl + 1, key, KEYLEN + 1);
     c->keys[i] = out;
     return 0;
 }
 
-/* Has the cache an entry for this file (folder loc, name relative to it)?
- * Files are asked in listing order, the order the cache was written in. */
+/* The cache's entry for this file (folder loc, name relative to it), or -1. */
+int hcache_find(hcache *c, int loc, const char *name)
+{
+    unsigned h, hv;
+    if (!c || !c->slots)
+        return -1;
+    hv = hash_of(loc, name);
+    for (h = hv & c->mask; c->slots[h]; h = (h + 1) & c->mask) {
+        const cent *e = &c->v[c->slots[h] - 1];
+        if (e->hash == hv && e->loc == loc && strcmp(e->name, name) == 0)
+            return c->slots[h] - 1;
+    }
+    return -1;
+}
+
 int hcache_knows(hcache *c, int loc, const char *name)
 {
-    if (!c)
-        return 0;
-    while (c->cur < c->n && cmp_key(&c->v[c->cur], loc, name) < 0)
-        c->cur++;
-    return c->cur < c->n && cmp_key(&c->v[c->cur], loc, name) == 0;
+    return hcache_find(c, loc, name) >= 0;
 }
 
 /* File i of the listing was read: what stat said of it, for the cache to keep. */
@@ -280,24 +396,31 @@ void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat 
         c->misses++;
 }
 
-/* File i of the listing, which the cache knows (hcache_knows), and what stat
- * says of it now: 1 with r's header filled from the cache, 0 when it must be
- * read (then hcache_note it). */
-int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r)
+/* Does entry k say what stat says of the file now? */
+int hcache_same(hcache *c, int k, const struct stat *st)
 {
-    const char *f[FIELDS], *p;
-    long long k[5];
-    int j;
-    if (!hcache_knows(c, loc, name) || !c->keys || i < 0 || i >= c->nkeys)
+    char key[KEYLEN + 1];
+    if (!c || k < 0 || k >= c->n)
         return 0;
-    for (p = c->v[c->cur++].p, j = 0; j < FIELDS; j++, p += strlen(p) + 1)
+    key_of(st, key);
+    return memcmp(key, c->v[k].key, KEYLEN) == 0;
+}
+
+/* Fill r's header from entry k (whose key matched): 0 when the entry is damaged. */
+static int fill(hcache *c, int k, revfile_ent *r)
+{
+    const char *f[FIELDS];
+    char *p = (char *)c->v[k].key + KEYLEN + 1, *end = c->v[k].end;
+    int j;
+    for (j = F_ID; j < FIELDS; j++) {
+        char *z;
+        if (p >= end || !(z = memchr(p, 0, (size_t)(end - p))))
+            return 0;
         f[j] = p;
-    key_of(st, k);
-    for (j = 0; j < 5; j++)
-        if (strtoll(f[F_DEV + j], NULL, 10) != k[j])
-            break;
-    if (j < 5 || !mig_valid_rev_id(f[F_ID], strlen(f[F_ID])) || strlen(f[F_CHECKSUM]) != 64)
-        return 0; /* the caller reads the file and notes it */
+        p = z + 1;
+    }
+    if (p != end || !mig_valid_rev_id(f[F_ID], strlen(f[F_ID])) || strlen(f[F_CHECKSUM]) != 64)
+        return 0;
     memset(&r->rf, 0, sizeof r->rf);
     r->rf.id = f[F_ID];
     split_list(c->ar, (char *)f[F_DOWN], &r->rf.down);
@@ -309,10 +432,74 @@ int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *s
     memcpy(r->rf.checksum, f[F_CHECKSUM], 65);
     r->has_down = f[F_HASDOWN][0] == '1';
     r->src = NULL;
-    r->len = (size_t)k[2];
-    c->keys[i] = f[F_LOC]; /* written again as it was read */
+    {
+        /* the size: the third number of the key */
+        unsigned long long size = 0;
+        const char *h = c->v[k].key + 32;
+        for (j = 0; j < 16; j++)
+            size = size << 4 | (unsigned)(h[j] <= '9' ? h[j] - '0' : h[j] - 'a' + 10);
+        r->len = (size_t)size;
+    }
+    return 1;
+}
+
+/* File i of the listing, and what stat says of it now: 1 with r's header
+ * filled from the cache, 0 when it must be read (then hcache_note it). */
+int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r)
+{
+    int k = hcache_find(c, loc, name);
+    if (k < 0 || !c->keys || i < 0 || i >= c->nkeys || c->v[k].used || !hcache_same(c, k, st) || !fill(c, k, r))
+        return 0; /* the caller reads the file and notes it */
+    c->v[k].used = 1;
+    c->keys[i] = c->v[k].loc_p; /* written again as it was read */
     c->hits++;
     return 1;
+}
+
+/* The entry of revision id (among the entries' headers), or -1; *checksum its checksum. */
+int hcache_by_id(hcache *c, const char *id, const char **checksum)
+{
+    unsigned h;
+    int i;
+    if (!c || !c->slots)
+        return -1;
+    if (!c->idslots) {
+        if (!(c->idslots = mig_alloc0(c->ar, sizeof *c->idslots * ((size_t)c->mask + 1))))
+            return -1;
+        for (i = 0; i < c->n; i++) {
+            for (h = hash_of(0, c->v[i].key + KEYLEN + 1) & c->mask; c->idslots[h]; h = (h + 1) & c->mask)
+                ;
+            c->idslots[h] = i + 1;
+        }
+    }
+    for (h = hash_of(0, id) & c->mask; c->idslots[h]; h = (h + 1) & c->mask) {
+        const cent *e = &c->v[c->idslots[h] - 1];
+        if (strcmp(e->key + KEYLEN + 1, id) == 0) {
+            if (e->end - e->key < KEYLEN + 1 + 66 || strlen(e->end - 65) != 64)
+                return -1;
+            *checksum = e->end - 65;
+            return c->idslots[h] - 1;
+        }
+    }
+    return -1;
+}
+
+/* Would hcache_save write anything (given a summary)? */
+int hcache_dirty(hcache *c)
+{
+    return c && c->keys && (c->misses > 0 || c->hits != c->n || !c->has_sum);
+}
+
+/* The summary, when the cache has one and it is of exactly n entries. */
+const files_summary *hcache_summary(hcache *c, int n)
+{
+    return c && c->has_sum && c->sum.n == n && c->n == n ? &c->sum : NULL;
+}
+
+/* The header of entry k (its key matched) into r (0: damaged: read the file). */
+int hcache_fill(hcache *c, int k, revfile_ent *r)
+{
+    return c && k >= 0 && k < c->n && fill(c, k, r);
 }
 
 /* A buffered writer of the cache file. */
@@ -367,15 +554,31 @@ static void w_list(wbuf *w, const mig_strlist *l)
     w_put(w, "", 1);
 }
 
-/* Write the cache when anything was read from a file, or an entry is gone:
- * the headers of v[0..n) (the listing the gets saw), streamed to a
- * temporary file renamed over the old one; best effort. */
-void hcache_save(hcache *c, const revfile_ent *v, int n)
+static size_t list_len(const mig_strlist *l)
+{
+    size_t n = 0;
+    int i;
+    for (i = 0; i < l->n; i++)
+        n += strlen(l->v[i]) + (i > 0);
+    return n + 1;
+}
+
+/* Write the cache when anything was read from a file, an entry is gone, or
+ * a summary can be written that the cache lacks: the headers of v[0..n)
+ * (the listing the gets saw), and sum (NULL: none) when every file is in
+ * it, streamed to a temporary file renamed over the old one; best effort. */
+void hcache_save(hcache *c, const revfile_ent *v, int n, const files_summary *sum)
 {
     char *dir, *tmp, *slash;
     wbuf *w;
-    int i, j;
-    if (!c || !c->keys || n != c->nkeys || (c->misses == 0 && c->hits == c->n))
+    int i, all = 1;
+    if (!c || !c->keys || n != c->nkeys)
+        return;
+    for (i = 0; i < n && all; i++)
+        all = c->keys[i] != NULL;
+    if (!all)
+        sum = NULL;
+    if (c->misses == 0 && c->hits == c->n && (!sum || c->has_sum))
         return;
     dir = mig_strdup(c->ar, c->path);
     slash = strrchr(dir, '/');
@@ -394,15 +597,35 @@ void hcache_save(hcache *c, const revfile_ent *v, int n)
     if ((w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
         return;
     w_put(w, c->head, strlen(c->head));
+    if (sum) {
+        char line[128];
+        snprintf(line, sizeof line, "summary %d %d %d %s", sum->n, sum->nontx, sum->nodown, sum->digest);
+        w_put(w, line, strlen(line));
+        for (i = 0; i < sum->real_heads.n; i++) {
+            w_put(w, " ", 1);
+            w_put(w, sum->real_heads.v[i], strlen(sum->real_heads.v[i]));
+        }
+        w_put(w, "\n", 1);
+    } else
+        w_put(w, "summary -\n", 10);
     for (i = 0; i < n; i++) {
         const mig_revfile *rf = &v[i].rf;
-        const char *k = c->keys[i];
+        const char *k = c->keys[i], *loc, *name, *key;
+        char len[24];
+        size_t total;
         if (!k)
             continue;
-        for (j = 0; j < F_ID; j++) {
-            w_field(w, k);
-            k += strlen(k) + 1;
-        }
+        loc = k;
+        name = loc + strlen(loc) + 1;
+        key = name + strlen(name) + 1;
+        total = strlen(loc) + 1 + strlen(name) + 1 + KEYLEN + 1 + strlen(rf->id) + 1 + list_len(&rf->down) +
+                list_len(&rf->labels) + list_len(&rf->depends) + strlen(rf->message ? rf->message : "") + 1 +
+                strlen(rf->create_date ? rf->create_date : "") + 1 + 2 + 2 + strlen(rf->checksum) + 1;
+        snprintf(len, sizeof len, "%zu", total);
+        w_field(w, len);
+        w_field(w, loc);
+        w_field(w, name);
+        w_put(w, key, KEYLEN + 1);
         w_field(w, rf->id);
         w_list(w, &rf->down);
         w_list(w, &rf->labels);

@@ -288,32 +288,56 @@ int db_url_kind(mig_arena *ar, const char *url, const char *url_from, mig_dialec
 
 typedef struct digest_state {
     EVP_MD_CTX *md;
-    char *prev;        /* the previous id (rows must come in order) */
+    char prev[257];    /* the previous id (rows must come in order; ids have at most 255 bytes) */
+    int has_prev;
     int bad;
+    char *buf;         /* the line of a row (sqlite3_malloc) */
+    size_t cap;
 } digest_state;
 
 static void digest_step(sqlite3_context *sctx, int argc, sqlite3_value **argv)
 {
     digest_state *st = sqlite3_aggregate_context(sctx, sizeof *st);
     int i;
+    size_t n = 0, need = 3;
     const char *id;
     if (!st || st->bad)
         return;
     if (!st->md && (st->md = EVP_MD_CTX_new()) != NULL && !EVP_DigestInit_ex(st->md, EVP_sha256(), NULL))
         st->bad = 1;
     id = (const char *)sqlite3_value_text(argv[0]);
-    if (!st->md || !id || (st->prev && strcmp(st->prev, id) >= 0)) {
-        st->bad = 1; /* out of order, or no memory: the caller compares rows */
+    if (!st->md || !id || strlen(id) >= sizeof st->prev || (st->has_prev && strcmp(st->prev, id) >= 0)) {
+        st->bad = 1; /* out of order, too long, or no memory: the caller compares rows */
         return;
     }
-    sqlite3_free(st->prev);
-    st->prev = sqlite3_mprintf("%s", id);
+    strcpy(st->prev, id);
+    st->has_prev = 1;
+    /* the row's line in one buffer, one update */
+    for (i = 0; i < argc - 1; i++) {
+        (void)sqlite3_value_text(argv[i]);
+        need += (size_t)sqlite3_value_bytes(argv[i]) + 1;
+    }
+    if (need > st->cap) {
+        char *b = sqlite3_realloc64(st->buf, need * 2);
+        if (!b) {
+            st->bad = 1;
+            return;
+        }
+        st->buf = b;
+        st->cap = need * 2;
+    }
     for (i = 0; i < argc - 1; i++) {
         const unsigned char *t = sqlite3_value_text(argv[i]);
-        EVP_DigestUpdate(st->md, t ? (const char *)t : "", t ? (size_t)sqlite3_value_bytes(argv[i]) : 0);
-        EVP_DigestUpdate(st->md, "\t", 1);
+        size_t len = t ? (size_t)sqlite3_value_bytes(argv[i]) : 0;
+        if (len)
+            memcpy(st->buf + n, t, len);
+        n += len;
+        st->buf[n++] = '\t';
     }
-    EVP_DigestUpdate(st->md, sqlite3_value_int(argv[argc - 1]) ? "1\n" : "0\n", 2);
+    memcpy(st->buf + n, sqlite3_value_int(argv[argc - 1]) ? "1\n" : "0\n", 2);
+    n += 2;
+    if (!EVP_DigestUpdate(st->md, st->buf, n))
+        st->bad = 1;
 }
 
 static void digest_final(sqlite3_context *sctx)
@@ -343,9 +367,9 @@ static void digest_final(sqlite3_context *sctx)
 done:
     if (st) {
         EVP_MD_CTX_free(st->md);
-        sqlite3_free(st->prev);
+        sqlite3_free(st->buf);
         st->md = NULL;
-        st->prev = NULL;
+        st->buf = NULL;
     }
 }
 

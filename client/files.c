@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -81,6 +82,7 @@ static int list_sql(mig_arena *ar, const char *dir, int recursive, mig_strlist *
     DIR *d = opendir(dir);
     struct dirent *e;
     mig_strlist subs = {0};
+    size_t dlen = strlen(dir);
     int i;
     if (!d)
         return mig_fail(err, MIG_E_INPUT, "cannot read the versions folder %s: %s", dir, strerror(errno));
@@ -89,7 +91,16 @@ static int list_sql(mig_arena *ar, const char *dir, int recursive, mig_strlist *
         const char *path;
         if (e->d_name[0] == '.')
             continue;
-        path = strcmp(dir, ".") == 0 ? mig_strdup(ar, e->d_name) : mig_sprintf(ar, "%s/%s", dir, e->d_name);
+        if (strcmp(dir, ".") == 0)
+            path = mig_strndup(ar, e->d_name, n);
+        else {
+            /* dir/name without a printf per file (100,000 of them) */
+            char *pth = mig_alloc(ar, dlen + 1 + n + 1);
+            memcpy(pth, dir, dlen);
+            pth[dlen] = '/';
+            memcpy(pth + dlen + 1, e->d_name, n + 1);
+            path = pth;
+        }
         if (recursive) {
             int is_dir = e->d_type == DT_DIR;
             if (e->d_type == DT_UNKNOWN) {
@@ -200,49 +211,10 @@ static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, c
     return rc;
 }
 
-static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, int flags, files *f, mig_err *err)
+/* The same id in two files, then the graph (build): what every load ends with. */
+static int finish_load(mig_arena *ar, const mig_strlist *dirs, int build, files *f, mig_err *err)
 {
-    mig_strlist paths = {0};
-    mig_arena texts; /* FILES_NO_SOURCE: each text, released once parsed */
-    int i, build = flags & FILES_GRAPH, rc = 0, *loc_end, loc = 0, dirfd = -1;
-    hcache *cache = NULL;
-    memset(f, 0, sizeof *f);
-    if (check_locations(ar, dirs, recursive, err))
-        return -1;
-    loc_end = mig_alloc(ar, sizeof *loc_end * (size_t)(dirs->n + 1));
-    for (i = 0; i < dirs->n; i++) {
-        int from = paths.n;
-        if (list_sql(ar, dirs->v[i], recursive, &paths, err))
-            return -1;
-        if (paths.n - from > 1)
-            qsort(paths.v + from, (size_t)(paths.n - from), sizeof *paths.v, by_name);
-        loc_end[i] = paths.n;
-    }
-    f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
-    if (flags & (FILES_NO_SOURCE | FILES_LAZY)) {
-        cache = hcache_open(ar, dirs, recursive);
-        hcache_expect(cache, paths.n);
-    }
-    mig_arena_init(&texts, &ar->a);
-    for (i = 0; i < paths.n && rc == 0; i++) {
-        const char *rel = paths.v[i];
-        if (i == 0 || loc_end[loc] <= i) {
-            while (loc_end[loc] <= i)
-                loc++;
-            if (dirfd >= 0)
-                close(dirfd);
-            dirfd = cache ? open(dirs->v[loc], O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        }
-        if (strcmp(dirs->v[loc], ".") != 0)
-            rel += strlen(dirs->v[loc]) + 1;
-        rc = load_one(ar, &texts, cache, dirfd, paths.v[i], loc, rel, flags, f, err);
-    }
-    if (dirfd >= 0)
-        close(dirfd);
-    mig_arena_free(&texts);
-    if (rc)
-        return -1;
-    hcache_save(cache, f->v, f->n);
+    int i;
     /* the same id in two files (of one folder or of two): both are named */
     {
         const revfile_ent **byid = mig_alloc(ar, sizeof *byid * (size_t)(f->n + 1));
@@ -276,6 +248,229 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
     return 0;
 }
 
+static int by_rf_id(const void *a, const void *b)
+{
+    return strcmp((*(const revfile_ent *const *)a)->rf.id, (*(const revfile_ent *const *)b)->rf.id);
+}
+
+int files_digest(mig_arena *ar, const files *f, char hex[65])
+{
+    const revfile_ent **v;
+    EVP_MD_CTX *md;
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned hl = 0;
+    mig_buf b;
+    int i, ok;
+    if (!(v = mig_alloc(ar, sizeof *v * (size_t)(f->n + 1))))
+        return -1;
+    for (i = 0; i < f->n; i++)
+        v[i] = &f->v[i];
+    qsort(v, (size_t)f->n, sizeof *v, by_rf_id);
+    if (!(md = EVP_MD_CTX_new()))
+        return -1;
+    ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    mig_buf_init(&b, ar);
+    for (i = 0; ok && i < f->n; i++) {
+        const mig_revfile *rf = &v[i]->rf;
+        int k;
+        b.len = 0;
+        mig_buf_puts(&b, rf->id);
+        mig_buf_putn(&b, "\t", 1);
+        mig_buf_puts(&b, rf->checksum);
+        mig_buf_putn(&b, "\t", 1);
+        for (k = 0; k < rf->down.n; k++) {
+            if (k)
+                mig_buf_putn(&b, ",", 1);
+            mig_buf_puts(&b, rf->down.v[k]);
+        }
+        mig_buf_putn(&b, "\t", 1);
+        for (k = 0; k < rf->labels.n; k++) {
+            if (k)
+                mig_buf_putn(&b, ",", 1);
+            mig_buf_puts(&b, rf->labels.v[k]);
+        }
+        mig_buf_putn(&b, "\t", 1);
+        for (k = 0; k < rf->depends.n; k++) {
+            if (k)
+                mig_buf_putn(&b, ",", 1);
+            mig_buf_puts(&b, rf->depends.v[k]);
+        }
+        mig_buf_putn(&b, "\t", 1);
+        mig_buf_puts(&b, rf->message ? rf->message : "");
+        mig_buf_puts(&b, rf->transactional ? "\t1\n" : "\t0\n");
+        ok = b.data && EVP_DigestUpdate(md, b.data, b.len);
+    }
+    ok = ok && EVP_DigestFinal_ex(md, h, &hl) && hl == 32;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return -1;
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    return 0;
+}
+
+/* The summary of a listing whose graph is built, for the header cache. */
+static int summarize(mig_arena *ar, const files *f, files_summary *s)
+{
+    int i;
+    memset(s, 0, sizeof *s);
+    s->n = f->n;
+    for (i = 0; i < f->n; i++) {
+        s->nontx += !f->v[i].rf.transactional;
+        s->nodown += !f->v[i].has_down;
+    }
+    for (i = 0; i < f->g.real_heads.n; i++)
+        mig_strlist_add(ar, &s->real_heads, f->g.nodes[f->g.real_heads.v[i]].id);
+    return files_digest(ar, f, s->digest);
+}
+
+int files_is_real_head(const files *f, const char *id)
+{
+    int i, n;
+    if (f->sum)
+        return mig_strlist_has(&f->sum->real_heads, id);
+    n = mig_graph_find(&f->g, id);
+    for (i = 0; n >= 0 && i < f->g.real_heads.n; i++)
+        if (f->g.real_heads.v[i] == n)
+            return 1;
+    return 0;
+}
+
+const char *files_checksum_of(const files *f, const char *id)
+{
+    const revfile_ent *e;
+    const char *sum = NULL;
+    if (f->sum)
+        return hcache_by_id(f->lazy.cache, id, &sum) >= 0 ? sum : NULL;
+    e = files_by_id(f, id);
+    return e ? e->rf.checksum : NULL;
+}
+
+int files_nreal_heads(const files *f)
+{
+    return f->sum ? f->sum->real_heads.n : f->g.real_heads.n;
+}
+
+/* FILES_SUMMARY: is every listed file in the cache as it is, and has the
+ * cache the summary of exactly this listing?  Then the listing (in any
+ * order) is the cached one, whose order is the sorted one. */
+static int load_summary(mig_arena *ar, hcache *cache, const mig_strlist *dirs, const mig_strlist *paths,
+                        const int *loc_end, int build, files *f)
+{
+    const files_summary *sum = hcache_summary(cache, paths->n);
+    int *entry, i, loc = 0, dirfd = -1, ok = 1;
+    if (!sum || !(entry = mig_alloc(ar, sizeof *entry * (size_t)(paths->n + 1))))
+        return 0;
+    for (i = 0; i < paths->n; i++)
+        entry[i] = -1;
+    for (i = 0; i < paths->n && ok; i++) {
+        const char *rel = paths->v[i];
+        struct stat st;
+        int k;
+        if (i == 0 || loc_end[loc] <= i) {
+            while (loc_end[loc] <= i)
+                loc++;
+            if (dirfd >= 0)
+                close(dirfd);
+            dirfd = open(dirs->v[loc], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (strcmp(dirs->v[loc], ".") != 0)
+            rel += strlen(dirs->v[loc]) + 1;
+        k = hcache_find(cache, loc, rel);
+        ok = k >= 0 && entry[k] < 0 && dirfd >= 0 && fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+             hcache_same(cache, k, &st);
+        if (ok)
+            entry[k] = i;
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    if (!ok)
+        return 0;
+    f->n = paths->n;
+    f->sum = sum;
+    f->lazy.cache = cache;
+    f->lazy.paths = paths->v;
+    f->lazy.entry = entry;
+    f->lazy.dirs = dirs;
+    f->lazy.build = build;
+    return 1;
+}
+
+int files_full(mig_arena *ar, files *f, mig_err *err)
+{
+    int k;
+    if (!f->sum)
+        return 0;
+    f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(f->n + 1));
+    for (k = 0; k < f->n; k++) {
+        revfile_ent *r = &f->v[k];
+        r->path = f->lazy.paths[f->lazy.entry[k]];
+        if (!hcache_fill(f->lazy.cache, k, r)) {
+            /* a damaged entry: the file itself */
+            if (read_whole(ar, r->path, &r->src, &r->len, NULL, err) ||
+                mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err))
+                return -1;
+            r->has_down = has_downgrade_text(r);
+        }
+    }
+    f->sum = NULL;
+    return finish_load(ar, f->lazy.dirs, f->lazy.build, f, err);
+}
+
+static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, int flags, files *f, mig_err *err)
+{
+    mig_strlist paths = {0};
+    mig_arena texts; /* FILES_NO_SOURCE: each text, released once parsed */
+    int i, build = flags & FILES_GRAPH, rc = 0, *loc_end, loc = 0, dirfd = -1;
+    hcache *cache = NULL;
+    memset(f, 0, sizeof *f);
+    if (check_locations(ar, dirs, recursive, err))
+        return -1;
+    loc_end = mig_alloc(ar, sizeof *loc_end * (size_t)(dirs->n + 1));
+    for (i = 0; i < dirs->n; i++) {
+        if (list_sql(ar, dirs->v[i], recursive, &paths, err))
+            return -1;
+        loc_end[i] = paths.n;
+    }
+    if (flags & (FILES_NO_SOURCE | FILES_LAZY)) {
+        cache = hcache_open(ar, dirs, recursive);
+        hcache_expect(cache, paths.n);
+        if ((flags & FILES_SUMMARY) && load_summary(ar, cache, dirs, &paths, loc_end, build, f))
+            return 0;
+    }
+    for (i = 0; i < dirs->n; i++) {
+        int from = i ? loc_end[i - 1] : 0;
+        if (loc_end[i] - from > 1)
+            qsort(paths.v + from, (size_t)(loc_end[i] - from), sizeof *paths.v, by_name);
+    }
+    f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
+    mig_arena_init(&texts, &ar->a);
+    for (i = 0; i < paths.n && rc == 0; i++) {
+        const char *rel = paths.v[i];
+        if (i == 0 || loc_end[loc] <= i) {
+            while (loc_end[loc] <= i)
+                loc++;
+            if (dirfd >= 0)
+                close(dirfd);
+            dirfd = cache ? open(dirs->v[loc], O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        }
+        if (strcmp(dirs->v[loc], ".") != 0)
+            rel += strlen(dirs->v[loc]) + 1;
+        rc = load_one(ar, &texts, cache, dirfd, paths.v[i], loc, rel, flags, f, err);
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    mig_arena_free(&texts);
+    if (rc)
+        return -1;
+    rc = finish_load(ar, dirs, build, f, err);
+    if (cache) {
+        files_summary sum;
+        hcache_save(cache, f->v, f->n, rc == 0 && build && hcache_dirty(cache) && summarize(ar, f, &sum) == 0 ? &sum : NULL);
+    }
+    return rc;
+}
+
 int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err)
 {
     mig_strlist one = {0};
@@ -306,6 +501,8 @@ int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err)
 const revfile_ent *files_by_id(const files *f, const char *id)
 {
     int i;
+    if (f->sum)
+        return NULL; /* not loaded: files_full first */
     if (f->graph_ok) {
         i = mig_graph_find(&f->g, id);
         return i >= 0 ? f->g.nodes[i].user : NULL;
@@ -349,6 +546,16 @@ int project_headers(ctx *x, files *f)
 int project_files_lazy(ctx *x, files *f)
 {
     return project_load_files(x, f, FILES_GRAPH | FILES_LAZY);
+}
+
+int project_headers_sum(ctx *x, files *f)
+{
+    return project_load_files(x, f, FILES_GRAPH | FILES_NO_SOURCE | FILES_SUMMARY);
+}
+
+int project_files_lazy_sum(ctx *x, files *f)
+{
+    return project_load_files(x, f, FILES_GRAPH | FILES_LAZY | FILES_SUMMARY);
 }
 
 /* ---- init ----------------------------------------------------------------------- */

@@ -93,11 +93,32 @@ typedef struct revfile_ent {
     int has_down;            /* a downgrade section with a statement in it */
 } revfile_ent;
 
+/* What the header cache says of a whole listing it knows as it is: enough
+ * for current, check and a no-op upgrade without building the graph. */
+typedef struct files_summary {
+    int n;                   /* files */
+    int nontx;               /* how many are `transactional false` */
+    int nodown;              /* how many have no downgrade statement */
+    char digest[65];         /* files_digest: what db_store_digest is compared with */
+    mig_strlist real_heads;  /* the graph's real heads (ids) */
+} files_summary;
+
+struct hcache;
 typedef struct files {
     revfile_ent *v;
     int n;
     mig_graph g;             /* built from the files */
     int graph_ok;
+    /* FILES_SUMMARY: set when every file is in the header cache as it is; v
+     * and g are then not filled until files_full */
+    const files_summary *sum;
+    struct {
+        struct hcache *cache;
+        const char **paths;  /* the listing */
+        int *entry;          /* the cache entry of each listed file */
+        const mig_strlist *dirs;
+        int build;
+    } lazy;
 } files;
 
 /* Read and parse every *.sql file of the versions folder; with build, also
@@ -110,7 +131,21 @@ typedef struct files {
 /* FILES_LAZY: a file the header cache knows as it is is not read (src is
  * NULL until files_source); the others are read and kept */
 #define FILES_LAZY 4
+/* FILES_SUMMARY: when the header cache knows every listed file as it is and
+ * has the summary of the listing, only f->sum and f->n are set (the caller
+ * calls files_full before it needs f->v or f->g) */
+#define FILES_SUMMARY 8
 int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err);
+/* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are). */
+int files_full(mig_arena *ar, files *f, mig_err *err);
+/* The SHA-256 (hex) of the headers, a line per revision in byte order of
+ * the ids, as db_store_digest computes it of the store. */
+int files_digest(mig_arena *ar, const files *f, char hex[65]);
+/* Is id one of the real heads of the files' graph? */
+int files_is_real_head(const files *f, const char *id);
+int files_nreal_heads(const files *f);
+/* The checksum of revision id in the files (NULL: no file has it). */
+const char *files_checksum_of(const files *f, const char *id);
 
 /* cache.c: the parsed headers of the files, kept between runs for the
  * FILES_NO_SOURCE loads (see cache.c); NULL when off or unavailable, and
@@ -119,10 +154,16 @@ struct stat;
 typedef struct hcache hcache;
 hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive);
 void hcache_expect(hcache *c, int nfiles);
+int hcache_find(hcache *c, int loc, const char *name);
 int hcache_knows(hcache *c, int loc, const char *name);
+int hcache_same(hcache *c, int k, const struct stat *st);
 int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r);
 void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat *st);
-void hcache_save(hcache *c, const revfile_ent *v, int n);
+const files_summary *hcache_summary(hcache *c, int n);
+int hcache_dirty(hcache *c);
+int hcache_by_id(hcache *c, const char *id, const char **checksum);
+int hcache_fill(hcache *c, int k, revfile_ent *r);
+void hcache_save(hcache *c, const revfile_ent *v, int n, const files_summary *sum);
 const revfile_ent *files_by_id(const files *f, const char *id);
 /* The text (and sections) of a file loaded without it: read and parsed now.
  * Errors name the file; a file whose id changed since it was listed is one. */
@@ -191,6 +232,10 @@ int project_headers(ctx *x, files *f);
 /* The same, reading only the files the header cache does not know as they
  * are (FILES_LAZY): for the commands that upload what changed. */
 int project_files_lazy(ctx *x, files *f);
+/* The same two with FILES_SUMMARY (the caller calls files_full when it
+ * needs more than f->sum). */
+int project_headers_sum(ctx *x, files *f);
+int project_files_lazy_sum(ctx *x, files *f);
 
 /* Open the database to read: *cur = mig_current(), *v2 = fn2() (NULL:
  * not called); *st = 0 when mig has no state there yet.  Errors printed. */

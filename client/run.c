@@ -93,51 +93,22 @@ static int same_as_stored(mig_arena *ar, const stored *s, int i, const revfile_e
            strcmp(s->col[S_MESSAGE].v[i], e->rf.message) == 0 && stored_tx == (e->rf.transactional != 0);
 }
 
-static int by_rf_id(const void *a, const void *b)
-{
-    return strcmp((*(const revfile_ent *const *)a)->rf.id, (*(const revfile_ent *const *)b)->rf.id);
-}
-
 /* Does the store hold exactly what the files say (every revision, body and
  * header, and no other)?  1 yes, 0 no or cannot tell, -1 error.  One value
- * from the database instead of every row (db_store_digest). */
+ * from the database instead of every row (db_store_digest); the files'
+ * side comes from the header cache's summary when it has one. */
 static int store_matches_files(ctx *x, db *d, const files *f, mig_err *err)
 {
-    const revfile_ent **v;
     const char *theirs;
-    EVP_MD_CTX *md;
-    unsigned char h[EVP_MAX_MD_SIZE];
-    unsigned hl = 0;
     char hex[65];
-    int i, ok;
     if (db_store_digest(d, x->p->env, &theirs, err))
         return -1;
-    if (!theirs || strlen(theirs) != 64 || !(v = mig_alloc(x->ar, sizeof *v * (size_t)(f->n + 1))))
+    if (!theirs || strlen(theirs) != 64)
         return 0;
-    for (i = 0; i < f->n; i++)
-        v[i] = &f->v[i];
-    qsort(v, (size_t)f->n, sizeof *v, by_rf_id);
-    if (!(md = EVP_MD_CTX_new()))
+    if (f->sum)
+        return strcmp(f->sum->digest, theirs) == 0;
+    if (files_digest(x->ar, f, hex))
         return 0;
-    ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    for (i = 0; ok && i < f->n; i++) {
-        const mig_revfile *rf = &v[i]->rf;
-        mig_arena_mark m;
-        const char *line;
-        mig_arena_mark_get(x->ar, &m);
-        line = mig_sprintf(x->ar, "%s\t%s\t%s\t%s\t%s\t%s\t%c\n", rf->id, rf->checksum,
-                                       mig_strlist_join(x->ar, &rf->down, ","), mig_strlist_join(x->ar, &rf->labels, ","),
-                                       mig_strlist_join(x->ar, &rf->depends, ","), rf->message,
-                                       rf->transactional ? '1' : '0');
-        ok = line && EVP_DigestUpdate(md, line, strlen(line));
-        mig_arena_release(x->ar, &m);
-    }
-    ok = ok && EVP_DigestFinal_ex(md, h, &hl) && hl == 32;
-    EVP_MD_CTX_free(md);
-    if (!ok)
-        return 0;
-    for (i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", h[i]);
     return strcmp(hex, theirs) == 0;
 }
 
@@ -301,6 +272,8 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             json_decref(b.sources);
             return 0;
         }
+        if (files_full(x->ar, f, err))
+            goto fail;
         p[0] = x->p->env;
         if (db_query(d,
                      mig_sprintf(x->ar,
@@ -310,6 +283,8 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
                      1, p, stored_row, arg, err))
             goto fail;
     }
+    if (files_full(x->ar, f, err)) /* every file to compare or upload */
+        goto fail;
     /* stored ids, sorted, for a binary search per file */
     {
         int *ord = mig_alloc(x->ar, sizeof *ord * (size_t)(s.col[S_ID].n + 1));
@@ -784,15 +759,15 @@ static int at_file_heads(ctx *x, db *d, files *f, const char **heads, mig_err *e
     const char *p[1] = {x->opts};
     mig_strlist cur = {0};
     int i;
-    if (!f->graph_ok)
+    if (!f->graph_ok && !f->sum)
         return 0;
     if (db_call(d, "mig_current", 1, p, heads, err))
         return -1;
     split_spaces(x->ar, *heads, &cur);
-    if (cur.n != f->g.real_heads.n)
+    if (cur.n != files_nreal_heads(f))
         return 0;
-    for (i = 0; i < f->g.real_heads.n; i++)
-        if (!mig_strlist_has(&cur, f->g.nodes[f->g.real_heads.v[i]].id))
+    for (i = 0; i < cur.n; i++)
+        if (!files_is_real_head(f, cur.v[i]))
             return 0;
     return 1;
 }
@@ -831,7 +806,11 @@ static int run_failed(ctx *x, db *d, files *f, run_state *rs, push_result *pr, i
     json_decref(pr->events);
     if (err->revision[0]) {
         /* an error about one revision: name its file too */
-        const revfile_ent *e = files_by_id(f, err->revision);
+        const revfile_ent *e;
+        mig_err e2;
+        if (f->sum)
+            (void)files_full(x->ar, f, &e2);
+        e = files_by_id(f, err->revision);
         if (e && !strstr(err->msg, e->path))
             mig_err_prefix(err, "%s: ", e->path);
     }
@@ -858,16 +837,20 @@ int cmd_run(ctx *x, int downgrade)
     rs.x = x;
     rs.f = &f;
     target = x->c->args.n ? x->c->args.v[0] : "heads";
-    if (project_files_lazy(x, &f))
+    if (project_files_lazy_sum(x, &f))
         return EX_FAILED;
+    if ((x->c->sql || x->c->xk.n) && files_full(x->ar, &f, &err))
+        return fail_err(NULL, &err);
     if (x->c->sql)
         return offline_sql(x, &f, dir, target);
     if (strchr(target, ':')) {
         errorf("%s %s: a FROM:TO range is only for --sql (offline mode)", dir, target);
         return EX_USAGE;
     }
-    for (i = 0; i < f.n; i++)
+    for (i = 0; i < f.n && !f.sum; i++)
         any_nontx |= !f.v[i].rf.transactional;
+    if (f.sum)
+        any_nontx = f.sum->nontx > 0;
     warn_unused_x(x, &f);
     if (!(d = open_write(x, &err)))
         return fail_err(NULL, &err);
@@ -887,7 +870,8 @@ int cmd_run(ctx *x, int downgrade)
         fflush(stdout);
     }
     if (!downgrade && !(pr.added || pr.changed || pr.removed) &&
-        (strcmp(target, "heads") == 0 || (strcmp(target, "head") == 0 && f.graph_ok && f.g.real_heads.n == 1))) {
+        (strcmp(target, "heads") == 0 ||
+         (strcmp(target, "head") == 0 && (f.graph_ok || f.sum) && files_nreal_heads(&f) == 1))) {
         /* nothing uploaded: at the files' heads already means nothing to do,
          * which mig_current() tells without loading the whole graph ("head"
          * is "heads" when there is one) */
@@ -901,7 +885,7 @@ int cmd_run(ctx *x, int downgrade)
             return EX_DONE;
         }
     }
-    if ((any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
+    if (files_full(x->ar, &f, &err) || (any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
         call_run(d, fn, target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts, &heads, &err))
         return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
     if (any_nontx && run_rest(x, d, &f, &rs, downgrade, target, &heads, &err))
@@ -1177,9 +1161,9 @@ int cmd_current(ctx *x)
      * folder; without a readable folder, from the stored graph */
     memset(&f, 0, sizeof f);
     if (stat(x->p->versions, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        if (project_headers(x, &f))
+        if (project_headers_sum(x, &f))
             return EX_FAILED;
-        use_files = f.graph_ok;
+        use_files = f.graph_ok || f.sum;
     }
     if (!(d = open_read(x, NULL, &cur, NULL, &st)))
         return EX_FAILED;
@@ -1209,11 +1193,8 @@ int cmd_current(ctx *x)
             json_decref(arr);
             return fail_err(NULL, &err);
         }
-        if (use_files) {
-            int n = mig_graph_find(&f.g, c.v[i]), k;
-            for (k = 0; n >= 0 && k < f.g.real_heads.n && !head; k++)
-                head = f.g.real_heads.v[k] == n;
-        }
+        if (use_files)
+            head = files_is_real_head(&f, c.v[i]);
         if (arr) {
             mig_strlist dl = {0}, ll = {0};
             json_t *dj = json_array(), *lj = json_array();
@@ -1371,7 +1352,7 @@ static int report_check(ctx *x, db *d, files *f, const mig_strlist *c, mig_strli
                         const mig_strlist *problems)
 {
     int i;
-    if (!x->c->json && !x->c->quiet)
+    if (!x->c->json && !x->c->quiet && !f->sum) /* a summary: none without a downgrade */
         for (i = 0; i < f->n; i++)
             if (!has_downgrade(&f->v[i]))
                 fprintf(stderr, "mig: check: warning: %s: revision %s has an empty downgrade (downgrading it "
@@ -1400,12 +1381,56 @@ static int report_check(ctx *x, db *d, files *f, const mig_strlist *c, mig_strli
     return pending->n == 0 && problems->n == 0 ? EX_DONE : EX_FAILED;
 }
 
+/* The history rows of check's shortcut: does each one's checksum agree
+ * with its revision's file? */
+typedef struct hist_cmp {
+    const files *f;
+    int disagree;
+} hist_cmp;
+
+static int hist_cmp_row(void *arg, int nc, const char *const *v)
+{
+    hist_cmp *h = arg;
+    const char *mine;
+    if (nc < 2 || !v[0] || !v[1])
+        return 0;
+    mine = files_checksum_of(h->f, v[0]);
+    h->disagree |= mine && strcmp(mine, v[1]) != 0;
+    return 0;
+}
+
+/*
+ * What mig_check() would say, without loading the stored graph in the
+ * engine, when the store holds exactly the files (their digests agree) and
+ * the database is at the files' heads (nothing pending): mig_check() is
+ * then false only when an applied revision's last upgrade or stamp row has
+ * another checksum than the stored one, which is the file's.  1: every
+ * row agrees (mig_check() is true); 0: one does not (ask
+ * mig_check()); -1 error.
+ */
+static int history_agrees(ctx *x, db *d, const files *f, mig_err *err)
+{
+    hist_cmp h;
+    const char *hp[2] = {x->p->env, x->c->tenant ? x->c->tenant : ""};
+    h.f = f;
+    h.disagree = 0;
+    /* as the engine reads it (core/engine.c, mig_op_check) */
+    if (db_query(d,
+                 mig_sprintf(x->ar,
+                             "SELECT revision, checksum FROM %s WHERE env = $1 AND tenant = $2 AND "
+                             "direction <> 'downgrade' ORDER BY id",
+                             db_table(d, "mig_history")),
+                 2, hp, hist_cmp_row, &h, err))
+        return -1;
+    return !h.disagree;
+}
+
 int cmd_check(ctx *x)
 {
     files f;
     mig_err err;
     db *d;
-    const char *cur = NULL, *ok = NULL;
+    const char *cur = NULL, *ok = NULL, *p[1];
     mig_strlist c = {0}, pending = {0}, problems = {0};
     mig_idlist curn;
     mig_plan plan;
@@ -1414,11 +1439,38 @@ int cmd_check(ctx *x)
     int i, cap = 0, st, rc = 0;
     mig_err_clear(&err);
     memset(&curn, 0, sizeof curn);
-    if (project_headers(x, &f))
+    if (project_headers_sum(x, &f))
         return EX_FAILED;
-    if (!(d = open_read(x, "mig_check", &cur, &ok, &st)))
+    if (!(d = open_read(x, NULL, &cur, NULL, &st)))
         return EX_FAILED;
     split_spaces(x->ar, cur, &c);
+    if (f.sum && st > 0 && f.sum->nodown == 0 && !x->c->single_head && c.n == files_nreal_heads(&f)) {
+        /* at the files' heads, and the store holds what the files say:
+         * nothing pending, nothing edited; and when the history agrees,
+         * mig_check() is true; the graph is neither built here nor loaded
+         * in the engine */
+        int at = 1, same = 0, agrees = 0;
+        for (i = 0; i < c.n && at; i++)
+            at = files_is_real_head(&f, c.v[i]);
+        if (at && ((same = store_matches_files(x, d, &f, &err)) < 0 ||
+                   (same && (agrees = history_agrees(x, d, &f, &err)) < 0))) {
+            db_close(d);
+            return fail_err(NULL, &err);
+        }
+        if (at && same && agrees) {
+            db_close(d);
+            return report_check(x, d, &f, &c, &pending, &problems);
+        }
+    }
+    if (files_full(x->ar, &f, &err)) {
+        db_close(d);
+        return fail_err(NULL, &err);
+    }
+    p[0] = x->opts;
+    if (st > 0 && db_call(d, "mig_check", 1, p, &ok, &err)) {
+        db_close(d);
+        return fail_err(NULL, &err);
+    }
     for (i = 0; i < c.n; i++) {
         int n = mig_graph_find(&f.g, c.v[i]);
         if (n < 0)

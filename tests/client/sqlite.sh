@@ -636,6 +636,43 @@ t_cache() {
     is_rc 1 "check after an edit of an applied revision (same size and mtime): exit 1"
     like "$OUT$ERR" "c1" "check names the edited revision"
     cp -p c1.orig versions/c1.sql
+    # the summary of a listing the cache knows as it is (current, check and a
+    # no-op upgrade build no graph from it): written once the graph was built
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 0 "check after the edit was reverted: exit 0"
+    MIG_CACHE_CLOCK=$later m history
+    like "$(sed -n 2p "$(cache_file)")" "^summary 2 0 0 [0-9a-f]{64} c2\$" "the cache holds the summary of the listing: 2 files, c2 the head"
+    MIG_CACHE_CLOCK=$later m current
+    is "$OUT" "c2 (head)" "current from the summary: c2 is the head"
+    MIG_CACHE_CLOCK=$later m upgrade head
+    like "$OUT" "Nothing to upgrade" "a no-op upgrade from the summary"
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 0 "check from the summary: exit 0"
+    # a new file: the listing is not the cached one, and c2 is no head any more
+    rev_file versions/c3.sql c3 c2 "CREATE TABLE c3 (x INTEGER);" "DROP TABLE c3;"
+    touch -d @$((later - 600)) versions/c3.sql
+    MIG_CACHE_CLOCK=$later m current
+    is "$OUT" "c2" "a new child file: current no longer says (head)"
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 1 "a new child file: check exit 1"
+    like "$ERR" "pending.*c3" "... c3 pending"
+    # the summary of three files now; an applied body replaced with push
+    # --force: the store holds the files, the database is at the head, and
+    # the history says another body ran: check still says so
+    MIG_CACHE_CLOCK=$later m upgrade head
+    is_rc 0 "upgrade to c3: exit 0"
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 0 "check at c3 (summary written): exit 0"
+    like "$(sed -n 2p "$(cache_file)")" "^summary 3 0 0 [0-9a-f]{64} c3\$" "the summary of three files"
+    cp -p versions/c3.sql c3.orig
+    sed -i 's/c3 (x INTEGER)/c3 (z INTEGER)/' versions/c3.sql
+    MIG_CACHE_CLOCK=$later m push --force
+    is_rc 0 "push --force of an applied revision: exit 0"
+    MIG_CACHE_CLOCK=$((later + 600)) m history
+    like "$(sed -n 2p "$(cache_file)")" "^summary 3 " "the summary again, with the new c3"
+    MIG_CACHE_CLOCK=$((later + 600)) m check
+    is_rc 1 "check after push --force, from the summary: exit 1"
+    like "$ERR" "revision c3: its stored body .* is not the one that ran" "... names c3's replaced body"
     # a damaged cache is ignored: the output is what it is without a cache
     MIG_CACHE=off m history
     out_off=$OUT
