@@ -1824,7 +1824,7 @@ static void change_table(dir *d, pobj *f, pobj *t)
     json_t *a = f->j, *b_ = t->j, *x;
     const char *tq = qn(d, t->schema, t->name);
     size_t i;
-    int c, last = -1, order_ok = 1;
+    int c, last = -1, order_ok = 1, inh_changed = !same(a, b_, "inherits");
     mig_buf b;
     /* partition: detached here, attached after the tables */
     if (S(a, "partition_of") && (!same(a, b_, "partition_of") || !same(a, b_, "partition_bound"))) {
@@ -1837,12 +1837,10 @@ static void change_table(dir *d, pobj *f, pobj *t)
     }
     json_array_foreach(J(a, "inherits"), i, x) if (!has_str(J(b_, "inherits"), json_string_value(x)))
         simple(d, "ALTER TABLE ", tq, chk(d, mig_sprintf(d->ar, " NO INHERIT %s", json_string_value(x))));
-    json_array_foreach(J(b_, "inherits"), i, x) if (!has_str(J(a, "inherits"), json_string_value(x)))
-        simple(d, "ALTER TABLE ", tq, chk(d, mig_sprintf(d->ar, " INHERIT %s", json_string_value(x))));
     /* columns: dropped, changed, added */
     for (c = 0; c < f->ncols; c++) {
         json_t *fc = json_array_get(f->cols, (size_t)c);
-        if (!(f->cfl[c] & (C_GONE | C_REDO)) || Bv(fc, "inherited"))
+        if (!(f->cfl[c] & (C_GONE | C_REDO)) || (Bv(fc, "inherited") && !inh_changed))
             continue;
         if (f->cfl[c] & C_REDO)
             loss(d, "column %s is dropped and added again: its values are computed",
@@ -1867,7 +1865,7 @@ static void change_table(dir *d, pobj *f, pobj *t)
     }
     for (c = 0; c < t->ncols; c++) {
         json_t *tc = json_array_get(t->cols, (size_t)c);
-        if (Bv(tc, "inherited") || (t->cmap[c] >= 0 && !(t->cfl[c] & C_REDO)))
+        if ((Bv(tc, "inherited") && !(inh_changed && t->cmap[c] < 0)) || (t->cmap[c] >= 0 && !(t->cfl[c] & C_REDO)))
             continue;
         if (c < last) /* added at the end, but not the last in the new schema */
             order_ok = 0;
@@ -1880,6 +1878,9 @@ static void change_table(dir *d, pobj *f, pobj *t)
         if (S(tc, "storage"))
             alter_column(d, t, S(tc, "name"), "SET STORAGE ", storage_word(S(tc, "storage")));
     }
+    /* a table that inherits: it has the parent's columns already (they stay local: attislocal) */
+    json_array_foreach(J(b_, "inherits"), i, x) if (!has_str(J(a, "inherits"), json_string_value(x)))
+        simple(d, "ALTER TABLE ", tq, chk(d, mig_sprintf(d->ar, " INHERIT %s", json_string_value(x))));
     if (!order_ok)
         note(d, "the columns of %s end in another order than the new schema has them: PostgreSQL adds a column "
                 "at the end",
