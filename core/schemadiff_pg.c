@@ -194,7 +194,8 @@ static const field *const KIND_FIELDS[K_N] = {SCHEMA_F, EXTENSION_F, TYPE_F,    
 /* ---- the model ---------------------------------------------------------------------------------- */
 
 /* per-column plan flags */
-enum { C_GONE = 1, C_TYPE = 2, C_COLL = 4, C_REDO = 8, C_DEARLY = 16, C_NEW = 32 };
+/* C_RETYPE: the column's type is made again (its name stays): the column is converted to the new one */
+enum { C_GONE = 1, C_TYPE = 2, C_COLL = 4, C_REDO = 8, C_DEARLY = 16, C_NEW = 32, C_RETYPE = 64 };
 /* per-constraint plan flags: dropped (from side), added (to side) */
 enum { KF_DROP = 1, KF_ADD = 2 };
 
@@ -1123,7 +1124,7 @@ static int view_dropped(dir *d, pobj *v)
             r = 1;
         else if (o->kind == K_TABLE && q.n == 3) {
             int c = col_index(o->cols, q.part[2]);
-            r = c >= 0 && (o->cfl[c] & (C_GONE | C_TYPE | C_COLL | C_REDO));
+            r = c >= 0 && (o->cfl[c] & (C_GONE | C_TYPE | C_COLL | C_REDO | C_RETYPE));
         }
     }
     v->visit = 2;
@@ -1240,7 +1241,7 @@ static int table_changes_type(const pobj *f)
 {
     int i;
     for (i = 0; i < f->ncols; i++)
-        if (f->cfl[i] & (C_TYPE | C_COLL | C_REDO | C_GONE))
+        if (f->cfl[i] & (C_TYPE | C_COLL | C_REDO | C_GONE | C_RETYPE))
             return 1;
     return 0;
 }
@@ -1336,6 +1337,27 @@ static void plan(dir *d)
     for (i = 0; i < F->n; i++)
         if (F->v[i].kind == K_TABLE && F->v[i].peer && !F->v[i].drop)
             plan_columns(d, &F->v[i], F->v[i].peer);
+    for (i = 0; i < F->n; i++) {
+        pobj *ty = &F->v[i];
+        const char *tq, *tqa;
+        int k, c;
+        if (ty->kind != K_TYPE || !ty->drop || !ty->peer)
+            continue;
+        tq = qn(d, ty->schema, ty->name);
+        tqa = chk(d, mig_sprintf(d->ar, "%s[]", tq));
+        for (k = 0; k < F->n; k++) {
+            pobj *f = &F->v[k];
+            if (f->kind != K_TABLE || f->drop || !f->peer)
+                continue;
+            for (c = 0; c < f->ncols; c++) {
+                const char *ct = S(json_array_get(f->cols, (size_t)c), "type");
+                if (!(f->cfl[c] & (C_GONE | C_REDO)) && (seq(ct, tq) || seq(ct, tqa))) {
+                    f->cfl[c] |= C_RETYPE;
+                    f->peer->cfl[f->cmap[c]] |= C_RETYPE;
+                }
+            }
+        }
+    }
     plan_constraints(d, 0);
     plan_constraints(d, 1);
     for (i = 0; i < F->n; i++)
@@ -1746,6 +1768,26 @@ static void change_column(dir *d, const pobj *t, json_t *fc, json_t *tc, unsigne
     if (fd && (!td || (fl & C_TYPE))) {
         alter_column(d, t, col, "DROP DEFAULT", NULL);
         fd = NULL;
+    }
+    if (fl & C_RETYPE && !(fl & C_TYPE)) {
+        const char *ty = S(tc, "type");
+        size_t n = strlen(ty);
+        int arr = n > 2 && strcmp(ty + n - 2, "[]") == 0;
+        if (fd) {
+            alter_column(d, t, col, "DROP DEFAULT", NULL);
+            fd = NULL;
+        }
+        loss(d, "column %s is converted to the type %s made again (through text: a value the new type refuses "
+                "fails)",
+             col_ref(d, t, col), ty);
+        mig_buf_init(&b, d->ar);
+        alter_table(&b, t->schema, t->name);
+        mig_buf_puts(&b, "ALTER COLUMN ");
+        put_id(&b, col);
+        mig_buf_printf(&b, " TYPE %s USING ", ty);
+        put_id(&b, col);
+        mig_buf_printf(&b, "::%s::%s", arr ? "text[]" : "text", ty);
+        done(d, &b);
     }
     if (fl & (C_TYPE | C_COLL)) {
         if (fl & C_TYPE)
@@ -2248,6 +2290,12 @@ static void create_verbatim(dir *d, const pobj *t)
     done(d, &b);
 }
 
+/* The name a type made again has while its columns are converted. */
+static const char *old_type_name(dir *d, const pobj *f)
+{
+    return chk(d, mig_sprintf(d->ar, "%.50s_mig_old", f->name));
+}
+
 /* ---- ordering ----------------------------------------------------------------------------------- */
 
 typedef struct olist {
@@ -2392,12 +2440,16 @@ static void emit(dir *d)
     for (i = 0; i < F->n; i++)
         if (F->v[i].kind == K_FUNCTION && sel_recreated(&F->v[i]))
             drop_obj(d, &F->v[i]);
+    /* a type made again: the old one is renamed, the columns converted (phase 5), then it is dropped */
     l = topo(d, F, K_TYPE, sel_recreated);
     for (i = l.n - 1; i >= 0; i--) {
-        loss(d, "type %s is dropped and created again (%s): DROP TYPE fails while a column uses it",
-             qn(d, l.v[i]->schema, l.v[i]->name),
-             seq(S(l.v[i]->j, "type_kind"), "enum") ? "labels removed or reordered" : "it cannot be altered so");
-        drop_obj(d, l.v[i]);
+        mig_buf b;
+        mig_buf_init(&b, d->ar);
+        mig_buf_printf(&b, "ALTER %s ", sql_kind(l.v[i]));
+        put_qn(&b, l.v[i]->schema, l.v[i]->name);
+        mig_buf_puts(&b, " RENAME TO ");
+        put_id(&b, old_type_name(d, l.v[i]));
+        done(d, &b);
     }
     /* 3. schemas, extensions, types, sequences, functions */
     for (i = 0; i < T->n; i++)
@@ -2522,9 +2574,14 @@ static void emit(dir *d)
     for (i = 0; i < F->n; i++)
         if ((F->v[i].kind == K_SEQUENCE || F->v[i].kind == K_FUNCTION) && sel_gone(&F->v[i]))
             drop_obj(d, &F->v[i]);
-    l = topo(d, F, K_TYPE, sel_gone);
-    for (i = l.n - 1; i >= 0; i--)
-        drop_obj(d, l.v[i]);
+    l = topo(d, F, K_TYPE, sel_drop);
+    for (i = l.n - 1; i >= 0; i--) {
+        mig_buf b;
+        mig_buf_init(&b, d->ar);
+        mig_buf_printf(&b, "DROP %s ", sql_kind(l.v[i]));
+        put_qn(&b, l.v[i]->schema, l.v[i]->peer ? old_type_name(d, l.v[i]) : l.v[i]->name);
+        done(d, &b);
+    }
     for (i = 0; i < F->n; i++)
         if (F->v[i].kind == K_EXTENSION && sel_gone(&F->v[i]))
             drop_obj(d, &F->v[i]);
