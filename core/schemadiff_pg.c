@@ -2392,12 +2392,10 @@ static void emit(dir *d)
     int i, c;
     olist l;
     /* 2. drops */
-    for (i = 0; i < F->n; i++)
-        if ((F->v[i].kind == K_EVTRIG || F->v[i].kind == K_POLICY || F->v[i].kind == K_TRIGGER) && F->v[i].drop) {
-            pobj *f = &F->v[i], *tb = find(F, K_TABLE, f->schema, NULL, f->table);
-            (void)tb;
-            drop_obj(d, f);
-        }
+    for (c = 0; c < 3; c++)
+        for (i = 0; i < F->n; i++)
+            if (F->v[i].kind == (c == 0 ? K_EVTRIG : c == 1 ? K_POLICY : K_TRIGGER) && F->v[i].drop)
+                drop_obj(d, &F->v[i]);
     for (i = 0; i < F->n; i++)
         if (F->v[i].kind == K_INDEX && F->v[i].drop)
             drop_obj(d, &F->v[i]);
