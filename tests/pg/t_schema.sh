@@ -107,6 +107,9 @@ SQL
 check "a hostile search_path changes nothing the snapshot reads or prints" "$S" "$hostile"
 q -d s_file -c "DROP SCHEMA evil CASCADE" >/dev/null 2>&1
 
+check "the session's TimeZone, DateStyle and extra_float_digits change nothing" "$S" \
+    "$(q -d s_file -c "SET TimeZone = 'Pacific/Chatham'" -c "SET DateStyle = 'SQL, DMY'" -c "SET extra_float_digits = 0" \
+        -c "SET IntervalStyle = 'sql_standard'" -c "SELECT mig_snapshot()")"
 check "mig_diff(S, S) is empty" "" "$(q -d s_file -c "SELECT mig_diff(mig_snapshot(), mig_snapshot())" 2>&1)"
 
 # ---- from nothing --------------------------------------------------------------------------------------------------
