@@ -1156,7 +1156,9 @@ def render(m, style_seed, canonical=False):
             opts.append(K("cache ") + str(sq["cache"]))
         if sq["cycle"]:
             opts.append(K("cycle"))
-        add(K("create sequence ") + nm + ("" if not opts else " " + " ".join(opts)), [("seq", sq["id"])],
+        unlogged = sq["serial"] and m.tables[m.cols[sq["owned"]]["tid"]]["unlogged"]
+        add(K("create unlogged sequence " if unlogged else "create sequence ") + nm +
+            ("" if not opts else " " + " ".join(opts)), [("seq", sq["id"])],
             sreq(sq["schema"]))
         if sq["owned"]:
             c = m.cols[sq["owned"]]

@@ -36,6 +36,7 @@ and drops databases named rt_<pid>_*.  Exit: 0 all passed, 1 a failure,
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -171,6 +172,8 @@ def pg_dump_norm(db):
             if cur:
                 blocks.append("\n".join(cur).strip())
             cur = []
+        if line.startswith("\\restrict ") or line.startswith("\\unrestrict "):
+            continue      # pg_dump's random key of the dump (15.14 and later)
         if line == "--" or line.startswith("-- Dumped") or line.startswith("-- PostgreSQL database dump"):
             continue
         cur.append(line)
@@ -187,6 +190,43 @@ def dump_diff(a, b):
     for x in sorted(sb - sa)[:3]:
         out.append("only in the expected:\n" + x)
     return "\n".join(out)
+
+
+ORDER_NOTE = re.compile(r"^-- the columns of (.*) end in another order than the new schema has them", re.M)
+
+
+def noted_tables(section):
+    """tables whose column order the diff says it cannot reach (PostgreSQL
+    adds a column at the end): their columns are compared as sets"""
+    return set(ORDER_NOTE.findall(section))
+
+
+def unorder(doc, tables):
+    """the snapshot with the columns of those tables sorted by name"""
+    if not tables:
+        return doc
+    d = json.loads(doc)
+    for o in d.get("objects", []):
+        if o.get("kind") == "table" and gen_pg.qi(o.get("schema", "")) + "." + gen_pg.qi(o["name"]) in tables:
+            o["columns"] = sorted(o.get("columns", []), key=lambda c: c["name"])
+    return json.dumps(d, sort_keys=True)
+
+
+def unorder_dump(blocks, tables):
+    """pg_dump blocks with the column lines of those tables' CREATE TABLE sorted"""
+    if not tables:
+        return blocks
+    out = []
+    for b in blocks:
+        lines = b.split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("CREATE TABLE ") and line.endswith(" (") and line[13:-2] in tables:
+                j = i + 1
+                while j < len(lines) and not lines[j].startswith(")"):
+                    j += 1
+                lines[i + 1:j] = sorted(x.rstrip(",") for x in lines[i + 1:j])
+        out.append("\n".join(lines))
+    return sorted(out)
 
 
 def snap_diff(got, want, limit=3):
@@ -244,6 +284,7 @@ class Harness:
         self.pfx = "rt_%d" % os.getpid()
         self.have_snap = self.have_diff = None
         self.rows_checked = 0
+        self.noted = 0
 
     def build(self, name, sql, ext=True, rows=None):
         create_db(name)
@@ -287,18 +328,24 @@ class Harness:
                         raise Fail("generator", "PostgreSQL refused the generated %s of %s" % (bad, db.rsplit("_", 1)[-1]), err)
                 return None
             if self.have_snap is None:
+                o, bad, err = parts(a, [("ext", "CREATE EXTENSION mig;")])
+                if bad:
+                    raise Fail("harness", "CREATE EXTENSION mig failed", err)
                 self.probe(a)
                 if not self.have_snap:
                     return "skip"
-            ext = pre + "CREATE EXTENSION mig;\n"
+                create_dbs([a])
+            ext = "CREATE EXTENSION mig;\n"
             outs = {}
             for db, sql in ((a, p["a_sql"]), (a2, p["a2_sql"]), (b, p["b_sql"])):
-                steps = [("sql", ext + sql), ("snap", snap)]
+                steps = [("ext", ext), ("sql", pre + sql), ("snap", snap)]
                 if db == a:
                     steps += [("rows", p["rows_sql"]), ("snap2", snap)]
                 o, bad, err = parts(db, steps)
                 if bad in ("sql", "rows"):
                     raise Fail("generator", "PostgreSQL refused the generated %s of %s" % (bad, db.rsplit("_", 1)[-1]), err)
+                if bad == "ext":
+                    raise Fail("harness", "CREATE EXTENSION mig failed", err)
                 if bad:
                     raise Fail("snapshot-error", "mig_snapshot() failed in %s" % db, err)
                 outs[db] = o
@@ -346,9 +393,13 @@ class Harness:
                 raise Fail("upgrade-error", "the upgrade failed", err)
             if bad:
                 raise Fail("harness", "step %s failed" % bad, err)
-            if o["snap"] != sb:
+            nu, nd = noted_tables(up), noted_tables(down)
+            if nu or nd:
+                self.noted += 1
+            if unorder(o["snap"], nu) != unorder(sb, nu):
                 raise Fail("upgrade-snapshot", "after the upgrade the snapshot is not SB", snap_diff(o["snap"], sb))
-            dump = pg_dump_norm(a)
+            dump = unorder_dump(pg_dump_norm(a), nu)
+            dump_b = unorder_dump(dump_b, nu)
             if dump != dump_b:
                 raise Fail("upgrade-dump", "after the upgrade pg_dump differs from B's (the snapshots are equal)",
                            dump_diff(dump, dump_b))
@@ -369,9 +420,10 @@ class Harness:
                 raise Fail("downgrade-error", "the downgrade failed", err)
             if bad:
                 raise Fail("harness", "step %s failed" % bad, err)
-            if o["snap"] != sa:
+            if unorder(o["snap"], nd) != unorder(sa, nd):
                 raise Fail("downgrade-snapshot", "after the downgrade the snapshot is not SA", snap_diff(o["snap"], sa))
-            dump = pg_dump_norm(a)
+            dump = unorder_dump(pg_dump_norm(a), nd)
+            dump_a = unorder_dump(dump_a, nd)
             if dump != dump_a:
                 raise Fail("downgrade-dump", "after the downgrade pg_dump differs from A's (the snapshots are equal)",
                            dump_diff(dump, dump_a))
@@ -457,7 +509,8 @@ def main(argv):
     out.write("pairs %d, passed %d, failed %d\n" % (len(seeds), passed, failed))
     for k, v in sorted(stages.items()):
         out.write("  %d x %s\n" % (v, k))
-    out.write("# rows of A found again after upgrades: %d; %.1f s\n" % (h.rows_checked, time.time() - t0))
+    out.write("# rows of A found again after upgrades: %d; pairs whose diff notes a column order it cannot reach "
+              "(compared as sets of columns): %d; %.1f s\n" % (h.rows_checked, h.noted, time.time() - t0))
     return 1 if failed else 0
 
 
