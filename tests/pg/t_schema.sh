@@ -46,6 +46,15 @@ cleanup() {
 }
 trap cleanup EXIT
 snap() { q -d "$1" -c "SELECT mig_snapshot(${2:+'$2'})"; }
+# diff_files DB FROM_FILE TO_FILE: mig_diff of two documents kept in files
+# (read by psql itself: a large one does not fit in a command line)
+diff_files() {
+    printf '%s\n' "\\set from \`cat $2\`" "\\set to \`cat $3\`" "SELECT mig_diff(:'from', :'to');" | q -d "$1"
+}
+# upgrade_with DB REVISION_FILE: upload the revision and upgrade to head
+upgrade_with() {
+    printf '%s\n' "\\set src \`cat $2\`" "SELECT mig_put_revision(:'src');" "SELECT mig_upgrade('head');" | q -d "$1"
+}
 # a dump without mig's own objects, the statements in a stable order
 dump() {
     # (\restrict lines carry a random key: pg_dump 15.14 and later)
@@ -115,7 +124,9 @@ check "mig_diff(S, S) is empty" "" "$(q -d s_file -c "SELECT mig_diff(mig_snapsh
 # ---- from nothing --------------------------------------------------------------------------------------------------
 newdb s_empty || exit 1
 E=$(snap s_empty)
-body=$(echo "SELECT mig_diff(:'from', :'to')" | q -d s_empty -v from="$E" -v to="$S")
+printf '%s' "$E" >"$tmp/e.json"
+printf '%s' "$S" >"$tmp/s.json"
+body=$(diff_files s_empty "$tmp/e.json" "$tmp/s.json")
 printf '%s\n' "$body" >"$tmp/body.sql"
 echo "# mig_diff(empty, S): $(grep -c ';$' "$tmp/body.sql") statements"
 {
@@ -124,8 +135,7 @@ echo "# mig_diff(empty, S): $(grep -c ';$' "$tmp/body.sql") statements"
     echo
     cat "$tmp/body.sql"
 } >"$tmp/rev.sql"
-if printf '%s\n' "SELECT mig_put_revision(:'src');" "SELECT mig_upgrade('head');" |
-    q -d s_empty -v src="$(cat "$tmp/rev.sql")" >/dev/null 2>"$tmp/err"; then
+if upgrade_with s_empty "$tmp/rev.sql" >/dev/null 2>"$tmp/err"; then
     echo "ok - the revision mig_diff(empty, S) applies to an empty database"
 else
     echo "not ok - the revision mig_diff(empty, S) applies to an empty database"
@@ -145,6 +155,26 @@ else
 fi
 q -d s_empty -c "SELECT mig_downgrade('base')" >/dev/null 2>"$tmp/err" || sed 's/^/# /' "$tmp/err" | head
 check "its downgrade gives the empty database back" "$E" "$(snap s_empty)"
+
+# ---- a generated 300-table schema (bench/schema_pg_gen.py) and its edit ---------------------------------------------
+newdb g_a || exit 1
+newdb g_b || exit 1
+python3 bench/schema_pg_gen.py schema 300 >"$tmp/g.sql" && python3 bench/schema_pg_gen.py edit 300 >"$tmp/g_edit.sql" || exit 1
+q -d g_a -f "$tmp/g.sql" >/dev/null && q -d g_b -f "$tmp/g.sql" >/dev/null && q -d g_b -f "$tmp/g_edit.sql" >/dev/null || exit 1
+GA=$(snap g_a)
+GB=$(snap g_b)
+newdb g_restored || exit 1
+pg_dump -s -d g_a | q -d g_restored >/dev/null 2>"$tmp/err" || sed 's/^/# /' "$tmp/err" | head
+check "300 generated tables: the snapshot is the same after pg_dump -s | psql" "$GA" "$(snap g_restored)"
+printf '%s' "$GA" >"$tmp/ga.json"
+printf '%s' "$GB" >"$tmp/gb.json"
+diff_files g_a "$tmp/ga.json" "$tmp/gb.json" >"$tmp/g_body.sql"
+echo "# mig_diff(A, B) of the edit: $(grep -c ';$' "$tmp/g_body.sql") statements"
+{ echo "-- mig:revision g1"; echo; cat "$tmp/g_body.sql"; } >"$tmp/g_rev.sql"
+upgrade_with g_a "$tmp/g_rev.sql" >/dev/null 2>"$tmp/err" || sed 's/^/# /' "$tmp/err" | head
+check "... mig_diff(A, B) takes A to B" "$GB" "$(snap g_a)"
+q -d g_a -c "SELECT mig_downgrade('base')" >/dev/null 2>"$tmp/err" || sed 's/^/# /' "$tmp/err" | head
+check "... and its downgrade back to A" "$GA" "$(snap g_a)"
 
 # ---- options -------------------------------------------------------------------------------------------------------
 only=$(snap s_file '{"schemas": ["audit"], "kinds": ["table"]}' | python3 -c 'import json, sys
