@@ -26,11 +26,11 @@ cd "$(dirname "$0")/../.." || exit 1
 T=tests/tmp/fuzz
 TIME=${MIG_FUZZ_TIME:-}
 declare -A RUNS=([sqltok]=150000 [revfile]=100000 [target]=25000 [opts]=300000 [ddl]=200000 [batch]=300000
-    [split_sqlite]=100000 [split_pg]=400000 [schema]=80000 [schemadiff]=25000)
+    [split_sqlite]=100000 [split_pg]=400000 [schema]=80000 [schemadiff]=25000 [schemadiff_pg]=8000)
 CC_FUZZ=${CLANG:-clang}
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icore"
 
-targets=(sqltok revfile target opts ddl batch split_sqlite split_pg schema schemadiff)
+targets=(sqltok revfile target opts ddl batch split_sqlite split_pg schema schemadiff schemadiff_pg)
 declare -A SRC=(
     [sqltok]="core/sqltok.c"
     [revfile]="core/mig_base.c core/revfile.c"
@@ -42,6 +42,7 @@ declare -A SRC=(
     [split_pg]="core/sqltok.c"
     [schema]="core/mig_base.c core/sqltok.c core/ddl.c core/schema.c"
     [schemadiff]="core/mig_base.c core/sqltok.c core/ddl.c core/schema.c core/schemadiff.c"
+    [schemadiff_pg]="core/mig_base.c core/schemadiff_pg.c"
 )
 LIBS="-lcrypto -ljansson"
 # extra libraries of a target
