@@ -615,8 +615,9 @@ class Gen:
                 fs = [f for f in m.funcs.values() if f["kind"] == "default"]
                 if fs:
                     c["default"] = "{f:%d}()" % self.ch(fs)["id"]
-            if cls == "int" and T[0] == "b" and m.seqs and self.p(10):
-                c["default"] = "nextval({sq:%d})" % self.ch(list(m.seqs.keys()))
+            free = [k for k, q in m.seqs.items() if not q["serial"]]
+            if cls == "int" and T[0] == "b" and free and self.p(10):
+                c["default"] = "nextval({sq:%d})" % self.ch(free)
             c["comment"] = self.comment()
             if self.p(8):
                 c["grants"].add((self.ch(["SELECT", "UPDATE"]), self.ch(ROLES)))
@@ -786,7 +787,7 @@ class Gen:
             self.add_con(tid, "unique", ids, nnd=self.p(20), defer=self.ch([None] * 4 + ["deferrable"]))
         # checks
         for _ in range(self.r.randrange(3)):
-            cands = [c for c in cols if m.type_class(c["type"]) in CHECKS and c["type"][0] != "u"]
+            cands = [c for c in cols if m.type_class(c["type"]) in CHECKS and c["type"][0] != "u" and not c["gen"]]
             if not cands:
                 break
             c = self.ch(cands)
@@ -1707,9 +1708,10 @@ class Editor(Gen):
             return False
         t = self.ch(cands)
         old = t["name"]
-        new = self.fresh(t["schema"], TABLE_WORDS + [old + "_new", "renamed"])
+        # a hint may not name a table that exists in A (mig_diff refuses it)
+        olds = self.orig.used_names(t["schema"]) if self.orig else set()
+        new = self.fresh(t["schema"], TABLE_WORDS + [old + "_new", "renamed"], extra=olds)
         t["name"] = new
-        self.hints.append({"schema": t["schema"], "table": old, "to": new})
         # a serial's sequence is named after the table in a fresh schema
         for s in m.seqs.values():
             if s["serial"] and s["owned"] in t["cols"]:
@@ -1754,6 +1756,12 @@ class Editor(Gen):
             return False
         if c["notnull"] and c["default"] is None and not c["identity"]:
             return False
+        # the downgrade adds A's column back: it must take the rows
+        o = self.orig.cols.get(c["id"]) if self.orig else None
+        if o and o["notnull"] and o["default"] is None and not o["identity"]:
+            return False
+        if o and o["type"][0] == "u" and m.types[o["type"][1]]["kind"] == "domain" and m.types[o["type"][1]]["notnull"]:
+            return False
         if c["type"][0] == "u" and m.types[c["type"][1]]["kind"] == "domain" and m.types[c["type"][1]]["notnull"]:
             return False
         return True
@@ -1776,10 +1784,11 @@ class Editor(Gen):
         c = self.ch(cands)
         t = m.tables[c["tid"]]
         used = {m.cols[x]["name"] for x in t["cols"]} | {"id"}
+        if self.orig and t["id"] in self.orig.tables:
+            used |= {self.orig.cols[x]["name"] for x in self.orig.tcols(t["id"])}
         old = c["name"]
         new = self.fresh_in(used, COL_WORDS + [old + "_2", "renamed"])
         c["name"] = new
-        self.hints.append({"schema": t["schema"], "table": t["name"], "column": old, "to": new})
         for s in m.seqs.values():
             if s["serial"] and s["owned"] == c["id"]:
                 s["name"] = "%s_%s_seq" % (t["name"], new)
@@ -1869,7 +1878,7 @@ class Editor(Gen):
         k = self.r.randrange(4)
         cols = [m.cols[c] for c in t["cols"]]
         if k == 0:
-            cands = [c for c in cols if m.type_class(c["type"]) in CHECKS and c["type"][0] != "u"]
+            cands = [c for c in cols if m.type_class(c["type"]) in CHECKS and c["type"][0] != "u" and not c["gen"]]
             if not cands:
                 return False
             c = self.ch(cands)
@@ -1915,6 +1924,7 @@ class Editor(Gen):
         return False
 
     fk_ok_tables = None
+    orig = None
 
     def e_drop_constraint(self):
         m = self.m
@@ -2206,6 +2216,25 @@ def shared_columns(a, b, lossy_cols=()):
 
 # ------------------------------------------------------------ the pair
 
+def rename_hints(a, b):
+    """the hints of the renames from A to B: tables (partitions too) and
+    columns that kept their id and changed their name; a column's hint names
+    its table as B does"""
+    hints = []
+    for tid, ta in a.tables.items():
+        if tid in b.tables and b.tables[tid]["name"] != ta["name"]:
+            hints.append({"schema": ta["schema"], "table": ta["name"], "to": b.tables[tid]["name"]})
+    for tid, ta in a.tables.items():
+        if tid not in b.tables or ta.get("parent"):
+            continue
+        tb = b.tables[tid]
+        for cid in ta["cols"]:
+            if cid in b.cols and b.cols[cid]["name"] != a.cols[cid]["name"]:
+                hints.append({"schema": tb["schema"], "table": tb["name"], "column": a.cols[cid]["name"],
+                              "to": b.cols[cid]["name"]})
+    return hints
+
+
 def make_pair(seed, nedits=None):
     """A (model), B (model), hints, and the SQL of each"""
     rng = random.Random(seed * 7919 + 17)
@@ -2214,12 +2243,13 @@ def make_pair(seed, nedits=None):
     b = copy.deepcopy(a)
     e = Editor(random.Random(seed * 104729 + 3), b)
     e.fk_ok_tables = {t for t in a.tables if not a.tables[t].get("parent")}
+    e.orig = a
     n = nedits if nedits is not None else e.r.randint(1, 4)
     for _ in range(n):
         e.edit()
     return {
         "seed": seed,
-        "a": a, "b": b, "hints": e.hints, "edits": e.done, "lossy_cols": e.lossy_cols,
+        "a": a, "b": b, "hints": rename_hints(a, b), "edits": e.done, "lossy_cols": e.lossy_cols,
         "a_sql": ";\n".join(render(a, seed * 31 + 1)) + ";\n",
         "a2_sql": ";\n".join(render(a, seed * 31 + 2)) + ";\n",
         "b_sql": ";\n".join(render(b, seed * 31 + 3)) + ";\n",

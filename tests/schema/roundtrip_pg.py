@@ -220,7 +220,8 @@ def unorder_dump(blocks, tables):
     for b in blocks:
         lines = b.split("\n")
         for i, line in enumerate(lines):
-            if line.startswith("CREATE TABLE ") and line.endswith(" (") and line[13:-2] in tables:
+            mo = re.match(r"CREATE (?:UNLOGGED )?TABLE (.*) \($", line)
+            if mo and mo.group(1) in tables:
                 j = i + 1
                 while j < len(lines) and not lines[j].startswith(")"):
                     j += 1

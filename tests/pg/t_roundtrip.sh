@@ -1,0 +1,95 @@
+#!/bin/bash
+# PostgreSQL: the round-trip property of autogenerate on random schemas
+# (tests/schema/roundtrip_pg.py, its generator tests/schema/gen_pg.py), the
+# twin of tests/run/23-sqlite-roundtrip.t.  For each seed: a random schema A
+# (schemas, enums, domains, composite types, sequences, tables with many
+# column types, identity, serial, generated columns, keys, checks, foreign
+# keys, exclusion constraints, partitions, unlogged tables, indexes, views,
+# materialized views, functions, procedures, triggers, RLS policies,
+# comments, grants) with a few rows, another spelling of A, and a random edit
+# B with its rename hints, each in a fresh database; then
+#   - mig_snapshot() of both spellings of A are equal;
+#   - mig_diff(SA, SA) = mig_diff(SB, SB) = '';
+#   - the body of mig_diff(SA, SB, hints) as revision r1, run by
+#     mig_upgrade('head'), gives snapshot SB byte for byte and B's pg_dump
+#     --schema-only (blocks sorted), with A's rows in the columns A and B share;
+#   - mig_downgrade('base') gives SA, A's pg_dump and the rows again.
+#
+# Seeded and reproducible: a failure names its seed; rerun it on any server
+# with  python3 tests/schema/roundtrip_pg.py --seed N --count 1 --verbose
+# (PGHOST/PGPORT/PGUSER set, the extension installed).  The whole output of
+# the last run is kept in tests/tmp/roundtrip-pg-last.out.
+#
+# Known gaps, not hidden: a body that says "-- the columns of T end in
+# another order than the new schema has them" (PostgreSQL adds a column at
+# the end, so a column dropped by the upgrade comes back last in the
+# downgrade) is compared with T's columns as a set; the diff writes that
+# note itself and the harness counts those pairs.  The findings of this test
+# (each with its seed) are in tests/tmp/roundtrip-pg-findings.md.
+#
+# MIG_LONG=1 runs 400 seeds instead of 15; MIG_ROUNDTRIP_PG_COUNT=N any other
+# number.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+fail=0
+RT=tests/schema/roundtrip_pg.py
+LAST=tests/tmp/roundtrip-pg-last.out
+mkdir -p tests/tmp
+: >"$LAST"
+
+COUNT=${MIG_ROUNDTRIP_PG_COUNT:-15}
+[ -n "${MIG_LONG:-}" ] && COUNT=${MIG_ROUNDTRIP_PG_COUNT:-400}
+GEN_COUNT=$((COUNT < 10 ? COUNT : 10))
+[ -n "${MIG_LONG:-}" ] && GEN_COUNT=$COUNT
+
+# Seeds that once failed, kept so a fix stays fixed (a change to gen_pg.py
+# moves them); see tests/tmp/roundtrip-pg-findings.md.
+REGRESSION_SEEDS=${MIG_ROUNDTRIP_PG_SEEDS:-1,7,17}
+
+summary() {
+    grep -E '^(FAIL|SHRUNK|SKIP|pairs|  [0-9]+ x|#)' "$1" | head -n 40 | sed 's/^/# /'
+}
+
+# 1. The generator alone: every schema, spelling and edit it writes is
+# valid PostgreSQL and A takes its rows.  Needs nothing of mig.
+out=$(mktemp) || exit 1
+trap 'rm -f "$out"' EXIT
+python3 "$RT" --gen-only --seed 1 --count "$GEN_COUNT" --no-shrink >"$out" 2>&1
+rc=$?
+cat "$out" >>"$LAST"
+if [ $rc -eq 0 ]; then
+    echo "ok - $GEN_COUNT generated schemas, their other spellings and edits are valid PostgreSQL"
+else
+    echo "not ok - generated SQL PostgreSQL refuses"; summary "$out"; fail=1
+fi
+
+# 2. The property on COUNT seeded pairs (seeds 1000..), then the regression seeds.
+python3 "$RT" --seed 1000 --count "$COUNT" >"$out" 2>&1
+rc=$?
+cat "$out" >>"$LAST"
+if [ $rc -eq 2 ] && grep -q '^SKIP' "$out"; then
+    echo "ok - # skip $(grep -m1 '^SKIP' "$out" | sed 's/^SKIP //')"
+    exit $fail
+fi
+if grep -q '^# mig_diff is not usable' "$out"; then
+    if [ $rc -eq 0 ]; then echo "ok - $COUNT random schemas: two spellings give one snapshot"; else
+        echo "not ok - $COUNT random schemas: two spellings give one snapshot"; fail=1; fi
+    summary "$out"
+    echo "ok - # skip mig_diff is not usable yet: no round trips"
+    exit $fail
+fi
+if [ $rc -eq 0 ]; then
+    echo "ok - $COUNT random pairs (seeds 1000..$((1000 + COUNT - 1))) round-trip: snapshots, diff, upgrade to B with A's rows, downgrade to A"
+else
+    echo "not ok - $COUNT random pairs (seeds 1000..$((1000 + COUNT - 1))) round-trip"; fail=1
+fi
+summary "$out"
+
+for s in ${REGRESSION_SEEDS//,/ }; do
+    python3 "$RT" --seed "$s" --count 1 --no-shrink >"$out" 2>&1
+    rc=$?
+    cat "$out" >>"$LAST"
+    if [ $rc -eq 0 ]; then echo "ok - regression seed $s round-trips"; else
+        echo "not ok - regression seed $s round-trips"; summary "$out"; fail=1; fi
+done
+exit $fail
