@@ -239,6 +239,7 @@ typedef struct dir {
     mig_strlist newlabels;
     mig_strlist dropfn; /* the qualified names of the functions dropped, as the server prints them */
     int funcs; /* functions are created or replaced */
+    json_t *keep; /* JSON made while rendering, released at the end */
     int oom;
 } dir;
 
@@ -997,6 +998,79 @@ static int mentions(const char *text, const char *name, const char *after)
     return 0;
 }
 
+static int ident_char(char c)
+{
+    return c == '_' || c == '"' || c == '$' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80;
+}
+
+/* Does `text` (deparsed SQL) mention the column `col` (a raw name) as a whole word? */
+static int mentions_col(dir *d, const char *text, const char *col)
+{
+    const char *q = qn(d, NULL, col), *p;
+    size_t n = strlen(q);
+    if (!text || !n)
+        return 0;
+    for (p = strstr(text, q); p; p = strstr(p + 1, q))
+        if ((p == text || !ident_char(p[-1])) && !ident_char(p[n]))
+            return 1;
+    return 0;
+}
+
+/* A from-side text of table f (an expression, a constraint, an index or a
+ * trigger) as PostgreSQL deparses it after the renames of the hints: the
+ * columns of f renamed, and the tables renamed where they are qualified.
+ * What is equal after it needs no change (the server rewrote it). */
+static const char *renamed_text(dir *d, const pobj *f, const char *text)
+{
+    mig_buf b;
+    const char *p;
+    int i, any = 0;
+    if (!text || !f || !d->nh)
+        return text;
+    for (i = 0; i < d->nh; i++)
+        any |= seq(d->h[i].schema, f->schema);
+    if (!any)
+        return text;
+    mig_buf_init(&b, d->ar);
+    for (p = text; *p;) {
+        int done_here = 0;
+        if (p == text || !ident_char(p[-1]))
+            for (i = 0; i < d->nh && !done_here; i++) {
+                const hint *h = &d->h[i];
+                const char *from, *to;
+                size_t n;
+                if (!seq(h->schema, f->schema) || (h->column && !seq(h->table, f->name)))
+                    continue;
+                from = h->column ? qn(d, NULL, h->column) : qn(d, h->schema, h->table);
+                to = h->column ? qn(d, NULL, h->to) : qn(d, h->schema, h->to);
+                n = strlen(from);
+                if (n && strncmp(p, from, n) == 0 && !ident_char(p[n])) {
+                    mig_buf_puts(&b, to);
+                    p += n;
+                    done_here = 1;
+                }
+            }
+        if (!done_here)
+            mig_buf_putn(&b, p++, 1);
+    }
+    if (b.oom || !b.data) {
+        d->oom = 1;
+        return text;
+    }
+    return b.data;
+}
+
+/* Does `text` mention a column of from-side table f that is dropped and added again? */
+static int mentions_redo(dir *d, const pobj *f, const char *text)
+{
+    int c;
+    for (c = 0; f && f->kind == K_TABLE && c < f->ncols && text; c++)
+        if ((f->cfl[c] & C_REDO) && mentions_col(d, text, S(json_array_get(f->cols, (size_t)c), "name")))
+            return 1;
+    return 0;
+}
+
 /* ---- plan: what goes, what comes ---------------------------------------------------------------- */
 
 static void set_drop(pobj *f)
@@ -1157,7 +1231,7 @@ static void plan_columns(dir *d, pobj *f, pobj *t)
         if (!same(fc, tc, "collation"))
             f->cfl[i] |= C_COLL;
         /* PostgreSQL 15 cannot make a column generated, or change its expression */
-        if (J(tc, "generated") && !same(fc, tc, "generated"))
+        if (J(tc, "generated") && !seq(renamed_text(d, f, S(fc, "generated")), S(tc, "generated")))
             f->cfl[i] |= C_REDO;
         t->cfl[k] = f->cfl[i];
     }
@@ -1214,7 +1288,7 @@ static void plan_constraints(dir *d, int fks)
                 tc = col_index(t->cons, S(k, "name"));
             if (tc >= 0)
                 tk = json_array_get(t->cons, (size_t)tc);
-            if (!tk || !same(k, tk, "def") || func_dropped_mentioned(d, S(k, "def")))
+            if (!tk || !seq(renamed_text(d, f, S(k, "def")), S(tk, "def")) || func_dropped_mentioned(d, S(k, "def")) || mentions_redo(d, f, S(k, "def")))
                 f->kfl[c] |= KF_DROP;
             else if (fks) {
                 pobj *p = fk_parent(d, k, 1);
@@ -1279,7 +1353,7 @@ static void plan(dir *d)
                 set_drop(f);
             break;
         case K_TABLE:
-            if (!same(a, b, "partition_by"))
+            if (!seq(renamed_text(d, f, S(a, "partition_by")), S(b, "partition_by")))
                 set_drop(f);
             break;
         case K_VIEW:
@@ -1288,14 +1362,17 @@ static void plan(dir *d)
             break;
         case K_INDEX:
         case K_TRIGGER:
-            if (!same(a, b, "def"))
+            if (!seq(renamed_text(d, find(F, K_TABLE, f->schema, NULL, f->table), S(a, "def")), S(b, "def")))
                 set_drop(f);
             break;
-        case K_POLICY:
-            if (!same(a, b, "permissive") || !same(a, b, "command") || !same(a, b, "roles") || !same(a, b, "using") ||
-                !same(a, b, "with_check"))
+        case K_POLICY: {
+            const pobj *tb = find(F, K_TABLE, f->schema, NULL, f->table);
+            if (!same(a, b, "permissive") || !same(a, b, "command") || !same(a, b, "roles") ||
+                !seq(renamed_text(d, tb, S(a, "using")), S(b, "using")) ||
+                !seq(renamed_text(d, tb, S(a, "with_check")), S(b, "with_check")))
                 set_drop(f);
             break;
+        }
         case K_EVTRIG:
             if (!same(a, b, "event") || !same(a, b, "tags") || !same(a, b, "function"))
                 set_drop(f);
@@ -1375,7 +1452,7 @@ static void plan(dir *d)
         }
         switch (f->kind) {
         case K_INDEX:
-            if ((tb && tb->drop) || func_dropped_mentioned(d, S(f->j, "def")))
+            if ((tb && tb->drop) || func_dropped_mentioned(d, S(f->j, "def")) || mentions_redo(d, tb, S(f->j, "def")))
                 set_drop(f);
             break;
         case K_TRIGGER:
@@ -1754,9 +1831,9 @@ static const char *identity_set(dir *d, const char *opts)
 }
 
 /* The changes of one column present on both sides. */
-static void change_column(dir *d, const pobj *t, json_t *fc, json_t *tc, unsigned fl)
+static void change_column(dir *d, const pobj *f, const pobj *t, json_t *fc, json_t *tc, unsigned fl)
 {
-    const char *col = S(tc, "name"), *fd = S(fc, "default"), *td = S(tc, "default");
+    const char *col = S(tc, "name"), *fd = renamed_text(d, f, S(fc, "default")), *td = S(tc, "default");
     const char *fi = S(fc, "identity"), *ti = S(tc, "identity");
     mig_buf b;
     if (S(fc, "generated") && !S(tc, "generated"))
@@ -1861,24 +1938,62 @@ static int has_str(json_t *arr, const char *s)
     return 0;
 }
 
+/* A qualified table name of the from side ("app.old") as it is after the table hints ("app.new"). */
+static const char *renamed_ref(dir *d, const char *ref)
+{
+    qname q;
+    if (parse_qual(d, ref, &q) || q.n != 2 || *q.rest)
+        return ref;
+    return qn(d, q.part[0], table_renamed(d, q.part[0], q.part[1]));
+}
+
+/* A list of qualified table names, renamed so (a new JSON array, released with d->keep). */
+static json_t *renamed_list(dir *d, json_t *l)
+{
+    json_t *r, *x;
+    size_t i;
+    if (!l || !d->nh)
+        return l;
+    if (!d->keep && !(d->keep = json_array())) {
+        d->oom = 1;
+        return l;
+    }
+    if (!(r = json_array()) || json_array_append_new(d->keep, r)) { /* append_new releases r when it fails */
+        d->oom = 1;
+        return l;
+    }
+    json_array_foreach(l, i, x) if (json_array_append_new(r, json_string(renamed_ref(d, json_string_value(x)))))
+        d->oom = 1;
+    return r;
+}
+
+/* Does a partition change its parent (after the renames) or its bounds? */
+static int partition_moves(dir *d, const pobj *f, const pobj *t)
+{
+    const char *a = S(f->j, "partition_of"), *b = S(t->j, "partition_of");
+    if (!a || !b)
+        return a != b;
+    return !seq(renamed_ref(d, a), b) || !same(f->j, t->j, "partition_bound");
+}
+
 static void change_table(dir *d, pobj *f, pobj *t)
 {
     json_t *a = f->j, *b_ = t->j, *x;
     const char *tq = qn(d, t->schema, t->name);
     size_t i;
-    int c, last = -1, order_ok = 1, inh_changed = !same(a, b_, "inherits");
+    int c, last = -1, order_ok = 1, inh_changed = !jeq(renamed_list(d, J(a, "inherits")), J(b_, "inherits"));
     mig_buf b;
     /* partition: detached here, attached after the tables */
-    if (S(a, "partition_of") && (!same(a, b_, "partition_of") || !same(a, b_, "partition_bound"))) {
+    if (S(a, "partition_of") && partition_moves(d, f, t)) {
         mig_buf_init(&b, d->ar);
         mig_buf_puts(&b, "ALTER TABLE ");
-        mig_buf_puts(&b, S(a, "partition_of"));
+        mig_buf_puts(&b, renamed_ref(d, S(a, "partition_of")));
         mig_buf_puts(&b, " DETACH PARTITION ");
         mig_buf_puts(&b, tq);
         done(d, &b);
     }
-    json_array_foreach(J(a, "inherits"), i, x) if (!has_str(J(b_, "inherits"), json_string_value(x)))
-        simple(d, "ALTER TABLE ", tq, chk(d, mig_sprintf(d->ar, " NO INHERIT %s", json_string_value(x))));
+    json_array_foreach(J(a, "inherits"), i, x) if (!has_str(J(b_, "inherits"), renamed_ref(d, json_string_value(x))))
+        simple(d, "ALTER TABLE ", tq, chk(d, mig_sprintf(d->ar, " NO INHERIT %s", renamed_ref(d, json_string_value(x)))));
     /* columns: dropped, changed, added */
     for (c = 0; c < f->ncols; c++) {
         json_t *fc = json_array_get(f->cols, (size_t)c);
@@ -1903,7 +2018,7 @@ static void change_table(dir *d, pobj *f, pobj *t)
         if (k < last) /* kept columns in another order */
             order_ok = 0;
         last = k;
-        change_column(d, t, fc, json_array_get(t->cols, (size_t)k), f->cfl[c]);
+        change_column(d, f, t, fc, json_array_get(t->cols, (size_t)k), f->cfl[c]);
     }
     for (c = 0; c < t->ncols; c++) {
         json_t *tc = json_array_get(t->cols, (size_t)c);
@@ -1921,7 +2036,7 @@ static void change_table(dir *d, pobj *f, pobj *t)
             alter_column(d, t, S(tc, "name"), "SET STORAGE ", storage_word(S(tc, "storage")));
     }
     /* a table that inherits: it has the parent's columns already (they stay local: attislocal) */
-    json_array_foreach(J(b_, "inherits"), i, x) if (!has_str(J(a, "inherits"), json_string_value(x)))
+    json_array_foreach(J(b_, "inherits"), i, x) if (!has_str(renamed_list(d, J(a, "inherits")), json_string_value(x)))
         simple(d, "ALTER TABLE ", tq, chk(d, mig_sprintf(d->ar, " INHERIT %s", json_string_value(x))));
     if (!order_ok)
         note(d, "the columns of %s end in another order than the new schema has them: PostgreSQL adds a column "
@@ -2521,8 +2636,7 @@ static void emit(dir *d)
         for (c = 0; c < t->ncons; c++)
             if ((t->kfl[c] & KF_ADD) && is_fk(json_array_get(t->cons, (size_t)c)))
                 add_constraint(d, t, json_array_get(t->cons, (size_t)c));
-        if (!t->drop && S(t->j, "partition_of") &&
-            (!same(t->peer->j, t->j, "partition_of") || !same(t->peer->j, t->j, "partition_bound"))) {
+        if (!t->drop && S(t->j, "partition_of") && partition_moves(d, t->peer, t)) {
             mig_buf b;
             mig_buf_init(&b, d->ar);
             mig_buf_printf(&b, "ALTER TABLE %s ATTACH PARTITION ", S(t->j, "partition_of"));
@@ -2657,6 +2771,7 @@ static int direction(mig_arena *ar, const char *from, size_t from_len, const cha
     *nstmts = d.out.n + d.addval.n;
     rc = 0;
 out:
+    json_decref(d.keep);
     json_decref(F.root);
     json_decref(T.root);
     return rc;
