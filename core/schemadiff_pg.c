@@ -213,6 +213,7 @@ typedef struct pobj {
     int *cmap;            /* column i <-> the other side's column, -1 when none */
     unsigned char *cfl;   /* C_* */
     unsigned char *kfl;   /* KF_* */
+    const char *qname;    /* the name as SQL, once computed (types) */
 } pobj;
 
 typedef struct side {
@@ -228,6 +229,11 @@ typedef struct hint {
     const char *schema, *table, *column, *to;
 } hint;
 
+typedef struct olist {
+    pobj **v;
+    int n;
+} olist;
+
 typedef struct dir {
     mig_arena *ar;
     mig_err *err;
@@ -240,6 +246,7 @@ typedef struct dir {
     mig_strlist dropfn; /* the qualified names of the functions dropped, as the server prints them */
     int funcs; /* functions are created or replaced */
     json_t *keep; /* JSON made while rendering, released at the end */
+    olist types;  /* topo(): the types that take part */
     int oom;
 } dir;
 
@@ -2413,11 +2420,6 @@ static const char *old_type_name(dir *d, const pobj *f)
 
 /* ---- ordering ----------------------------------------------------------------------------------- */
 
-typedef struct olist {
-    pobj **v;
-    int n;
-} olist;
-
 static void push(dir *d, olist *l, pobj *o, int cap)
 {
     if (!l->v && !(l->v = mig_alloc(d->ar, sizeof(pobj *) * (size_t)(cap + 1)))) {
@@ -2457,14 +2459,14 @@ static void topo_visit(dir *d, side *s, pobj *o, olist *l, int (*sel)(const pobj
     } else if (o->kind == K_TYPE) {
         /* a domain, composite or range over another type of the list */
         int k;
-        for (k = 0; k < s->n; k++) {
-            pobj *t = &s->v[k];
+        for (k = 0; k < d->types.n; k++) {
+            pobj *t = d->types.v[k];
             const char *tn;
             json_t *y;
             int hit = 0;
-            if (t->kind != K_TYPE || t == o || !sel(t))
+            if (t == o)
                 continue;
-            tn = qn(d, t->schema, t->name);
+            tn = t->qname ? t->qname : (t->qname = qn(d, t->schema, t->name));
             hit = mentions(S(o->j, "base_type"), tn, NULL) || mentions(S(o->j, "range"), tn, NULL);
             json_array_foreach(J(o->j, "attributes"), i, y) hit = hit || mentions(S(y, "type"), tn, NULL);
             if (hit)
@@ -2478,8 +2480,13 @@ static olist topo(dir *d, side *s, int kind, int (*sel)(const pobj *))
 {
     olist l = {NULL, 0};
     int i;
-    for (i = 0; i < s->n; i++)
+    d->types.n = 0;
+    d->types.v = NULL; /* sized for this side */
+    for (i = 0; i < s->n; i++) {
         s->v[i].visit = 0;
+        if (kind == K_TYPE && s->v[i].kind == K_TYPE && sel(&s->v[i]))
+            push(d, &d->types, &s->v[i], s->n);
+    }
     for (i = 0; i < s->n; i++)
         if (s->v[i].kind == kind && sel(&s->v[i]))
             topo_visit(d, s, &s->v[i], &l, sel);
