@@ -32,6 +32,23 @@ import re
 import sys
 
 ROWS = 3
+
+# Known gaps of mig_diff / mig_snapshot (tests/tmp/roundtrip-pg-findings.md)
+# the edits stay clear of while this is true, so random seeds look for new
+# failures; roundtrip_pg.py --with-known-gaps sets it false (the regression
+# seeds of the findings run that way):
+#   F1 a column renamed that a generated column reads (the generated column
+#      is dropped and added again, and an index over it is lost);
+#   F2 a partitioned table renamed (DETACH PARTITION names it by its old
+#      name after the RENAME);
+#   F3 a table or column renamed that has an identity column (the identity
+#      sequence keeps its old name: pg_dump differs, the snapshot does not
+#      say);
+#   F4 two indexes of a partitioned table with the same first column (the
+#      names of the partitions' cloned indexes depend on the order of
+#      creation and are not in the snapshot);
+#   F5 a partition renamed (its cloned key index keeps the old name).
+AVOID_KNOWN_GAPS = True
 ROLES = ("rt_reader", "rt_writer")
 
 # words PostgreSQL's quote_ident quotes (reserved, column-name and
@@ -911,6 +928,12 @@ class Gen:
                     parts = [cref]
                     ix["include"] = []
         ix["parts"] = parts
+        if AVOID_KNOWN_GAPS and tid in m.tables and m.tables[tid]["partby"]:                    # F4
+            def first(p):
+                mo = re.match(r"\{c:(\d+)\}(\s|$)", p)
+                return mo.group(1) if mo else "expr"
+            if any(o["tid"] == tid and first(o["parts"][0]) == first(parts[0]) for o in m.idx.values()):
+                return None
         sch = m.rel_schema(tid)
         ix["name"] = name or self.fresh(sch, ["ix_" + m.rel_name(tid).lower().replace(" ", "_") + "_%d" % i,
                                              "Idx %d" % i])
@@ -1704,6 +1727,9 @@ class Editor(Gen):
     def e_rename_table(self):
         m = self.m
         cands = [t for t in m.tables.values()]
+        if AVOID_KNOWN_GAPS:
+            cands = [t for t in cands if not t["partby"] and not t.get("parent")             # F2, F5
+                     and not any(m.cols[c]["identity"] for c in m.tcols(t["id"]))]           # F3
         if not cands:
             return False
         t = self.ch(cands)
@@ -1779,6 +1805,9 @@ class Editor(Gen):
     def e_rename_column(self):
         m = self.m
         cands = [c for c in m.cols.values() if not m.tables[c["tid"]].get("parent")]
+        if AVOID_KNOWN_GAPS:
+            cands = [c for c in cands if not c["identity"]                                      # F3
+                     and not any(u[0] == "col" for u in self.col_users(c["id"]))]              # F1
         if not cands:
             return False
         c = self.ch(cands)

@@ -312,9 +312,9 @@ class Harness:
             except RuntimeError as e:
                 self.have_diff = "error: %s" % e
 
-    def run_seed(self, seed, nedits=None, quiet=False):
+    def run_seed(self, seed, nedits=None, quiet=False, pair=None):
         """None when the seed passes, "skip" when mig_snapshot is missing, else the Fail"""
-        p = gen_pg.make_pair(seed, nedits)
+        p = pair or gen_pg.make_pair(seed, nedits)
         a, a2, b = self.pfx + "_a", self.pfx + "_a2", self.pfx + "_b"
         info = {"pair": p, "body": None}
         self.last = info
@@ -469,7 +469,28 @@ def main(argv):
     ap.add_argument("--edits", type=int, default=None, help="the first K edits of each seed")
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the databases of the last seed")
+    ap.add_argument("--with-known-gaps", action="store_true",
+                    help="edits may touch the known gaps of gen_pg.AVOID_KNOWN_GAPS (the findings' regression seeds)")
+    ap.add_argument("--a", help="a file with schema A instead of a generated one (a reproduction); needs --b")
+    ap.add_argument("--b", help="a file with schema B")
+    ap.add_argument("--hints", default="[]", help="with --a/--b: the renames, a JSON array")
     opt = ap.parse_args(argv)
+    if opt.with_known_gaps:
+        gen_pg.AVOID_KNOWN_GAPS = False
+    if opt.a:
+        h = Harness(opt)
+        ensure_roles()
+        a_sql, b_sql = open(opt.a).read(), open(opt.b).read()
+        pair = {"seed": 0, "a_sql": a_sql, "a2_sql": a_sql, "b_sql": b_sql, "rows_sql": "", "shared": [],
+                "hints": json.loads(opt.hints), "edits": ["(files)"]}
+        f = h.run_seed(0, pair=pair)
+        if f is None or f == "skip":
+            print("passed" if f is None else "SKIP")
+            if opt.verbose and h.last.get("body"):
+                print(h.last["body"])
+            return 0
+        h.report(0, f, sys.stdout)
+        return 1
     seeds = [int(x) for x in opt.seeds.split(",")] if opt.seeds else list(range(opt.seed, opt.seed + opt.count))
     h = Harness(opt)
     ensure_roles()
