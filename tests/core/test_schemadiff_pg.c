@@ -443,6 +443,22 @@ static void test_alters(void)
           "grants: given with grant option, taken");
 }
 
+static void test_owners(void)
+{
+    const char *a = "{`kind`:`schema`,`name`:`s`,`owner`:`alice`},"
+                    "{`kind`:`table`,`schema`:`s`,`name`:`t`,`owner`:`alice`,`columns`:[{`name`:`a`,`type`:`integer`}]},"
+                    "{`kind`:`function`,`schema`:`s`,`name`:`f()`,`owner`:`alice`,`returns`:`integer`,`def`:`CREATE OR REPLACE FUNCTION s.f()\\n RETURNS integer\\n LANGUAGE sql\\nAS $$ SELECT 1 $$\\n`}";
+    const char *b = "{`kind`:`schema`,`name`:`s`,`owner`:`Bob`},"
+                    "{`kind`:`table`,`schema`:`s`,`name`:`t`,`owner`:`alice`,`columns`:[{`name`:`a`,`type`:`integer`}]},"
+                    "{`kind`:`function`,`schema`:`s`,`name`:`f()`,`owner`:`alice`,`returns`:`integer`,`def`:`CREATE OR REPLACE FUNCTION s.f()\\n RETURNS integer\\n LANGUAGE sql\\nAS $$ SELECT 1 $$\\n`},"
+                    "{`kind`:`view`,`schema`:`s`,`name`:`v`,`owner`:`alice`,`select`:` SELECT 1;`}";
+    char *body = diffo(a, b, NULL);
+    const char *u = up(body);
+    CHECK(has(u, "ALTER SCHEMA s OWNER TO \"Bob\";\n") && has(u, "ALTER VIEW s.v OWNER TO alice;\n") &&
+              !has(u, "ALTER TABLE s.t OWNER") && !has(u, "ALTER FUNCTION"),
+          "owners: of a new object, and a changed one");
+}
+
 static void test_names(void)
 {
     const char *a = "";
@@ -525,6 +541,7 @@ int main(void)
     test_enum_and_functions();
     test_alters();
     test_names();
+    test_owners();
     test_partitions();
     test_bad_documents();
     printf("1..%d\n", ntest);
