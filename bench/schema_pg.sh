@@ -20,6 +20,14 @@
 #   SKIP_ALEMBIC=1      no Alembic rows
 #   PY=/usr/bin/python3 python for the generator and Alembic
 #   SERVER_OPTS=        more server options, e.g. "-c jit=off"
+#   CLOCK=wall          the figure the best run, the ratios and the goals use:
+#                       wall (the whole client call) or cpu (client CPU +
+#                       the backend's CPU; steadier on a busy machine)
+#   MIG_SO=             a private build of the extension's library (e.g.
+#                       /tmp/x/pg_ext/mig.so, to try a change of
+#                       core/snapshot_pg.sql without installing it): the
+#                       snapshot rows call its pg_mig_snapshot; mig_diff and
+#                       everything else stay the installed extension
 #   KEEP=1              keep the work directory (the cluster is stopped; its
 #                       data directory, the SQL, the snapshots, the diff stay)
 set -euo pipefail
@@ -32,6 +40,8 @@ SKIP_ALEMBIC=${SKIP_ALEMBIC:-0}
 PY=${PY:-/usr/bin/python3}
 SERVER_OPTS=${SERVER_OPTS:-}
 KEEP=${KEEP:-0}
+CLOCK=${CLOCK:-wall}
+MIG_SO=${MIG_SO:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PORT=54338
 GOAL=2     # (snapshot A + snapshot B + diff) / (2 x pg_dump)
@@ -40,6 +50,11 @@ GOAL=2     # (snapshot A + snapshot B + diff) / (2 x pg_dump)
 . "$HERE/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
 
 for v in REPEAT ALEMBIC_REPEAT; do is_int "${!v}" || die "$v must be a positive integer"; done
+case $CLOCK in wall|cpu) ;; *) die "CLOCK must be wall or cpu" ;; esac
+if [ -n "$MIG_SO" ]; then
+    case $MIG_SO in /*) ;; *) MIG_SO=$PWD/$MIG_SO ;; esac
+    [ -r "$MIG_SO" ] || die "MIG_SO: no file $MIG_SO"
+fi
 [ "$SKIP_ALEMBIC" = 1 ] && ALEMBIC_NS=""
 SIZES=$(for n in $NS $ALEMBIC_NS; do echo "$n"; done | sort -un)
 for n in $SIZES; do
@@ -160,13 +175,22 @@ BEGIN
     cpu_ms := (split_part(pg_catalog.pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint - s0) / 1e6;
 END \$f\$;"
 US=$'\x1f'
+SNAP_SQL="SELECT mig_snapshot()"
+SNAP_FN="SET application_name = 'schema_pg.sh'"
+if [ -n "$MIG_SO" ]; then
+    # a session-local function bound to the private build: a snapshot
+    # session loads that library only (the installed one is not called)
+    SNAP_FN="CREATE FUNCTION pg_temp.mig_snapshot(opts text) RETURNS text AS '$MIG_SO', 'pg_mig_snapshot' LANGUAGE C STABLE SET search_path = ''"
+    SNAP_SQL="SELECT pg_temp.mig_snapshot(NULL)"
+fi
 # run_sql DB SQL OUTFILE: one timed psql call; sets WALL (whole call), CCPU
 # (psql's CPU), SCPU (the backend's CPU, from its start to its exit), IWALL
 # and ICPU (inside the server, around the statement); the result into OUTFILE
 run_sql() {
-    local db=$1 sql=$2 outf=$3 c0 s0 w0 tailv
+    local db=$1 sql=$2 outf=$3 c0 s0 w0 tailv pre="SET application_name = 'schema_pg.sh'"
+    [ "$sql" = "$SNAP_SQL" ] && pre=$SNAP_FN
     srv_ms; s0=$SRV_MS; cpu_ms; c0=$CPU_MS; wall_us; w0=$WALL_US
-    if ! psql -X -q -At -F "$US" -v ON_ERROR_STOP=1 -d "$db" -c "$TIMER_FN" \
+    if ! psql -X -q -At -F "$US" -v ON_ERROR_STOP=1 -d "$db" -c "$TIMER_FN" -c "$pre" \
         -c "SELECT * FROM pg_temp.bench(\$q\$$sql\$q\$)" >"$outf" 2>"$W/err"; then
         cp "$outf" "$W/out" 2>/dev/null || true
         return 1
@@ -195,10 +219,11 @@ run_dump() {
 declare -A R INFO
 DIFF_STATE=""   # "" until tried; "ok" or the message that makes the diff rows n/a
 NOTES=()
-setbest() {  # setbest KEY: keep the figures of the run with the lowest wall time
-    local k=$1
-    if [ -z "${R[$k,wall]:-}" ] || [ "$WALL" -lt "${R[$k,wall]}" ]; then
-        R[$k,wall]=$WALL; R[$k,ccpu]=$CCPU; R[$k,scpu]=$SCPU; R[$k,iwall]=$IWALL; R[$k,icpu]=$ICPU
+setbest() {  # setbest KEY: keep the figures of the best run (lowest CLOCK)
+    local k=$1 m=$WALL
+    [ "$CLOCK" = cpu ] && m=$(( CCPU + SCPU ))
+    if [ -z "${R[$k,m]:-}" ] || [ "$m" -lt "${R[$k,m]}" ]; then
+        R[$k,m]=$m; R[$k,wall]=$WALL; R[$k,ccpu]=$CCPU; R[$k,scpu]=$SCPU; R[$k,iwall]=$IWALL; R[$k,icpu]=$ICPU
     fi
 }
 
@@ -232,7 +257,7 @@ for n in $SIZES; do
     progress "$n tables: the snapshots and the diff once, checked"
     for x in a b; do
         db=a_$n; [ "$x" = b ] && db=$B
-        run_sql "$db" "SELECT mig_snapshot()" "$W/raw.out" || fail "SELECT mig_snapshot() on $db"
+        run_sql "$db" "$SNAP_SQL" "$W/raw.out" || fail "SELECT mig_snapshot() on $db"
         result_of "$W/raw.out" >"$W/${x}_$n.json"
         head -c 1 "$W/${x}_$n.json" | grep -q '[{[]' || { cp "$W/${x}_$n.json" "$W/out"; : >"$W/err"; fail "mig_snapshot() on $db is not a JSON document"; }
         chmod 644 "$W/${x}_$n.json"   # the server reads it
@@ -262,10 +287,10 @@ for n in $SIZES; do
     progress "$n tables: measuring, $REPEAT runs of each phase, interleaved"
     for ((r = 1; r <= REPEAT; r++)); do
         run_dump "$A"; setbest "$n,dump"
-        run_sql "$A" "SELECT mig_snapshot()" "$W/raw.out" || fail "SELECT mig_snapshot() on $A"
+        run_sql "$A" "$SNAP_SQL" "$W/raw.out" || fail "SELECT mig_snapshot() on $A"
         cmp -s <(result_of "$W/raw.out") "$W/a_$n.json" || NOTES+=("$n tables: mig_snapshot() of A differs between two runs")
         setbest "$n,snapa"
-        run_sql "$B" "SELECT mig_snapshot()" "$W/raw.out" || fail "SELECT mig_snapshot() on $B"
+        run_sql "$B" "$SNAP_SQL" "$W/raw.out" || fail "SELECT mig_snapshot() on $B"
         setbest "$n,snapb"
         if [ "${INFO[$n,diffrows]}" != n/a ]; then
             run_sql "$D" "SELECT mig_diff(a.doc, b.doc) FROM docs a, docs b WHERE a.k = 'a' AND b.k = 'b'" "$W/raw.out" \
@@ -299,6 +324,7 @@ x2() { printf '%.2fx' "$1"; }
 echo
 echo "schema snapshot and diff on PostgreSQL (issue 14) — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //'), $(nproc) cores"
 echo "PostgreSQL $SERVER_VERSION (fsync off, jit $JIT${SERVER_OPTS:+, $SERVER_OPTS}); extension mig $EXT_VERSION ($EXT_SO, built $EXT_BUILT, sha1 $EXT_SHA)"
+[ -z "$MIG_SO" ] || echo "mig_snapshot: the private build MIG_SO=$MIG_SO (built $(date -r "$MIG_SO" '+%Y-%m-%d %H:%M'), sha1 $(sha1sum <"$MIG_SO" | cut -c1-12))"
 LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
 if awk "BEGIN { exit !($LOAD > $(nproc)) }"; then
     echo "WARNING: load average $LOAD on $(nproc) cores: other work is running, the wall times are inflated"
@@ -306,40 +332,58 @@ fi
 [ "$DIFF_STATE" = ok ] || [ -z "$DIFF_STATE" ] || echo "mig_diff rows n/a: $DIFF_STATE"
 GOALS=()
 row() { printf '  %-44s %9s %9s %9s %9s %9s %9s\n' "$@"; }
+# ratio N KEY...: the sum of the KEYs' figures on the clock C (wall, or
+# cpu: client + server) over pg_dump's, into RATIO; their sum into SUM
+ratio() {
+    local n=$1 c=$2 k f
+    shift 2
+    SUM=0
+    for k in "$@"; do
+        if [ "$c" = wall ]; then SUM=$(( SUM + ${R[$n,$k,wall]} )); else SUM=$(( SUM + ${R[$n,$k,ccpu]} + ${R[$n,$k,scpu]} )); fi
+    done
+    if [ "$c" = wall ]; then f=${R[$n,dump,wall]}; else f=$(( ${R[$n,dump,ccpu]} + ${R[$n,dump,scpu]} )); fi
+    [ "$f" -gt 0 ] || f=1
+    RATIO=$(calc "$SUM / $f")
+}
+OTHER=cpu; [ "$CLOCK" = cpu ] && OTHER=wall
 for n in $SIZES; do
     echo
     echo "$(thou "$n") tables: ${INFO[$n,objs]}"
     echo "  loaded in $(ms "${INFO[$n,load]}") ms; B: ${INFO[$n,expect]}"
     echo "  pg_dump --schema-only $(thou "${INFO[$n,dump]}") bytes; snapshot A $(thou "${INFO[$n,doc]}") bytes, B $(thou "${INFO[$n,docb]}") bytes; diff: $(if [ "${INFO[$n,diffrows]}" = n/a ]; then echo n/a; else echo "$(thou "${INFO[$n,diffrows]}") lines, $(thou "${INFO[$n,diffbytes]}") bytes"; fi)"
-    echo "  ms, best of $REPEAT (by wall); wall and psql/pg_dump CPU: the whole client call; server CPU: its backend,"
-    echo "  start to exit; in-server: around the statement (clock_timestamp, /proc/self/schedstat)"
+    echo "  ms, best of $REPEAT (by $CLOCK); wall and client CPU: the whole psql/pg_dump call; server CPU: its backend,"
+    echo "  start to exit; in-server: around the statement (clock_timestamp, /proc/self/schedstat); / pg_dump: $CLOCK$([ "$CLOCK" = cpu ] && echo " (client + server)")"
     row "measure" "wall" "/ pg_dump" "client" "server" "in-srv" "in-srv"
     row "" "" "" "CPU" "CPU" "wall" "CPU"
-    F=${R[$n,dump,wall]}
     prow() {  # prow KEY LABEL
         local k=$1
         if [ -z "${R[$n,$k,wall]:-}" ]; then row "$2" n/a n/a n/a n/a n/a n/a; return; fi
-        row "$2" "$(ms "${R[$n,$k,wall]}")" "$(x2 "$(calc "${R[$n,$k,wall]} / $F")")" "$(ms "${R[$n,$k,ccpu]}")" \
+        ratio "$n" "$CLOCK" "$k"
+        row "$2" "$(ms "${R[$n,$k,wall]}")" "$(x2 "$RATIO")" "$(ms "${R[$n,$k,ccpu]}")" \
             "$(ms "${R[$n,$k,scpu]}")" "$(ms "${R[$n,$k,iwall]}")" "$(ms "${R[$n,$k,icpu]}")"
     }
     prow dump "floor: pg_dump --schema-only -d A > /dev/null"
-    prow snapa "SELECT mig_snapshot() on A"
-    prow snapb "SELECT mig_snapshot() on B"
+    prow snapa "SELECT mig_snapshot() on A$([ -n "$MIG_SO" ] && echo " (MIG_SO)")"
+    prow snapb "SELECT mig_snapshot() on B$([ -n "$MIG_SO" ] && echo " (MIG_SO)")"
     prow diff "SELECT mig_diff(a, b) (documents in a table)"
-    snaps=$(( ${R[$n,snapa,wall]} + ${R[$n,snapb,wall]} ))
-    if [ -n "${R[$n,diff,wall]:-}" ]; then
-        total=$(( snaps + ${R[$n,diff,wall]} ))
-        r=$(calc "$total / (2 * $F)")
-        row "snapshot A + snapshot B + diff" "$(ms "$total")" "$(x2 "$(calc "$total / $F")")" "" "" "" ""
-        tot_txt=$(x2 "$r"); v=$(verdict "$r <= $GOAL")
-    else
-        r=$(calc "$snaps / (2 * $F)")
-        row "snapshot A + snapshot B (+ diff: n/a)" "$(ms "$snaps")" "$(x2 "$(calc "$snaps / $F")")" "" "" "" ""
-        # without the diff the ratio is a lower bound: already over the goal is a miss
-        tot_txt=">= $(x2 "$r")"; v=$(verdict "$r <= $GOAL"); [ "$v" = ok ] && v="n/a (no diff)"
-    fi
-    echo "  (snapshot A + snapshot B + diff) / (2 x pg_dump): $tot_txt   snapshot / pg_dump: $(x2 "$(calc "${R[$n,snapa,wall]} / $F")")"
-    GOALS+=("$(thou "$n") tables: (snap A + snap B + diff) / (2 x pg_dump)|$tot_txt|<= ${GOAL}x|$v")
+    keys=(snapa snapb); [ -n "${R[$n,diff,wall]:-}" ] && keys+=(diff)
+    ratio "$n" wall "${keys[@]}"; twall=$SUM; rwall=$RATIO
+    ratio "$n" cpu "${keys[@]}"; tcpu=$SUM; rcpu=$RATIO
+    lab="snapshot A + snapshot B + diff"; [ "${#keys[@]}" = 3 ] || lab="snapshot A + snapshot B (+ diff: n/a)"
+    if [ "$CLOCK" = wall ]; then r=$rwall; else r=$rcpu; fi
+    row "$lab" "$(ms "$twall")" "$(x2 "$r")" "" "" "" ""
+    for c in "$CLOCK" "$OTHER"; do
+        ratio "$n" "$c" "${keys[@]}"; r2=$(calc "$RATIO / 2")
+        ratio "$n" "$c" snapa; r1=$RATIO
+        if [ "${#keys[@]}" = 3 ]; then t=$(x2 "$r2"); else t=">= $(x2 "$r2")"; fi
+        echo "  $c$([ "$c" = cpu ] && echo " (client + server)"): (snapshot A + snapshot B + diff) / (2 x pg_dump): $t   snapshot / pg_dump: $(x2 "$r1")"
+        if [ "$c" = "$CLOCK" ]; then
+            v=$(verdict "$r2 <= $GOAL")
+            # without the diff the ratio is a lower bound: already over the goal is a miss
+            [ "${#keys[@]}" = 3 ] || [ "$v" = MISSED ] || v="n/a (no diff)"
+            GOALS+=("$(thou "$n") tables: (snap A + snap B + diff) / (2 x pg_dump), $CLOCK|$t|<= ${GOAL}x|$v")
+        fi
+    done
     if [ -n "${R[$n,al,wall_ms]:-}" ]; then
         echo "  $ALEMBIC: reflect B (the models) + compare_metadata against A, compare_type and"
         echo "  compare_server_default on, best of $ALEMBIC_REPEAT; python start + imports left out"
@@ -348,14 +392,12 @@ for n in $SIZES; do
         printf '  %-44s %9s %9s\n' "  of which MetaData.reflect of B" "$(ms "${R[$n,al,reflect_wall_ms]}")" "$(ms "${R[$n,al,reflect_cpu_ms]}")"
         echo "  Alembic found ${R[$n,al,diffs]} differences (${R[$n,al,kinds]}) in ${R[$n,al,tables]} tables; peak RSS $(( ${R[$n,al,rss_kb]} / 1024 )) MB;"
         echo "  server CPU: all of the process's backends, imports included"
-        if [ -n "${R[$n,diff,wall]:-}" ]; then
-            m=$(( snaps + ${R[$n,diff,wall]} )); lab="mig (snap A + snap B + diff) / Alembic, wall"
-        else
-            m=$snaps; lab="mig (snap A + snap B, diff n/a) / Alembic, wall"
-        fi
-        ra=$(calc "$m / ${R[$n,al,wall_ms]}")
-        echo "  $lab: $(x2 "$ra") (Alembic $(printf '%.1f' "$(calc "${R[$n,al,wall_ms]} / $m")")x mig's time)"
-        GOALS+=("$(thou "$n") tables: mig / Alembic (wall)|$(x2 "$ra")|< 1x|$(verdict "$ra < 1")")
+        [ "${#keys[@]}" = 3 ] && lab="snap A + snap B + diff" || lab="snap A + snap B, diff n/a"
+        raw=$(calc "$twall / ${R[$n,al,wall_ms]}")
+        rac=$(calc "$tcpu / (${R[$n,al,cpu_ms]} + ${R[$n,al,scpu]})")
+        echo "  mig ($lab) / Alembic: wall $(x2 "$raw") (Alembic $(printf '%.1f' "$(calc "1 / $raw")")x mig's time), CPU (client + server) $(x2 "$rac")"
+        if [ "$CLOCK" = wall ]; then ra=$raw; else ra=$rac; fi
+        GOALS+=("$(thou "$n") tables: mig / Alembic, $CLOCK|$(x2 "$ra")|< 1x|$(verdict "$ra < 1")")
     fi
 done
 
