@@ -20,12 +20,20 @@
 # (PGHOST/PGPORT/PGUSER set, the extension installed).  The whole output of
 # the last run is kept in tests/tmp/roundtrip-pg-last.out.
 #
-# Known gaps, not hidden: a body that says "-- the columns of T end in
-# another order than the new schema has them" (PostgreSQL adds a column at
-# the end, so a column dropped by the upgrade comes back last in the
-# downgrade) is compared with T's columns as a set; the diff writes that
-# note itself and the harness counts those pairs.  The findings of this test
-# (each with its seed) are in tests/tmp/roundtrip-pg-findings.md.
+# Known gaps, not hidden (tests/tmp/roundtrip-pg-findings.md):
+#   - the random seeds' edits stay clear of the categories of findings F1-F5
+#     (gen_pg.AVOID_KNOWN_GAPS): F1 renaming a column that a generated column
+#     reads, F2 renaming a partitioned table, F3 renaming a table or column
+#     that has an identity column, F4 two indexes of a partitioned table with
+#     the same first column, F5 renaming a partition; the regression seeds
+#     below run with --with-known-gaps and fail until those are fixed;
+#   - a body that says "-- the columns of T end in another order than the new
+#     schema has them" (PostgreSQL adds a column at the end, so a column the
+#     upgrade dropped comes back last in the downgrade) is compared with T's
+#     columns as a set; the diff writes that note itself and the summary
+#     counts those pairs;
+#   - pg_dump is compared after sorting its blocks and the GRANT lines of an
+#     ACL (an aclitem[] keeps the order of the grants).
 #
 # MIG_LONG=1 runs 400 seeds instead of 10; MIG_ROUNDTRIP_PG_COUNT=N any other
 # number.
@@ -43,8 +51,13 @@ GEN_COUNT=$((COUNT < 4 ? COUNT : 4))
 [ -n "${MIG_LONG:-}" ] && GEN_COUNT=$COUNT
 
 # Seeds that once failed, kept so a fix stays fixed (a change to gen_pg.py
-# moves them); see tests/tmp/roundtrip-pg-findings.md.
-REGRESSION_SEEDS=${MIG_ROUNDTRIP_PG_SEEDS:-1,7,17}
+# moves them), run with --with-known-gaps; see tests/tmp/roundtrip-pg-findings.md:
+# 25 (F1: a generated column reading a renamed column is made again and an
+# index over it is lost), 29 (F2: DETACH PARTITION names a renamed parent by
+# its old name), 97 (F3: an identity sequence keeps its name after a rename),
+# 230 (F4: the names of partitions' cloned indexes depend on the order of
+# creation), 17 (F5: a renamed partition keeps its cloned indexes' names).
+REGRESSION_SEEDS=${MIG_ROUNDTRIP_PG_SEEDS:-25,29,97,230,17}
 
 summary() {
     grep -E '^(FAIL|SHRUNK|SKIP|pairs|  [0-9]+ x|#)' "$1" | head -n 40 | sed 's/^/# /'
@@ -86,7 +99,7 @@ fi
 summary "$out"
 
 for s in ${REGRESSION_SEEDS//,/ }; do
-    python3 "$RT" --seed "$s" --count 1 --no-shrink >"$out" 2>&1
+    python3 "$RT" --with-known-gaps --seed "$s" --count 1 --no-shrink >"$out" 2>&1
     rc=$?
     cat "$out" >>"$LAST"
     if [ $rc -eq 0 ]; then echo "ok - regression seed $s round-trips"; else

@@ -2076,6 +2076,12 @@ class Editor(Gen):
         if new in e["labels"]:
             return False
         e["labels"].insert(self.r.randint(0, len(e["labels"])), new)
+        # a column default that uses the new value: the section must run
+        # outside a transaction (ALTER TYPE ... ADD VALUE, then its use)
+        cs = [c for c in m.cols.values() if c["type"] == T_user(e["id"]) and not m.tables[c["tid"]].get("parent")
+              and not m.tables[c["tid"]]["partby"]]
+        if cs and self.p(50):
+            self.ch(cs)["default"] = lit(new)
         return True
 
     def e_grants(self):

@@ -179,7 +179,14 @@ def pg_dump_norm(db):
         cur.append(line)
     if cur:
         blocks.append("\n".join(cur).strip())
-    return sorted(b for b in blocks if b)
+    # an ACL's GRANT lines come in the order of the grants (aclitem[]), a set
+    out = []
+    for b in blocks:
+        if "; Type: ACL;" in b.split("\n", 1)[0]:
+            head, _, rest = b.partition("\n")
+            b = head + "\n" + "\n".join(sorted(rest.split("\n")))
+        out.append(b)
+    return sorted(b for b in out if b)
 
 
 def dump_diff(a, b):
