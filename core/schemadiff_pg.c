@@ -2418,6 +2418,33 @@ static const char *old_type_name(dir *d, const pobj *f)
     return chk(d, mig_sprintf(d->ar, "%.50s_mig_old", f->name));
 }
 
+/* A function with an SQL-standard body (BEGIN ATOMIC, RETURN): PostgreSQL
+ * parses it when it is created, so the tables it reads must exist.  Such a
+ * function is made after the tables and dropped before them, unless a
+ * table's default, generated column or constraint on that side calls it. */
+static int late_function(dir *d, side *s, const pobj *fn)
+{
+    const char *def = S(fn->j, "def"), *name;
+    int i, c;
+    if (!def || !(strstr(def, "\nBEGIN ATOMIC") || strstr(def, "\nRETURN ")))
+        return 0;
+    name = qn(d, fn->schema, func_base(d, fn->name));
+    for (i = 0; i < s->n; i++) {
+        const pobj *t = &s->v[i];
+        if (t->kind != K_TABLE)
+            continue;
+        for (c = 0; c < t->ncols; c++) {
+            json_t *col = json_array_get(t->cols, (size_t)c);
+            if (mentions(S(col, "default"), name, "(") || mentions(S(col, "generated"), name, "("))
+                return 0;
+        }
+        for (c = 0; c < t->ncons; c++)
+            if (mentions(S(json_array_get(t->cons, (size_t)c), "def"), name, "("))
+                return 0;
+    }
+    return 1;
+}
+
 /* ---- ordering ----------------------------------------------------------------------------------- */
 
 static void push(dir *d, olist *l, pobj *o, int cap)
@@ -2609,7 +2636,8 @@ static void emit(dir *d)
         pobj *t = &T->v[i];
         if (t->kind == K_FUNCTION && (t->drop || !same(t->j, t->peer->j, "def"))) {
             d->funcs = 1;
-            create_verbatim(d, t);
+            if (!late_function(d, T, t))
+                create_verbatim(d, t);
         }
     }
     /* 4. renames */
@@ -2657,6 +2685,11 @@ static void emit(dir *d)
         if (t->kind == K_SEQUENCE && S(t->j, "owned_by") && (t->drop || !same(t->j, t->peer->j, "owned_by")))
             simple(d, "ALTER SEQUENCE ", qn(d, t->schema, t->name), chk(d, mig_sprintf(d->ar, " OWNED BY %s", S(t->j, "owned_by"))));
     }
+    for (i = 0; i < T->n; i++) {
+        pobj *t = &T->v[i];
+        if (t->kind == K_FUNCTION && (t->drop || !same(t->j, t->peer->j, "def")) && late_function(d, T, t))
+            create_verbatim(d, t);
+    }
     /* 7. views, indexes, triggers, policies, event triggers */
     l = topo(d, T, K_VIEW, sel_drop);
     for (i = 0; i < l.n; i++)
@@ -2685,13 +2718,17 @@ static void emit(dir *d)
         }
     }
     /* 8. drops */
+    for (i = 0; i < F->n; i++)
+        if (F->v[i].kind == K_FUNCTION && sel_gone(&F->v[i]) && late_function(d, F, &F->v[i]))
+            drop_obj(d, &F->v[i]);
     l = topo(d, F, K_TABLE, sel_gone);
     for (i = l.n - 1; i >= 0; i--) {
         loss(d, "table %s", qn(d, l.v[i]->schema, l.v[i]->oname));
         drop_obj(d, l.v[i]);
     }
     for (i = 0; i < F->n; i++)
-        if ((F->v[i].kind == K_SEQUENCE || F->v[i].kind == K_FUNCTION) && sel_gone(&F->v[i]))
+        if ((F->v[i].kind == K_SEQUENCE || (F->v[i].kind == K_FUNCTION && !late_function(d, F, &F->v[i]))) &&
+            sel_gone(&F->v[i]))
             drop_obj(d, &F->v[i]);
     l = topo(d, F, K_TYPE, sel_drop);
     for (i = l.n - 1; i >= 0; i--) {

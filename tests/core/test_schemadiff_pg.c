@@ -443,6 +443,20 @@ static void test_alters(void)
           "grants: given with grant option, taken");
 }
 
+static void test_standard_bodies(void)
+{
+    const char *b = "{`kind`:`table`,`schema`:`public`,`name`:`t`,`columns`:[{`name`:`a`,`type`:`integer`}]},"
+                    "{`kind`:`table`,`schema`:`public`,`name`:`u`,`columns`:[{`name`:`b`,`type`:`integer`,`default`:`public.f2(1)`}]},"
+                    "{`kind`:`function`,`schema`:`public`,`name`:`f1()`,`arguments`:``,`returns`:`bigint`,`def`:`CREATE OR REPLACE FUNCTION public.f1()\\n RETURNS bigint\\n LANGUAGE sql\\nBEGIN ATOMIC\\n SELECT count(*) AS count\\n    FROM public.t;\\nEND\\n`},"
+                    "{`kind`:`function`,`schema`:`public`,`name`:`f2(integer)`,`arguments`:`x integer`,`returns`:`integer`,`def`:`CREATE OR REPLACE FUNCTION public.f2(x integer)\\n RETURNS integer\\n LANGUAGE sql\\nRETURN (x + 1)\\n`}";
+    char *body = diffo("", b, NULL);
+    const char *u = up(body), *d = down(body);
+    CHECK(before(u, "RETURN (x + 1);", "CREATE TABLE public.t") && before(u, "CREATE TABLE public.u", "BEGIN ATOMIC") &&
+              before(d, "DROP FUNCTION public.f1();", "DROP TABLE public.t;") &&
+              before(d, "DROP TABLE public.u;", "DROP FUNCTION public.f2(x integer);"),
+          "an SQL-standard body is made after the tables and dropped before them, unless a default calls it");
+}
+
 static void test_owners(void)
 {
     const char *a = "{`kind`:`schema`,`name`:`s`,`owner`:`alice`},"
@@ -542,6 +556,7 @@ int main(void)
     test_alters();
     test_names();
     test_owners();
+    test_standard_bodies();
     test_partitions();
     test_bad_documents();
     printf("1..%d\n", ntest);
