@@ -1949,9 +1949,11 @@ static int has_str(json_t *arr, const char *s)
 static const char *renamed_ref(dir *d, const char *ref)
 {
     qname q;
-    if (parse_qual(d, ref, &q) || q.n != 2 || *q.rest)
+    const char *n;
+    if (!d->nh || parse_qual(d, ref, &q) || q.n != 2 || *q.rest)
         return ref;
-    return qn(d, q.part[0], table_renamed(d, q.part[0], q.part[1]));
+    n = table_renamed(d, q.part[0], q.part[1]);
+    return n == q.part[1] ? ref : qn(d, q.part[0], n); /* the text as it is when no hint renames it */
 }
 
 /* A list of qualified table names, renamed so (a new JSON array, released with d->keep). */
