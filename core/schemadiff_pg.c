@@ -558,6 +558,23 @@ static int build_index(mig_arena *ar, side *s, mig_err *err)
     return 0;
 }
 
+/* A name given twice in a list of an object (columns, constraints, attributes, enum labels) is an error. */
+static int dup_names(json_t *o, const char *key, const char *path, const char *label, mig_err *err)
+{
+    json_t *l = J(o, key), *x, *y;
+    size_t i, k;
+    json_array_foreach(l, i, x)
+    {
+        const char *n = json_is_string(x) ? json_string_value(x) : S(x, "name");
+        for (k = 0; k < i; k++) {
+            y = json_array_get(l, k);
+            if (seq(n, json_is_string(y) ? json_string_value(y) : S(y, "name")))
+                return mig_fail(err, MIG_E_INPUT, "%s: %s.%s[%zu]: \"%.100s\" a second time", label, path, key, i, n);
+        }
+    }
+    return 0;
+}
+
 static int load_side(mig_arena *ar, const char *text, size_t len, const char *label, side *s, mig_err *err)
 {
     json_error_t jerr;
@@ -616,6 +633,9 @@ static int load_side(mig_arena *ar, const char *text, size_t len, const char *la
         if (k == K_FUNCTION && !strchr(o->name, '('))
             return mig_fail(err, MIG_E_INPUT, "%s: %s.name: expected a name with its argument types, \"f(integer)\"",
                             label, path);
+        if (dup_names(v, "columns", path, label, err) || dup_names(v, "constraints", path, label, err) ||
+            dup_names(v, "attributes", path, label, err) || dup_names(v, "labels", path, label, err))
+            return -1;
         if (k == K_TABLE) {
             o->cols = J(v, "columns");
             o->cons = J(v, "constraints");

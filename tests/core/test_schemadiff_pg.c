@@ -531,6 +531,8 @@ static void test_bad_documents(void)
         {"{`mig_snapshot`:1,`dialect`:`postgresql`,`objects`:[{`kind`:`function`,`schema`:`a`,`name`:`f`,`def`:`x`}]}", "to: objects[0].name: expected a name with its argument types"},
         {"{`mig_snapshot`:1,`dialect`:`postgresql`,`objects`:[{`kind`:`schema`,`name`:`a`},{`kind`:`schema`,`name`:`a`}]}", "to: objects[1]: a second schema a"},
         {"{`mig_snapshot`:1,`dialect`:`postgresql`,`objects`:[{`kind`:`index`,`schema`:`a`,`name`:`i`,`table`:`t`}]}", "to: objects[0].def: expected a string"},
+        {"{`mig_snapshot`:1,`dialect`:`postgresql`,`objects`:[{`kind`:`table`,`schema`:`a`,`name`:`t`,`columns`:[{`name`:`a`,`type`:`int`},{`name`:`a`,`type`:`int`}]}]}", "to: objects[0].columns[1]: \"a\" a second time"},
+        {"{`mig_snapshot`:1,`dialect`:`postgresql`,`objects`:[{`kind`:`type`,`schema`:`a`,`name`:`e`,`type_kind`:`enum`,`labels`:[`x`,`y`,`x`]}]}", "to: objects[0].labels[2]: \"x\" a second time"},
     };
     size_t i;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
