@@ -44,6 +44,7 @@
 #include "mig.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -53,64 +54,69 @@
 #include <time.h>
 #include <unistd.h>
 
-enum {
-    F_LEN, F_LOC, F_NAME, F_KEY, /* the key */
-    F_ID, F_DOWN, F_LABELS, F_DEPENDS, F_MESSAGE, F_DATE, F_TX, F_HASDOWN, F_CHECKSUM,
-    FIELDS
-};
+enum { H_LEN, H_ID, H_DOWN, H_LABELS, H_DEPENDS, H_MESSAGE, H_DATE, H_TX, H_HASDOWN, H_CHECKSUM, HFIELDS };
 
-#define KEYLEN 80 /* five 64-bit numbers in hex */
+/* A file's key: what stat says of it. */
+typedef struct hkey {
+    uint64_t v[5]; /* device, inode, size, modification and change time (ns) */
+} hkey;
 
-/* An entry read: its location, name and key (pointers into the file read);
- * its header starts after the key and ends at end. */
-typedef struct cent {
-    const char *loc_p;  /* "LOC\0NAME\0KEY\0": what a hit writes again */
+/* One record of the key part (in the order the folder was read in, so
+ * that an unchanged folder is matched record by record), fixed size (the cache is this machine's own,
+ * written and read by the same binary: native byte order). */
+typedef struct hrec {
+    uint32_t loc;      /* the folder's index */
+    uint32_t name_off; /* the name, in the names part */
+    uint32_t hash;     /* of (loc, name) */
+    uint32_t hdr;      /* its header's index in the header part */
+    uint32_t id_off;   /* its revision id, in the names part (after the name) */
+    uint32_t pad;
+    hkey key;
+    unsigned char ck[32]; /* its checksum */
+} hrec;
+
+/* What a listed file will be written as: its location, name and key. */
+typedef struct wkey {
     const char *name;
-    const char *key;
-    char *end;
     int loc;
-    unsigned hash;      /* of (loc, name) */
-    int used;           /* matched by a listed file */
-} cent;
+    int set;
+    hkey key;
+} wkey;
 
 struct hcache {
     mig_arena *ar;
     char *path;               /* the cache file */
     char head[160];           /* its first line */
-    cent *v; int n;           /* what was read */
-    int *slots; unsigned mask; /* open addressing: entry index + 1 by (loc, name) */
-    int *idslots;             /* the same by revision id (hcache_by_id builds it) */
+    int fd;                   /* the cache file read (its header part is read when needed), or -1 */
+    hrec *rec; int n;         /* the key part */
+    const char *names; size_t nnames;
+    unsigned char *used;      /* per entry: matched by a listed file */
+    uint64_t *slots; unsigned mask; /* open addressing: hash << 32 | entry + 1 */
+    uint64_t *idslots;        /* hash << 32 | record + 1 by revision id (hcache_checksum_is builds it) */
+    off_t head_off; size_t head_len; /* the header part in the file */
+    char **hdr, **hdr_end;    /* per entry: its header fields, and their end (NULL until read) */
+    int hdr_state;            /* 0 not read, 1 read, -1 damaged */
     files_summary sum;        /* the summary read */
     int has_sum;
-    const char **keys; int nkeys; /* per listed file: "LOC\0NAME\0KEY\0" (a hit's point into
-                                 the cache read, a read file's are new); NULL: not to
-                                 be written (racy) */
+    wkey *keys; int nkeys;    /* per listed file (allocated on the first note or get) */
     int hits, misses;
     long long racy_after;     /* ns: files changed after this are not written */
 };
 
-static const char MAGIC[] = "mig-header-cache 2";
+static const char MAGIC[] = "mig-header-cache 3";
 
 static long long ns_of(struct timespec t)
 {
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* What stat says of a file, as the cache keeps it: 80 hex digits. */
-static void key_of(const struct stat *st, char out[KEYLEN + 1])
+static void key_of(const struct stat *st, hkey *k)
 {
-    static const char HEX[] = "0123456789abcdef";
-    unsigned long long k[5];
-    int i, j;
-    k[0] = (unsigned long long)st->st_dev;
-    k[1] = (unsigned long long)st->st_ino;
-    k[2] = (unsigned long long)st->st_size;
-    k[3] = (unsigned long long)ns_of(st->st_mtim);
-    k[4] = (unsigned long long)ns_of(st->st_ctim);
-    for (i = 0; i < 5; i++)
-        for (j = 0; j < 16; j++)
-            out[16 * i + j] = HEX[(k[i] >> (60 - 4 * j)) & 15];
-    out[KEYLEN] = 0;
+    k->v[0] = (uint64_t)st->st_dev;
+    k->v[1] = (uint64_t)st->st_ino;
+    k->v[2] = (uint64_t)st->st_size;
+    k->v[3] = (uint64_t)ns_of(st->st_mtim);
+    k->v[4] = (uint64_t)ns_of(st->st_ctim);
 }
 
 static int cache_off(void)
@@ -159,29 +165,26 @@ static int head_line(char *out, size_t n)
     return 0;
 }
 
-static unsigned hash_of(int loc, const char *name)
+static uint32_t hash_of(int loc, const char *name)
 {
-    unsigned h = 2166136261u ^ (unsigned)loc;
+    uint32_t h = 2166136261u ^ (uint32_t)loc;
     for (; *name; name++)
         h = (h ^ (unsigned char)*name) * 16777619u;
     return h ^ (h >> 15);
 }
 
-/* A decimal number ended by a NUL within [p, end): its value, *next after the NUL; -1 when not. */
-static long dec_field(const char *p, const char *end, const char **next)
+static int pread_all(int fd, void *buf, size_t n, off_t off)
 {
-    long v = 0;
-    if (p >= end || *p < '0' || *p > '9')
-        return -1;
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        v = v * 10 + (*p - '0');
-        if (v > 1L << 40)
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
             return -1;
+        got += (size_t)r;
     }
-    if (p >= end || *p)
-        return -1;
-    *next = p + 1;
-    return v;
+    return 0;
 }
 
 /* The summary line (after the first line); 0 when it is malformed. */
@@ -222,90 +225,120 @@ static int read_summary(hcache *c, char *line, char *nl)
     return 1;
 }
 
-/* Read the cache file; any damage means no entries. */
+/* Read the cache file's key part (and check its frame); any damage means
+ * no entries.  The header part is read when a header is needed. */
 static void load(hcache *c)
 {
-    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC), i;
     struct stat st;
-    char *data, *p, *end, *nl;
-    size_t hl = strlen(c->head), got = 0;
-    int cap = 0, i;
+    char *text = NULL, *l2, *l3, *l4, tail[4];
+    size_t hl = strlen(c->head), tl = 0;
+    unsigned long long n = 0, nnames = 0, nhead = 0;
+    off_t off;
     if (fd < 0)
         return;
     /* only a cache this user wrote and nobody else can write: another user's
      * file (a shared XDG_CACHE_HOME) could make an edited file look unchanged */
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
-        (size_t)st.st_size < hl + 4 ||
-        (data = mig_alloc(c->ar, (size_t)st.st_size + 1)) == NULL) {
-        close(fd);
-        return;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (got != (size_t)st.st_size || memcmp(data, c->head, hl) != 0 || memcmp(data + got - 4, "end\n", 4) != 0)
-        return;
-    data[got] = 0;
-    end = data + got - 4;
-    p = data + hl;
-    if (!(nl = memchr(p, '\n', (size_t)(end - p))) || !read_summary(c, p, nl)) {
-        c->has_sum = 0;
-        return;
-    }
-    p = nl + 1;
-    while (p < end) {
-        cent e;
-        const char *q;
-        long len = dec_field(p, end, &q), loc;
-        if (len < 0 || len > end - q || len < 2 || q[len - 1] != 0)
+        (size_t)st.st_size < hl + 4)
+        goto damaged;
+    /* the three lines: the first, the summary, the sizes of the parts */
+    for (tl = 4096;; tl *= 2) {
+        size_t want = tl < (size_t)st.st_size ? tl : (size_t)st.st_size;
+        if (!(text = mig_alloc(c->ar, want + 1)) || pread_all(fd, text, want, 0))
             goto damaged;
-        e.end = (char *)q + len;
-        e.loc_p = q;
-        if ((loc = dec_field(q, e.end, &q)) < 0 || loc > 1 << 20)
-            goto damaged;
-        e.loc = (int)loc;
-        e.name = q;
-        q += strlen(q) + 1;
-        e.key = q;
-        if (e.end - q < KEYLEN + 1 || q[KEYLEN] != 0)
-            goto damaged;
-        e.used = 0;
-        e.hash = hash_of(e.loc, e.name);
-        if (c->n == cap) {
-            cent *more;
-            cap = cap ? 2 * cap : 1024;
-            more = mig_alloc(c->ar, sizeof *more * (size_t)cap);
-            if (!more)
-                goto damaged;
-            if (c->n)
-                memcpy(more, c->v, sizeof *more * (size_t)c->n);
-            c->v = more;
+        text[want] = 0;
+        {
+            char *a = memchr(text, '\n', want), *b = a ? memchr(a + 1, '\n', want - (size_t)(a + 1 - text)) : NULL,
+                 *d = b ? memchr(b + 1, '\n', want - (size_t)(b + 1 - text)) : NULL;
+            if (d) {
+                l2 = a + 1;
+                l3 = b + 1;
+                l4 = d + 1;
+                break;
+            }
         }
-        c->v[c->n++] = e;
-        p = e.end;
+        if (want == (size_t)st.st_size || tl > (1u << 26))
+            goto damaged;
     }
+    if (memcmp(text, c->head, hl) != 0 || l2 != text + hl || !read_summary(c, l2, l3 - 1))
+        goto damaged;
+    l4[-1] = 0;
+    if (sscanf(l3, "keys %llu %llu %llu", &n, &nnames, &nhead) != 3 || n > (1u << 26) || nnames > (1ull << 34) ||
+        nhead > (1ull << 36))
+        goto damaged;
+    off = (off_t)(l4 - text);
+    if ((unsigned long long)st.st_size != (unsigned long long)off + n * sizeof(hrec) + nnames + nhead + 4 ||
+        pread_all(fd, tail, 4, st.st_size - 4) || memcmp(tail, "end\n", 4) != 0)
+        goto damaged;
+    c->n = (int)n;
+    c->rec = mig_alloc(c->ar, sizeof *c->rec * (size_t)(n + 1));
+    c->names = mig_alloc(c->ar, (size_t)nnames + 1);
+    c->used = mig_alloc0(c->ar, (size_t)n + 1);
+    if (!c->rec || !c->names || !c->used || pread_all(fd, c->rec, sizeof *c->rec * (size_t)n, off) ||
+        pread_all(fd, (char *)c->names, (size_t)nnames, off + (off_t)(n * sizeof(hrec))))
+        goto damaged;
+    ((char *)c->names)[nnames] = 0;
+    c->nnames = (size_t)nnames;
+    if (nnames && c->names[nnames - 1] != 0)
+        goto damaged;
+    c->head_off = off + (off_t)(n * sizeof(hrec) + nnames);
+    c->head_len = (size_t)nhead;
     /* the index by (location, name), at most half full */
     for (c->mask = 1023; c->mask < 2u * (unsigned)c->n; c->mask = 2 * c->mask + 1)
         ;
     if (!(c->slots = mig_alloc0(c->ar, sizeof *c->slots * ((size_t)c->mask + 1))))
         goto damaged;
     for (i = 0; i < c->n; i++) {
-        unsigned h = c->v[i].hash & c->mask;
+        unsigned h = c->rec[i].hash & c->mask;
+        if (c->rec[i].name_off >= nnames || c->rec[i].id_off >= nnames || c->rec[i].hdr >= n)
+            goto damaged;
         while (c->slots[h])
             h = (h + 1) & c->mask;
-        c->slots[h] = i + 1;
+        c->slots[h] = (uint64_t)c->rec[i].hash << 32 | (uint64_t)(i + 1);
     }
+    c->fd = fd;
     return;
 damaged:
+    close(fd);
     c->n = 0;
     c->has_sum = 0;
     c->slots = NULL;
+}
+
+/* The header part, read once; 0 when it is damaged. */
+static int load_headers(hcache *c)
+{
+    char *data, *p, *end;
+    int i;
+    if (c->hdr_state)
+        return c->hdr_state > 0;
+    c->hdr_state = -1;
+    if (c->fd < 0 || !(data = mig_alloc(c->ar, c->head_len + 1)) ||
+        !(c->hdr = mig_alloc0(c->ar, sizeof *c->hdr * (size_t)(c->n + 1))) ||
+        !(c->hdr_end = mig_alloc0(c->ar, sizeof *c->hdr_end * (size_t)(c->n + 1))) ||
+        pread_all(c->fd, data, c->head_len, c->head_off))
+        return 0;
+    close(c->fd);
+    c->fd = -1;
+    data[c->head_len] = 0;
+    p = data;
+    end = data + c->head_len;
+    for (i = 0; i < c->n; i++) {
+        unsigned long len = 0;
+        char *q = p;
+        for (; q < end && *q >= '0' && *q <= '9' && len < (1ul << 30); q++)
+            len = len * 10 + (unsigned long)(*q - '0');
+        if (q == p || q >= end || *q || len < 2 || len > (unsigned long)(end - q - 1) || q[len] != 0)
+            return 0;
+        c->hdr[i] = q + 1;
+        p = q + 1 + len;
+        c->hdr_end[i] = p;
+    }
+    if (p != end)
+        return 0;
+    c->hdr_state = 1;
+    return 1;
 }
 
 hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
@@ -316,6 +349,7 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
     if (cache_off() || (c = mig_alloc0(ar, sizeof *c)) == NULL)
         return NULL;
     c->ar = ar;
+    c->fd = -1;
     if (head_line(c->head, sizeof c->head) || (c->path = cache_path(ar, dirs, recursive)) == NULL)
         return NULL;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -325,6 +359,14 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
         c->racy_after = strtoll(clock, NULL, 10) * 1000000000LL - 2000000000LL;
     load(c);
     return c;
+}
+
+void hcache_close(hcache *c)
+{
+    if (c && c->fd >= 0)
+        close(c->fd);
+    if (c)
+        c->fd = -1;
 }
 
 /* Split a cached list in place (the loaded text is the cache's own). */
@@ -344,42 +386,50 @@ static void split_list(mig_arena *ar, char *s, mig_strlist *out)
 /* The number of listed files: call before the first get. */
 void hcache_expect(hcache *c, int nfiles)
 {
-    if (c && (c->keys = mig_alloc0(c->ar, sizeof *c->keys * (size_t)(nfiles + 1))) != NULL)
+    if (c)
         c->nkeys = nfiles;
+}
+
+static wkey *wkey_of(hcache *c, int i)
+{
+    if (!c || i < 0 || i >= c->nkeys)
+        return NULL;
+    if (!c->keys && !(c->keys = mig_alloc0(c->ar, sizeof *c->keys * (size_t)(c->nkeys + 1)))) {
+        c->nkeys = 0;
+        return NULL;
+    }
+    return &c->keys[i];
 }
 
 static int note_key(hcache *c, int i, int loc, const char *name, const struct stat *st)
 {
-    char key[KEYLEN + 1], ls[16], *out;
-    size_t nl = strlen(name), ll;
-    if (!c || !c->keys || i < 0 || i >= c->nkeys)
+    wkey *w = wkey_of(c, i);
+    if (!w)
         return -1;
-    c->keys[i] = NULL;
+    w->set = 0;
     /* racy: changed within two seconds of the run; read it again next time */
     if (ns_of(st->st_mtim) >= c->racy_after || ns_of(st->st_ctim) >= c->racy_after)
         return 0;
-    key_of(st, key);
-    ll = (size_t)snprintf(ls, sizeof ls, "%d", loc) + 1;
-    if (!(out = mig_alloc(c->ar, ll + nl + 1 + KEYLEN + 1)))
-        return 0;
-    memcpy(out, ls, ll);
-    memcpy(out + ll, name, nl + 1);
-    memcpy(out + ll + nl + 1, key, KEYLEN + 1);
-    c->keys[i] = out;
+    w->name = mig_strdup(c->ar, name);
+    w->loc = loc;
+    key_of(st, &w->key);
+    w->set = w->name != NULL;
     return 0;
 }
 
 /* The cache's entry for this file (folder loc, name relative to it), or -1. */
 int hcache_find(hcache *c, int loc, const char *name)
 {
-    unsigned h, hv;
+    unsigned h;
+    uint32_t hv;
     if (!c || !c->slots)
         return -1;
     hv = hash_of(loc, name);
     for (h = hv & c->mask; c->slots[h]; h = (h + 1) & c->mask) {
-        const cent *e = &c->v[c->slots[h] - 1];
-        if (e->hash == hv && e->loc == loc && strcmp(e->name, name) == 0)
-            return c->slots[h] - 1;
+        int k = (int)(c->slots[h] & 0xffffffffu) - 1;
+        if ((uint32_t)(c->slots[h] >> 32) == hv && c->rec[k].loc == (uint32_t)loc &&
+            strcmp(c->names + c->rec[k].name_off, name) == 0)
+            return k;
     }
     return -1;
 }
@@ -399,47 +449,50 @@ void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat 
 /* Does entry k say what stat says of the file now? */
 int hcache_same(hcache *c, int k, const struct stat *st)
 {
-    char key[KEYLEN + 1];
+    hkey key;
     if (!c || k < 0 || k >= c->n)
         return 0;
-    key_of(st, key);
-    return memcmp(key, c->v[k].key, KEYLEN) == 0;
+    key_of(st, &key);
+    return memcmp(&key, &c->rec[k].key, sizeof key) == 0;
 }
 
-/* Fill r's header from entry k (whose key matched): 0 when the entry is damaged. */
-static int fill(hcache *c, int k, revfile_ent *r)
+/* The header fields of header h, exactly HFIELDS - 1 of them: 0 when damaged. */
+static int fields_of(hcache *c, int h, char *f[HFIELDS])
 {
-    const char *f[FIELDS];
-    char *p = (char *)c->v[k].key + KEYLEN + 1, *end = c->v[k].end;
+    char *p, *end;
     int j;
-    for (j = F_ID; j < FIELDS; j++) {
-        char *z;
-        if (p >= end || !(z = memchr(p, 0, (size_t)(end - p))))
+    if (!load_headers(c))
+        return 0;
+    p = c->hdr[h];
+    end = c->hdr_end[h];
+    for (j = H_ID; j < HFIELDS; j++) {
+        char *z = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
+        if (!z)
             return 0;
         f[j] = p;
         p = z + 1;
     }
-    if (p != end || !mig_valid_rev_id(f[F_ID], strlen(f[F_ID])) || strlen(f[F_CHECKSUM]) != 64)
+    return p == end && mig_valid_rev_id(f[H_ID], strlen(f[H_ID])) && strlen(f[H_CHECKSUM]) == 64;
+}
+
+/* Fill r's header from record k's (whose key matched): 0 when it is damaged. */
+static int fill(hcache *c, int k, revfile_ent *r)
+{
+    char *f[HFIELDS];
+    if (!fields_of(c, (int)c->rec[k].hdr, f))
         return 0;
     memset(&r->rf, 0, sizeof r->rf);
-    r->rf.id = f[F_ID];
-    split_list(c->ar, (char *)f[F_DOWN], &r->rf.down);
-    split_list(c->ar, (char *)f[F_LABELS], &r->rf.labels);
-    split_list(c->ar, (char *)f[F_DEPENDS], &r->rf.depends);
-    r->rf.message = f[F_MESSAGE];
-    r->rf.create_date = f[F_DATE];
-    r->rf.transactional = f[F_TX][0] == '1';
-    memcpy(r->rf.checksum, f[F_CHECKSUM], 65);
-    r->has_down = f[F_HASDOWN][0] == '1';
+    r->rf.id = f[H_ID];
+    split_list(c->ar, f[H_DOWN], &r->rf.down);
+    split_list(c->ar, f[H_LABELS], &r->rf.labels);
+    split_list(c->ar, f[H_DEPENDS], &r->rf.depends);
+    r->rf.message = f[H_MESSAGE];
+    r->rf.create_date = f[H_DATE];
+    r->rf.transactional = f[H_TX][0] == '1';
+    memcpy(r->rf.checksum, f[H_CHECKSUM], 65);
+    r->has_down = f[H_HASDOWN][0] == '1';
     r->src = NULL;
-    {
-        /* the size: the third number of the key */
-        unsigned long long size = 0;
-        const char *h = c->v[k].key + 32;
-        for (j = 0; j < 16; j++)
-            size = size << 4 | (unsigned)(h[j] <= '9' ? h[j] - '0' : h[j] - 'a' + 10);
-        r->len = (size_t)size;
-    }
+    r->len = (size_t)c->rec[k].key.v[2];
     return 1;
 }
 
@@ -448,38 +501,61 @@ static int fill(hcache *c, int k, revfile_ent *r)
 int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *st, revfile_ent *r)
 {
     int k = hcache_find(c, loc, name);
-    if (k < 0 || !c->keys || i < 0 || i >= c->nkeys || c->v[k].used || !hcache_same(c, k, st) || !fill(c, k, r))
+    wkey *w;
+    if (k < 0 || c->used[k] || !hcache_same(c, k, st) || !(w = wkey_of(c, i)) || !fill(c, k, r))
         return 0; /* the caller reads the file and notes it */
-    c->v[k].used = 1;
-    c->keys[i] = c->v[k].loc_p; /* written again as it was read */
+    c->used[k] = 1;
+    w->name = c->names + c->rec[k].name_off; /* written again as it was read */
+    w->loc = loc;
+    w->key = c->rec[k].key;
+    w->set = 1;
     c->hits++;
     return 1;
 }
 
-/* The entry of revision id (among the entries' headers), or -1; *checksum its checksum. */
-int hcache_by_id(hcache *c, const char *id, const char **checksum)
+static int hexval(int ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* 64 hex digits into 32 bytes; -1 when it is not that. */
+static int unhex(const char *hex, unsigned char out[32])
+{
+    int i;
+    for (i = 0; i < 32; i++) {
+        int a = hexval((unsigned char)hex[2 * i]), b = a < 0 ? -1 : hexval((unsigned char)hex[2 * i + 1]);
+        if (b < 0)
+            return -1;
+        out[i] = (unsigned char)(a << 4 | b);
+    }
+    return hex[64] == 0 ? 0 : -1;
+}
+
+/* Is hex the checksum of revision id, as the key part has it?  1 yes, 0
+ * no, -1 no entry has that id (the index by id is built on the first call). */
+int hcache_checksum_is(hcache *c, const char *id, const char *hex)
 {
     unsigned h;
+    uint32_t hv;
     int i;
+    unsigned char bin[32];
     if (!c || !c->slots)
         return -1;
     if (!c->idslots) {
         if (!(c->idslots = mig_alloc0(c->ar, sizeof *c->idslots * ((size_t)c->mask + 1))))
             return -1;
         for (i = 0; i < c->n; i++) {
-            for (h = hash_of(0, c->v[i].key + KEYLEN + 1) & c->mask; c->idslots[h]; h = (h + 1) & c->mask)
+            uint32_t hi = hash_of(0, c->names + c->rec[i].id_off);
+            for (h = hi & c->mask; c->idslots[h]; h = (h + 1) & c->mask)
                 ;
-            c->idslots[h] = i + 1;
+            c->idslots[h] = (uint64_t)hi << 32 | (uint64_t)(i + 1);
         }
     }
-    for (h = hash_of(0, id) & c->mask; c->idslots[h]; h = (h + 1) & c->mask) {
-        const cent *e = &c->v[c->idslots[h] - 1];
-        if (strcmp(e->key + KEYLEN + 1, id) == 0) {
-            if (e->end - e->key < KEYLEN + 1 + 66 || strlen(e->end - 65) != 64)
-                return -1;
-            *checksum = e->end - 65;
-            return c->idslots[h] - 1;
-        }
+    hv = hash_of(0, id);
+    for (h = hv & c->mask; c->idslots[h]; h = (h + 1) & c->mask) {
+        int k = (int)(c->idslots[h] & 0xffffffffu) - 1;
+        if ((uint32_t)(c->idslots[h] >> 32) == hv && strcmp(c->names + c->rec[k].id_off, id) == 0)
+            return unhex(hex, bin) == 0 && memcmp(bin, c->rec[k].ck, 32) == 0;
     }
     return -1;
 }
@@ -487,7 +563,7 @@ int hcache_by_id(hcache *c, const char *id, const char **checksum)
 /* Would hcache_save write anything (given a summary)? */
 int hcache_dirty(hcache *c)
 {
-    return c && c->keys && (c->misses > 0 || c->hits != c->n || !c->has_sum);
+    return c && (c->misses > 0 || c->hits != c->n || !c->has_sum);
 }
 
 /* The summary, when the cache has one and it is of exactly n entries. */
@@ -496,10 +572,25 @@ const files_summary *hcache_summary(hcache *c, int n)
     return c && c->has_sum && c->sum.n == n && c->n == n ? &c->sum : NULL;
 }
 
-/* The header of entry k (its key matched) into r (0: damaged: read the file). */
+/* The header of record k (its key matched) into r (0: damaged: read the file). */
 int hcache_fill(hcache *c, int k, revfile_ent *r)
 {
     return c && k >= 0 && k < c->n && fill(c, k, r);
+}
+
+/* The header index of record k: the order of the listing, sorted. */
+int hcache_rank(hcache *c, int k)
+{
+    return (int)c->rec[k].hdr;
+}
+
+/* The record of the i-th file read from the folders (loc, name): record i
+ * when the folders are as they were, else found by name; -1: none. */
+int hcache_find_at(hcache *c, int i, int loc, const char *name)
+{
+    if (c && i >= 0 && i < c->n && c->rec[i].loc == (uint32_t)loc && strcmp(c->names + c->rec[i].name_off, name) == 0)
+        return i;
+    return hcache_find(c, loc, name);
 }
 
 /* A buffered writer of the cache file. */
@@ -563,22 +654,47 @@ static size_t list_len(const mig_strlist *l)
     return n + 1;
 }
 
+static size_t hdr_len(const revfile_ent *e)
+{
+    const mig_revfile *rf = &e->rf;
+    return strlen(rf->id) + 1 + list_len(&rf->down) + list_len(&rf->labels) + list_len(&rf->depends) +
+           strlen(rf->message ? rf->message : "") + 1 + strlen(rf->create_date ? rf->create_date : "") + 1 + 2 + 2 +
+           strlen(rf->checksum) + 1;
+}
+
 /* Write the cache when anything was read from a file, an entry is gone, or
  * a summary can be written that the cache lacks: the headers of v[0..n)
  * (the listing the gets saw), and sum (NULL: none) when every file is in
- * it, streamed to a temporary file renamed over the old one; best effort. */
-void hcache_save(hcache *c, const revfile_ent *v, int n, const files_summary *sum)
+ * it, streamed to a temporary file renamed over the old one; best effort.
+ * order[i]: file i's place in the order the folders were read in (NULL:
+ * the listing's). */
+void hcache_save(hcache *c, const revfile_ent *v, int n, const int *order, const files_summary *sum)
 {
-    char *dir, *tmp, *slash;
+    char *dir, *tmp, *slash, line[128];
     wbuf *w;
-    int i, all = 1;
-    if (!c || !c->keys || n != c->nkeys)
+    int i, all = 1, nw = 0;
+    size_t nnames = 0, nhead = 0;
+    uint32_t off = 0;
+    if (!c || n != c->nkeys || (n > 0 && !c->keys))
         return;
-    for (i = 0; i < n && all; i++)
-        all = c->keys[i] != NULL;
+    for (i = 0; i < n; i++) {
+        if (!c->keys[i].set) {
+            all = 0;
+            continue;
+        }
+        nw++;
+        nnames += strlen(c->keys[i].name) + 1 + strlen(v[i].rf.id) + 1;
+        {
+            char len[24];
+            size_t h = hdr_len(&v[i]);
+            nhead += (size_t)snprintf(len, sizeof len, "%zu", h) + 1 + h;
+        }
+    }
     if (!all)
         sum = NULL;
     if (c->misses == 0 && c->hits == c->n && (!sum || c->has_sum))
+        return;
+    if (nnames > 0xffffffffu)
         return;
     dir = mig_strdup(c->ar, c->path);
     slash = strrchr(dir, '/');
@@ -598,7 +714,6 @@ void hcache_save(hcache *c, const revfile_ent *v, int n, const files_summary *su
         return;
     w_put(w, c->head, strlen(c->head));
     if (sum) {
-        char line[128];
         snprintf(line, sizeof line, "summary %d %d %d %s", sum->n, sum->nontx, sum->nodown, sum->digest);
         w_put(w, line, strlen(line));
         for (i = 0; i < sum->real_heads.n; i++) {
@@ -608,24 +723,55 @@ void hcache_save(hcache *c, const revfile_ent *v, int n, const files_summary *su
         w_put(w, "\n", 1);
     } else
         w_put(w, "summary -\n", 10);
+    snprintf(line, sizeof line, "keys %d %zu %zu\n", nw, nnames, nhead);
+    w_put(w, line, strlen(line));
+    {
+        /* records and names in the order the folders were read in, headers
+         * in the listing's (sorted) */
+        int *by_read = mig_alloc(c->ar, sizeof *by_read * (size_t)(n + 1)), *hdr = mig_alloc(c->ar, sizeof *hdr * (size_t)(n + 1)), h = 0;
+        if (!by_read || !hdr) {
+            close(w->fd);
+            unlink(tmp);
+            return;
+        }
+        for (i = 0; i < n; i++) {
+            by_read[order ? order[i] : i] = i;
+            hdr[i] = c->keys[i].set ? h++ : -1;
+        }
+        for (i = 0; i < n; i++) {
+            const wkey *k = &c->keys[by_read[i]];
+            hrec r;
+            if (!k->set)
+                continue;
+            memset(&r, 0, sizeof r);
+            r.loc = (uint32_t)k->loc;
+            r.name_off = off;
+            r.hash = hash_of(k->loc, k->name);
+            r.hdr = (uint32_t)hdr[by_read[i]];
+            r.key = k->key;
+            off += (uint32_t)strlen(k->name) + 1;
+            r.id_off = off;
+            off += (uint32_t)strlen(v[by_read[i]].rf.id) + 1;
+            if (unhex(v[by_read[i]].rf.checksum, r.ck)) {
+                close(w->fd);
+                unlink(tmp);
+                return;
+            }
+            w_put(w, (const char *)&r, sizeof r);
+        }
+        for (i = 0; i < n; i++)
+            if (c->keys[by_read[i]].set) {
+                w_field(w, c->keys[by_read[i]].name);
+                w_field(w, v[by_read[i]].rf.id);
+            }
+    }
     for (i = 0; i < n; i++) {
         const mig_revfile *rf = &v[i].rf;
-        const char *k = c->keys[i], *loc, *name, *key;
         char len[24];
-        size_t total;
-        if (!k)
+        if (!c->keys[i].set)
             continue;
-        loc = k;
-        name = loc + strlen(loc) + 1;
-        key = name + strlen(name) + 1;
-        total = strlen(loc) + 1 + strlen(name) + 1 + KEYLEN + 1 + strlen(rf->id) + 1 + list_len(&rf->down) +
-                list_len(&rf->labels) + list_len(&rf->depends) + strlen(rf->message ? rf->message : "") + 1 +
-                strlen(rf->create_date ? rf->create_date : "") + 1 + 2 + 2 + strlen(rf->checksum) + 1;
-        snprintf(len, sizeof len, "%zu", total);
+        snprintf(len, sizeof len, "%zu", hdr_len(&v[i]));
         w_field(w, len);
-        w_field(w, loc);
-        w_field(w, name);
-        w_put(w, key, KEYLEN + 1);
         w_field(w, rf->id);
         w_list(w, &rf->down);
         w_list(w, &rf->labels);

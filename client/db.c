@@ -279,17 +279,19 @@ int db_url_kind(mig_arena *ar, const char *url, const char *url_from, mig_dialec
 
 /* ---- the revision store's digest ---------------------------------------------------------------
  *
- * One SHA-256 over what the store holds for an env, a line per revision in
- * byte order of the ids: "id TAB checksum TAB down TAB labels TAB depends TAB
- * message TAB transactional(1/0) LF".  The client computes the same over its
- * files (run.c): equal digests mean nothing to upload and nothing edited,
- * without bringing 100,000 rows into the client.  Only a shortcut: when the
- * database cannot say (NULL), the rows are compared one by one. */
+ * One SHA-256 over what the store holds for an env, a line per revision:
+ * "id TAB checksum TAB down TAB labels TAB depends TAB message TAB
+ * transactional(1/0) LF", the lines in the order of SQLite's graph index
+ * (down_revisions, branch_labels, depends_on, message, checksum,
+ * transactional, revision; text in byte order), which SQLite reads without
+ * sorting.  The client computes the same over its files (files.c,
+ * files_digest): equal digests mean nothing to upload and nothing edited,
+ * without bringing 100,000 rows into the client.  Only a shortcut: when
+ * the database cannot say (NULL), or the rows come in another order (the
+ * digests differ), the rows are compared one by one. */
 
 typedef struct digest_state {
     EVP_MD_CTX *md;
-    char prev[257];    /* the previous id (rows must come in order; ids have at most 255 bytes) */
-    int has_prev;
     int bad;
     char *buf;         /* the line of a row (sqlite3_malloc) */
     size_t cap;
@@ -300,18 +302,14 @@ static void digest_step(sqlite3_context *sctx, int argc, sqlite3_value **argv)
     digest_state *st = sqlite3_aggregate_context(sctx, sizeof *st);
     int i;
     size_t n = 0, need = 3;
-    const char *id;
     if (!st || st->bad)
         return;
     if (!st->md && (st->md = EVP_MD_CTX_new()) != NULL && !EVP_DigestInit_ex(st->md, EVP_sha256(), NULL))
         st->bad = 1;
-    id = (const char *)sqlite3_value_text(argv[0]);
-    if (!st->md || !id || strlen(id) >= sizeof st->prev || (st->has_prev && strcmp(st->prev, id) >= 0)) {
-        st->bad = 1; /* out of order, too long, or no memory: the caller compares rows */
+    if (!st->md) {
+        st->bad = 1; /* no memory: the caller compares rows */
         return;
     }
-    strcpy(st->prev, id);
-    st->has_prev = 1;
     /* the row's line in one buffer, one update */
     for (i = 0; i < argc - 1; i++) {
         (void)sqlite3_value_text(argv[i]);
@@ -384,18 +382,21 @@ int db_store_digest(db *d, const char *env, const char **out, mig_err *err)
                         "SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.string_agg("
                         "revision || E'\\t' || checksum || E'\\t' || down_revisions || E'\\t' || branch_labels || "
                         "E'\\t' || depends_on || E'\\t' || message || E'\\t' || CASE WHEN transactional THEN '1' "
-                        "ELSE '0' END || E'\\n', '' ORDER BY revision COLLATE \"C\"), 'UTF8')), 'hex') "
+                        "ELSE '0' END || E'\\n', '' ORDER BY down_revisions COLLATE \"C\", branch_labels COLLATE \"C\", "
+                        "depends_on COLLATE \"C\", message COLLATE \"C\", checksum COLLATE \"C\", transactional, "
+                        "revision COLLATE \"C\"), 'UTF8')), 'hex') "
                         "FROM %s WHERE env = $1",
                         db_table(d, "mig_revision")),
             1, p, out, err);
-    /* "+revision": read the graph index (it covers these columns) and sort,
-     * not the primary key and then each row of the table (3.5x slower) */
+    /* the graph index (it covers these columns) in its own order: no sort,
+     * no row of the table read */
     return db_call_sql(d,
                        mig_sprintf(d->ar,
                                    "SELECT mig_client_digest(revision, checksum, down_revisions, branch_labels, "
                                    "depends_on, message, transactional) FROM (SELECT revision, checksum, "
                                    "down_revisions, branch_labels, depends_on, message, transactional FROM %s "
-                                   "WHERE env = $1 ORDER BY +revision)",
+                                   "WHERE env = $1 ORDER BY down_revisions, branch_labels, depends_on, message, checksum, "
+                                   "transactional, revision)",
                                    db_table(d, "mig_revision")),
                        1, p, out, err);
 }

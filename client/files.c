@@ -23,6 +23,16 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+struct pos {
+    const char *p;
+    int raw;
+};
+
+static int by_pos(const void *a, const void *b)
+{
+    return strcmp(((const struct pos *)a)->p, ((const struct pos *)b)->p);
+}
+
 static int read_whole(mig_arena *ar, const char *path, const char **out, size_t *len, struct stat *st_out,
                       mig_err *err)
 {
@@ -248,14 +258,27 @@ static int finish_load(mig_arena *ar, const mig_strlist *dirs, int build, files 
     return 0;
 }
 
-static int by_rf_id(const void *a, const void *b)
+/* A revision's line of the digest, and the columns it is sorted by. */
+typedef struct dline {
+    const char *down, *labels, *deps, *message, *checksum, *id;
+    int tx;
+} dline;
+
+static int by_index_order(const void *a, const void *b)
 {
-    return strcmp((*(const revfile_ent *const *)a)->rf.id, (*(const revfile_ent *const *)b)->rf.id);
+    const dline *x = a, *y = b;
+    int c;
+    if ((c = strcmp(x->down, y->down)) || (c = strcmp(x->labels, y->labels)) || (c = strcmp(x->deps, y->deps)) ||
+        (c = strcmp(x->message, y->message)) || (c = strcmp(x->checksum, y->checksum)))
+        return c;
+    if (x->tx != y->tx)
+        return x->tx < y->tx ? -1 : 1;
+    return strcmp(x->id, y->id);
 }
 
 int files_digest(mig_arena *ar, const files *f, char hex[65])
 {
-    const revfile_ent **v;
+    dline *v;
     EVP_MD_CTX *md;
     unsigned char h[EVP_MAX_MD_SIZE];
     unsigned hl = 0;
@@ -263,41 +286,38 @@ int files_digest(mig_arena *ar, const files *f, char hex[65])
     int i, ok;
     if (!(v = mig_alloc(ar, sizeof *v * (size_t)(f->n + 1))))
         return -1;
-    for (i = 0; i < f->n; i++)
-        v[i] = &f->v[i];
-    qsort(v, (size_t)f->n, sizeof *v, by_rf_id);
+    for (i = 0; i < f->n; i++) {
+        const mig_revfile *rf = &f->v[i].rf;
+        v[i].down = mig_strlist_join(ar, &rf->down, ",");
+        v[i].labels = mig_strlist_join(ar, &rf->labels, ",");
+        v[i].deps = mig_strlist_join(ar, &rf->depends, ",");
+        v[i].message = rf->message ? rf->message : "";
+        v[i].checksum = rf->checksum;
+        v[i].id = rf->id;
+        v[i].tx = rf->transactional != 0;
+        if (!v[i].down || !v[i].labels || !v[i].deps)
+            return -1;
+    }
+    /* the order of SQLite's index on these columns: no sort in the database */
+    qsort(v, (size_t)f->n, sizeof *v, by_index_order);
     if (!(md = EVP_MD_CTX_new()))
         return -1;
     ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     mig_buf_init(&b, ar);
     for (i = 0; ok && i < f->n; i++) {
-        const mig_revfile *rf = &v[i]->rf;
-        int k;
         b.len = 0;
-        mig_buf_puts(&b, rf->id);
+        mig_buf_puts(&b, v[i].id);
         mig_buf_putn(&b, "\t", 1);
-        mig_buf_puts(&b, rf->checksum);
+        mig_buf_puts(&b, v[i].checksum);
         mig_buf_putn(&b, "\t", 1);
-        for (k = 0; k < rf->down.n; k++) {
-            if (k)
-                mig_buf_putn(&b, ",", 1);
-            mig_buf_puts(&b, rf->down.v[k]);
-        }
+        mig_buf_puts(&b, v[i].down);
         mig_buf_putn(&b, "\t", 1);
-        for (k = 0; k < rf->labels.n; k++) {
-            if (k)
-                mig_buf_putn(&b, ",", 1);
-            mig_buf_puts(&b, rf->labels.v[k]);
-        }
+        mig_buf_puts(&b, v[i].labels);
         mig_buf_putn(&b, "\t", 1);
-        for (k = 0; k < rf->depends.n; k++) {
-            if (k)
-                mig_buf_putn(&b, ",", 1);
-            mig_buf_puts(&b, rf->depends.v[k]);
-        }
+        mig_buf_puts(&b, v[i].deps);
         mig_buf_putn(&b, "\t", 1);
-        mig_buf_puts(&b, rf->message ? rf->message : "");
-        mig_buf_puts(&b, rf->transactional ? "\t1\n" : "\t0\n");
+        mig_buf_puts(&b, v[i].message);
+        mig_buf_puts(&b, v[i].tx ? "\t1\n" : "\t0\n");
         ok = b.data && EVP_DigestUpdate(md, b.data, b.len);
     }
     ok = ok && EVP_DigestFinal_ex(md, h, &hl) && hl == 32;
@@ -336,14 +356,13 @@ int files_is_real_head(const files *f, const char *id)
     return 0;
 }
 
-const char *files_checksum_of(const files *f, const char *id)
+int files_checksum_is(const files *f, const char *id, const char *hex)
 {
     const revfile_ent *e;
-    const char *sum = NULL;
     if (f->sum)
-        return hcache_by_id(f->lazy.cache, id, &sum) >= 0 ? sum : NULL;
+        return hcache_checksum_is(f->lazy.cache, id, hex);
     e = files_by_id(f, id);
-    return e ? e->rf.checksum : NULL;
+    return e ? strcmp(e->rf.checksum, hex) == 0 : -1;
 }
 
 int files_nreal_heads(const files *f)
@@ -358,15 +377,16 @@ static int load_summary(mig_arena *ar, hcache *cache, const mig_strlist *dirs, c
                         const int *loc_end, int build, files *f)
 {
     const files_summary *sum = hcache_summary(cache, paths->n);
-    int *entry, i, loc = 0, dirfd = -1, ok = 1;
-    if (!sum || !(entry = mig_alloc(ar, sizeof *entry * (size_t)(paths->n + 1))))
+    int *entry, *rec, i, loc = 0, dirfd = -1, ok = 1;
+    if (!sum || !(entry = mig_alloc(ar, sizeof *entry * (size_t)(paths->n + 1))) ||
+        !(rec = mig_alloc(ar, sizeof *rec * (size_t)(paths->n + 1))))
         return 0;
     for (i = 0; i < paths->n; i++)
         entry[i] = -1;
     for (i = 0; i < paths->n && ok; i++) {
         const char *rel = paths->v[i];
         struct stat st;
-        int k;
+        int k, h = -1;
         if (i == 0 || loc_end[loc] <= i) {
             while (loc_end[loc] <= i)
                 loc++;
@@ -376,11 +396,14 @@ static int load_summary(mig_arena *ar, hcache *cache, const mig_strlist *dirs, c
         }
         if (strcmp(dirs->v[loc], ".") != 0)
             rel += strlen(dirs->v[loc]) + 1;
-        k = hcache_find(cache, loc, rel);
-        ok = k >= 0 && entry[k] < 0 && dirfd >= 0 && fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
-             hcache_same(cache, k, &st);
-        if (ok)
-            entry[k] = i;
+        /* the files in the order the folder gives them, as the cache has them */
+        k = hcache_find_at(cache, i, loc, rel);
+        ok = k >= 0 && (h = hcache_rank(cache, k)) >= 0 && h < paths->n && entry[h] < 0 && dirfd >= 0 &&
+             fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) && hcache_same(cache, k, &st);
+        if (ok) {
+            entry[h] = i;
+            rec[h] = k;
+        }
     }
     if (dirfd >= 0)
         close(dirfd);
@@ -391,6 +414,7 @@ static int load_summary(mig_arena *ar, hcache *cache, const mig_strlist *dirs, c
     f->lazy.cache = cache;
     f->lazy.paths = paths->v;
     f->lazy.entry = entry;
+    f->lazy.rec = rec;
     f->lazy.dirs = dirs;
     f->lazy.build = build;
     return 1;
@@ -405,7 +429,7 @@ int files_full(mig_arena *ar, files *f, mig_err *err)
     for (k = 0; k < f->n; k++) {
         revfile_ent *r = &f->v[k];
         r->path = f->lazy.paths[f->lazy.entry[k]];
-        if (!hcache_fill(f->lazy.cache, k, r)) {
+        if (!hcache_fill(f->lazy.cache, f->lazy.rec[k], r)) {
             /* a damaged entry: the file itself */
             if (read_whole(ar, r->path, &r->src, &r->len, NULL, err) ||
                 mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err))
@@ -421,7 +445,7 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
 {
     mig_strlist paths = {0};
     mig_arena texts; /* FILES_NO_SOURCE: each text, released once parsed */
-    int i, build = flags & FILES_GRAPH, rc = 0, *loc_end, loc = 0, dirfd = -1;
+    int i, build = flags & FILES_GRAPH, rc = 0, *loc_end, loc = 0, dirfd = -1, *order = NULL;
     hcache *cache = NULL;
     memset(f, 0, sizeof *f);
     if (check_locations(ar, dirs, recursive, err))
@@ -438,11 +462,29 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
         if ((flags & FILES_SUMMARY) && load_summary(ar, cache, dirs, &paths, loc_end, build, f))
             return 0;
     }
-    for (i = 0; i < dirs->n; i++) {
-        int from = i ? loc_end[i - 1] : 0;
-        if (loc_end[i] - from > 1)
-            qsort(paths.v + from, (size_t)(loc_end[i] - from), sizeof *paths.v, by_name);
-    }
+    if (cache) {
+        /* sorted, remembering the order the folders gave (the cache's) */
+        struct pos *ps = mig_alloc(ar, sizeof *ps * (size_t)(paths.n + 1));
+        order = mig_alloc(ar, sizeof *order * (size_t)(paths.n + 1));
+        for (i = 0; i < paths.n; i++) {
+            ps[i].p = paths.v[i];
+            ps[i].raw = i;
+        }
+        for (i = 0; i < dirs->n; i++) {
+            int from = i ? loc_end[i - 1] : 0;
+            if (loc_end[i] - from > 1)
+                qsort(ps + from, (size_t)(loc_end[i] - from), sizeof *ps, by_pos);
+        }
+        for (i = 0; i < paths.n; i++) {
+            paths.v[i] = ps[i].p;
+            order[i] = ps[i].raw;
+        }
+    } else
+        for (i = 0; i < dirs->n; i++) {
+            int from = i ? loc_end[i - 1] : 0;
+            if (loc_end[i] - from > 1)
+                qsort(paths.v + from, (size_t)(loc_end[i] - from), sizeof *paths.v, by_name);
+        }
     f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
     mig_arena_init(&texts, &ar->a);
     for (i = 0; i < paths.n && rc == 0; i++) {
@@ -466,7 +508,7 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
     rc = finish_load(ar, dirs, build, f, err);
     if (cache) {
         files_summary sum;
-        hcache_save(cache, f->v, f->n, rc == 0 && build && hcache_dirty(cache) && summarize(ar, f, &sum) == 0 ? &sum : NULL);
+        hcache_save(cache, f->v, f->n, order, rc == 0 && build && hcache_dirty(cache) && summarize(ar, f, &sum) == 0 ? &sum : NULL);
     }
     return rc;
 }

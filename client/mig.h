@@ -115,7 +115,8 @@ typedef struct files {
     struct {
         struct hcache *cache;
         const char **paths;  /* the listing */
-        int *entry;          /* the cache entry of each listed file */
+        int *entry;          /* per header of the cache (the sorted listing): the file's place in the listing */
+        int *rec;            /* ... and its record in the cache */
         const mig_strlist *dirs;
         int build;
     } lazy;
@@ -138,14 +139,14 @@ typedef struct files {
 int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err);
 /* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are). */
 int files_full(mig_arena *ar, files *f, mig_err *err);
-/* The SHA-256 (hex) of the headers, a line per revision in byte order of
- * the ids, as db_store_digest computes it of the store. */
+/* The SHA-256 (hex) of the headers, a line per revision in the order of
+ * db_store_digest (see db.c), as it computes it of the store. */
 int files_digest(mig_arena *ar, const files *f, char hex[65]);
 /* Is id one of the real heads of the files' graph? */
 int files_is_real_head(const files *f, const char *id);
 int files_nreal_heads(const files *f);
-/* The checksum of revision id in the files (NULL: no file has it). */
-const char *files_checksum_of(const files *f, const char *id);
+/* Is hex the checksum of revision id's file?  1 yes, 0 no, -1 no file has that id. */
+int files_checksum_is(const files *f, const char *id, const char *hex);
 
 /* cache.c: the parsed headers of the files, kept between runs for the
  * FILES_NO_SOURCE loads (see cache.c); NULL when off or unavailable, and
@@ -161,9 +162,12 @@ int hcache_get(hcache *c, int i, int loc, const char *name, const struct stat *s
 void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat *st);
 const files_summary *hcache_summary(hcache *c, int n);
 int hcache_dirty(hcache *c);
-int hcache_by_id(hcache *c, const char *id, const char **checksum);
+int hcache_checksum_is(hcache *c, const char *id, const char *hex);
 int hcache_fill(hcache *c, int k, revfile_ent *r);
-void hcache_save(hcache *c, const revfile_ent *v, int n, const files_summary *sum);
+void hcache_save(hcache *c, const revfile_ent *v, int n, const int *order, const files_summary *sum);
+int hcache_rank(hcache *c, int k);
+int hcache_find_at(hcache *c, int i, int loc, const char *name);
+void hcache_close(hcache *c);
 const revfile_ent *files_by_id(const files *f, const char *id);
 /* The text (and sections) of a file loaded without it: read and parsed now.
  * Errors name the file; a file whose id changed since it was listed is one. */
