@@ -2816,6 +2816,10 @@ static int direction(mig_arena *ar, const char *from, size_t from_len, const cha
         goto out;
     }
     nontx = d.addval.n && uses_new_label(&d);
+    if (d.oom) {
+        mig_fail(err, MIG_E_NOMEM, "out of memory");
+        goto out;
+    }
     mig_buf_puts(body, marker);
     if (nontx)
         mig_buf_puts(body, MIG_SCHEMA_NONTX_MARK "ALTER TYPE ... ADD VALUE cannot be used in the transaction that "
