@@ -2193,8 +2193,10 @@ static void alter_type(dir *d, const pobj *f, const pobj *t)
                 for (k2 = 1; k2 < json_array_size(now) && !has_str(was, json_string_value(json_array_get(now, k2)));
                      k2++)
                     ;
-                mig_buf_puts(&b, " BEFORE ");
-                mig_buf_quote(&b, json_string_value(json_array_get(now, k2)));
+                if (k2 < json_array_size(now)) { /* else the enum had no label */
+                    mig_buf_puts(&b, " BEFORE ");
+                    mig_buf_quote(&b, json_string_value(json_array_get(now, k2)));
+                }
             }
             if (b.oom || !b.data)
                 d->oom = 1;

@@ -376,6 +376,10 @@ static void test_enum_and_functions(void)
     CHECK(strcmp(u, "-- mig:upgrade\nALTER TYPE s.e ADD VALUE 'z' BEFORE 'a';\nALTER TYPE s.e ADD VALUE 'b' AFTER 'a';\n"
                     "ALTER TYPE s.e ADD VALUE 'd' AFTER 'c';\n") == 0,
           "enum: new labels with ADD VALUE, where `to` has them");
+    body = diffo("{`kind`:`type`,`schema`:`s`,`name`:`e`,`type_kind`:`enum`}", ea, NULL);
+    CHECK(strcmp(up(body), "-- mig:upgrade\nALTER TYPE s.e ADD VALUE 'a';\nALTER TYPE s.e ADD VALUE 'c' AFTER 'a';\n") == 0,
+          "enum: labels added to an enum that had none");
+    body = diffo(ea, eb, NULL);
     CHECK(has(down(body), "ALTER TYPE s.e RENAME TO e_mig_old;\nCREATE TYPE s.e AS ENUM ('a', 'c');\n") &&
               has(down(body), "DROP TYPE s.e_mig_old;\n"),
           "enum: labels removed: the type is made again");
