@@ -549,6 +549,8 @@ def main(argv):
                               % (seed, k, seed, k))
                     h.report(seed, g, out)
                     break
+            else:
+                out.write("SHRUNK seed %d: no prefix of fewer than its %d edits fails the same way\n" % (seed, n))
         out.flush()
     if h.have_diff is not True and not opt.gen_only:
         out.write("# mig_diff is not usable yet (%s): checked the snapshots of two spellings of A only\n"
