@@ -19,19 +19,25 @@
  *   emit:  the phases, in order:
  *     1. set_config('check_function_bodies', 'false') when functions are made;
  *     2. drops: event triggers, policies, triggers, indexes, views (dependents
- *        first), foreign keys, other constraints, defaults that use a function
- *        made again, sequence ownership that changes, functions and types
- *        that are made again;
- *     3. schemas, extensions, types (dependencies first), sequences, functions;
+ *        first), foreign keys, other constraints, defaults that call a
+ *        function made again, sequence ownership that changes, functions
+ *        made again; a type made again is renamed away (<name>_mig_old);
+ *     3. schemas, extensions, types (dependencies first), sequences,
+ *        functions (not those with an SQL-standard body: see 6);
  *     4. the renames of the hints (tables, then columns);
- *     5. tables recreated (partition key) dropped; new tables (parents first);
- *        changes of the other tables (columns, constraints, options, RLS);
- *     6. foreign keys, partitions attached, sequence ownership;
+ *     5. tables recreated (partition key) dropped; new tables (parents
+ *        first); changes of the other tables (columns, constraints, options,
+ *        RLS; a column of a type made again is converted through text);
+ *     6. foreign keys, partitions attached, sequence ownership; functions
+ *        with an SQL-standard body (PostgreSQL parses them at once);
  *     7. views (dependencies first), indexes, materialized view data,
  *        triggers, policies, event triggers, enabled states;
- *     8. drops: tables (children first), sequences, functions, types,
- *        extensions, schemas;
+ *     8. drops: tables (children first), sequences, functions, types (and
+ *        the renamed-away ones), extensions, schemas;
  *     9. comments, owners and grants of everything new or changed.
+ * What PostgreSQL rewrites itself on a hinted rename (expressions,
+ * constraints, indexes, triggers, policies naming the renamed table or
+ * column) is compared after the renames (renamed_text) and left alone.
  * ALTER TYPE ... ADD VALUE statements come first; when a later statement of
  * the section uses a new value as a literal, the section begins with
  * MIG_SCHEMA_NONTX_MARK.  Plain C11; arena memory (jansson's own is freed
