@@ -219,6 +219,7 @@ typedef struct pobj {
     int *cmap;            /* column i <-> the other side's column, -1 when none */
     unsigned char *cfl;   /* C_* */
     unsigned char *kfl;   /* KF_* */
+    int *kmap;            /* constraint i renamed: the other side's constraint, else -1 */
     const char *qname;    /* the name as SQL, once computed (types) */
 } pobj;
 
@@ -648,8 +649,10 @@ static int load_side(mig_arena *ar, const char *text, size_t len, const char *la
             o->ncols = (int)json_array_size(o->cols);
             o->ncons = (int)json_array_size(o->cons);
             if (!(o->cmap = mig_alloc0(ar, sizeof(int) * (size_t)(o->ncols + 1))) ||
-                !(o->cfl = mig_alloc0(ar, (size_t)o->ncols + 1)) || !(o->kfl = mig_alloc0(ar, (size_t)o->ncons + 1)))
+                !(o->cfl = mig_alloc0(ar, (size_t)o->ncols + 1)) || !(o->kfl = mig_alloc0(ar, (size_t)o->ncons + 1)) ||
+                !(o->kmap = mig_alloc(ar, sizeof(int) * (size_t)(o->ncons + 1))))
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
+            memset(o->kmap, 0xff, sizeof(int) * (size_t)(o->ncons + 1)); /* -1 */
         }
     }
     return 0;
@@ -1325,7 +1328,7 @@ static void plan_constraints(dir *d, int fks)
                 f->kfl[c] |= KF_DROP;
             else if (fks) {
                 pobj *p = fk_parent(d, k, 1);
-                if (p && p != f && loses_key(p))
+                if (p && loses_key(p)) /* its own table's too */
                     f->kfl[c] |= KF_DROP;
             }
             if (tk && (f->kfl[c] & KF_DROP))
@@ -1340,6 +1343,34 @@ static void plan_constraints(dir *d, int fks)
             json_t *k = json_array_get(t->cons, (size_t)c);
             if (is_fk(k) == fks && (t->drop || !t->peer || col_index(t->peer->cons, S(k, "name")) < 0))
                 t->kfl[c] |= KF_ADD;
+        }
+    }
+    /* a constraint that only changes its name (a table or column renamed: t_pkey, u_pkey) is renamed */
+    for (i = 0; i < d->F->n; i++) {
+        pobj *f = &d->F->v[i], *t = f->peer;
+        int tc;
+        if (f->kind != K_TABLE || f->drop || !t)
+            continue;
+        for (c = 0; c < f->ncons; c++) {
+            json_t *k = json_array_get(f->cons, (size_t)c);
+            const char *def;
+            if (is_fk(k) != fks || !(f->kfl[c] & KF_DROP) || col_index(t->cons, S(k, "name")) >= 0 ||
+                func_dropped_mentioned(d, S(k, "def")) || mentions_redo(d, f, S(k, "def")))
+                continue;
+            if (fks && fk_parent(d, k, 1) && loses_key(fk_parent(d, k, 1)))
+                continue; /* the key it references is made again: so is it */
+            def = renamed_text(d, f, S(k, "def"));
+            for (tc = 0; tc < t->ncons; tc++) {
+                json_t *x = json_array_get(t->cons, (size_t)tc);
+                if ((t->kfl[tc] & KF_ADD) && t->kmap[tc] < 0 && same(k, x, "type") && seq(def, S(x, "def")) &&
+                    col_index(f->cons, S(x, "name")) < 0) {
+                    f->kmap[c] = tc;
+                    t->kmap[tc] = c;
+                    f->kfl[c] &= (unsigned char)~KF_DROP;
+                    t->kfl[tc] &= (unsigned char)~KF_ADD;
+                    break;
+                }
+            }
         }
     }
 }
@@ -1663,7 +1694,7 @@ static void decorations(dir *d, pobj *t)
         }
         for (i = 0; i < t->ncons; i++) {
             json_t *tk = json_array_get(t->cons, (size_t)i), *fk = NULL;
-            int k = f && !(t->kfl[i] & KF_ADD) ? col_index(f->cons, S(tk, "name")) : -1;
+            int k = f && !(t->kfl[i] & KF_ADD) ? (t->kmap[i] >= 0 ? t->kmap[i] : col_index(f->cons, S(tk, "name"))) : -1;
             if (k >= 0)
                 fk = json_array_get(f->cons, (size_t)k);
             if (!seq(fk ? S(fk, "comment") : NULL, S(tk, "comment"))) {
@@ -2680,6 +2711,22 @@ static void emit(dir *d)
             simple(d, "ALTER TABLE ", qn(d, d->h[i].schema, d->h[i].table),
                    chk(d, mig_sprintf(d->ar, " RENAME COLUMN %s TO %s", qn(d, NULL, d->h[i].column),
                                qn(d, NULL, d->h[i].to))));
+    for (i = 0; i < F->n; i++) {
+        pobj *f = &F->v[i];
+        if (f->kind != K_TABLE)
+            continue;
+        for (c = 0; c < f->ncons; c++)
+            if (f->kmap[c] >= 0) {
+                mig_buf b;
+                mig_buf_init(&b, d->ar);
+                alter_table(&b, f->schema, f->name);
+                mig_buf_puts(&b, "RENAME CONSTRAINT ");
+                put_id(&b, S(json_array_get(f->cons, (size_t)c), "name"));
+                mig_buf_puts(&b, " TO ");
+                put_id(&b, S(json_array_get(f->peer->cons, (size_t)f->kmap[c]), "name"));
+                done(d, &b);
+            }
+    }
     /* 5. tables: recreated ones dropped, new ones, changed ones */
     l = topo(d, F, K_TABLE, sel_recreated);
     for (i = l.n - 1; i >= 0; i--) {

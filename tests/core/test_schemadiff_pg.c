@@ -334,6 +334,19 @@ static void test_renames(void)
                   strcmp(down(body), "-- mig:downgrade\nALTER TABLE s.q RENAME TO p;\nALTER TABLE s.q0 RENAME TO p0;\nALTER TABLE s.p RENAME COLUMN kk TO k;\n") == 0,
               "renames alone: a partition, a child, a generated column, a check and an index follow them");
     }
+    {
+        const char *ka = "{`kind`:`table`,`schema`:`public`,`name`:`t`,`columns`:[{`name`:`a`,`type`:`integer`},{`name`:`r`,`type`:`integer`}],"
+                         "`constraints`:[{`name`:`t_a_key`,`type`:`unique`,`def`:`UNIQUE (a)`},{`name`:`t_r_fkey`,`type`:`foreign key`,`def`:`FOREIGN KEY (r) REFERENCES public.t(a)`,`references`:`public.t`}]}";
+        const char *kb = "{`kind`:`table`,`schema`:`public`,`name`:`t`,`columns`:[{`name`:`b`,`type`:`integer`},{`name`:`r`,`type`:`integer`}],"
+                         "`constraints`:[{`name`:`t_b_key`,`type`:`unique`,`def`:`UNIQUE (b)`},{`name`:`t_r_fkey`,`type`:`foreign key`,`def`:`FOREIGN KEY (r) REFERENCES public.t(b)`,`references`:`public.t`}]}";
+        body = diffo(ka, kb, "{`renames`: [{`table`: `t`, `column`: `a`, `to`: `b`}]}");
+        CHECK(body && strcmp(up(body), "-- mig:upgrade\nALTER TABLE public.t RENAME COLUMN a TO b;\nALTER TABLE public.t RENAME CONSTRAINT t_a_key TO t_b_key;\n") == 0,
+              "a key whose name follows a renamed column is renamed (its own table's foreign key stays)");
+        body = diffo(ka, kb, NULL);
+        u = up(body);
+        CHECK(before(u, "ALTER TABLE public.t DROP CONSTRAINT t_r_fkey;", "ALTER TABLE public.t DROP CONSTRAINT t_a_key;"),
+              "a key made again: its own table's foreign key to it is dropped first");
+    }
     body = diffo(a, b, "{`renames`: [{`schema`: `app`, `table`: `nope`, `to`: `new`}]}");
     ok(!body && err.code == MIG_E_INPUT && strstr(err.msg, "rename hint 0: from has no table app.nope"),
        "a hint whose table does not exist: %s", err.msg);
