@@ -411,6 +411,6 @@ missed=0
 for g in "${GOALS[@]}"; do
     IFS='|' read -r what got gl v <<<"$g"
     [ "$v" = MISSED ] && missed=$((missed + 1))
-    printf '  %-56s %10s  %-7s %s\n' "$what" "$got" "$gl" "$v"
+    printf '  %-62s %10s  %-7s %s\n' "$what" "$got" "$gl" "$v"
 done
 echo "  ${#GOALS[@]} goals, $missed MISSED; run took ${SECONDS} s"
