@@ -1754,7 +1754,21 @@ static void put_coldef(mig_buf *b, json_t *c)
 
 static const char *storage_word(const char *s)
 {
-    return !s ? "EXTENDED" : *s == 'p' ? "PLAIN" : *s == 'e' ? "EXTERNAL" : *s == 'm' ? "MAIN" : "EXTENDED";
+    return *s == 'p' ? "PLAIN" : *s == 'e' ? "EXTERNAL" : *s == 'm' ? "MAIN" : "EXTENDED";
+}
+
+/* A column's storage back to its type's (absent in the snapshot): PostgreSQL 15
+ * has no SET STORAGE DEFAULT, so the type's is named: MAIN for numeric, inet
+ * and cidr (pg_type.typstorage), EXTENDED for the other types that can be
+ * stored otherwise than PLAIN (a domain's base type is not known here). */
+static const char *storage_of(json_t *col)
+{
+    const char *ty = S(col, "type");
+    if (S(col, "storage"))
+        return storage_word(S(col, "storage"));
+    if (strncmp(ty, "numeric", 7) == 0 && (ty[7] == 0 || ty[7] == '('))
+        return "MAIN";
+    return seq(ty, "inet") || seq(ty, "cidr") ? "MAIN" : "EXTENDED";
 }
 
 /* A constraint that can be written inside CREATE TABLE. */
@@ -1854,7 +1868,7 @@ static void create_table(dir *d, const pobj *t)
     done(d, &b);
     json_array_foreach(t->cons, i, x) if (!is_fk(x) && !inline_constraint(x)) add_constraint(d, t, x);
     json_array_foreach(t->cols, i, x) if (S(x, "storage") && !Bv(x, "inherited"))
-        alter_column(d, t, S(x, "name"), "SET STORAGE ", storage_word(S(x, "storage")));
+        alter_column(d, t, S(x, "name"), "SET STORAGE ", storage_of(x));
     if (Bv(j, "row_security"))
         simple(d, "ALTER TABLE ", qn(d, t->schema, t->name), " ENABLE ROW LEVEL SECURITY");
     if (Bv(j, "force_row_security"))
@@ -1973,7 +1987,7 @@ static void change_column(dir *d, const pobj *f, const pobj *t, json_t *fc, json
             alter_column(d, t, col, identity_set(d, S(tc, "identity_options")), NULL);
     }
     if (!same(fc, tc, "storage"))
-        alter_column(d, t, col, "SET STORAGE ", storage_word(S(tc, "storage")));
+        alter_column(d, t, col, "SET STORAGE ", storage_of(tc));
 }
 
 /* "fillfactor=70" -> "fillfactor" */
@@ -2099,7 +2113,7 @@ static void change_table(dir *d, pobj *f, pobj *t)
         put_coldef(&b, tc);
         done(d, &b);
         if (S(tc, "storage"))
-            alter_column(d, t, S(tc, "name"), "SET STORAGE ", storage_word(S(tc, "storage")));
+            alter_column(d, t, S(tc, "name"), "SET STORAGE ", storage_of(tc));
     }
     /* a table that inherits: it has the parent's columns already (they stay local: attislocal) */
     json_array_foreach(J(b_, "inherits"), i, x) if (!has_str(renamed_list(d, J(a, "inherits")), json_string_value(x)))

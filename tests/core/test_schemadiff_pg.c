@@ -490,6 +490,16 @@ static void test_owners(void)
           "owners: of a new object, and a changed one");
 }
 
+static void test_storage(void)
+{
+    const char *a = "{`kind`:`table`,`schema`:`s`,`name`:`t`,`columns`:[{`name`:`n`,`type`:`numeric(10,2)`,`storage`:`e`},{`name`:`x`,`type`:`text`,`storage`:`m`}]}";
+    const char *b = "{`kind`:`table`,`schema`:`s`,`name`:`t`,`columns`:[{`name`:`n`,`type`:`numeric(10,2)`},{`name`:`x`,`type`:`text`}]}";
+    char *body = diffo(a, b, NULL);
+    CHECK(body && strcmp(up(body), "-- mig:upgrade\nALTER TABLE s.t ALTER COLUMN n SET STORAGE MAIN;\nALTER TABLE s.t ALTER COLUMN x SET STORAGE EXTENDED;\n") == 0 &&
+              has(down(body), "ALTER TABLE s.t ALTER COLUMN n SET STORAGE EXTERNAL;\nALTER TABLE s.t ALTER COLUMN x SET STORAGE MAIN;\n"),
+          "column storage, and back to the type's");
+}
+
 static void test_names(void)
 {
     const char *a = "";
@@ -575,6 +585,7 @@ int main(void)
     test_alters();
     test_names();
     test_owners();
+    test_storage();
     test_standard_bodies();
     test_partitions();
     test_bad_documents();
