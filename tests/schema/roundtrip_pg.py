@@ -34,6 +34,7 @@ and drops databases named rt_<pid>_*.  Exit: 0 all passed, 1 a failure,
 2 mig_snapshot or mig_diff is missing (the output says which, "SKIP ...").
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -46,6 +47,7 @@ import gen_pg  # noqa: E402
 
 PSQL = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"]
 GUARD = 300     # seconds: only against a hung server, decides nothing
+POOL = concurrent.futures.ThreadPoolExecutor(max_workers=3)   # psql/pg_dump processes run side by side
 
 
 class Fail(Exception):
@@ -294,6 +296,11 @@ class Harness:
         self.rows_checked = 0
         self.noted = 0
         self.nontx = 0
+        self.drops = []
+
+    def finish(self):
+        for d in self.drops:
+            d.result()
 
     def build(self, name, sql, ext=True, rows=None):
         create_db(name)
@@ -323,7 +330,9 @@ class Harness:
     def run_seed(self, seed, nedits=None, quiet=False, pair=None):
         """None when the seed passes, "skip" when mig_snapshot is missing, else the Fail"""
         p = pair or gen_pg.make_pair(seed, nedits)
-        a, a2, b = self.pfx + "_a", self.pfx + "_a2", self.pfx + "_b"
+        self.runs = getattr(self, "runs", 0) + 1
+        run = "%s_%d" % (self.pfx, self.runs)
+        a, a2, b = run + "_a", run + "_a2", run + "_b"
         info = {"pair": p, "body": None}
         self.last = info
         snap = "SELECT mig_snapshot();"
@@ -331,8 +340,10 @@ class Harness:
             create_dbs([a, a2, b])
             pre = "SET client_min_messages = warning;\n"
             if self.opt.gen_only:
-                for db, sql, rows in ((a, p["a_sql"], p["rows_sql"]), (a2, p["a2_sql"], ""), (b, p["b_sql"], "")):
-                    o, bad, err = parts(db, [("sql", pre + sql), ("rows", rows)])
+                jobs = [(db, POOL.submit(parts, db, [("sql", pre + sql), ("rows", rows)])) for db, sql, rows in
+                        ((a, p["a_sql"], p["rows_sql"]), (a2, p["a2_sql"], ""), (b, p["b_sql"], ""))]
+                for db, job in jobs:
+                    o, bad, err = job.result()
                     if bad:
                         raise Fail("generator", "PostgreSQL refused the generated %s of %s" % (bad, db.rsplit("_", 1)[-1]), err)
                 return None
@@ -346,11 +357,14 @@ class Harness:
                 create_dbs([a])
             ext = "CREATE EXTENSION mig;\n"
             outs = {}
+            jobs = []
             for db, sql in ((a, p["a_sql"]), (a2, p["a2_sql"]), (b, p["b_sql"])):
                 steps = [("ext", ext), ("sql", pre + sql), ("snap", snap)]
                 if db == a:
                     steps += [("rows", p["rows_sql"]), ("snap2", snap)]
-                o, bad, err = parts(db, steps)
+                jobs.append((db, POOL.submit(parts, db, steps)))     # the three databases at once
+            for db, job in jobs:
+                o, bad, err = job.result()
                 if bad in ("sql", "rows"):
                     raise Fail("generator", "PostgreSQL refused the generated %s of %s" % (bad, db.rsplit("_", 1)[-1]), err)
                 if bad == "ext":
@@ -384,8 +398,8 @@ class Harness:
                            snap_diff(sa, sb))
             if body == "":
                 return None
-            dump_a = pg_dump_norm(a)
-            dump_b = pg_dump_norm(b)
+            ja, jb = POOL.submit(pg_dump_norm, a), POOL.submit(pg_dump_norm, b)
+            dump_a, dump_b = ja.result(), jb.result()
             shared = p["shared"]
             up, down = sections(body)
             # the first line of a section that cannot run in one transaction
@@ -461,7 +475,7 @@ class Harness:
             return Fail("harness", str(e))
         finally:
             if not self.opt.keep:
-                drop_dbs([a, a2, b])
+                self.drops.append(POOL.submit(drop_dbs, [a, a2, b]))    # while the next seed runs
 
     def report(self, seed, f, out):
         info = self.last
@@ -509,6 +523,7 @@ def main(argv):
         pair = {"seed": 0, "a_sql": a_sql, "a2_sql": a_sql, "b_sql": b_sql, "rows_sql": "", "shared": [],
                 "hints": json.loads(opt.hints), "edits": ["(files)"]}
         f = h.run_seed(0, pair=pair)
+        h.finish()
         if f is None or f == "skip":
             print("passed" if f is None else "SKIP")
             if opt.verbose and h.last.get("body"):
@@ -526,6 +541,7 @@ def main(argv):
     for seed in seeds:
         f = h.run_seed(seed, opt.edits)
         if f == "skip":
+            h.finish()
             out.write("SKIP mig_snapshot() is not installed (CREATE EXTENSION mig gives version %s)\n" %
                       query("postgres", "SELECT default_version FROM pg_available_extensions WHERE name = 'mig'"))
             return 2
@@ -552,6 +568,7 @@ def main(argv):
             else:
                 out.write("SHRUNK seed %d: no prefix of fewer than its %d edits fails the same way\n" % (seed, n))
         out.flush()
+    h.finish()
     if h.have_diff is not True and not opt.gen_only:
         out.write("# mig_diff is not usable yet (%s): checked the snapshots of two spellings of A only\n"
                   % ("missing" if not h.have_diff else h.have_diff))
