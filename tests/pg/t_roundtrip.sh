@@ -26,7 +26,7 @@
 #     identity column, F4 two indexes of a partitioned table with the same
 #     first column, F5 renaming a partition (F1 and F2 were avoided too until
 #     they were fixed); the regression seeds below run with --with-known-gaps
-#     and fail until those are fixed;
+#     and those of F3-F5 fail until they are fixed or documented;
 #   - a body that says "-- the columns of T end in another order than the new
 #     schema has them" (PostgreSQL adds a column at the end, so a column the
 #     upgrade dropped comes back last in the downgrade) is compared with T's
@@ -53,9 +53,9 @@ GEN_COUNT=2
 # Seeds that once failed, kept so a fix stays fixed (a change to gen_pg.py
 # moves them), run with --with-known-gaps; see tests/tmp/roundtrip-pg-findings.md:
 # 25 (F1: a generated column reading a renamed column is made again and an
-# index over it is lost; fixed, now F6: a key a foreign key of its own table
-# references is dropped to be renamed), 29 (F2: DETACH PARTITION names a
-# renamed parent by its old name; fixed), 97 (F3: an identity sequence keeps its name after a rename),
+# index over it is lost; then F6: a key a foreign key of its own table
+# references is dropped to be renamed; both fixed), 29 (F2: DETACH PARTITION
+# names a renamed parent by its old name; fixed), 97 (F3: an identity sequence keeps its name after a rename),
 # 230 (F4: the names of partitions' cloned indexes depend on the order of
 # creation), 17 (F5: a renamed partition keeps its cloned indexes' names);
 # 596 passes: an enum's new value used by a default, a body that runs
