@@ -146,9 +146,12 @@ static int any_match(const mig_strlist *l, const char *s)
 static int name_passes(mig_arena *ar, const mig_pg_filter *f, const item *it, int *oom)
 {
     const char *n = it->name;
-    const char *paren = strchr(n, '(');
+    const char *paren;
     if (!f->include.n && !f->exclude.n)
         return 1;
+    if (!n)
+        return 0;
+    paren = strchr(n, '(');
     if (paren && it->kind == mig_pg_kind_index("function") && !(n = mig_strndup(ar, n, (size_t)(paren - n)))) {
         *oom = 1;
         return 0;
@@ -178,7 +181,7 @@ static int keep(mig_arena *ar, const mig_pg_filter *f, const item *it, const ite
         probe.schema = it->schema;
         for (i = 0; i < n; i++)
             if ((v[i].kind == mig_pg_kind_index("table") || v[i].kind == mig_pg_kind_index("view")) &&
-                nullable_cmp(v[i].schema, it->schema) == 0 && strcmp(v[i].name, it->table) == 0)
+                nullable_cmp(v[i].schema, it->schema) == 0 && nullable_cmp(v[i].name, it->table) == 0)
                 return name_passes(ar, f, &v[i], oom);
     }
     return 1;

@@ -619,24 +619,19 @@ static void feed_body(stmt_state *st, int tok, const char *w, size_t n, size_t o
                 return;
             }
             /* a CREATE FUNCTION in the body: its BEGIN ATOMIC opens a body inside this one */
-            switch (st->ihead) {
-            case IH_START:
-                st->ihead = tok == T_WORD && word_is(w, n, "CREATE") ? IH_CREATE : IH_DONE;
-                break;
-            case IH_CREATE:
-                st->ihead = tok == T_WORD && word_is(w, n, "OR") ? IH_CREATE_OR
-                            : tok == T_WORD && (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE"))
-                                ? IH_ROUTINE
-                                : IH_DONE;
-                break;
-            case IH_CREATE_OR:
-                st->ihead = tok == T_WORD && word_is(w, n, "REPLACE") ? IH_CREATE_OR_REPLACE : IH_DONE;
-                break;
-            case IH_CREATE_OR_REPLACE:
-                st->ihead = tok == T_WORD && (word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE")) ? IH_ROUTINE
-                                                                                                   : IH_DONE;
-                break;
-            case IH_ROUTINE:
+            if (tok != T_WORD) {
+                if (st->ihead != IH_ROUTINE)
+                    st->ihead = IH_DONE;
+            } else if (st->ihead == IH_START) {
+                st->ihead = word_is(w, n, "CREATE") ? IH_CREATE : IH_DONE;
+            } else if (st->ihead == IH_CREATE && word_is(w, n, "OR")) {
+                st->ihead = IH_CREATE_OR;
+            } else if (st->ihead == IH_CREATE_OR) {
+                st->ihead = word_is(w, n, "REPLACE") ? IH_CREATE_OR_REPLACE : IH_DONE;
+            } else if (st->ihead == IH_CREATE || st->ihead == IH_CREATE_OR_REPLACE) {
+                st->ihead = word_is(w, n, "FUNCTION") || word_is(w, n, "PROCEDURE") ? IH_ROUTINE : IH_DONE;
+            }
+            if (st->ihead == IH_ROUTINE) {
                 if (st->ipending && tok == T_WORD && word_is(w, n, "ATOMIC")) {
                     st->atomic++;
                     st->depth = 0;
@@ -646,9 +641,6 @@ static void feed_body(stmt_state *st, int tok, const char *w, size_t n, size_t o
                     return;
                 }
                 st->ipending = tok == T_WORD && word_is(w, n, "BEGIN");
-                break;
-            default:
-                break;
             }
             if (tok == T_WORD && prev != B_LABEL && word_is(w, n, "CASE")) {
                 st->depth++;

@@ -44,7 +44,7 @@ declare -A FILES=(
     [core]="$(echo core/*.c)"
     [sqlite_ext]="$(echo sqlite_ext/*.c)"
     [client]="$(echo client/*.c sqlite_ext/*.c)"
-    [pg_ext]="pg_ext/mig_pg.c"
+    [pg_ext]="$(echo pg_ext/*.c)"
 )
 declare -A FLAGS=(
     [core]=""
