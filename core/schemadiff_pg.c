@@ -1691,6 +1691,15 @@ static void decorations(dir *d, pobj *t)
                                                                        : NULL;
             comment(d, "COLUMN", col_ref(d, t, S(tc, "name")), fc ? S(fc, "comment") : NULL, S(tc, "comment"));
             grants(d, t, S(tc, "name"), fc ? J(fc, "grants") : NULL, J(tc, "grants"));
+            /* REVOKE of a table privilege took the column privileges of that kind with it */
+            if (fc) {
+                size_t g;
+                json_t *x;
+                json_array_foreach(J(tc, "grants"), g, x) if (find_grant(J(fc, "grants"), x) &&
+                                                             find_grant(J(fj, "grants"), x) &&
+                                                             !find_grant(J(t->j, "grants"), x))
+                    grant_stmt(d, t, S(tc, "name"), x, 1, Bv(x, "grantable"));
+            }
         }
         for (i = 0; i < t->ncons; i++) {
             json_t *tk = json_array_get(t->cons, (size_t)i), *fk = NULL;

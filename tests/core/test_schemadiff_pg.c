@@ -490,6 +490,15 @@ static void test_owners(void)
           "owners: of a new object, and a changed one");
 }
 
+static void test_column_grants(void)
+{
+    const char *a = "{`kind`:`table`,`schema`:`s`,`name`:`t`,`grants`:[{`privilege`:`SELECT`,`grantee`:`w`}],`columns`:[{`name`:`c`,`type`:`integer`,`grants`:[{`privilege`:`SELECT`,`grantee`:`w`}]}]}";
+    const char *b = "{`kind`:`table`,`schema`:`s`,`name`:`t`,`columns`:[{`name`:`c`,`type`:`integer`,`grants`:[{`privilege`:`SELECT`,`grantee`:`w`}]}]}";
+    char *body = diffo(a, b, NULL);
+    CHECK(body && strcmp(up(body), "-- mig:upgrade\nREVOKE SELECT ON TABLE s.t FROM w;\nGRANT SELECT (c) ON TABLE s.t TO w;\n") == 0,
+          "a table privilege revoked: the column privilege of that kind, which goes with it, is granted again");
+}
+
 static void test_storage(void)
 {
     const char *a = "{`kind`:`table`,`schema`:`s`,`name`:`t`,`columns`:[{`name`:`n`,`type`:`numeric(10,2)`,`storage`:`e`},{`name`:`x`,`type`:`text`,`storage`:`m`}]}";
@@ -586,6 +595,7 @@ int main(void)
     test_names();
     test_owners();
     test_storage();
+    test_column_grants();
     test_standard_bodies();
     test_partitions();
     test_bad_documents();
