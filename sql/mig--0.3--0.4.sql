@@ -12,6 +12,6 @@
 CREATE FUNCTION mig_snapshot(opts text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'pg_mig_snapshot' LANGUAGE C STABLE
     SET search_path = '' SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
-    SET extra_float_digits = 3;
+    SET extra_float_digits = 3 SET jit = off;
 CREATE FUNCTION mig_diff("from" text, "to" text, opts text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'pg_mig_diff' LANGUAGE C IMMUTABLE;
