@@ -27,11 +27,23 @@ differing snapshot objects, and the smallest number of edits of that seed
 that still fails (the edits are a seeded sequence, so "--edits K" replays
 its first K).
 
+A body that says "-- the columns of T end in another order than the new
+schema has them" (PostgreSQL adds a column at the end) is compared with T's
+columns as a set, and counted in the summary; pg_dump is compared after
+sorting its blocks and the GRANT lines of an ACL.
+
 usage: roundtrip_pg.py [--seed N] [--count K] [--seeds N,N,...] [--verbose]
                        [--gen-only] [--edits K] [--no-shrink] [--keep]
+                       [--with-known-gaps] [--self-test-lose-row]
+       roundtrip_pg.py --a A.sql --b B.sql [--hints JSON-ARRAY] [--verbose]
+--with-known-gaps: the edits may touch the categories of the open findings
+(gen_pg.AVOID_KNOWN_GAPS); --self-test-lose-row: a row of each table is
+deleted after the upgrade (the row check must report it); --a/--b: one pair
+written by hand (a reproduction), no rows.
 Talks to the server of PGHOST/PGPORT/PGUSER with psql and pg_dump; creates
-and drops databases named rt_<pid>_*.  Exit: 0 all passed, 1 a failure,
-2 mig_snapshot or mig_diff is missing (the output says which, "SKIP ...").
+and drops databases named rt_<pid>_<run>_*.  Exit: 0 all passed, 1 a
+failure, 2 mig_snapshot is missing ("SKIP ..."); when mig_diff is missing
+or a stub, only the snapshots are checked and the output says so.
 """
 import argparse
 import concurrent.futures
