@@ -464,8 +464,10 @@ static int check_value(json_t *v, const field *f, const char *path, const char *
     case V_MAP:
         if (!json_is_object(v))
             return mig_fail(err, MIG_E_INPUT, "%s: %s: expected an object of strings", side_label, path);
-        json_object_foreach(v, k, x) if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
-            return mig_fail(err, MIG_E_INPUT, "%s: %s.%.100s: expected a string", side_label, path, k);
+        json_object_foreach(v, k, x) {
+            if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
+                return mig_fail(err, MIG_E_INPUT, "%s: %s.%.100s: expected a string", side_label, path, k);
+        }
         return 0;
     case V_ARR:
         if (!json_is_array(v))
@@ -489,8 +491,7 @@ static int check_obj(json_t *o, const field *spec, const char *path, const char 
     char sub[512];
     if (!json_is_object(o))
         return mig_fail(err, MIG_E_INPUT, "%s: %s: expected an object", side_label, path);
-    json_object_foreach(o, key, v)
-    {
+    json_object_foreach(o, key, v) {
         for (f = spec; f->key && strcmp(f->key, key) != 0; f++)
             ;
         snprintf(sub, sizeof sub, "%.300s.%.100s", path, key);
@@ -599,10 +600,10 @@ static int load_side(mig_arena *ar, const char *text, size_t len, const char *la
     s->root = root;
     if (!json_is_object(root))
         return mig_fail(err, MIG_E_INPUT, "%s: not a snapshot document (expected a JSON object)", label);
-    json_object_foreach(root, key, v) if (strcmp(key, "mig_snapshot") != 0 && strcmp(key, "dialect") != 0 &&
-                                          strcmp(key, "objects") != 0) return mig_fail(err, MIG_E_INPUT,
-                                                                                       "%s: %.100s: unknown key",
-                                                                                       label, key);
+    json_object_foreach(root, key, v) {
+        if (strcmp(key, "mig_snapshot") != 0 && strcmp(key, "dialect") != 0 && strcmp(key, "objects") != 0)
+            return mig_fail(err, MIG_E_INPUT, "%s: %.100s: unknown key", label, key);
+    }
     if (!json_is_integer(json_object_get(root, "mig_snapshot")) ||
         json_integer_value(json_object_get(root, "mig_snapshot")) != 1)
         return mig_fail(err, MIG_E_INPUT, "%s: mig_snapshot: expected 1 (the snapshot format's version)", label);
@@ -678,10 +679,11 @@ static int parse_hints(mig_arena *ar, const char *opts, hint **out, int *n, mig_
         mig_fail(err, MIG_E_INPUT, "options: expected a JSON object, e.g. {\"renames\": [...]}");
         goto done;
     }
-    json_object_foreach(root, key, x) if (strcmp(key, "renames") != 0)
-    {
-        mig_fail(err, MIG_E_INPUT, "options: unknown key \"%.100s\" (known: renames)", key);
-        goto done;
+    json_object_foreach(root, key, x) {
+        if (strcmp(key, "renames") != 0) {
+            mig_fail(err, MIG_E_INPUT, "options: unknown key \"%.100s\" (known: renames)", key);
+            goto done;
+        }
     }
     r = json_object_get(root, "renames");
     if (r && !json_is_array(r)) {
@@ -701,8 +703,7 @@ static int parse_hints(mig_arena *ar, const char *opts, hint **out, int *n, mig_
             mig_fail(err, MIG_E_INPUT, "options: renames[%zu]: expected an object", i);
             goto done;
         }
-        json_object_foreach(x, key, v)
-        {
+        json_object_foreach(x, key, v) {
             dst = strcmp(key, "schema") == 0   ? &h->schema
                   : strcmp(key, "table") == 0  ? &h->table
                   : strcmp(key, "column") == 0 ? &h->column
@@ -1722,10 +1723,13 @@ static void decorations(dir *d, pobj *t)
     if (t->kind == K_VIEW) {
         const char *k;
         json_t *v, *was = fj ? J(fj, "column_comments") : NULL, *now = J(t->j, "column_comments");
-        json_object_foreach(was, k, v) if (!json_object_get(now, k)) comment(d, "COLUMN", col_ref(d, t, k),
-                                                                             json_string_value(v), NULL);
-        json_object_foreach(now, k, v) comment(d, "COLUMN", col_ref(d, t, k),
-                                               S(was, k), json_string_value(v));
+        json_object_foreach(was, k, v) {
+            if (!json_object_get(now, k))
+                comment(d, "COLUMN", col_ref(d, t, k), json_string_value(v), NULL);
+        }
+        json_object_foreach(now, k, v) {
+            comment(d, "COLUMN", col_ref(d, t, k), S(was, k), json_string_value(v));
+        }
     }
 }
 
