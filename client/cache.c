@@ -361,14 +361,6 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
     return c;
 }
 
-void hcache_close(hcache *c)
-{
-    if (c && c->fd >= 0)
-        close(c->fd);
-    if (c)
-        c->fd = -1;
-}
-
 /* Split a cached list in place (the loaded text is the cache's own). */
 static void split_list(mig_arena *ar, char *s, mig_strlist *out)
 {

@@ -206,7 +206,8 @@ static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, c
         return 0;
     }
     mig_arena_mark_get(texts, &m);
-    rc = read_whole((flags & FILES_NO_SOURCE) ? texts : ar, r->path, &r->src, &r->len, &st, err) ||
+    rc = read_whole((flags & FILES_NO_SOURCE) ? texts : f->textar ? f->textar : ar, r->path, &r->src, &r->len, &st,
+                    err) ||
                  mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err)
              ? -1
              : 0;
@@ -215,10 +216,40 @@ static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, c
         r->has_down = has_downgrade_text(r);
         if (flags & FILES_NO_SOURCE)
             r->src = NULL; /* the parse copied every string it keeps */
+        else
+            r->text_kept = f->textar != NULL;
         f->n++;
     }
     mig_arena_release(texts, &m);
     return rc;
+}
+
+/* The arenas of the texts kept by FILES_LAZY loads: their own blocks, given
+ * back by files_drop_texts, or at exit (after the command's arena is). */
+static mig_arena *text_arenas[8];
+static int ntext_arenas;
+
+static void free_text_arenas(void)
+{
+    while (ntext_arenas > 0) {
+        mig_arena *t = text_arenas[--ntext_arenas];
+        mig_arena_free(t);
+        free(t);
+    }
+}
+
+static mig_arena *text_arena(mig_arena *ar)
+{
+    mig_arena *t;
+    if (ntext_arenas == (int)(sizeof text_arenas / sizeof *text_arenas) || !(t = malloc(sizeof *t)))
+        return NULL; /* the texts go to the command's arena */
+    if (ntext_arenas == 0 && atexit(free_text_arenas) != 0) {
+        free(t);
+        return NULL;
+    }
+    mig_arena_init(t, &ar->a);
+    text_arenas[ntext_arenas++] = t;
+    return t;
 }
 
 /* The same id in two files, then the graph (build): what every load ends with. */
@@ -486,6 +517,8 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
                 qsort(paths.v + from, (size_t)(loc_end[i] - from), sizeof *paths.v, by_name);
         }
     f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
+    if ((flags & FILES_LAZY) && !(flags & FILES_NO_SOURCE))
+        f->textar = text_arena(ar); /* the texts apart: given back after the upload */
     mig_arena_init(&texts, &ar->a);
     for (i = 0; i < paths.n && rc == 0; i++) {
         const char *rel = paths.v[i];
@@ -507,8 +540,14 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
         return -1;
     rc = finish_load(ar, dirs, build, f, err);
     if (cache) {
+        /* the summary and the writing need memory only while they run
+         * (several MB at 100,000 revisions): given back after */
         files_summary sum;
-        hcache_save(cache, f->v, f->n, order, rc == 0 && build && hcache_dirty(cache) && summarize(ar, f, &sum) == 0 ? &sum : NULL);
+        mig_arena_mark m;
+        mig_arena_mark_get(ar, &m);
+        hcache_save(cache, f->v, f->n, order,
+                    rc == 0 && build && hcache_dirty(cache) && summarize(ar, f, &sum) == 0 ? &sum : NULL);
+        mig_arena_release(ar, &m);
     }
     return rc;
 }
@@ -538,6 +577,20 @@ int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err)
     e->rf = rf;
     e->has_down = has_downgrade_text(e);
     return 0;
+}
+
+void files_drop_texts(files *f)
+{
+    int i;
+    if (!f->textar)
+        return;
+    for (i = 0; i < f->n && f->v; i++)
+        if (f->v[i].text_kept) {
+            f->v[i].src = NULL; /* the header and sections stay: files_source reads it again */
+            f->v[i].text_kept = 0;
+        }
+    mig_arena_free(f->textar); /* its blocks; the arena itself goes at exit */
+    f->textar = NULL;
 }
 
 const revfile_ent *files_by_id(const files *f, const char *id)

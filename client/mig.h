@@ -91,6 +91,7 @@ typedef struct revfile_ent {
     size_t len;
     mig_revfile rf;
     int has_down;            /* a downgrade section with a statement in it */
+    int text_kept;           /* src is in the files' text arena (files_drop_texts) */
 } revfile_ent;
 
 /* What the header cache says of a whole listing it knows as it is: enough
@@ -112,6 +113,7 @@ typedef struct files {
     /* FILES_SUMMARY: set when every file is in the header cache as it is; v
      * and g are then not filled until files_full */
     const files_summary *sum;
+    mig_arena *textar;       /* FILES_LAZY: the texts of the files read while listing */
     struct {
         struct hcache *cache;
         const char **paths;  /* the listing */
@@ -137,6 +139,9 @@ typedef struct files {
  * calls files_full before it needs f->v or f->g) */
 #define FILES_SUMMARY 8
 int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err);
+/* FILES_LAZY: give back the texts read while listing (they are read again
+ * by files_source if needed): once they are uploaded, before a run. */
+void files_drop_texts(files *f);
 /* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are). */
 int files_full(mig_arena *ar, files *f, mig_err *err);
 /* The SHA-256 (hex) of the headers, a line per revision in the order of
@@ -167,7 +172,6 @@ int hcache_fill(hcache *c, int k, revfile_ent *r);
 void hcache_save(hcache *c, const revfile_ent *v, int n, const int *order, const files_summary *sum);
 int hcache_rank(hcache *c, int k);
 int hcache_find_at(hcache *c, int i, int loc, const char *name);
-void hcache_close(hcache *c);
 const revfile_ent *files_by_id(const files *f, const char *id);
 /* The text (and sections) of a file loaded without it: read and parsed now.
  * Errors name the file; a file whose id changed since it was listed is one. */

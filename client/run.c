@@ -863,6 +863,12 @@ int cmd_run(ctx *x, int downgrade)
     pr.keep_edited = 1;
     if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err))
         return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
+    /* uploaded: without a revision that the client runs itself (outside a
+     * transaction, from the text it uploaded), the texts read while listing
+     * are not needed any more, and on SQLite the engine is about to load the
+     * stored graph in this process */
+    if (!any_nontx)
+        files_drop_texts(&f);
     if (!rs.lines && !x->c->quiet && (pr.added || pr.changed || pr.removed)) {
         /* committed with the run, or rolled back with it */
         printf("Uploading %d added, %d changed, %d removed revision file%s with this run\n", pr.added, pr.changed,

@@ -673,6 +673,34 @@ t_cache() {
     MIG_CACHE_CLOCK=$((later + 600)) m check
     is_rc 1 "check after push --force, from the summary: exit 1"
     like "$ERR" "revision c3: its stored body .* is not the one that ran" "... names c3's replaced body"
+    # several folders, one read recursively: the summary covers them all,
+    # and a file moved from one folder to the other is a new listing
+    project cache-locs
+    export XDG_CACHE_HOME=$PWD/xdg
+    mkdir -p versions/sub other
+    printf '[mig]\nurl = sqlite:mig.db\nversion_locations = versions other\nrecursive_version_locations = true\n' >mig.ini
+    rev_file versions/l1.sql l1 "" "CREATE TABLE l1 (x INTEGER);" "DROP TABLE l1;"
+    rev_file versions/sub/l2.sql l2 l1 "CREATE TABLE l2 (x INTEGER);" "DROP TABLE l2;"
+    rev_file other/l3.sql l3 l2 "CREATE TABLE l3 (x INTEGER);" "DROP TABLE l3;"
+    MIG_CACHE_CLOCK=$later m upgrade head
+    is_rc 0 "three folders: upgrade exit 0"
+    MIG_CACHE_CLOCK=$later m history
+    like "$(sed -n 2p "$(cache_file)")" "^summary 3 0 0 [0-9a-f]{64} l3\$" "three folders: the summary of three files"
+    MIG_CACHE_CLOCK=$later m current
+    is "$OUT" "l3 (head)" "three folders: current from the summary"
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 0 "three folders: check from the summary, exit 0"
+    mv other/l3.sql versions/l3.sql
+    MIG_CACHE_CLOCK=$later m current
+    is "$OUT" "l3 (head)" "a file moved to another folder: still the head"
+    MIG_CACHE_CLOCK=$later m history
+    like "$OUT" "l2 -> l3" "... and history reads it"
+    rm versions/l3.sql
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 1 "the head's file removed: check exit 1"
+    like "$ERR" "l3, which has no file" "... the database is at a revision without a file"
+    cd "$T/cache" || bail "cd $T/cache"
+    export XDG_CACHE_HOME=$PWD/xdg
     # a damaged cache is ignored: the output is what it is without a cache
     MIG_CACHE=off m history
     out_off=$OUT
