@@ -236,7 +236,7 @@ SELECT pg_catalog.jsonb_build_object(
     'constraints', CASE WHEN t.typtype = 'd' THEN
         (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', k.conname, 'def', pg_catalog.pg_get_constraintdef(k.oid))
                                      ORDER BY k.conname)
-         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid) END,
+         FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c') END,
     'attributes', CASE WHEN t.typtype = 'c' THEN
         (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
                     'name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
