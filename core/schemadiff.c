@@ -94,31 +94,73 @@ static void put_id(mig_buf *b, const char *s)
 
 /* A declared type as SQL.  The model keeps it as SQLite understood it: a
  * type written as one quoted token ('NOT NULL', "INTEGER") is dequoted, as
- * SQLite does; one with quoted words among others (INTE"x"GER) keeps them.
- * Written bare, a type with a word that starts a column constraint would
- * read back as that constraint: it is written as one quoted token, which
- * SQLite dequotes again. */
-static const char *type_sql(mig_arena *ar, const char *type)
+ * SQLite does; one with quoted words among others (INTE"x"GER) keeps them,
+ * and is written as it is.  A type without quotes is written bare when it
+ * has the shape of SQLite's type names (words, then an optional
+ * "(n)" or "(n,m)") and no word that starts a column constraint; any other
+ * ('NOT NULL', ',x', 'a(b') is written as one quoted token, which SQLite
+ * dequotes again. */
+static int type_word(const char *w, size_t n)
 {
     static const char *const STARTERS[] = {"AS",      "CHECK",   "COLLATE", "CONSTRAINT", "DEFAULT", "GENERATED",
                                            "NOT",     "NULL",    "PRIMARY", "REFERENCES", "UNIQUE",  NULL};
-    const char *p = type;
-    if (!type || strpbrk(type, "\"'`[]"))
-        return type;
-    while (*p) {
+    int i;
+    for (i = 0; STARTERS[i]; i++)
+        if (n == strlen(STARTERS[i]) && strncasecmp(w, STARTERS[i], n) == 0)
+            return 0;
+    return 1;
+}
+
+static int type_arg(const char **pp)
+{
+    const char *p = *pp;
+    if (*p == '+' || *p == '-')
+        p++;
+    if (!isalnum((unsigned char)*p) && *p != '.')
+        return 0;
+    while (isalnum((unsigned char)*p) || *p == '.' || *p == '_')
+        p++;
+    *pp = p;
+    return 1;
+}
+
+static int type_bare(const char *p)
+{
+    int words = 0;
+    for (;;) {
         const char *w = p;
-        int i;
-        if (!(isalpha((unsigned char)*p) || *p == '_')) {
-            p++;
-            continue;
-        }
+        if (!(isalpha((unsigned char)*p) || *p == '_'))
+            return 0;
         while (isalnum((unsigned char)*p) || *p == '_')
             p++;
-        for (i = 0; STARTERS[i]; i++)
-            if ((size_t)(p - w) == strlen(STARTERS[i]) && strncasecmp(w, STARTERS[i], (size_t)(p - w)) == 0)
-                return mig_sprintf(ar, "\"%s\"", type);
+        if (!type_word(w, (size_t)(p - w)))
+            return 0;
+        words++;
+        if (*p == ' ')
+            p++;
+        else
+            break;
     }
-    return type;
+    if (*p == '(') {
+        p++;
+        if (!type_arg(&p))
+            return 0;
+        if (*p == ',') {
+            p++;
+            if (!type_arg(&p))
+                return 0;
+        }
+        if (*p++ != ')')
+            return 0;
+    }
+    return words > 0 && *p == '\0';
+}
+
+static const char *type_sql(mig_arena *ar, const char *type)
+{
+    if (!type || strpbrk(type, "\"'`[]") || type_bare(type))
+        return type;
+    return mig_sprintf(ar, "\"%s\"", type);
 }
 
 /* Identifiers equal as SQLite compares them (ASCII case-insensitive). */

@@ -332,7 +332,7 @@ static void test_roundtrip(void)
         "CREATE UNIQUE INDEX wi ON w(lower(k) DESC, \"\xc3\xa9t\xc3\xa9\") WHERE k > '\t';"
         "CREATE VIEW vv(x, y) AS SELECT k, 1 FROM w;"
         "CREATE TRIGGER tt INSTEAD OF INSERT ON vv BEGIN INSERT INTO w(k) VALUES (new.x); END;",
-        "CREATE TABLE q(a INTE\"index\"GER, b 'NOT NULL', c \"DEFAULT\" DEFAULT 1, d [x y]);",
+        "CREATE TABLE q(a INTE\"index\"GER, b 'NOT NULL', c \"DEFAULT\" DEFAULT 1, d [x y], e ',xb ' DEFAULT 0, f 'a(b');",
     };
     size_t i;
     for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
