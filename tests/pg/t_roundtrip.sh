@@ -35,7 +35,7 @@
 #   - pg_dump is compared after sorting its blocks and the GRANT lines of an
 #     ACL (an aclitem[] keeps the order of the grants).
 #
-# MIG_LONG=1 runs 400 seeds instead of 8; MIG_ROUNDTRIP_PG_COUNT=N any other
+# MIG_LONG=1 runs 400 seeds instead of 20; MIG_ROUNDTRIP_PG_COUNT=N any other
 # number.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -45,7 +45,7 @@ LAST=tests/tmp/roundtrip-pg-last.out
 mkdir -p tests/tmp
 : >"$LAST"
 
-COUNT=${MIG_ROUNDTRIP_PG_COUNT:-8}
+COUNT=${MIG_ROUNDTRIP_PG_COUNT:-20}
 [ -n "${MIG_LONG:-}" ] && COUNT=${MIG_ROUNDTRIP_PG_COUNT:-400}
 GEN_COUNT=2
 [ -n "${MIG_LONG:-}" ] && GEN_COUNT=$COUNT
