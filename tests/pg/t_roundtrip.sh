@@ -26,7 +26,7 @@
 #     identity column, F4 two indexes of a partitioned table with the same
 #     first column, F5 renaming a partition (F1 and F2 were avoided too until
 #     they were fixed); the regression seeds below run with --with-known-gaps
-#     and those of F3-F5 fail until they are fixed or documented;
+#     and those of F3-F5 are TODO tests until they are fixed;
 #   - a body that says "-- the columns of T end in another order than the new
 #     schema has them" (PostgreSQL adds a column at the end, so a column the
 #     upgrade dropped comes back last in the downgrade) is compared with T's
@@ -108,11 +108,19 @@ n=$(grep -c '^FAIL seed .*\[upgrade-rows\] after the upgrade rows of A are missi
 if [ "$n" -ge 1 ]; then echo "ok - a row lost after the upgrade is reported ($n of 1 pair)"; else
     echo "not ok - a row lost after the upgrade is reported ($n of 1 pair)"; summary "$out"; fail=1; fi
 
+# The seeds of the open findings F3-F5 (names PostgreSQL gives by itself,
+# which a snapshot does not hold; docs/schema.md, "Not handled yet
+# (PostgreSQL)") are TODO tests: reported, not failing the suite.
+declare -A KNOWN_GAP=([97]=F3 [230]=F4 [17]=F5)
 for s in ${REGRESSION_SEEDS//,/ }; do
     python3 "$RT" --with-known-gaps --seed "$s" --count 1 --no-shrink >"$out" 2>&1
     rc=$?
     cat "$out" >>"$LAST"
-    if [ $rc -eq 0 ]; then echo "ok - regression seed $s round-trips"; else
+    gap=${KNOWN_GAP[$s]:-}
+    if [ -n "$gap" ]; then
+        if [ $rc -eq 0 ]; then echo "ok - regression seed $s round-trips # TODO known gap $gap no longer reproduces: fixed?"; else
+            echo "not ok - regression seed $s round-trips # TODO known gap $gap (tests/tmp/roundtrip-pg-findings.md)"; summary "$out"; fi
+    elif [ $rc -eq 0 ]; then echo "ok - regression seed $s round-trips"; else
         echo "not ok - regression seed $s round-trips"; summary "$out"; fail=1; fi
 done
 exit $fail
