@@ -97,18 +97,19 @@ static void put_id(mig_buf *b, const char *s)
  * SQLite does; one with quoted words among others (INTE"x"GER) keeps them,
  * and is written as it is.  A type without quotes is written bare when it
  * has the shape of SQLite's type names (words, then an optional
- * "(n)" or "(n,m)") and no word that starts a column constraint; any other
- * ('NOT NULL', ',x', 'a(b') is written as one quoted token, which SQLite
- * dequotes again. */
+ * "(n)" or "(n,m)") and none of its words is a keyword; any other
+ * ('NOT NULL', ',x', 'a(b', "where", TIMESTAMP WITH TIME ZONE) is written as
+ * one quoted token, which SQLite dequotes again. */
 static int type_word(const char *w, size_t n)
 {
-    static const char *const STARTERS[] = {"AS",      "CHECK",   "COLLATE", "CONSTRAINT", "DEFAULT", "GENERATED",
-                                           "NOT",     "NULL",    "PRIMARY", "REFERENCES", "UNIQUE",  NULL};
-    int i;
-    for (i = 0; STARTERS[i]; i++)
-        if (n == strlen(STARTERS[i]) && strncasecmp(w, STARTERS[i], n) == 0)
-            return 0;
-    return 1;
+    char k[32];
+    const char *kp = k;
+    if (n >= sizeof k)
+        return 1;
+    memcpy(k, w, n);
+    k[n] = '\0';
+    /* a keyword (WHERE, NOT, DEFAULT, ...) may not read as a type name: quote the type */
+    return bsearch(&kp, KEYWORDS, sizeof KEYWORDS / sizeof KEYWORDS[0], sizeof KEYWORDS[0], kw_cmp) == NULL;
 }
 
 static int type_arg(const char **pp)
