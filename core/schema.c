@@ -2458,17 +2458,17 @@ int mig_schema_from_json(mig_arena *ar, const char *json, size_t len, mig_schema
 /* Snapshot options                                                         */
 /* ------------------------------------------------------------------------ */
 
-static int opt_patterns(mig_arena *ar, json_t *v, const char *key, mig_strlist *l, mig_err *err)
+int mig_schema_opt_patterns(mig_arena *ar, const struct json_t *v, const char *key, mig_strlist *l, mig_err *err)
 {
     size_t i;
     if (!json_is_array(v))
         return mig_fail(err, MIG_E_INPUT, "option \"%s\" must be an array of name patterns, e.g. [\"audit_*\"]", key);
     for (i = 0; i < json_array_size(v); i++) {
-        json_t *p = json_array_get(v, i);
+        const json_t *p = json_array_get(v, i);
         char *c;
-        if (!json_is_string(p) || json_string_length(p) == 0)
+        if (!json_is_string(p) || json_string_length(p) == 0 || strlen(json_string_value(p)) != json_string_length(p))
             return mig_fail(err, MIG_E_INPUT, "option \"%s\": element %zu must be a non-empty string", key, i);
-        if (!(c = mig_strndup(ar, json_string_value(p), json_string_length(p))) || mig_strlist_add(ar, l, c))
+        if (!(c = mig_strdup(ar, json_string_value(p))) || mig_strlist_add(ar, l, c))
             return NOMEM(err);
     }
     return 0;
@@ -2494,13 +2494,13 @@ static int filter_obj(mig_arena *ar, mig_dialect d, json_t *root, mig_schema_fil
                 f->kinds |= 1u << k;
             }
         } else if (strcmp(key, "include") == 0) {
-            if (opt_patterns(ar, v, key, &f->include, err))
+            if (mig_schema_opt_patterns(ar, v, key, &f->include, err))
                 return -1;
         } else if (strcmp(key, "exclude") == 0) {
-            if (opt_patterns(ar, v, key, &f->exclude, err))
+            if (mig_schema_opt_patterns(ar, v, key, &f->exclude, err))
                 return -1;
         } else if (strcmp(key, "schemas") == 0 && d == MIG_DIALECT_POSTGRES) {
-            if (opt_patterns(ar, v, key, &f->schemas, err))
+            if (mig_schema_opt_patterns(ar, v, key, &f->schemas, err))
                 return -1;
         } else if (strcmp(key, "schemas") == 0) {
             return mig_fail(err, MIG_E_INPUT, "option \"schemas\" is for PostgreSQL: a SQLite snapshot reads the main "

@@ -216,6 +216,12 @@ typedef struct mig_schema_filter {
  * is left out. */
 int mig_schema_filter_parse(mig_arena *ar, mig_dialect d, const char *json, mig_schema_filter *f, mig_err *err);
 
+/* One option of a snapshot's filters: a JSON array of non-empty name
+ * patterns (a string with a NUL inside is refused), added to l.  Errors
+ * name the option `key`.  Shared by both databases' option readers. */
+struct json_t;
+int mig_schema_opt_patterns(mig_arena *ar, const struct json_t *v, const char *key, mig_strlist *l, mig_err *err);
+
 /* Rename hints of a diff.  A table hint: table = old name, to = new name.
  * A column hint: table = the table's name in the `to` schema, column = the
  * old column name, to = the new one.  A hint that matches nothing is an

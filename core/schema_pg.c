@@ -2,6 +2,7 @@
  * schema_pg.c — the canonical PostgreSQL snapshot document (see schema_pg.h).
  */
 #include "schema_pg.h"
+#include "schema.h" /* mig_schema_opt_patterns */
 #include "snapshot_pg.h" /* MIG_PG_SNAPSHOT_QUERY_TEXT, made from snapshot_pg.sql by the Makefile */
 
 #include <fnmatch.h>
@@ -24,21 +25,6 @@ int mig_pg_kind_index(const char *kind)
     return -1;
 }
 
-static int patterns(mig_arena *ar, json_t *v, const char *key, mig_strlist *l, mig_err *err)
-{
-    size_t i;
-    if (!json_is_array(v))
-        return mig_fail(err, MIG_E_INPUT, "option \"%s\" must be an array of name patterns, e.g. [\"audit_*\"]", key);
-    for (i = 0; i < json_array_size(v); i++) {
-        json_t *p = json_array_get(v, i);
-        char *c;
-        if (!json_is_string(p) || json_string_length(p) == 0 || strlen(json_string_value(p)) != json_string_length(p))
-            return mig_fail(err, MIG_E_INPUT, "option \"%s\": element %zu must be a non-empty string", key, i);
-        if (!(c = mig_strdup(ar, json_string_value(p))) || mig_strlist_add(ar, l, c))
-            return mig_fail(err, MIG_E_NOMEM, "out of memory");
-    }
-    return 0;
-}
 
 static int filter_obj(mig_arena *ar, json_t *root, mig_pg_filter *f, mig_err *err)
 {
@@ -63,7 +49,7 @@ static int filter_obj(mig_arena *ar, json_t *root, mig_pg_filter *f, mig_err *er
             }
         } else if (strcmp(key, "include") == 0 || strcmp(key, "exclude") == 0 || strcmp(key, "schemas") == 0) {
             mig_strlist *l = key[0] == 'i' ? &f->include : key[0] == 'e' ? &f->exclude : &f->schemas;
-            if (patterns(ar, v, key, l, err))
+            if (mig_schema_opt_patterns(ar, v, key, l, err))
                 return -1;
         } else if (strcmp(key, "owners") == 0) {
             if (!json_is_boolean(v))
