@@ -122,7 +122,7 @@ bench-scale: all
 bench-schema: all
 	./bench/schema.sh
 
-# bench/schema_pg.sh (issue 14): mig_snapshot and mig_diff on a 10,000-table PostgreSQL schema
+# bench/schema_pg.sh: mig_snapshot and mig_diff on a 10,000-table PostgreSQL schema
 # against pg_dump --schema-only, and Alembic's autogenerate compare at 1,000 tables, on a
 # throwaway cluster; installs the PostgreSQL extension first (as root).
 bench-schema-pg:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/schema_pg.sh — issue 14: mig_snapshot() and mig_diff() on a large
+# bench/schema_pg.sh — mig_snapshot() and mig_diff() on a large
 # PostgreSQL schema (10,000 tables with their indexes, constraints, a view
 # per 10 tables and a trigger per 10 tables, over 2 schemas), against the
 # floor `pg_dump --schema-only` of the same database, and against Alembic
@@ -322,7 +322,7 @@ done
 ms() { if [ -z "$1" ]; then printf -- '-'; else thou "$(printf '%.0f' "$1")"; fi; }
 x2() { printf '%.2fx' "$1"; }
 echo
-echo "schema snapshot and diff on PostgreSQL (issue 14) — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //'), $(nproc) cores"
+echo "schema snapshot and diff on PostgreSQL — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //'), $(nproc) cores"
 echo "PostgreSQL $SERVER_VERSION (fsync off, jit $JIT${SERVER_OPTS:+, $SERVER_OPTS}); extension mig $EXT_VERSION ($EXT_SO, built $EXT_BUILT, sha1 $EXT_SHA)"
 [ -z "$MIG_SO" ] || echo "mig_snapshot: the private build MIG_SO=$MIG_SO (built $(date -r "$MIG_SO" '+%Y-%m-%d %H:%M'), sha1 $(sha1sum <"$MIG_SO" | cut -c1-12))"
 LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
