@@ -9,39 +9,10 @@
  */
 #include "schema_pg.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "tap.h"
+
 #include <string.h>
 
-static int n_tests, n_failed;
-
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    n_tests++;
-    if (!cond)
-        n_failed++;
-    printf("%s %d - ", cond ? "ok" : "not ok", n_tests);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    return cond;
-}
-
-static void *t_alloc(void *ud, size_t n)
-{
-    (void)ud;
-    return malloc(n);
-}
-static void t_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-static const mig_allocator ALLOC = {t_alloc, t_free, NULL};
 static mig_arena AR;
 
 #define HEAD "{\"mig_snapshot\":1,\"dialect\":\"postgresql\",\"objects\":"
@@ -139,10 +110,9 @@ static void test_errors(void)
 
 int main(void)
 {
-    mig_arena_init(&AR, &ALLOC);
+    mig_arena_init(&AR, &TAP_ALLOC);
     test_order();
     test_errors();
     mig_arena_free(&AR);
-    printf("1..%d\n", n_tests);
-    return n_failed ? 1 : 0;
+    return tap_done();
 }

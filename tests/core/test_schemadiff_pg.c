@@ -9,38 +9,10 @@
 #include "schemadiff_pg.h"
 #include "schema.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "tap.h"
+
 #include <string.h>
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    ntest++;
-    if (!cond)
-        nfail++;
-    printf("%sok %d - ", cond ? "" : "not ", ntest);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
-
-static void *sys_alloc(void *ud, size_t n)
-{
-    (void)ud;
-    return malloc(n);
-}
-static void sys_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-static const mig_allocator A = {sys_alloc, sys_free, NULL};
 static mig_arena ar;
 static mig_err err;
 
@@ -586,7 +558,7 @@ static void test_bad_documents(void)
 
 int main(void)
 {
-    mig_arena_init(&ar, &A);
+    mig_arena_init(&ar, &TAP_ALLOC);
     test_equal_and_full();
     test_column_changes();
     test_renames();
@@ -599,7 +571,6 @@ int main(void)
     test_standard_bodies();
     test_partitions();
     test_bad_documents();
-    printf("1..%d\n", ntest);
     mig_arena_free(&ar);
-    return nfail ? 1 : 0;
+    return tap_done();
 }
