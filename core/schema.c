@@ -1511,7 +1511,7 @@ int mig_schema_add_sqlite(mig_arena *ar, mig_schema *s, const char *type, const 
                           const char *sql, mig_err *err)
 {
     mig_sch_object o;
-    const char *parsed = NULL;
+    const char *parsed = NULL, *on;
     int rc;
 
     if (!err)
@@ -1559,7 +1559,11 @@ int mig_schema_add_sqlite(mig_arena *ar, mig_schema *s, const char *type, const 
     }
     o.name = name ? name : parsed;
     if (!o.name || !*o.name)
-        return mig_fail(err, MIG_E_INPUT, "%s: no name", type);
+        return mig_fail(err, MIG_E_INPUT, "a %s without a name (\"\") cannot go into a snapshot", type);
+    on = o.kind == MIG_SO_INDEX ? o.u.index.table : o.kind == MIG_SO_TRIGGER ? o.u.trigger.table : "-";
+    if (!on || !*on)
+        return mig_fail(err, MIG_E_INPUT, "%s \"%s\": a table without a name (\"\") cannot go into a snapshot",
+                        type, o.name);
     if (!(o.name = mig_strdup(ar, o.name)))
         return NOMEM(err);
     if (o.kind == MIG_SO_INDEX && !(o.u.index.table = mig_strdup(ar, o.u.index.table)))

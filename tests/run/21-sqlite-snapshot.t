@@ -267,6 +267,12 @@ like "$(q "$T/scratch.db" "SELECT mig_snapshot_sql('CREATE VIRTUAL TABLE ft USIN
     'table "ft": virtual tables are not in snapshots yet' "a virtual table is an error naming it"
 is "$(names "$(q "$T/scratch.db" "SELECT mig_snapshot_sql('CREATE VIRTUAL TABLE ft USING fts5(x); CREATE TABLE t(a);', '{\"exclude\": [\"ft\", \"ft_*\"]}');")")" \
     "table:t" "and the exclude option leaves it and its shadow tables out"
+like "$(q "$T/scratch.db" "SELECT mig_snapshot_sql('CREATE TABLE \"\" (a);');")" \
+    'a table without a name \(""\) cannot go into a snapshot' "a table named \"\" is an error"
+like "$(q "$T/scratch.db" "SELECT mig_snapshot_sql('CREATE TABLE \"\" (a); CREATE TABLE t(b); CREATE INDEX i ON \"\"(a);', '{\"kinds\": [\"index\"]}');")" \
+    'index "i": a table without a name \(""\) cannot go into a snapshot' "an index on it is an error naming the index"
+like "$(q "$T/scratch.db" "SELECT mig_snapshot_sql('CREATE TABLE \"\" (a); CREATE TRIGGER g AFTER UPDATE ON [] BEGIN SELECT 1; END;', '{\"kinds\": [\"trigger\"]}');")" \
+    'trigger "g": a table without a name \(""\) cannot go into a snapshot' "so is a trigger on it"
 like "$(q "$T/scratch.db" "CREATE VIEW vs AS SELECT mig_snapshot() AS s; SELECT * FROM vs;")" 'unsafe use of mig_snapshot\(\)' \
     "mig_snapshot cannot run from a view (SQLITE_DIRECTONLY)"
 
