@@ -94,8 +94,15 @@ for t in "${targets[@]}"; do
     fi
     work="$T/$t.corpus"
     mkdir -p "$work"
+    # The seeds go in as a sorted list (-seed_inputs): libFuzzer orders a
+    # directory's files by size and then by the directory's own order,
+    # which differs between file systems, so with a directory the same
+    # seed took other paths on another machine.
     seeds=()
-    [ -d "tests/fuzz/corpus/$t" ] && seeds=("tests/fuzz/corpus/$t")
+    if [ -d "tests/fuzz/corpus/$t" ]; then
+        find "tests/fuzz/corpus/$t" -type f | LC_ALL=C sort | paste -sd, >"$T/$t.seeds"
+        [ -s "$T/$t.seeds" ] && seeds=("-seed_inputs=@$T/$t.seeds")
+    fi
     dict=()
     [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
     start=$(date +%s)
@@ -104,8 +111,8 @@ for t in "${targets[@]}"; do
     else
         budget=(-seed=1 -runs="${RUNS[$t]:-20000}" -max_total_time=120)
     fi
-    "$T/fuzz_$t" "${dict[@]}" "${budget[@]}" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
-        -artifact_prefix="$T/$t-" "$work" "${seeds[@]}" >"$T/$t.log" 2>&1
+    "$T/fuzz_$t" "${dict[@]}" "${budget[@]}" "${seeds[@]}" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+        -artifact_prefix="$T/$t-" "$work" >"$T/$t.log" 2>&1
     rc=$?
     secs=$(($(date +%s) - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T/$t.log")
