@@ -52,7 +52,7 @@ CLIENT_SRC := client/main.c client/db.c client/files.c client/cache.c client/sho
 PQ_INC := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(CLIENT): $(CLIENT_SRC) client/mig.h $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 	$(CC) $(CPPFLAGS) -DSQLITE_CORE -Isqlite_ext $(PQ_INC) $(ALL_CFLAGS) -o $@ $(CLIENT_SRC) $(SQLITE_SRC) \
-	    core/libmigcore.a -lsqlite3 -linih $(LIBS) -ldl
+	    core/libmigcore.a -lsqlite3 -linih $(LIBS) -ldl -pthread
 
 tests/core/test_%: tests/core/test_%.c core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< core/libmigcore.a $(LIBS)

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,79 @@ int files_nreal_heads(const files *f)
     return f->sum ? f->sum->real_heads.n : f->g.real_heads.n;
 }
 
+/*
+ * The stat of every listed file, each checked against its cache record
+ * (krec[i]), in a few threads: one fstatat per file is what lets an edited
+ * file be seen, and with 100,000 files it is most of the time of a command
+ * the cache answers (0.25 s of system time here).  The kernel's path
+ * lookups run in parallel, as git's preload-index does for its index.
+ */
+typedef struct stat_job {
+    hcache *cache;
+    const mig_strlist *dirs, *paths;
+    const int *loc_end, *krec;
+    int from, to, ok;
+} stat_job;
+
+static void *stat_range(void *arg)
+{
+    stat_job *j = arg;
+    int i, loc = 0, dirfd = -1;
+    j->ok = 1;
+    for (i = j->from; i < j->to && j->ok; i++) {
+        const char *rel = j->paths->v[i];
+        struct stat st;
+        if (dirfd < 0 || j->loc_end[loc] <= i) {
+            while (j->loc_end[loc] <= i)
+                loc++;
+            if (dirfd >= 0)
+                close(dirfd);
+            dirfd = open(j->dirs->v[loc], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (strcmp(j->dirs->v[loc], ".") != 0)
+            rel += strlen(j->dirs->v[loc]) + 1;
+        j->ok = dirfd >= 0 && fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+                hcache_same(j->cache, j->krec[i], &st);
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    return NULL;
+}
+
+#define STAT_THREADS_MAX 8
+#define STAT_PER_THREAD 4096 /* fewer files a thread: not worth starting it */
+
+static int stat_all(hcache *cache, const mig_strlist *dirs, const mig_strlist *paths, const int *loc_end,
+                    const int *krec)
+{
+    stat_job job[STAT_THREADS_MAX];
+    pthread_t tid[STAT_THREADS_MAX];
+    int started[STAT_THREADS_MAX] = {0};
+    int t, nt = paths->n / STAT_PER_THREAD, ok = 1;
+    /* by the number of files, not of processors (as git's preload-index):
+     * the threads mostly wait in the kernel */
+    if (nt > STAT_THREADS_MAX)
+        nt = STAT_THREADS_MAX;
+    if (nt < 1)
+        nt = 1;
+    for (t = 0; t < nt; t++) {
+        job[t] = (stat_job){cache, dirs, paths, loc_end, krec, (int)((long)paths->n * t / nt),
+                            (int)((long)paths->n * (t + 1) / nt), 1};
+        /* the first range in this thread; another that cannot start, too */
+        if (t > 0)
+            started[t] = pthread_create(&tid[t], NULL, stat_range, &job[t]) == 0;
+    }
+    stat_range(&job[0]);
+    for (t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            stat_range(&job[t]);
+        ok &= job[t].ok;
+    }
+    return ok && job[0].ok;
+}
+
 /* FILES_SUMMARY: is every listed file in the cache as it is, and has the
  * cache the summary of exactly this listing?  Then the listing (in any
  * order) is the cached one, whose order is the sorted one. */
@@ -408,37 +482,30 @@ static int load_summary(mig_arena *ar, hcache *cache, const mig_strlist *dirs, c
                         const int *loc_end, int build, files *f)
 {
     const files_summary *sum = hcache_summary(cache, paths->n);
-    int *entry, *rec, i, loc = 0, dirfd = -1, ok = 1;
+    int *entry, *rec, *krec, i, loc = 0, ok = 1;
     if (!sum || !(entry = mig_alloc(ar, sizeof *entry * (size_t)(paths->n + 1))) ||
-        !(rec = mig_alloc(ar, sizeof *rec * (size_t)(paths->n + 1))))
+        !(rec = mig_alloc(ar, sizeof *rec * (size_t)(paths->n + 1))) ||
+        !(krec = mig_alloc(ar, sizeof *krec * (size_t)(paths->n + 1))))
         return 0;
     for (i = 0; i < paths->n; i++)
         entry[i] = -1;
     for (i = 0; i < paths->n && ok; i++) {
         const char *rel = paths->v[i];
-        struct stat st;
         int k, h = -1;
-        if (i == 0 || loc_end[loc] <= i) {
-            while (loc_end[loc] <= i)
-                loc++;
-            if (dirfd >= 0)
-                close(dirfd);
-            dirfd = open(dirs->v[loc], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        }
+        while (loc_end[loc] <= i)
+            loc++;
         if (strcmp(dirs->v[loc], ".") != 0)
             rel += strlen(dirs->v[loc]) + 1;
         /* the files in the order the folder gives them, as the cache has them */
         k = hcache_find_at(cache, i, loc, rel);
-        ok = k >= 0 && (h = hcache_rank(cache, k)) >= 0 && h < paths->n && entry[h] < 0 && dirfd >= 0 &&
-             fstatat(dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode) && hcache_same(cache, k, &st);
+        ok = k >= 0 && (h = hcache_rank(cache, k)) >= 0 && h < paths->n && entry[h] < 0;
         if (ok) {
             entry[h] = i;
             rec[h] = k;
+            krec[i] = k;
         }
     }
-    if (dirfd >= 0)
-        close(dirfd);
-    if (!ok)
+    if (!ok || !stat_all(cache, dirs, paths, loc_end, krec))
         return 0;
     f->n = paths->n;
     f->sum = sum;

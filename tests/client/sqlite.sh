@@ -699,6 +699,35 @@ t_cache() {
     MIG_CACHE_CLOCK=$later m check
     is_rc 1 "the head's file removed: check exit 1"
     like "$ERR" "l3, which has no file" "... the database is at a revision without a file"
+    # a large listing is checked by several threads (one fstatat per file,
+    # in ranges that cross from one folder into the next): an edit anywhere
+    # is seen, in the last range too
+    project cache-big
+    export XDG_CACHE_HOME=$PWD/xdg
+    mkdir -p other
+    printf '[mig]\nurl = sqlite:mig.db\nversion_locations = versions other\n' >mig.ini
+    awk 'BEGIN { for (i = 1; i <= 9000; i++) {
+                   f = sprintf("%s/b%05d.sql", i <= 8000 ? "versions" : "other", i)
+                   printf "-- mig:revision b%05d\n", i > f
+                   if (i > 1) printf "-- mig:down_revision b%05d\n", i - 1 > f
+                   printf "\n-- mig:upgrade\nSELECT %d;\n\n-- mig:downgrade\nSELECT %d;\n", i, i > f
+                   close(f) } }'
+    MIG_CACHE_CLOCK=$later m upgrade head
+    is_rc 0 "9,000 files in two folders: upgrade exit 0"
+    MIG_CACHE_CLOCK=$later m history
+    like "$(sed -n 2p "$(cache_file)")" "^summary 9000 0 0 [0-9a-f]{64} b09000\$" "9,000 files: the summary"
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 0 "9,000 files: check from the summary, exit 0"
+    printf -- '-- mig:revision b08999\n-- mig:down_revision b08998\n\n-- mig:upgrade\nSELECT 0;\n' >other/b08999.sql
+    MIG_CACHE_CLOCK=$later m check
+    is_rc 1 "a file edited near the end of the last range: check exit 1"
+    like "$ERR" "b08999" "... naming it"
+    cp versions/b04000.sql b04000.bak
+    printf -- '-- mig:revision b04000\n-- mig:down_revision b03999\n\n-- mig:upgrade\nSELECT 1;\n' >versions/b04000.sql
+    MIG_CACHE_CLOCK=$later m current
+    like "$OUT" "^b09000" "edited files: current still names the head"
+    MIG_CACHE_CLOCK=$later m check
+    like "$ERR" "b04000" "a file edited in the first folder: check names it too"
     cd "$T/cache" || bail "cd $T/cache"
     export XDG_CACHE_HOME=$PWD/xdg
     # a damaged cache is ignored: the output is what it is without a cache

@@ -64,7 +64,7 @@ if $CCS -std=c11 -g -O1 -D_GNU_SOURCE -DSQLITE_CORE -Isqlite_ext -Icore $PQ_INC 
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
     -o "$S/mig" $SRC -lsqlite3 -lpq -linih -ljansson -lcrypto -ldl >"$S/build.log" 2>&1; then
     ok 0 "ASan+UBSan build of the client ($CCS)"
-    relay "asan sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer usage errors" bash tests/client/sqlite.sh 2>&1)
+    relay "asan sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer cache usage errors" bash tests/client/sqlite.sh 2>&1)
     if [ "$(id -u)" = 0 ] && make -s -C pg_ext install >"$S/install.log" 2>&1; then
         relay "asan pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer nontx_stmt" tests/pg/cluster.sh bash tests/client/pg.sh 2>&1)
     else
