@@ -291,7 +291,7 @@ id_at() { sed -n "${1}p" "$W/gen/ids.txt"; }
 
 progress "generating a chain of $(thou "$MAXN") revisions and the floors ($SIZES) in $W"
 mkdir "$W/gen"
-"$PY" "$HERE/gen_chain.py" "$W/gen" --revs "$MAXN" --floor "$SIZES" || die "generation failed"
+"$PY" "$HERE/gen_chain.py" "$W/gen" --revs "$MAXN" --floor "$SIZES" --store "$SIZES" || die "generation failed"
 # project p_n: its folder of revision files, VERSIONS[n] (the first n
 # generated files, as hard links; the largest project uses the generated
 # folder itself: fewer files to remove at the end), one mig.ini per database
@@ -312,6 +312,8 @@ for n in $SIZES; do
     [ "$got" = "$n" ] || die "project $n: $got files"
     printf '[mig]\nurl = sqlite:mig.db\nversions = %s\n' "${VERSIONS[$n]}" >"$p/sqlite.ini"
 done
+mkdir "$W/store_versions"
+printf '[mig]\nurl = sqlite:%s\nversions = %s\n' "$W/store.db" "$W/store_versions" >"$W/store.ini"
 for n in $ALEMBIC_NS; do
     progress "generating the Alembic project of $(thou "$n") revisions"
     mkdir "$W/al_$n"
@@ -400,7 +402,7 @@ echo "limits: each process stopped after ${TIMEOUT} s (timeout); mig, sqlite3, p
 
 # ---------------------------------------------------------------- measure mig
 
-declare -A FLOOR UP UPST CMDT CMDST RSSMAX
+declare -A FLOOR STORE UP UPST CMDT CMDST RSSMAX
 # results: FLOOR[db,n]; UP[db,n] with UPST[db,n]; CMDT[db,n,cmd] with
 # CMDST[db,n,cmd] for cmd in check noop current; RSSMAX[db,n,cmd] (KB, cmd
 # also upgrade)
@@ -423,6 +425,17 @@ run_floor() {  # run_floor DB n: one run, the best kept in FLOOR
     must_ok "floor, $db, $n"
     if [ "$db" = pg ]; then check_log pg floor_db "$n" "floor $n"; else check_log sqlite "$W/floor.db" "$n" "floor $n"; fi
     FLOOR[$db,$n]=$(fmin "${FLOOR[$db,$n]:-}" "$T")
+    [ "$db" = sqlite ] || return 0
+    # the store floor: the same bodies plus the rows mig keeps for each
+    # revision, written by the sqlite3 shell into a database where mig
+    # created its tables (untimed)
+    fresh_sqlite "$W/store.db"
+    "$MIG" -q -c "$W/store.ini" stamp base >"$W/out" 2>"$W/err" || fail "store floor: mig stamp base"
+    XIN=$W/gen/store_$n.sql xrun sqlite 1 "$SQLITE3" -bail -batch "$W/store.db"
+    XIN=/dev/null
+    must_ok "store floor, $n"
+    check_log sqlite "$W/store.db" "$n" "store floor $n"
+    STORE[$n]=$(fmin "${STORE[$n]:-}" "$T")
 }
 
 note_rss() {  # note_rss KEY: the peak RSS of the last run, max kept
@@ -630,6 +643,22 @@ for db in $DBS; do
         goal "$(dbname "$db") $(thou "$n"): mig upgrade / floor" "$rs" "<= ${g}x" "$v"
     done
 done
+
+if [[ " $DBS " == *" sqlite "* ]]; then
+    echo
+    echo "   SQLite: what the same rows cost SQLite itself. The store floor is the floor plus, for each"
+    echo "   revision, the rows mig keeps (the stored file with its text and SHA-256, a history row, the"
+    echo "   version row), written by the sqlite3 shell in one transaction; reading the files is the"
+    echo "   floor of reading every revision file (section 2). No goal: a reference."
+    row1 "database" "revisions" "store s" "read + store s" "mig/that" ""
+    for n in $SIZES; do
+        f=${STORE[$n]:-} rd=${CMDT[sqlite,$n,read]:-}
+        if [ -n "$f" ] && [ -n "$rd" ] && [ "${UPST[sqlite,$n]}" = ok ]; then
+            row1 "SQLite" "$(thou "$n")" "$(sec "$f")" "$(sec "$(calc "$f + $rd")")" \
+                "$(printf '%.2fx' "$(calc "${UP[sqlite,$n]} / ($f + $rd)")")" ""
+        fi
+    done
+fi
 
 echo
 echo "2. the database at head: \`mig check\`, \`mig upgrade\` with nothing to do, \`mig current\`;"
