@@ -969,6 +969,39 @@ fail:
  * a stamp back to the heads the database was at.  The version state ends
  * where it began; mig_check() now compares REV with its new body.
  */
+static int is_current_head(const mig_strlist *c, const char *rev)
+{
+    int k;
+    for (k = 0; k < c->n; k++)
+        if (strcmp(c->v[k], rev) == 0)
+            return 1;
+    return 0;
+}
+
+/* The version state with head n replaced by its down revisions: the other
+ * heads, and each down revision of n that is no ancestor of one of them;
+ * "base" when that leaves nothing. */
+static const char *below_head(ctx *x, files *f, const mig_strlist *c, int n)
+{
+    mig_buf b;
+    const mig_node *node = &f->g.nodes[n];
+    int k, j;
+    mig_buf_init(&b, x->ar);
+    for (k = 0; k < c->n; k++)
+        if (strcmp(c->v[k], node->id) != 0)
+            mig_buf_printf(&b, "%s%s", b.len ? " " : "", c->v[k]);
+    for (j = 0; j < node->down.n; j++) {
+        int dn = node->down.v[j], covered = 0;
+        for (k = 0; k < c->n && !covered; k++) {
+            int h = strcmp(c->v[k], node->id) != 0 ? mig_graph_find(&f->g, c->v[k]) : -1;
+            covered = h >= 0 && mig_graph_is_ancestor(&f->g, dn, h);
+        }
+        if (!covered)
+            mig_buf_printf(&b, "%s%s", b.len ? " " : "", f->g.nodes[dn].id);
+    }
+    return b.oom ? NULL : b.len ? b.data : "base";
+}
+
 static int accept_bodies(ctx *x, db *d, files *f, const char **heads, mig_err *err)
 {
     const char *cur = NULL, *p[2];
@@ -993,6 +1026,17 @@ static int accept_bodies(ctx *x, db *d, files *f, const char **heads, mig_err *e
                             rev, rev, x->p->env);
         p[0] = rev;
         p[1] = x->opts;
+        if (is_current_head(&c, rev)) {
+            /* REV is where the database is: a stamp to it moves nothing and
+             * records nothing, so first stamp to just below it (its down
+             * revisions, with the other heads), in the same transaction;
+             * the stamp back to the heads records REV with its new body */
+            if (!(p[0] = below_head(x, f, &c, n)))
+                return mig_fail(err, MIG_E_NOMEM, "out of memory");
+            /* exactly that state: a plain stamp keeps the heads of other
+             * branches, REV among them */
+            p[1] = opts_json(x, "\"purge\":true");
+        }
         if (db_call(d, "mig_stamp", 2, p, heads, err))
             return -1;
     }

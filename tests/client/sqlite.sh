@@ -542,6 +542,40 @@ t_push() {
     is_rc 0 "after stamp --accept, check passes"
     m stamp --accept p6
     is_rc 1 "stamp --accept of a revision with no file: exit 1"
+    # the revision the database is at: a stamp to it would record nothing
+    rev_file versions/p5.sql p5 p4 "CREATE TABLE p5 (x INTEGER, y INTEGER);"
+    m push --force
+    m check
+    like "$ERR" "revision p5: its stored body .* is not the one that ran" "check names the replaced body of the head p5"
+    m stamp --accept p5
+    is_rc 0 "stamp --accept of the current head: exit 0"
+    is "$(raw mig.db "SELECT group_concat(version_num) FROM mig_version")" "p5" "... the database is still at p5"
+    m check
+    is_rc 0 "... and check passes"
+    # heads of two branches, and a root that is the only revision
+    project accept-heads
+    rev_file versions/r1.sql r1 "" "CREATE TABLE r1 (x INTEGER);"
+    rev_file versions/h1.sql h1 r1 "CREATE TABLE h1 (x INTEGER);"
+    rev_file versions/h2.sql h2 r1 "CREATE TABLE h2 (x INTEGER);"
+    m upgrade heads
+    rev_file versions/h1.sql h1 r1 "CREATE TABLE h1 (x INTEGER, y INTEGER);"
+    m push --force
+    m stamp --accept h1
+    is_rc 0 "stamp --accept of one of two heads: exit 0"
+    is "$(raw mig.db "SELECT group_concat(version_num, ' ') FROM (SELECT version_num FROM mig_version ORDER BY 1)")" "h1 h2" \
+        "... both heads kept"
+    m check
+    is_rc 0 "... and check passes"
+    project accept-root
+    rev_file versions/r1.sql r1 "" "CREATE TABLE r1 (x INTEGER);"
+    m upgrade
+    rev_file versions/r1.sql r1 "" "CREATE TABLE r1 (x INTEGER, y INTEGER);"
+    m push --force
+    m stamp --accept r1
+    is_rc 0 "stamp --accept of a root the database is at: exit 0"
+    m check
+    is_rc 0 "... and check passes"
+    cd "$T/push" || bail "cd $T/push"
 
     # what counts as changed: the body (checksum) or a header key, compared
     # without reading the stored sources
