@@ -4,38 +4,10 @@
  */
 #include "batch.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "tap.h"
+
 #include <string.h>
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    ntest++;
-    if (!cond)
-        nfail++;
-    printf("%sok %d - ", cond ? "" : "not ", ntest);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
-
-static void *sys_alloc(void *ud, size_t n)
-{
-    (void)ud;
-    return malloc(n);
-}
-static void sys_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-static const mig_allocator A = {sys_alloc, sys_free, NULL};
 static mig_arena ar;
 
 static int parse(const char *text, mig_batch_actions *a, mig_err *err)
@@ -107,7 +79,7 @@ int main(void)
     const char *foo = "CREATE TABLE foo (foo_id INTEGER NOT NULL, bar VARCHAR(512) NOT NULL, baz TEXT DEFAULT 'x' "
                       "COLLATE NOCASE, CONSTRAINT ck_baz CHECK (baz <> ''), CHECK (length(bar) < 600), PRIMARY KEY "
                       "(foo_id))";
-    mig_arena_init(&ar, &A);
+    mig_arena_init(&ar, &TAP_ALLOC);
 
     /* every action of SPEC §5 */
     parse_ok("ADD COLUMN qux INTEGER NOT NULL DEFAULT 0", MIG_BA_ADD_COLUMN, "qux", "qux INTEGER NOT NULL DEFAULT 0");
@@ -298,6 +270,5 @@ int main(void)
            "renames split off; an earlier action follows the rename");
     }
     mig_arena_free(&ar);
-    printf("1..%d\n", ntest);
-    return nfail ? 1 : 0;
+    return tap_done();
 }

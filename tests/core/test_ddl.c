@@ -16,41 +16,16 @@
 #include "ddl.h"
 #include "mig_base.h"
 
+#include "tap.h"
+
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int n_tests;
-static int n_failed;
-
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
-static int ok(int cond, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static int ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    n_tests++;
-    if (!cond)
-        n_failed++;
-    printf("%s %d - ", cond ? "ok" : "not ok", n_tests);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    return cond;
-}
-
 static void skip(const char *why, const char *desc)
 {
-    n_tests++;
-    printf("ok %d - %s # SKIP %s\n", n_tests, desc, why);
+    tap_tests++;
+    printf("ok %d - %s # SKIP %s\n", tap_tests, desc, why);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -791,6 +766,7 @@ static void test_sqlite(void)
 int main(void)
 {
     mig_allocator a = {t_alloc, t_free, &g_st};
+    int rc;
     mig_arena_init(&g_ar, &a);
 
     test_basic();
@@ -813,8 +789,8 @@ int main(void)
     mig_arena_free(&g_ar);
     ok(g_st.live == 0, "every arena block released");
 
-    printf("1..%d\n", n_tests);
-    if (n_failed)
-        printf("# %d of %d tests failed\n", n_failed, n_tests);
-    return n_failed ? 1 : 0;
+    rc = tap_done();
+    if (tap_failed)
+        printf("# %d of %d tests failed\n", tap_failed, tap_tests);
+    return rc;
 }

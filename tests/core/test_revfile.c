@@ -5,31 +5,9 @@
 #include "opts.h"
 #include "revfile.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+#include "tap.h"
+
 #include <string.h>
-
-static int ntest, nfail;
-
-static void ok(int cond, const char *desc)
-{
-    ntest++;
-    if (!cond)
-        nfail++;
-    printf("%sok %d - %s\n", cond ? "" : "not ", ntest, desc);
-}
-
-static void *sys_alloc(void *ud, size_t n)
-{
-    (void)ud;
-    return malloc(n);
-}
-static void sys_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-static const mig_allocator A = {sys_alloc, sys_free, NULL};
 
 static mig_arena ar;
 
@@ -45,7 +23,7 @@ static void bad(const char *src, const char *want, const char *desc)
     mig_revfile rf;
     mig_err err;
     int rc = parse(src, &rf, &err);
-    ok(rc != 0 && strstr(err.msg, want) != NULL, desc);
+    ok(rc != 0 && strstr(err.msg, want) != NULL, "%s", desc);
     if (rc == 0 || !strstr(err.msg, want))
         printf("#   got: %s\n#   want: %s\n", rc ? err.msg : "(success)", want);
 }
@@ -80,7 +58,7 @@ int main(void)
                        "\n"
                        "-- mig:downgrade\n"
                        "SELECT mig_batch('foo', 'ALTER COLUMN bar SET NOT NULL');\n";
-    mig_arena_init(&ar, &A);
+    mig_arena_init(&ar, &TAP_ALLOC);
 
     /* a UTF-8 byte order mark before the first line (Windows editors) */
     {
@@ -205,6 +183,5 @@ int main(void)
            "truthy values");
     }
     mig_arena_free(&ar);
-    printf("1..%d\n", ntest);
-    return nfail ? 1 : 0;
+    return tap_done();
 }

@@ -6,25 +6,11 @@
 #include "engine.h"
 #include "graph.h"
 
+#include "tap.h"
+
 #include <ctype.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int ntest, nfail;
-
-static void *sys_alloc(void *ud, size_t n)
-{
-    (void)ud;
-    return malloc(n);
-}
-static void sys_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-static const mig_allocator A = {sys_alloc, sys_free, NULL};
 
 typedef struct {
     char *id, *down, *labels, *deps;
@@ -102,13 +88,10 @@ static void sorted_words(const char *in, char *out, size_t n)
     }
 }
 
-static void ok(int pass, const char *file, int line, const char *cmd, const char *why)
+/* one TAP test named after the command's place: "FILE:LINE CMD", and why it failed */
+static void check(int pass, const char *file, int line, const char *cmd, const char *why)
 {
-    ntest++;
-    if (!pass)
-        nfail++;
-    printf("%sok %d - %s:%d %s\n", pass ? "" : "not ", ntest, file, line, cmd);
-    if (!pass && why)
+    if (!ok(pass, "%s:%d %s", file, line, cmd) && why)
         printf("#   %s\n", why);
 }
 
@@ -119,10 +102,10 @@ static void run_cmd(scen_t *sc, const char *file, int line, char *cmd)
     mig_err err;
     char *arrow = strstr(cmd, "=>"), *lhs, *rhs, *verb, *args, why[40000];
     int expect_err;
-    mig_arena_init(&ar, &A);
+    mig_arena_init(&ar, &TAP_ALLOC);
     mig_err_clear(&err);
     if (!arrow) {
-        ok(0, file, line, cmd, "no '=>'");
+        check(0, file, line, cmd, "no '=>'");
         return;
     }
     *arrow = 0;
@@ -143,16 +126,16 @@ static void run_cmd(scen_t *sc, const char *file, int line, char *cmd)
             if (strcmp(verb, "graph") == 0 && expect_err) {
                 const char *sub = trim(rhs + 5);
                 snprintf(why, sizeof why, "error '%s' lacks '%s'", err.msg, sub);
-                ok(contains_ci(err.msg, sub), file, line, label, why);
+                check(contains_ci(err.msg, sub), file, line, label, why);
             } else {
                 snprintf(why, sizeof why, "graph error: %s", err.msg);
-                ok(0, file, line, label, why);
+                check(0, file, line, label, why);
             }
             mig_arena_free(&ar);
             return;
         }
         if (strcmp(verb, "graph") == 0) {
-            ok(!expect_err, file, line, label, "graph is valid");
+            check(!expect_err, file, line, label, "graph is valid");
             mig_arena_free(&ar);
             return;
         }
@@ -188,7 +171,7 @@ static void run_cmd(scen_t *sc, const char *file, int line, char *cmd)
                 }
                 rc = mig_plan_stamp(&g, &cur, &ts, purge, &plan, &err);
             } else {
-                ok(0, file, line, label, "unknown command");
+                check(0, file, line, label, "unknown command");
                 mig_arena_free(&ar);
                 return;
             }
@@ -199,10 +182,10 @@ static void run_cmd(scen_t *sc, const char *file, int line, char *cmd)
                              plan.nsteps);
                 else
                     snprintf(why, sizeof why, "error '%s' lacks '%s'", err.msg, sub);
-                ok(rc != 0 && contains_ci(err.msg, sub), file, line, label, why);
+                check(rc != 0 && contains_ci(err.msg, sub), file, line, label, why);
             } else if (rc != 0) {
                 snprintf(why, sizeof why, "unexpected error: %s", err.msg);
-                ok(0, file, line, label, why);
+                check(0, file, line, label, why);
             } else {
                 char got_steps[8192] = "", got_heads[8192] = "", want_steps[8192], want_heads[8192], raw[8192];
                 char *semi = strchr(rhs, ';');
@@ -257,7 +240,7 @@ static void run_cmd(scen_t *sc, const char *file, int line, char *cmd)
                     same = same && strcmp(got_heads, want_heads) == 0;
                     snprintf(why, sizeof why, "got: %s ; heads %s | want: %s ; heads %s", got_steps, got_heads,
                              want_steps, want_heads);
-                    ok(same, file, line, label, why);
+                    check(same, file, line, label, why);
                     if (same) {
                         sc->nstate = 0;
                         for (i = 0; i < plan.heads.n && i < 64; i++)
@@ -291,7 +274,7 @@ static void run_file(const char *path)
     scen_t *sc = calloc(1, sizeof *sc);
     const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (!f || !sc) {
-        ok(0, path, 0, "open", "cannot open");
+        check(0, path, 0, "open", "cannot open");
         free(sc);
         if (f)
             fclose(f);
@@ -348,6 +331,5 @@ int main(int argc, char **argv)
     int i;
     for (i = 1; i < argc; i++)
         run_file(argv[i]);
-    printf("1..%d\n", ntest);
-    return nfail ? 1 : 0;
+    return tap_done();
 }

@@ -9,39 +9,9 @@
 #include "schema.h"
 #include "sqltok.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "tap.h"
+
 #include <string.h>
-
-static int n_tests, n_failed;
-
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    n_tests++;
-    if (!cond)
-        n_failed++;
-    printf("%s %d - ", cond ? "ok" : "not ok", n_tests);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    return cond;
-}
-
-static void *t_alloc(void *ud, size_t n)
-{
-    (void)ud;
-    return malloc(n);
-}
-static void t_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-static const mig_allocator ALLOC = {t_alloc, t_free, NULL};
 
 /* One arena for the whole run: every result stays valid until the end. */
 static mig_arena AR;
@@ -552,7 +522,7 @@ static void test_prefixes(void)
                 return;
             memcpy(text, stmts[i][1], n);
             text[n] = '\0';
-            mig_arena_init(&ar, &ALLOC);
+            mig_arena_init(&ar, &TAP_ALLOC);
             mig_schema_init(&s, MIG_DIALECT_SQLITE);
             if (mig_schema_add_sqlite(&ar, &s, stmts[i][0], "x", NULL, text, &err) == 0) {
                 models++;
@@ -718,7 +688,7 @@ static void test_names(void)
 
 int main(void)
 {
-    mig_arena_init(&AR, &ALLOC);
+    mig_arena_init(&AR, &TAP_ALLOC);
     test_spellings();
     test_differences();
     test_json_shape();
@@ -730,6 +700,5 @@ int main(void)
     test_roundtrip_findings();
     test_names();
     mig_arena_free(&AR);
-    printf("1..%d\n", n_tests);
-    return n_failed ? 1 : 0;
+    return tap_done();
 }

@@ -5,38 +5,10 @@
  */
 #include "schema.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "tap.h"
+
 #include <string.h>
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    ntest++;
-    if (!cond)
-        nfail++;
-    printf("%sok %d - ", cond ? "" : "not ", ntest);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
-
-static void *sys_alloc(void *ud, size_t n)
-{
-    (void)ud;
-    return malloc(n);
-}
-static void sys_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-static const mig_allocator A = {sys_alloc, sys_free, NULL};
 static mig_arena ar;
 
 /* A schema from lines "type|name|tbl_name|sql" (what sqlite_schema holds). */
@@ -537,7 +509,7 @@ static void *refusing_alloc(void *ud, size_t n)
     }
     return malloc(n);
 }
-static const mig_allocator RA = {refusing_alloc, sys_free, NULL};
+static const mig_allocator RA = {refusing_alloc, tap_free, NULL};
 
 /* The diff of a and b with one allocation failing after `room` bytes, for
  * every room up to what the diff needs: an error MIG_E_NOMEM, or the body
@@ -596,7 +568,7 @@ static void test_oom(void)
 
 int main(void)
 {
-    mig_arena_init(&ar, &A);
+    mig_arena_init(&ar, &TAP_ALLOC);
     test_render();
     test_equal();
     test_tables();
@@ -607,6 +579,5 @@ int main(void)
     test_roundtrip_findings();
     test_oom();
     mig_arena_free(&ar);
-    printf("1..%d\n", ntest);
-    return nfail ? 1 : 0;
+    return tap_done();
 }

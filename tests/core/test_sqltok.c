@@ -8,16 +8,12 @@
  */
 #include "sqltok.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "tap.h"
+
 #include <string.h>
 
 #define SQ MIG_DIALECT_SQLITE
 #define PG MIG_DIALECT_POSTGRES
-
-static int n_tests;
-static int n_failed;
 
 /* stmt with control characters shown as \n, \r..., for one-line TAP
  * descriptions; buf must hold at least 2 * strlen(s) + 1 bytes. */
@@ -34,28 +30,6 @@ static const char *esc(const char *s, char *buf, size_t size)
     }
     buf[o] = '\0';
     return buf;
-}
-
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
-static int ok(int cond, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static int ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    n_tests++;
-    if (!cond)
-        n_failed++;
-    printf("%s %d - ", cond ? "ok" : "not ok", n_tests);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    return cond;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -919,6 +893,7 @@ static void test_pg_tokenizer(void)
 
 int main(void)
 {
+    int rc;
     test_basics();
     test_strings();
     test_identifiers();
@@ -935,8 +910,8 @@ int main(void)
     test_sqlite_tokenizer();
     test_pg_tokenizer();
 
-    printf("1..%d\n", n_tests);
-    if (n_failed)
-        printf("# %d of %d tests failed\n", n_failed, n_tests);
-    return n_failed ? 1 : 0;
+    rc = tap_done();
+    if (tap_failed)
+        printf("# %d of %d tests failed\n", tap_failed, tap_tests);
+    return rc;
 }
