@@ -54,7 +54,7 @@ $(CLIENT): $(CLIENT_SRC) client/mig.h $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core
 	$(CC) $(CPPFLAGS) -DSQLITE_CORE -Isqlite_ext $(PQ_INC) $(ALL_CFLAGS) -o $@ $(CLIENT_SRC) $(SQLITE_SRC) \
 	    core/libmigcore.a -lsqlite3 -linih $(LIBS) -ldl -pthread
 
-tests/core/test_%: tests/core/test_%.c core/libmigcore.a
+tests/core/test_%: tests/core/test_%.c tests/core/tap.h core/libmigcore.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< core/libmigcore.a $(LIBS)
 
 # the round-trip property test of autogenerate (tests/run/23-sqlite-roundtrip.t); loads sqlite_ext/mig.so

@@ -660,6 +660,14 @@ void files_drop_texts(files *f)
     f->textar = NULL;
 }
 
+void files_release(files *f, mig_arena *ar)
+{
+    files_drop_texts(f);
+    mig_arena_free(ar);
+    memset(f, 0, sizeof *f);
+    f->released = 1;
+}
+
 const revfile_ent *files_by_id(const files *f, const char *id)
 {
     int i;
@@ -675,24 +683,42 @@ const revfile_ent *files_by_id(const files *f, const char *id)
     return NULL;
 }
 
-static int project_load_files(ctx *x, files *f, int flags)
+static int project_load_in(ctx *x, mig_arena *ar, files *f, int flags, int quiet)
 {
     mig_err err;
     struct stat st;
     mig_err_clear(&err);
     if (!x->p->ini_found && stat(x->p->versions, &st) != 0) {
-        errorf("no %s and no versions folder here: run 'mig init' to start a project, or give -c FILE",
-               x->p->ini_path);
+        if (!quiet)
+            errorf("no %s and no versions folder here: run 'mig init' to start a project, or give -c FILE",
+                   x->p->ini_path);
         return -1;
     }
-    if (x->p->version_locs.n ? load_locations(x->ar, &x->p->version_locs, x->p->recursive, flags, f, &err)
-                             : files_load(x->ar, x->p->versions, flags, f, &err)) {
+    if (x->p->version_locs.n ? load_locations(ar, &x->p->version_locs, x->p->recursive, flags, f, &err)
+                             : files_load(ar, x->p->versions, flags, f, &err)) {
+        if (quiet)
+            return -1;
         print_err(NULL, err.msg);
         if (err.hint[0])
             fprintf(stderr, "  hint: %s\n", err.hint);
         return -1;
     }
     return 0;
+}
+
+static int project_load_files(ctx *x, files *f, int flags)
+{
+    return project_load_in(x, x->ar, f, flags, 0);
+}
+
+int project_files_lazy_sum_in(ctx *x, mig_arena *ar, files *f)
+{
+    return project_load_in(x, ar, f, FILES_GRAPH | FILES_LAZY | FILES_SUMMARY, 0);
+}
+
+int project_files_quiet(ctx *x, files *f)
+{
+    return project_load_in(x, x->ar, f, FILES_GRAPH | FILES_NO_SOURCE, 1);
 }
 
 int project_files(ctx *x, files *f)

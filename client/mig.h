@@ -114,6 +114,7 @@ typedef struct files {
      * and g are then not filled until files_full */
     const files_summary *sum;
     mig_arena *textar;       /* FILES_LAZY: the texts of the files read while listing */
+    int released;            /* files_release: given back, nothing left */
     struct {
         struct hcache *cache;
         const char **paths;  /* the listing */
@@ -142,6 +143,9 @@ int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err
 /* FILES_LAZY: give back the texts read while listing (they are read again
  * by files_source if needed): once they are uploaded, before a run. */
 void files_drop_texts(files *f);
+/* Give back everything of f, which project_files_lazy_sum_in loaded into
+ * the arena ar (its own); f then holds nothing, and released is set. */
+void files_release(files *f, mig_arena *ar);
 /* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are). */
 int files_full(mig_arena *ar, files *f, mig_err *err);
 /* The SHA-256 (hex) of the headers, a line per revision in the order of
@@ -244,6 +248,11 @@ int project_files_lazy(ctx *x, files *f);
  * needs more than f->sum). */
 int project_headers_sum(ctx *x, files *f);
 int project_files_lazy_sum(ctx *x, files *f);
+/* The same, into the arena ar instead of x->ar (freed with files_release) */
+int project_files_lazy_sum_in(ctx *x, mig_arena *ar, files *f);
+/* The files again (headers only, from the cache when it can), silently:
+ * for naming a revision's file in an error after files_release */
+int project_files_quiet(ctx *x, files *f);
 
 /* Open the database to read: *cur = mig_current(), *v2 = fn2() (NULL:
  * not called); *st = 0 when mig has no state there yet.  Errors printed. */

@@ -808,6 +808,8 @@ static int run_failed(ctx *x, db *d, files *f, run_state *rs, push_result *pr, i
         /* an error about one revision: name its file too */
         const revfile_ent *e;
         mig_err e2;
+        if (f->released && project_files_quiet(x, f))
+            memset(f, 0, sizeof *f);
         if (f->sum)
             (void)files_full(x->ar, f, &e2);
         e = files_by_id(f, err->revision);
@@ -820,7 +822,7 @@ static int run_failed(ctx *x, db *d, files *f, run_state *rs, push_result *pr, i
     return EX_FAILED;
 }
 
-int cmd_run(ctx *x, int downgrade)
+static int run_in(ctx *x, int downgrade, mig_arena *far)
 {
     files f;
     mig_err err;
@@ -837,9 +839,9 @@ int cmd_run(ctx *x, int downgrade)
     rs.x = x;
     rs.f = &f;
     target = x->c->args.n ? x->c->args.v[0] : "heads";
-    if (project_files_lazy_sum(x, &f))
+    if (project_files_lazy_sum_in(x, far, &f))
         return EX_FAILED;
-    if ((x->c->sql || x->c->xk.n) && files_full(x->ar, &f, &err))
+    if ((x->c->sql || x->c->xk.n) && files_full(far, &f, &err))
         return fail_err(NULL, &err);
     if (x->c->sql)
         return offline_sql(x, &f, dir, target);
@@ -891,7 +893,16 @@ int cmd_run(ctx *x, int downgrade)
             return EX_DONE;
         }
     }
-    if (files_full(x->ar, &f, &err) || (any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
+    if (!downgrade && !any_nontx) {
+        /* uploaded, and the engine runs every step: the files are not
+         * needed any more (an error reads them again to name a file), and
+         * on SQLite the engine is about to load the stored graph in this
+         * process */
+        files_release(&f, far);
+        rs.f = NULL;
+    } else if (files_full(far, &f, &err))
+        return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
+    if ((any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
         call_run(d, fn, target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts, &heads, &err))
         return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
     if (any_nontx && run_rest(x, d, &f, &rs, downgrade, target, &heads, &err))
@@ -900,6 +911,18 @@ int cmd_run(ctx *x, int downgrade)
     db_close(d);
     report_run(x, d, &rs, &pr, downgrade, target, heads, t0);
     return EX_DONE;
+}
+
+int cmd_run(ctx *x, int downgrade)
+{
+    /* the project's files in an arena of their own, given back once the
+     * run needs them no more (files_release) */
+    mig_arena far;
+    int rc;
+    mig_arena_init(&far, &x->ar->a);
+    rc = run_in(x, downgrade, &far);
+    mig_arena_free(&far);
+    return rc;
 }
 
 /*

@@ -799,6 +799,7 @@ INSERT INTO no_such_table VALUES (1);" "DROP TABLE t3;"
     m upgrade
     is_rc 1 "upgrade of 3 revisions whose 3rd fails: exit 1"
     like "$ERR" "a3" "the error names the revision"
+    like "$ERR1" "^mig: versions/a3.sql: " "... and its file (read again: the client gave the files back once uploaded)"
     like "$ERR" "upgrade" "the error names the direction"
     like "$ERR" "no such table: no_such_table" "the error carries the statement's message"
     unlike "$ERR1" "^$" "the first line of the error is not empty"
