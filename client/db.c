@@ -27,7 +27,7 @@
 #define PQ_FUNCS(X)                                                                                                    \
     X(PQclear) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQdb) X(PQerrorMessage) X(PQexec)           \
     X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples)                    \
-    X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser)
+    X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser) X(PQescapeIdentifier)
 #define PQ_PTR(f) __typeof__(f) *f;
 static struct {
     int loaded;
@@ -72,6 +72,7 @@ static int pq_load(mig_err *err)
 #define PQsetNoticeReceiver pq.PQsetNoticeReceiver
 #define PQstatus pq.PQstatus
 #define PQuser pq.PQuser
+#define PQescapeIdentifier pq.PQescapeIdentifier
 
 struct db {
     mig_dialect kind;
@@ -964,4 +965,63 @@ void db_rollback(db *d)
         return;
     d->in_txn = 0;
     db_exec(d, "ROLLBACK", &scratch);
+}
+
+/* ---- scratch databases (autogenerate) --------------------------------------------- */
+
+const char *db_quote_ident(db *d, const char *s)
+{
+    if (d->kind == MIG_DIALECT_POSTGRES) {
+        char *q = PQescapeIdentifier(d->pg, s, strlen(s));
+        const char *r;
+        if (!q)
+            return NULL;
+        r = mig_strdup(d->ar, q);
+        PQfreemem(q);
+        return r;
+    }
+    {
+        char *q = sqlite3_mprintf("\"%w\"", s);
+        const char *r;
+        if (!q)
+            return NULL;
+        r = mig_strdup(d->ar, q);
+        sqlite3_free(q);
+        return r;
+    }
+}
+
+const char *db_url_dbname(mig_arena *ar, const char *url, const char *dbname, mig_err *err)
+{
+    PQconninfoOption *o, *i;
+    char *perr = NULL;
+    mig_buf b;
+    if (pq_load(err))
+        return NULL;
+    url = strip_driver(ar, url);
+    if (!(o = PQconninfoParse(url, &perr))) {
+        if (perr)
+            PQfreemem(perr);
+        mig_fail(err, MIG_E_INPUT, "invalid PostgreSQL URL: %s", pg_display(ar, url));
+        return NULL;
+    }
+    mig_buf_init(&b, ar);
+    mig_buf_putn(&b, "", 0);
+    for (i = o; i->keyword; i++) {
+        const char *v = strcmp(i->keyword, "dbname") == 0 ? dbname : i->val, *c;
+        if (!v)
+            continue;
+        /* libpq's key = 'value' form: \ and ' escaped with a backslash */
+        mig_buf_printf(&b, "%s%s='", b.len > 0 ? " " : "", i->keyword);
+        for (c = v; *c; c++) {
+            if (*c == '\\' || *c == '\'')
+                mig_buf_putn(&b, "\\", 1);
+            mig_buf_putn(&b, c, 1);
+        }
+        mig_buf_putn(&b, "'", 1);
+    }
+    PQconninfoFree(o);
+    if (!strstr(b.data, "dbname="))
+        mig_buf_printf(&b, " dbname='%s'", dbname); /* dbname is the client's own name (letters, digits, _) */
+    return b.data;
 }
