@@ -529,8 +529,8 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
                "the kind of database, and on PostgreSQL the server of the scratch databases");
         return -1;
     }
-    if (db_url_kind(x->ar, x->p->url, x->p->url_from, &kind, &err) || load_desired(x, kind, &ds, &err) ||
-        renames_opts(x, kind, &ropts, &err))
+    if (db_url_kind(x->ar, x->p->url, x->p->url_from, &kind, &err) || renames_opts(x, kind, &ropts, &err) ||
+        load_desired(x, kind, &ds, &err))
     {
         fail_err(NULL, &err);
         return -1;
