@@ -723,14 +723,17 @@ int cmd_dump(ctx *x)
         return fail_err(NULL, &err);
     }
     db_close(d);
-    if (!out || !*out)
-        return EX_DONE;
+    if (!out)
+        out = "";
     /* the upgrade section: the statements that make this schema */
     up = strstr(out, "-- mig:upgrade\n");
     up = up ? up + strlen("-- mig:upgrade\n") : out;
     end = strstr(up, "-- mig:downgrade");
     if (!end)
         end = up + strlen(up);
-    fwrite(up, 1, (size_t)(end - up), stdout);
+    if (x->c->json)
+        json_print(json_pack("{s:s%}", "sql", up, (size_t)(end - up)));
+    else
+        fwrite(up, 1, (size_t)(end - up), stdout);
     return EX_DONE;
 }

@@ -163,6 +163,8 @@ CREATE TRIGGER tb AFTER DELETE ON a BEGIN DELETE FROM b WHERE a_id = OLD.id; END
     is_rc 0 "dump --table b: exit 0"
     is "$(grep -c '^CREATE' <<<"$OUT")" 2 "dump --table b: table b and its index only"
     like "$OUT" "CREATE INDEX ix_b_a" "dump --table b: the index of b"
+    m --json dump
+    is "$(jq_ "$OUT" '$j->{sql}')" "$(cat dump.sql)" "dump --json: {\"sql\": the same text}"
     m dump --table nosuch
     is "$RC|$OUT" "0|" "dump --table of no table: nothing"
 }
