@@ -77,8 +77,22 @@ static int interrupted(const char *point)
     return got_signal != 0;
 }
 
+static void scratch_cleanup(scratch *s);
+
+/* A path that calls exit() while scratch databases exist still drops them. */
+static scratch *live_scratch;
+static void cleanup_at_exit(void)
+{
+    if (live_scratch)
+        scratch_cleanup(live_scratch);
+}
+
 static void catch_signals(scratch *s)
 {
+    static int registered;
+    if (!registered && atexit(cleanup_at_exit) == 0)
+        registered = 1;
+    live_scratch = s;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -93,6 +107,7 @@ static void catch_signals(scratch *s)
 static void scratch_cleanup(scratch *s)
 {
     int i;
+    live_scratch = NULL;
     for (i = 0; i < s->n; i++) {
         mig_err err;
         const char *q = db_quote_ident(s->admin, s->names[i]);
@@ -484,9 +499,10 @@ static int replay(ctx *x, const char *url, const mig_strlist *down)
     x2.c = &c2;
     x2.p = &p2;
     x2.opts = opts_json(&x2, NULL);
-    for (i = 0; i < down->n; i++) {
+    /* the parents, and what the new revision depends on (--depends-on) */
+    for (i = 0; i < down->n + x->c->depends_on.n; i++) {
         memset(&c2.args, 0, sizeof c2.args);
-        mig_strlist_add(x->ar, &c2.args, down->v[i]);
+        mig_strlist_add(x->ar, &c2.args, i < down->n ? down->v[i] : x->c->depends_on.v[i - down->n]);
         if (cmd_run(&x2, 0) != EX_DONE) {
             errorf("revision --autogenerate: the revisions could not be replayed in a scratch database (the error "
                    "is above); nothing was written");
@@ -551,7 +567,7 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
             goto fail;
         if (interrupted("scratch-created"))
             goto out;
-        if (down->n && replay(x, url, down))
+        if ((down->n || x->c->depends_on.n) && replay(x, url, down))
             goto out;
         if (interrupted("replayed"))
             goto out;

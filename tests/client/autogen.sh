@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 client_setup
 
-ALL_SECTIONS="sqlite_steps sqlite_dump sqlite_errors sqlite_usage pg_steps pg_dump pg_errors pg_scratch"
+ALL_SECTIONS="sqlite_steps sqlite_branches sqlite_dump sqlite_errors sqlite_usage pg_steps pg_dump pg_errors pg_scratch"
 NO_PG=${NO_PG:-}
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || NO_PG=${NO_PG:-"no PostgreSQL cluster (run inside tests/pg/cluster.sh)"}
 
@@ -134,6 +134,33 @@ EOF
     m --json revision --autogenerate -m "not excluded"
     is_rc 0 "without the filter: exit 0"
     like "$(jq_ "$OUT" '$j->{path}')" "not_excluded\.sql$" "--json: the path of the new file"
+}
+
+t_sqlite_branches() {
+    project sq_branches
+    mkdir schema
+    echo "schema = schema" >>mig.ini
+    echo "CREATE TABLE a (id INTEGER PRIMARY KEY);" >schema/a.sql
+    m revision --autogenerate -m "a"
+    local A
+    A=$(sed -n 's/^-- mig:revision //p' versions/*_a.sql)
+    echo "CREATE TABLE b (id INTEGER PRIMARY KEY);" >schema/b.sql
+    m revision --autogenerate -m "b" --head base --branch-label other
+    is_rc 0 "a new branch from base: exit 0"
+    like "$(cat versions/*_b.sql)" "CREATE TABLE a .*CREATE TABLE b " "--head base: replayed from base, so a and b are made"
+    rm versions/*_b.sql
+    echo "CREATE TABLE b (id INTEGER PRIMARY KEY);" >schema/b.sql
+    rm schema/a.sql
+    m revision -m "b only" --head base --branch-label other
+    fill versions/*_b_only.sql "CREATE TABLE b (id INTEGER PRIMARY KEY);" "DROP TABLE b;"
+    echo "CREATE TABLE a (id INTEGER PRIMARY KEY);" >schema/a.sql
+    echo "CREATE TABLE c (id INTEGER PRIMARY KEY);" >schema/c.sql
+    m revision --autogenerate -m "c" --head "$A" --depends-on other
+    is_rc 0 "--depends-on: exit 0"
+    unlike "$(cat versions/*_c.sql)" "CREATE TABLE (a|b) " "--depends-on: the dependency is replayed too (b is not made again)"
+    like "$(cat versions/*_c.sql)" "CREATE TABLE c " "--depends-on: c is made"
+    m upgrade heads
+    is "$(live_snap)" "$(desired_snap)" "branches: after upgrade heads, the desired schema's snapshot"
 }
 
 t_sqlite_dump() {
@@ -306,6 +333,20 @@ EOF
     sed -i 's/name varchar(50)/name varchar(200)/' schema/20_tables.sql
     pg_step "the column under the view changes type"
 
+    # a column renamed, with the hint: the index follows, the values stay
+    sed -i 's/email text NOT NULL/mail text NOT NULL/; s/ON users (email)/ON users (mail)/' schema/20_tables.sql
+    m revision --autogenerate -m "email is mail" --rename-column users.email:mail
+    is_rc 0 "pg rename column: exit 0"
+    unlike "$ERR" "loses data" "pg rename column with --rename-column: nothing marked as losing data"
+    like "$(cat versions/*email_is_mail.sql)" "RENAME COLUMN email TO mail" "pg rename column: the revision renames"
+    m upgrade head
+    is "$(pg_live_snap)" "$(pg_desired_snap)" "pg rename column: the desired schema's snapshot"
+    is "$(pq "$DB" "SELECT mail FROM users")" "ada@example.org" "pg rename column: the value is kept"
+    m downgrade -1
+    is "$(pg_live_snap)" "$PREV" "pg rename column: downgrade -1 gives the previous snapshot back"
+    m upgrade head
+    PREV=$(pg_live_snap)
+
     # a new enum value that a default uses: the revision runs outside a transaction
     cat >schema/10_types.sql <<'EOF'
 CREATE TYPE mood AS ENUM ('happy', 'meh', 'sad');
@@ -318,7 +359,7 @@ EOF
     m upgrade head
     is_rc 0 "pg enum value used at once: upgrade exits 0"
     is "$(pg_live_snap)" "$(pg_desired_snap)" "pg enum value used at once: the desired schema's snapshot"
-    is "$(pq "$DB" "SELECT email || ' ' || m FROM users")" "ada@example.org sad" "pg: the row kept its values"
+    is "$(pq "$DB" "SELECT mail || ' ' || m FROM users")" "ada@example.org sad" "pg: the row kept its values"
     is "$(scratch_dbs)" 0 "pg: no scratch database left after the steps"
 }
 
