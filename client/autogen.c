@@ -240,8 +240,13 @@ static int snapshot_of(ctx *x, db *d, const char **out, mig_err *err)
 {
     const char *p[1];
     p[0] = snapshot_opts(x);
-    if (db_call(d, "mig_snapshot", 1, p, out, err))
+    if (db_call(d, "mig_snapshot", 1, p, out, err)) {
+        if (x->p->f_schemas.n || x->p->f_kinds.n || x->p->f_include.n || x->p->f_exclude.n)
+            mig_err_hint(err, "The options of mig_snapshot() are the keys schemas, kinds, include and exclude of "
+                              "section [%s] of %s.",
+                         x->p->section, x->p->ini_path ? x->p->ini_path : "mig.ini");
         return -1;
+    }
     if (!*out)
         return mig_fail(err, MIG_E_SQL, "mig_snapshot() returned NULL on %s", db_display(d));
     return 0;
@@ -605,8 +610,16 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
     p[0] = from;
     p[1] = to;
     p[2] = ropts;
-    if (db_call(to_db, "mig_diff", ropts ? 3 : 2, p, body, &err))
+    if (db_call(to_db, "mig_diff", ropts ? 3 : 2, p, body, &err)) {
+        const char *h = strstr(err.msg, "rename hint ");
+        int k;
+        if (h && sscanf(h, "rename hint %d", &k) == 1 && k >= 0 &&
+            k < x->c->rename_tables.n + x->c->rename_columns.n)
+            mig_err_hint(&err, "Rename hint %d is %s %s.", k, k < x->c->rename_tables.n ? "--rename-table" : "--rename-column",
+                         k < x->c->rename_tables.n ? x->c->rename_tables.v[k]
+                                                   : x->c->rename_columns.v[k - x->c->rename_tables.n]);
         goto fail;
+    }
     if (!*body)
         *body = "";
     *nontx = kind == MIG_DIALECT_POSTGRES && strstr(*body, MIG_SCHEMA_NONTX_MARK) != NULL;

@@ -230,7 +230,7 @@ t_sqlite_errors() {
     echo "schema = schema" >>mig.ini
     m revision --autogenerate -m ren --rename-table t:u
     is_rc 1 "a rename hint that matches nothing: exit 1"
-    like "$ERR" "t" "... the error names the hint"
+    like "$ERR1" "rename hint: table \"t\" to \"u\"" "... the error names the hint"
     is "$(ls versions)" "$files" "... no revision file written"
 }
 
@@ -243,6 +243,12 @@ t_sqlite_usage() {
     like "$ERR1" "expected TABLE.OLD:NEW" "... says the form"
     m upgrade --table x
     is_rc 2 "--table on upgrade: usage error"
+    echo "kinds = table, tables" >>mig.ini
+    m dump
+    is_rc 1 "a wrong kind in mig.ini: exit 1"
+    like "$ERR" "kinds.*element 1.*hint: .*keys schemas, kinds, include and exclude of section \[mig\] of mig.ini" \
+        "... mig_snapshot's error, and a hint naming mig.ini's keys"
+    sed -i '/^kinds/d' mig.ini
     echo "schemaz = x" >>mig.ini
     m current
     like "$ERR1" "unknown key \"schemaz\".*schema, dev_url" "an unknown key: the known list names schema and dev_url"
@@ -335,6 +341,9 @@ EOF
 
     # a column renamed, with the hint: the index follows, the values stay
     sed -i 's/email text NOT NULL/mail text NOT NULL/; s/ON users (email)/ON users (mail)/' schema/20_tables.sql
+    m revision --autogenerate -m "email is mail" --rename-column users.nosuch:mail
+    is_rc 1 "pg: a rename hint that matches nothing: exit 1"
+    like "$ERR" "hint: Rename hint 0 is --rename-column users.nosuch:mail" "pg: ... the hint is named as it was given"
     m revision --autogenerate -m "email is mail" --rename-column users.email:mail
     is_rc 0 "pg rename column: exit 0"
     unlike "$ERR" "loses data" "pg rename column with --rename-column: nothing marked as losing data"
