@@ -8,10 +8,10 @@
  * (mig.ini's `schema = PATH...`), built in another scratch place.
  * mig_diff writes the sections.
  *
- * Scratch places: SQLite, a temporary file for the replay (the client's
- * upgrade code runs on it as on any database, then it is deleted) and
- * mig_snapshot_sql() for the desired schema; PostgreSQL, two databases
- * `mig_scratch_<random>` created (from template0) on the server of the url,
+ * Scratch places: SQLite, an in-memory database for the replay (a memdb
+ * URI the client's upgrade code opens as any database; it lives while one
+ * connection holds it) and mig_snapshot_sql() for the desired schema;
+ * PostgreSQL, two databases `mig_scratch_<random>` created (from template0) on the server of the url,
  * or of mig.ini's dev_url, and always dropped: after success, after an
  * error, and after SIGINT or SIGTERM, which are caught while they exist
  * and acted on between steps.
@@ -63,7 +63,7 @@ typedef struct scratch {
     const char *admin_url;
     const char *names[MAX_SCRATCH]; /* PG: database names */
     int n;
-    const char *file;               /* SQLite: the replay's temporary file */
+    db *holder;                     /* SQLite: a connection that keeps the in-memory replay alive */
     struct sigaction old_int, old_term;
     int handlers;
 } scratch;
@@ -120,13 +120,9 @@ static void scratch_cleanup(scratch *s)
     if (s->admin)
         db_close(s->admin);
     s->admin = NULL;
-    if (s->file) {
-        unlink(s->file);
-        unlink(mig_sprintf(s->ar, "%s-journal", s->file));
-        unlink(mig_sprintf(s->ar, "%s-wal", s->file));
-        unlink(mig_sprintf(s->ar, "%s-shm", s->file));
-        s->file = NULL;
-    }
+    if (s->holder)
+        db_close(s->holder); /* the in-memory database goes with its last connection */
+    s->holder = NULL;
     if (s->handlers) {
         sigaction(SIGINT, &s->old_int, NULL);
         sigaction(SIGTERM, &s->old_term, NULL);
@@ -142,28 +138,33 @@ static void scratch_cleanup(scratch *s)
     }
 }
 
-/* A new scratch place: its URL. */
+/* mig_scratch_ and 16 random hex digits. */
+static int scratch_name(char name[64], mig_err *err)
+{
+    unsigned char r[8];
+    int i;
+    if (getentropy(r, sizeof r) != 0)
+        return mig_fail(err, MIG_E_INPUT, "no random bytes for a scratch database name: %s", strerror(errno));
+    strcpy(name, "mig_scratch_");
+    for (i = 0; i < (int)sizeof r; i++)
+        sprintf(name + strlen(name), "%02x", r[i]);
+    return 0;
+}
+
+/* A new scratch place: its URL.  SQLite: an in-memory database that the
+ * client's connections share (a memdb URI) while s->holder keeps it. */
 static const char *scratch_new(ctx *x, scratch *s, mig_err *err)
 {
+    char name[64];
+    if (scratch_name(name, err))
+        return NULL;
     if (s->kind == MIG_DIALECT_SQLITE) {
-        const char *tmp = getenv("TMPDIR");
-        char *path;
-        int fd;
-        if (!tmp || !*tmp)
-            tmp = "/tmp";
-        path = mig_sprintf(x->ar, "%s/mig_scratch_XXXXXX.db", tmp);
-        if ((fd = mkstemps(path, 3)) < 0) {
-            mig_fail(err, MIG_E_INPUT, "cannot create a scratch file in %s: %s", tmp, strerror(errno));
+        const char *url = mig_sprintf(x->ar, "sqlite:" DB_SCRATCH_MEMDB "%s?vfs=memdb", name + strlen("mig_scratch_"));
+        if (!(s->holder = db_open(x->ar, url, "the scratch database", 1, err)))
             return NULL;
-        }
-        close(fd);
-        s->file = path;
-        return mig_sprintf(x->ar, "sqlite:%s", path);
+        return url;
     }
     {
-        unsigned char r[8];
-        char name[64];
-        int i;
         const char *q;
         if (!s->admin) {
             s->admin_url = x->p->dev_url ? x->p->dev_url : x->p->url;
@@ -175,13 +176,6 @@ static const char *scratch_new(ctx *x, scratch *s, mig_err *err)
                 return NULL;
             }
         }
-        if (getentropy(r, sizeof r) != 0) {
-            mig_fail(err, MIG_E_INPUT, "no random bytes for a scratch database name: %s", strerror(errno));
-            return NULL;
-        }
-        strcpy(name, "mig_scratch_");
-        for (i = 0; i < (int)sizeof r; i++)
-            sprintf(name + strlen(name), "%02x", r[i]);
         if (!(q = db_quote_ident(s->admin, name))) {
             mig_fail(err, MIG_E_INPUT, "out of memory");
             return NULL;
@@ -429,11 +423,14 @@ static int desired_run_pg(db *d, const desired *ds, mig_err *err)
     int i;
     if (db_body_path(d, 1, err))
         return -1;
-    for (i = 0; i < ds->n; i++)
+    for (i = 0; i < ds->n; i++) {
+        if (got_signal)
+            return -2; /* stop between statements: the caller drops the scratch databases */
         if (db_exec_one(d, ds->v[i].sql, err)) {
             mig_err_prefix(err, "%s, line %u: ", ds->v[i].path, ds->v[i].fline);
             return -1;
         }
+    }
     return db_body_path(d, 0, err);
 }
 
@@ -505,7 +502,7 @@ static int replay(ctx *x, const char *url, const mig_strlist *down)
     x2.p = &p2;
     x2.opts = opts_json(&x2, NULL);
     /* the parents, and what the new revision depends on (--depends-on) */
-    for (i = 0; i < down->n + x->c->depends_on.n; i++) {
+    for (i = 0; i < down->n + x->c->depends_on.n && !got_signal; i++) {
         memset(&c2.args, 0, sizeof c2.args);
         mig_strlist_add(x->ar, &c2.args, i < down->n ? down->v[i] : x->c->depends_on.v[i - down->n]);
         if (cmd_run(&x2, 0) != EX_DONE) {
@@ -576,7 +573,11 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
             goto out;
         if (interrupted("replayed"))
             goto out;
-        if (!(from_db = db_open(x->ar, url, "the scratch database", 1, &err)) || db_ensure_mig(from_db, &err))
+        if (s.holder) {
+            from_db = s.holder; /* SQLite: the in-memory replay */
+            s.holder = NULL;
+        } else if (!(from_db = db_open(x->ar, url, "the scratch database", 1, &err)) ||
+                   db_ensure_mig(from_db, &err))
             goto fail;
     }
     if (snapshot_of(x, from_db, &from, &err))
@@ -598,7 +599,9 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
         if (!(url = scratch_new(x, &s, &err)) ||
             !(to_db = db_open(x->ar, url, "the scratch database", 1, &err)) || db_ensure_mig(to_db, &err))
             goto fail;
-        if (desired_run_pg(to_db, &ds, &err)) {
+        if (desired_run_pg(to_db, &ds, &err) != 0) {
+            if (got_signal)
+                goto out;
             mig_err_prefix(&err, "desired schema: ");
             goto fail;
         }

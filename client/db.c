@@ -417,6 +417,11 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
     d->fn_prefix = "";
     if ((path = sqlite_path(ar, url)) != NULL) {
         int flags = SQLITE_OPEN_READWRITE | (write ? SQLITE_OPEN_CREATE : 0);
+        /* the in-memory scratch database of autogenerate (autogen.c): a
+         * memdb URI, which every connection of this process shares while one
+         * is open; other URLs are file names, as always */
+        if (strncmp(path, DB_SCRATCH_MEMDB, strlen(DB_SCRATCH_MEMDB)) == 0 && strstr(path, "?vfs=memdb"))
+            flags |= SQLITE_OPEN_URI;
         char *zerr = NULL;
         struct stat st;
         d->kind = MIG_DIALECT_SQLITE;
@@ -859,8 +864,8 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
          * POSIX locks.  The descriptor stays open until after sqlite3_close
          * (closing any descriptor of the file drops a process's POSIX locks). */
         const char *file = sqlite3_db_filename(d->sq, "main");
-        if (!file || !*file)
-            return 0; /* in memory */
+        if (!file || !*file || strncmp(d->display, "sqlite:" DB_SCRATCH_MEMDB, strlen("sqlite:" DB_SCRATCH_MEMDB)) == 0)
+            return 0; /* in memory (autogenerate's scratch database: this process's own) */
         d->lock_fd = open(file, O_RDONLY | O_CLOEXEC);
         if (d->lock_fd < 0)
             return mig_fail(err, MIG_E_LOCK, "cannot open %s to lock it: %s", file, strerror(errno));

@@ -161,6 +161,19 @@ t_sqlite_branches() {
     like "$(cat versions/*_c.sql)" "CREATE TABLE c " "--depends-on: c is made"
     m upgrade heads
     is "$(live_snap)" "$(desired_snap)" "branches: after upgrade heads, the desired schema's snapshot"
+
+    # a transactional false revision replays too (statement by statement)
+    local C
+    C=$(sed -n 's/^-- mig:revision //p' versions/*_c.sql)
+    m revision -m "vacuum" --head "$C"
+    sed -i 's/^-- mig:create_date.*/&\n-- mig:transactional false/' versions/*_vacuum.sql
+    fill versions/*_vacuum.sql "CREATE TABLE d (id INTEGER PRIMARY KEY);
+VACUUM;" "DROP TABLE d;"
+    is "$(grep -c '^-- mig:transactional false' versions/*_vacuum.sql)" 1 "the VACUUM revision is transactional false"
+    echo "CREATE TABLE d (id INTEGER PRIMARY KEY);" >schema/d.sql
+    m revision --autogenerate -m "after vacuum" --head "$(sed -n 's/^-- mig:revision //p' versions/*_vacuum.sql)"
+    is "$RC|$OUT" "0|No changes in schema detected; no revision written" \
+        "a transactional false revision (VACUUM) is replayed: no change"
 }
 
 t_sqlite_dump() {
@@ -213,8 +226,8 @@ t_sqlite_errors() {
     like "$ERR" "syntax error" "... and SQLite's message"
     is "$(ls versions)" "$files" "... no revision file written"
     is "$(snapshot_db mig.db)" "$before" "... the live database untouched"
-    ls "${TMPDIR:-/tmp}"/mig_scratch_* >/dev/null 2>&1
-    ok $((!$?)) "... no scratch file left in ${TMPDIR:-/tmp}"
+    ls "${TMPDIR:-/tmp}"/mig_scratch_* /mig_scratch_* mig_scratch_* file:* >/dev/null 2>&1
+    ok $((!$?)) "... no scratch file anywhere (the replay is in memory)"
     printf 'CREATE TABLE u (a INTEGER);\nCREATE TABLE u (b INTEGER);\n' >schema/02.sql
     m revision --autogenerate -m dup
     like "$ERR1" "schema/02\.sql, line 2: .*already exists" "a failing second statement: its file and line"
