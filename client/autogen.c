@@ -548,8 +548,7 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
         return -1;
     }
     if (db_url_kind(x->ar, x->p->url, x->p->url_from, &kind, &err) || renames_opts(x, kind, &ropts, &err) ||
-        load_desired(x, kind, &ds, &err))
-    {
+        load_desired(x, kind, &ds, &err)) {
         fail_err(NULL, &err);
         return -1;
     }
@@ -616,11 +615,10 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
     if (db_call(to_db, "mig_diff", ropts ? 3 : 2, p, body, &err)) {
         const char *h = strstr(err.msg, "rename hint ");
         int k;
-        if (h && sscanf(h, "rename hint %d", &k) == 1 && k >= 0 &&
-            k < x->c->rename_tables.n + x->c->rename_columns.n)
-            mig_err_hint(&err, "Rename hint %d is %s %s.", k, k < x->c->rename_tables.n ? "--rename-table" : "--rename-column",
-                         k < x->c->rename_tables.n ? x->c->rename_tables.v[k]
-                                                   : x->c->rename_columns.v[k - x->c->rename_tables.n]);
+        int nt = x->c->rename_tables.n;
+        if (h && sscanf(h, "rename hint %d", &k) == 1 && k >= 0 && k < nt + x->c->rename_columns.n)
+            mig_err_hint(&err, "Rename hint %d is %s %s.", k, k < nt ? "--rename-table" : "--rename-column",
+                         k < nt ? x->c->rename_tables.v[k] : x->c->rename_columns.v[k - nt]);
         goto fail;
     }
     if (!*body)

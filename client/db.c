@@ -865,7 +865,7 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
          * (closing any descriptor of the file drops a process's POSIX locks). */
         const char *file = sqlite3_db_filename(d->sq, "main");
         if (!file || !*file || strncmp(d->display, "sqlite:" DB_SCRATCH_MEMDB, strlen("sqlite:" DB_SCRATCH_MEMDB)) == 0)
-            return 0; /* in memory (autogenerate's scratch database: this process's own) */
+            return 0; /* in memory (autogenerate's scratch database too: this process's own) */
         d->lock_fd = open(file, O_RDONLY | O_CLOEXEC);
         if (d->lock_fd < 0)
             return mig_fail(err, MIG_E_LOCK, "cannot open %s to lock it: %s", file, strerror(errno));
