@@ -426,6 +426,20 @@ t_pg_errors() {
     is "$(ls versions)" "$files" "pg: ... no revision file written"
     is "$(pq "$DB" "SELECT mig.mig_snapshot()")" "$before" "pg: ... the live database untouched"
     is "$(scratch_dbs)" 0 "pg: ... the scratch databases dropped after the failure"
+    rm schema/02.sql
+    # a revision that fails when it is replayed: named, nothing written, nothing left
+    local head
+    head=$(sed -n 's/^-- mig:revision //p' versions/*_first.sql)
+    rev_file versions/zz_bad.sql zz "$head" "SELECT 1/0;" ""
+    files=$(ls versions)
+    echo "CREATE TABLE w (a int);" >schema/03.sql
+    m revision --autogenerate -m after_bad
+    is_rc 1 "pg: a revision that fails in the replay: exit 1"
+    like "$ERR" "zz_bad\.sql: .*division by zero" "pg: ... the error names the revision file and the database's message"
+    like "$ERR" "could not be replayed in a scratch database" "pg: ... and says it happened in the replay"
+    is "$(ls versions)" "$files" "pg: ... no revision file written"
+    is "$(pq "$DB" "SELECT mig.mig_snapshot()")" "$before" "pg: ... the live database untouched"
+    is "$(scratch_dbs)" 0 "pg: ... the scratch database dropped"
 }
 
 t_pg_scratch() {
