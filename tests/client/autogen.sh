@@ -464,6 +464,15 @@ t_pg_scratch() {
     is "$(scratch_dbs)" 0 "dev_url: no scratch database left"
     m upgrade
     is "$(pq ag_scratch "SELECT count(*) FROM pg_tables WHERE tablename = 't2'")" 1 "dev_url: the revision made t2"
+    # --from-db: the live database, no scratch database at all
+    echo "CREATE INDEX ix_t2 ON t2 (a);" >>schema/01.sql
+    DB=ag_scratch
+    m revision --autogenerate --from-db -m "index from the live database"
+    is_rc 0 "pg --from-db: exit 0"
+    like "$(cat versions/*index_from_the_live_database.sql)" "CREATE INDEX ix_t2 ON public.t2" "pg --from-db: the new index"
+    m upgrade
+    is "$(pg_live_snap)" "$(pg_desired_snap)" "pg --from-db: after upgrade, the desired schema's snapshot"
+    is "$(scratch_dbs)" 0 "pg --from-db: no scratch database left"
 }
 
 for s in ${SECTIONS:-$ALL_SECTIONS}; do
