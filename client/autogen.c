@@ -401,18 +401,18 @@ static const char *desired_text(mig_arena *ar, desired *ds)
 /* mig_snapshot_sql's "statement N (line L) failed: ..." told by file and line. */
 static void desired_error(const desired *ds, mig_err *err)
 {
-    const char *p = strstr(err->msg, "(line ");
+    const char *p = strstr(err->msg, "mig_snapshot_sql: statement "), *q;
     unsigned l;
     int i, k = -1;
     char msg[sizeof err->msg];
-    if (!p || sscanf(p, "(line %u)", &l) != 1)
+    /* only the message's own "statement N (line L) ", never the statement's text */
+    if (p != err->msg || !(p = strstr(p, " (line ")) || sscanf(p, " (line %u", &l) != 1 || !(q = strchr(p, ')')))
         return;
     for (i = 0; i < ds->n && ds->v[i].line <= l; i++)
         k = i;
     if (k < 0)
         return;
-    p = strchr(p, ')');
-    p = p[1] == ' ' ? p + 2 : p + 1;
+    p = q[1] == ' ' ? q + 2 : q + 1;
     snprintf(msg, sizeof msg, "%s, line %u: %s", ds->v[k].path, ds->v[k].fline + (l - ds->v[k].line), p);
     snprintf(err->msg, sizeof err->msg, "%s", msg);
 }

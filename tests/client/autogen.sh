@@ -464,7 +464,7 @@ t_pg_scratch() {
     is "$(scratch_dbs)" 0 "dev_url: no scratch database left"
     m upgrade
     is "$(pq ag_scratch "SELECT count(*) FROM pg_tables WHERE tablename = 't2'")" 1 "dev_url: the revision made t2"
-    # --from-db: the live database, no scratch database at all
+    # --from-db: the live database instead of the replay
     echo "CREATE INDEX ix_t2 ON t2 (a);" >>schema/01.sql
     DB=ag_scratch
     m revision --autogenerate --from-db -m "index from the live database"
