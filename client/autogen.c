@@ -375,6 +375,12 @@ static int load_desired(ctx *x, mig_dialect dia, desired *ds, mig_err *err)
         } else if (add_file(x, ds, path, dia, err))
             return -1;
     }
+    /* a folder with no .sql file is a mistake more likely than a wish to drop everything */
+    if (!ds->nfiles)
+        return mig_fail(err, MIG_E_INPUT,
+                        "%s names no .sql file (an empty desired schema would drop every object: give an empty "
+                        ".sql file for that)",
+                        x->p->schema_from);
     return 0;
 }
 

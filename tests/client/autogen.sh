@@ -232,7 +232,13 @@ t_sqlite_errors() {
     m revision --autogenerate -m dup
     like "$ERR1" "schema/02\.sql, line 2: .*already exists" "a failing second statement: its file and line"
     rm schema/02.sql
-    sed -i 's/^schema = schema/schema = nosuch/' mig.ini
+    mkdir empty
+    sed -i 's/^schema = schema/schema = empty/' mig.ini
+    m revision --autogenerate -m "empty folder"
+    is_rc 1 "a schema folder with no .sql file: exit 1"
+    like "$ERR1" "mig.ini \[mig\] schema names no \.sql file" "... says so, naming the key"
+    is "$(ls versions)" "$files" "... no revision file written"
+    sed -i 's/^schema = empty/schema = nosuch/' mig.ini
     m revision --autogenerate -m missing
     is_rc 1 "a missing schema path: exit 1"
     like "$ERR1" "nosuch .*mig.ini \[mig\] schema.*No such file" "... names the path and the key"
