@@ -27,7 +27,7 @@
 #define PQ_FUNCS(X)                                                                                                    \
     X(PQclear) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQdb) X(PQerrorMessage) X(PQexec)           \
     X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples)                    \
-    X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser)
+    X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser) X(PQescapeIdentifier)
 #define PQ_PTR(f) __typeof__(f) *f;
 static struct {
     int loaded;
@@ -72,6 +72,7 @@ static int pq_load(mig_err *err)
 #define PQsetNoticeReceiver pq.PQsetNoticeReceiver
 #define PQstatus pq.PQstatus
 #define PQuser pq.PQuser
+#define PQescapeIdentifier pq.PQescapeIdentifier
 
 struct db {
     mig_dialect kind;
@@ -416,6 +417,11 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
     d->fn_prefix = "";
     if ((path = sqlite_path(ar, url)) != NULL) {
         int flags = SQLITE_OPEN_READWRITE | (write ? SQLITE_OPEN_CREATE : 0);
+        /* the in-memory scratch database of autogenerate (autogen.c): a
+         * memdb URI, which every connection of this process shares while one
+         * is open; other URLs are file names, as always */
+        if (strncmp(path, DB_SCRATCH_MEMDB, strlen(DB_SCRATCH_MEMDB)) == 0 && strstr(path, "?vfs=memdb"))
+            flags |= SQLITE_OPEN_URI;
         char *zerr = NULL;
         struct stat st;
         d->kind = MIG_DIALECT_SQLITE;
@@ -858,8 +864,8 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
          * POSIX locks.  The descriptor stays open until after sqlite3_close
          * (closing any descriptor of the file drops a process's POSIX locks). */
         const char *file = sqlite3_db_filename(d->sq, "main");
-        if (!file || !*file)
-            return 0; /* in memory */
+        if (!file || !*file || strncmp(d->display, "sqlite:" DB_SCRATCH_MEMDB, strlen("sqlite:" DB_SCRATCH_MEMDB)) == 0)
+            return 0; /* in memory (autogenerate's scratch database too: this process's own) */
         d->lock_fd = open(file, O_RDONLY | O_CLOEXEC);
         if (d->lock_fd < 0)
             return mig_fail(err, MIG_E_LOCK, "cannot open %s to lock it: %s", file, strerror(errno));
@@ -964,4 +970,63 @@ void db_rollback(db *d)
         return;
     d->in_txn = 0;
     db_exec(d, "ROLLBACK", &scratch);
+}
+
+/* ---- scratch databases (autogenerate) --------------------------------------------- */
+
+const char *db_quote_ident(db *d, const char *s)
+{
+    if (d->kind == MIG_DIALECT_POSTGRES) {
+        char *q = PQescapeIdentifier(d->pg, s, strlen(s));
+        const char *r;
+        if (!q)
+            return NULL;
+        r = mig_strdup(d->ar, q);
+        PQfreemem(q);
+        return r;
+    }
+    {
+        char *q = sqlite3_mprintf("\"%w\"", s);
+        const char *r;
+        if (!q)
+            return NULL;
+        r = mig_strdup(d->ar, q);
+        sqlite3_free(q);
+        return r;
+    }
+}
+
+const char *db_url_dbname(mig_arena *ar, const char *url, const char *dbname, mig_err *err)
+{
+    PQconninfoOption *o, *i;
+    char *perr = NULL;
+    mig_buf b;
+    if (pq_load(err))
+        return NULL;
+    url = strip_driver(ar, url);
+    if (!(o = PQconninfoParse(url, &perr))) {
+        if (perr)
+            PQfreemem(perr);
+        mig_fail(err, MIG_E_INPUT, "invalid PostgreSQL URL: %s", pg_display(ar, url));
+        return NULL;
+    }
+    mig_buf_init(&b, ar);
+    mig_buf_putn(&b, "", 0);
+    for (i = o; i->keyword; i++) {
+        const char *v = strcmp(i->keyword, "dbname") == 0 ? dbname : i->val, *c;
+        if (!v)
+            continue;
+        /* libpq's key = 'value' form: \ and ' escaped with a backslash */
+        mig_buf_printf(&b, "%s%s='", b.len > 0 ? " " : "", i->keyword);
+        for (c = v; *c; c++) {
+            if (*c == '\\' || *c == '\'')
+                mig_buf_putn(&b, "\\", 1);
+            mig_buf_putn(&b, c, 1);
+        }
+        mig_buf_putn(&b, "'", 1);
+    }
+    PQconninfoFree(o);
+    if (!strstr(b.data, "dbname="))
+        mig_buf_printf(&b, " dbname='%s'", dbname); /* dbname is the client's own name (letters, digits, _) */
+    return b.data;
 }

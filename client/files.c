@@ -1177,9 +1177,9 @@ int cmd_revision(ctx *x, int merge)
     mig_err err;
     files f;
     mig_strlist down = {0}, deps = {0};
-    const char *id, *path, *msg = c->message;
+    const char *id, *path, *msg = c->message, *body = NULL;
     char date[32];
-    int i, hooks_rc;
+    int i, hooks_rc, nontx = 0;
     FILE *out;
     int fd;
     mig_err_clear(&err);
@@ -1272,6 +1272,18 @@ int cmd_revision(ctx *x, int merge)
             id = new_rev_id(x->ar);
         while (mig_graph_find(&f.g, id) >= 0);
     }
+    /* --autogenerate: the sections (autogen.c); no change, no file */
+    if (c->autogenerate && !merge) {
+        if (autogen_body(x, &f, &down, &body, &nontx))
+            return EX_FAILED;
+        if (!*body) {
+            if (c->json)
+                json_print(json_pack("{s:n, s:n, s:b}", "revision", "path", "changes", 0));
+            else if (!c->quiet)
+                printf("No changes in schema detected; no revision written\n");
+            return EX_DONE;
+        }
+    }
     {
         /* the name: ID_SLUG, or mig.ini's file_template; the folder: the
          * first version location, or --version-path */
@@ -1329,7 +1341,12 @@ int cmd_revision(ctx *x, int merge)
     if (deps.n)
         fprintf(out, "-- mig:depends_on %s\n", mig_strlist_join(x->ar, &deps, ", "));
     fprintf(out, "-- mig:create_date %s\n", date);
-    fputs("\n-- mig:upgrade\n\n\n-- mig:downgrade\n\n", out);
+    if (nontx)
+        fputs("-- mig:transactional false\n", out);
+    if (body)
+        fprintf(out, "\n%s%s", body, body[strlen(body) - 1] == '\n' ? "" : "\n");
+    else
+        fputs("\n-- mig:upgrade\n\n\n-- mig:downgrade\n\n", out);
     if (fclose(out) != 0) {
         errorf("cannot write %s: %s", path, strerror(errno));
         unlink(path);

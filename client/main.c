@@ -111,6 +111,7 @@ static const char USAGE[] =
     "Commands:\n"
     "  init [DIR]            create mig.ini and a versions folder\n"
     "  revision -m MSG       write a new revision file on the current head\n"
+    "                        (--autogenerate: its SQL from the desired schema)\n"
     "  merge -m MSG REV...   write a revision that merges REVs (e.g. heads)\n"
     "  push                  upload every revision file (one transaction)\n"
     "  upgrade [TARGET]      push, then upgrade (default: heads); --sql prints the script\n"
@@ -122,6 +123,7 @@ static const char USAGE[] =
     "  history [-r RANGE]    the revisions, newest first\n"
     "  show REV              one revision\n"
     "  check                 exit 0 at head, 1 otherwise (naming what is pending)\n"
+    "  dump [--table T]...   print the database's schema as SQL\n"
     "  NAME                  any other NAME runs mig-NAME from PATH\n"
     "\n"
     "Options:\n"
@@ -149,13 +151,21 @@ static const struct {
              "folder DIR/versions.  DIR defaults to the current folder.\n"},
     {"revision",
      "usage: mig revision -m MSG [--head REV] [--branch-label L] [--depends-on REV]\n"
-     "                    [--rev-id ID] [--splice] [--version-path DIR]\n\n"
+     "                    [--rev-id ID] [--splice] [--version-path DIR]\n"
+     "                    [--autogenerate [--from-db] [--rename-table OLD:NEW]...\n"
+     "                     [--rename-column TABLE.OLD:NEW]...]\n\n"
      "Write versions/ID_SLUG.sql with a fresh 12-hex id whose down_revision is the\n"
      "current head of the files.  --head base starts a new base; --head REV builds on\n"
      "REV (which must be a head unless --splice); --branch-label and --depends-on\n"
      "may be repeated.  The file goes to the first folder of version_locations\n"
      "(mig.ini), or to --version-path DIR, one of them; file_template and\n"
-     "truncate_slug_length name it, and the [post_write_hooks] run on it.\n"},
+     "truncate_slug_length name it, and the [post_write_hooks] run on it.\n\n"
+     "--autogenerate writes both sections: the difference between the schema the\n"
+     "revisions produce (replayed in a scratch database) and the desired schema\n"
+     "(schema = PATH... in mig.ini); nothing is written when they agree.\n"
+     "--from-db compares the live database instead of the replay.\n"
+     "--rename-table OLD:NEW and --rename-column TABLE.OLD:NEW (repeatable; on\n"
+     "PostgreSQL SCHEMA.TABLE) say what was renamed, instead of a drop and an add.\n"},
     {"merge", "usage: mig merge -m MSG [--branch-label L] [--rev-id ID] REV...\n\n"
               "Write a revision whose down_revisions are REVs (e.g. `heads`), named and\n"
               "placed as revision does (first version location, file_template, hooks).\n"},
@@ -190,6 +200,13 @@ static const struct {
     {"show", "usage: mig show REV [--json | --sql]\n\nOne revision: parents, branches, path and message.\n"
              "--sql prints its source as the database stores it (to write a lost or\n"
              "edited file back): mig show REV --sql > versions/REV_slug.sql\n"},
+    {"dump", "usage: mig dump [--table T]...\n\n"
+             "Print the database's schema as SQL: the statements that create it, in\n"
+             "dependency order (mig's own tables are never in it).  --table T (repeatable)\n"
+             "keeps table T with its indexes and triggers (and, on PostgreSQL, the\n"
+             "sequences it owns; T may be SCHEMA.T).  mig.ini's schemas, kinds, include\n"
+             "and exclude filter it.  The output is usable as a desired schema or as a\n"
+             "revision's upgrade section.\n"},
     {"check", "usage: mig check [--single-head] [--json]\n\n"
               "Exit 0 when the database is at the heads of the revision files and no\n"
               "applied revision was edited; otherwise exit 1 and say what is pending.\n"
@@ -237,7 +254,8 @@ typedef struct ini_ctx {
 
 static const char *const ENV_KEYS[] = {
     "url", "versions", "script_location", "env", "version_locations", "version_path_separator",
-    "path_separator", "recursive_version_locations", "file_template", "truncate_slug_length", NULL,
+    "path_separator", "recursive_version_locations", "file_template", "truncate_slug_length",
+    "schema", "dev_url", "schemas", "kinds", "include", "exclude", NULL,
 };
 static const char *const HOOK_KEYS[] = {"type", "executable", "options", "cwd", "entrypoint", NULL};
 
@@ -566,7 +584,33 @@ static int load_alembic_keys(mig_arena *ar, const ini_ctx *ic, const char *cfg, 
     const ini_ent *rec = cfg_get(ic, sec, "recursive_version_locations", NULL);
     const ini_ent *tmpl = cfg_get(ic, sec, "file_template", NULL);
     const ini_ent *tsl = cfg_get(ic, sec, "truncate_slug_length", NULL);
+    const ini_ent *schema = cfg_get(ic, sec, "schema", NULL);
+    const ini_ent *dev = cfg_get(ic, sec, "dev_url", NULL);
+    static const char *const fkeys[] = {"schemas", "kinds", "include", "exclude"};
+    mig_strlist *flists[] = {&p->f_schemas, &p->f_kinds, &p->f_include, &p->f_exclude};
+    size_t k;
     p->truncate_slug = 40;
+    /* autogenerate: the desired schema (paths relative to mig.ini, as
+     * version_locations), the server for scratch databases, the filters */
+    if (schema) {
+        mig_strlist items = {0};
+        int j;
+        split_on(ar, ini_expand(ar, schema->joined, here), " ,\t\r\n", &items);
+        if (items.n == 0) {
+            errorf("%s: schema is empty: name one .sql file or folder or more (or remove the key)", cfg);
+            return -1;
+        }
+        for (j = 0; j < items.n; j++)
+            mig_strlist_add(ar, &p->schema_paths, ini_rel(ar, inidir, items.v[j]));
+        p->schema_from = mig_sprintf(ar, "%s [%s] schema", cfg, schema->section);
+    }
+    if (dev && *dev->value)
+        p->dev_url = ini_url(ar, inidir, dev->value);
+    for (k = 0; k < sizeof fkeys / sizeof fkeys[0]; k++) {
+        const ini_ent *e = cfg_get(ic, sec, fkeys[k], NULL);
+        if (e)
+            split_on(ar, e->joined, " ,\t\r\n", flists[k]);
+    }
     if (rec && (p->recursive = ini_bool(rec->value)) < 0) {
         errorf("%s: recursive_version_locations = %s: expected true or false", cfg, rec->value);
         return -1;
@@ -654,7 +698,7 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
             if (!in_list(e->name, ENV_KEYS)) {
                 errorf("%s: unknown key \"%s\" in section [%s]%s (known: url, versions, env, version_locations, "
                        "recursive_version_locations, file_template, truncate_slug_length, "
-                       "version_path_separator)%s",
+                       "version_path_separator, schema, dev_url, schemas, kinds, include, exclude)%s",
                        cfg, e->name, e->section,
                        is_default ? ", which every section inherits" : "",
                        alembic_key_hint(e->name));
@@ -803,7 +847,8 @@ static int run_plugin(ctx *x, const char *name, int argc, char **argv)
 
 enum {
     O_URL = 1000, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
-    O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION, O_VERSION_PATH
+    O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION, O_VERSION_PATH, O_AUTOGENERATE, O_FROM_DB,
+    O_RENAME_TABLE, O_RENAME_COLUMN, O_TABLE
 };
 
 static const struct option LONGOPTS[] = {
@@ -831,6 +876,11 @@ static const struct option LONGOPTS[] = {
     {"accept", no_argument, NULL, O_ACCEPT},
     {"single-head", no_argument, NULL, O_SINGLE_HEAD},
     {"version-path", required_argument, NULL, O_VERSION_PATH},
+    {"autogenerate", no_argument, NULL, O_AUTOGENERATE},
+    {"from-db", no_argument, NULL, O_FROM_DB},
+    {"rename-table", required_argument, NULL, O_RENAME_TABLE},
+    {"rename-column", required_argument, NULL, O_RENAME_COLUMN},
+    {"table", required_argument, NULL, O_TABLE},
     {NULL, 0, NULL, 0},
 };
 
@@ -859,13 +909,14 @@ static const struct {
     const char *cmd;
     const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
                           Q sql, P purge, R range, C indicate-current, F force, A accept,
-                          U single-head, L version-path */
+                          U single-head, L version-path, G autogenerate, O from-db,
+                          W rename-table / rename-column, T table */
     int min_args, max_args; /* -1: any number */
     int flags;
     int (*run)(ctx *x);
 } CMDS[] = {
     {"init", "", 0, 1, NO_PROJECT, cmd_init},
-    {"revision", "mHBDISL", 0, 0, NEEDS_INI | NEEDS_MESSAGE, cmd_new_revision},
+    {"revision", "mHBDISLGOW", 0, 0, NEEDS_INI | NEEDS_MESSAGE, cmd_new_revision},
     {"merge", "mBI", 1, -1, NEEDS_INI | NEEDS_MESSAGE, cmd_merge},
     {"push", "F", 0, 0, 0, cmd_push},
     {"upgrade", "QF", 0, 1, 0, cmd_upgrade},
@@ -877,6 +928,7 @@ static const struct {
     {"history", "RC", 0, 0, 0, cmd_history},
     {"show", "Q", 1, 1, 0, cmd_show},
     {"check", "U", 0, 0, 0, cmd_check},
+    {"dump", "T", 0, 0, 0, cmd_dump},
 };
 
 static void add_x(mig_arena *ar, cli *c, const char *kv)
@@ -916,6 +968,11 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case O_ACCEPT: c->accept = 1; return 'A';
     case O_SINGLE_HEAD: c->single_head = 1; return 'U';
     case O_VERSION_PATH: c->version_path = arg; return 'L';
+    case O_AUTOGENERATE: c->autogenerate = 1; return 'G';
+    case O_FROM_DB: c->from_db = 1; return 'O';
+    case O_RENAME_TABLE: mig_strlist_add(ar, &c->rename_tables, arg); return 'W';
+    case O_RENAME_COLUMN: mig_strlist_add(ar, &c->rename_columns, arg); return 'W';
+    case O_TABLE: mig_strlist_add(ar, &c->tables, arg); return 'T';
     default: return -1;
     }
 }
@@ -937,6 +994,10 @@ static const char *opt_name(int letter)
     case 'A': return "--accept";
     case 'U': return "--single-head";
     case 'L': return "--version-path";
+    case 'G': return "--autogenerate";
+    case 'O': return "--from-db";
+    case 'W': return "--rename-table/--rename-column";
+    case 'T': return "--table";
     default: return "?";
     }
 }
@@ -1043,6 +1104,8 @@ int main(int argc, char **argv)
         die_usage("%s: unexpected argument '%s'", c.command, c.args.v[CMDS[cmd].max_args]);
     if ((CMDS[cmd].flags & NEEDS_MESSAGE) && !c.message)
         die_usage("%s needs a message: -m MSG", c.command);
+    if ((c.from_db || c.rename_tables.n || c.rename_columns.n) && !c.autogenerate)
+        die_usage("%s: --from-db, --rename-table and --rename-column go with --autogenerate", c.command);
     if (c.tenant && !*c.tenant)
         die_usage("--tenant needs a schema name");
 

@@ -38,6 +38,10 @@ typedef struct cli {
     const char *range;       /* -r */
     const char *version_path; /* revision --version-path DIR */
     int splice, sql, purge, indicate_current, force, accept, single_head;
+    /* revision --autogenerate [--from-db] [--rename-table OLD:NEW] [--rename-column T.OLD:NEW]; dump --table T */
+    int autogenerate, from_db;
+    mig_strlist rename_tables, rename_columns;
+    mig_strlist tables;
 } cli;
 
 /* A post write hook of mig.ini's [post_write_hooks] (type exec). */
@@ -64,6 +68,11 @@ typedef struct project {
     post_hook *hooks;        /* [post_write_hooks], read for revision and merge */
     int nhooks;
     const char *env;         /* the env of the SQL API */
+    /* autogenerate and dump (autogen.c) */
+    mig_strlist schema_paths; /* schema = PATH...: files or folders of .sql (relative to mig.ini's folder) */
+    const char *schema_from; /* "mig.ini [mig] schema", for messages */
+    const char *dev_url;     /* dev_url: where PostgreSQL scratch databases are created (default: url) */
+    mig_strlist f_schemas, f_kinds, f_include, f_exclude; /* the snapshot filters */
 } project;
 
 int project_load(mig_arena *ar, const cli *c, project *p, int need_ini);
@@ -222,6 +231,14 @@ int db_state_exists(db *d, mig_err *err);
 /* Progress lines ("Running upgrade ...") go to this callback while set. */
 typedef void (*db_progress_fn)(void *arg, const char *line);
 void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
+/* The SQLite scratch databases of autogenerate: sqlite:file:/mig_scratch_ID?vfs=memdb
+ * (in memory, shared by the process's connections while one is open). */
+#define DB_SCRATCH_MEMDB "file:/mig_scratch_"
+/* An identifier quoted by the database's own rules (PG: PQescapeIdentifier; SQLite: %w). */
+const char *db_quote_ident(db *d, const char *s);
+/* PG: a libpq connection string for url with another dbname (the server and
+ * credentials of url). */
+const char *db_url_dbname(mig_arena *ar, const char *url, const char *dbname, mig_err *err);
 /* Serialise client runs on one env/tenant (PG: mig_lock(), after db_ensure_mig). */
 int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err);
 int db_begin(db *d, mig_err *err);
@@ -271,6 +288,14 @@ int cmd_branches(ctx *x);
 int cmd_history(ctx *x);
 int cmd_show(ctx *x);
 int cmd_check(ctx *x);
+int cmd_dump(ctx *x);
+
+/* autogen.c: revision --autogenerate.  The body of the new revision (both
+ * sections; "" when the schemas agree) that takes the schema the
+ * revisions in down produce (or the live database's, --from-db) to the
+ * desired schema; *nontx when part of it must run outside a transaction.
+ * Errors are printed; -1. */
+int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, int *nontx);
 
 /* JSON options for the SQL API with extra keys (a JSON fragment like
  * "\"record_only\": \"abc\"" or NULL). */
