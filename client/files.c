@@ -741,10 +741,6 @@ int project_headers_sum(ctx *x, files *f)
     return project_load_files(x, f, FILES_GRAPH | FILES_NO_SOURCE | FILES_SUMMARY);
 }
 
-int project_files_lazy_sum(ctx *x, files *f)
-{
-    return project_load_files(x, f, FILES_GRAPH | FILES_LAZY | FILES_SUMMARY);
-}
 
 /* ---- init ----------------------------------------------------------------------- */
 

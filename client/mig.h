@@ -264,8 +264,8 @@ int project_files_lazy(ctx *x, files *f);
 /* The same two with FILES_SUMMARY (the caller calls files_full when it
  * needs more than f->sum). */
 int project_headers_sum(ctx *x, files *f);
-int project_files_lazy_sum(ctx *x, files *f);
-/* The same, into the arena ar instead of x->ar (freed with files_release) */
+/* The files for upgrade/downgrade (lazy, with the cache's summary), into
+ * the arena ar instead of x->ar (freed with files_release) */
 int project_files_lazy_sum_in(ctx *x, mig_arena *ar, files *f);
 /* The files again (headers only, from the cache when it can), silently:
  * for naming a revision's file in an error after files_release */
