@@ -275,15 +275,6 @@ t_sqlite_usage() {
 
 # ---- PostgreSQL -----------------------------------------------------------------------------
 
-newdb() {
-    psql -q -X -d postgres -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
-    createdb "$1" || bail "createdb $1"
-    DB=$1
-    U="postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres"
-}
-pq() {
-    psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1
-}
 pgproject() {
     project "$1"
     newdb "$2"

@@ -174,3 +174,17 @@ project() {
     m init -q
     [ "$RC" = 0 ] || bail "mig init failed in $T/$1: $ERR"
 }
+
+# PostgreSQL suites (pg.sh, autogen.sh), under tests/pg/cluster.sh:
+# newdb DB: a fresh database DB; U its URL
+newdb() {
+    psql -q -X -d postgres -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
+    createdb "$1" || bail "createdb $1"
+    DB=$1
+    U="postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres"
+}
+
+# pq DB SQL: one query's rows, unaligned, no headers.
+pq() {
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1
+}

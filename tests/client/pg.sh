@@ -8,19 +8,6 @@ client_setup
 
 ALL_SECTIONS="newcomer roles searchpath tenants nontx nontx_after nontx_stmt concurrent atomic"
 
-# newdb NAME: a fresh database; U is its URL (as the superuser postgres).
-newdb() {
-    psql -q -X -d postgres -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
-    createdb "$1" || bail "createdb $1"
-    DB=$1
-    U="postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres"
-}
-
-# pq DB SQL: one query's rows, unaligned, no headers.
-pq() {
-    psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1
-}
-
 # pgproject NAME DB: a project whose mig.ini points at DB.
 pgproject() {
     project "$1"
