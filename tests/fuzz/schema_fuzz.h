@@ -15,6 +15,8 @@
 
 #include "schema.h"
 
+#include <jansson.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -184,6 +186,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const char *e = getenv("MIG_FUZZ_OOM");
     (void)argc;
     (void)argv;
+    /* jansson seeds its hash function from /dev/urandom; the comparisons
+     * it makes steer libFuzzer, so a fixed seed keeps -seed=N runs the same */
+    json_object_seed(1);
     if (e && strcmp(e, "0") == 0)
         oom_on = 0;
     e = getenv("MIG_FUZZ_STRICT");
