@@ -47,7 +47,7 @@
 
 /* ---- signals and scratch databases -------------------------------------------------- */
 
-#define MAX_SCRATCH 2
+#define MAX_SCRATCH 8
 
 static volatile sig_atomic_t got_signal;
 
@@ -56,20 +56,21 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
-typedef struct scratch {
+struct scratch {
     mig_arena *ar;
     mig_dialect kind;
     db *admin;                      /* PG: the connection that creates and drops them */
     const char *admin_url;
     const char *names[MAX_SCRATCH]; /* PG: database names */
     int n;
-    db *holder;                     /* SQLite: a connection that keeps the in-memory replay alive */
+    db *holders[MAX_SCRATCH];       /* SQLite: connections that keep the in-memory databases alive */
+    int nh;
     struct sigaction old_int, old_term;
     int handlers;
-} scratch;
+};
 
 /* Stop here?  A signal was caught (or the test hook names this point). */
-static int interrupted(const char *point)
+int scratch_interrupted(const char *point)
 {
     const char *at = getenv("MIG_TEST_SIGNAL_AT");
     if (at && strcmp(at, point) == 0)
@@ -77,16 +78,16 @@ static int interrupted(const char *point)
     return got_signal != 0;
 }
 
-static void scratch_cleanup(scratch *s);
 
 /* A path that calls exit() while scratch databases exist still drops them. */
 static scratch *live_scratch;
 static void cleanup_at_exit(void)
 {
     if (live_scratch)
-        scratch_cleanup(live_scratch);
+        scratch_end(live_scratch);
 }
 
+/* Catch SIGINT and SIGTERM while scratch databases exist. */
 static void catch_signals(scratch *s)
 {
     static int registered;
@@ -104,7 +105,7 @@ static void catch_signals(scratch *s)
 }
 
 /* Drop what was made; then, when a signal came, die of it as if uncaught. */
-static void scratch_cleanup(scratch *s)
+void scratch_end(scratch *s)
 {
     int i;
     live_scratch = NULL;
@@ -120,9 +121,9 @@ static void scratch_cleanup(scratch *s)
     if (s->admin)
         db_close(s->admin);
     s->admin = NULL;
-    if (s->holder)
-        db_close(s->holder); /* the in-memory database goes with its last connection */
-    s->holder = NULL;
+    for (i = 0; i < s->nh; i++)
+        db_close(s->holders[i]); /* an in-memory database goes with its last connection */
+    s->nh = 0;
     if (s->handlers) {
         sigaction(SIGINT, &s->old_int, NULL);
         sigaction(SIGTERM, &s->old_term, NULL);
@@ -151,17 +152,50 @@ static int scratch_name(char name[64], mig_err *err)
     return 0;
 }
 
+scratch *scratch_begin(ctx *x, mig_err *err)
+{
+    scratch *s;
+    mig_dialect kind;
+    if (!x->p->url) {
+        mig_fail(err, MIG_E_INPUT,
+                 "no database URL (url = ... in mig.ini, --url or MIG_URL): it names the kind of database, and "
+                 "on PostgreSQL the server of the scratch databases");
+        return NULL;
+    }
+    if (db_url_kind(x->ar, x->p->url, x->p->url_from, &kind, err))
+        return NULL;
+    if (!(s = mig_alloc(x->ar, sizeof *s))) {
+        mig_fail(err, MIG_E_INPUT, "out of memory");
+        return NULL;
+    }
+    memset(s, 0, sizeof *s);
+    s->ar = x->ar;
+    s->kind = kind;
+    catch_signals(s);
+    return s;
+}
+
+mig_dialect scratch_kind(const scratch *s)
+{
+    return s->kind;
+}
+
 /* A new scratch place: its URL.  SQLite: an in-memory database that the
- * client's connections share (a memdb URI) while s->holder keeps it. */
-static const char *scratch_new(ctx *x, scratch *s, mig_err *err)
+ * client's connections share (a memdb URI) while a holder keeps it. */
+const char *scratch_new(ctx *x, scratch *s, mig_err *err)
 {
     char name[64];
+    if (s->n >= MAX_SCRATCH || s->nh >= MAX_SCRATCH) {
+        mig_fail(err, MIG_E_INPUT, "too many scratch databases");
+        return NULL;
+    }
     if (scratch_name(name, err))
         return NULL;
     if (s->kind == MIG_DIALECT_SQLITE) {
         const char *url = mig_sprintf(x->ar, "sqlite:" DB_SCRATCH_MEMDB "%s?vfs=memdb", name + strlen("mig_scratch_"));
-        if (!(s->holder = db_open(x->ar, url, "the scratch database", 1, err)))
+        if (!(s->holders[s->nh] = db_open(x->ar, url, "the scratch database", 1, err)))
             return NULL;
+        s->nh++;
         return url;
     }
     {
@@ -230,7 +264,7 @@ static const char *snapshot_opts(ctx *x)
     return json_text(x->ar, o);
 }
 
-static int snapshot_of(ctx *x, db *d, const char **out, mig_err *err)
+int schema_snapshot(ctx *x, db *d, const char **out, mig_err *err)
 {
     const char *p[1];
     p[0] = snapshot_opts(x);
@@ -489,8 +523,9 @@ static int renames_opts(ctx *x, mig_dialect dia, const char **out, mig_err *err)
     return 0;
 }
 
-/* The client's own upgrade, quietly, on the scratch database at url. */
-static int replay(ctx *x, const char *url, const mig_strlist *down)
+/* The client's own upgrade (downgrade), quietly, on the scratch database at url,
+ * to each target in turn.  Errors are printed. */
+int scratch_run(ctx *x, const char *url, const mig_strlist *targets, int downgrade)
 {
     cli c2 = *x->c;
     project p2 = *x->p;
@@ -507,16 +542,77 @@ static int replay(ctx *x, const char *url, const mig_strlist *down)
     x2.c = &c2;
     x2.p = &p2;
     x2.opts = opts_json(&x2, NULL);
-    /* the parents, and what the new revision depends on (--depends-on) */
-    for (i = 0; i < down->n + x->c->depends_on.n && !got_signal; i++) {
+    for (i = 0; i < targets->n && !got_signal; i++) {
         memset(&c2.args, 0, sizeof c2.args);
-        mig_strlist_add(x->ar, &c2.args, i < down->n ? down->v[i] : x->c->depends_on.v[i - down->n]);
-        if (cmd_run(&x2, 0) != EX_DONE) {
-            errorf("revision --autogenerate: the revisions could not be replayed in a scratch database (the error "
-                   "is above); nothing was written");
+        mig_strlist_add(x->ar, &c2.args, targets->v[i]);
+        if (cmd_run(&x2, downgrade) != EX_DONE)
+            return -1;
+    }
+    return got_signal ? -1 : 0;
+}
+
+db *scratch_connect(ctx *x, const char *url, mig_err *err)
+{
+    db *d = db_open(x->ar, url, "the scratch database", 1, err);
+    if (d && db_ensure_mig(d, err)) {
+        db_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* The schema mig.ini's schema = ... describes, as a snapshot: SQLite, by
+ * mig_snapshot_sql() in an in-memory database; PostgreSQL, run in a new
+ * scratch database of s.  *via: a connection where mig_diff() can run. */
+int desired_snapshot(ctx *x, scratch *s, const char **out, db **via, mig_err *err)
+{
+    desired ds;
+    const char *p[2], *url;
+    db *d = NULL;
+    *via = NULL;
+    if (load_desired(x, s->kind, &ds, err))
+        return -1;
+    if (s->kind == MIG_DIALECT_SQLITE) {
+        if (!(d = db_open(x->ar, "sqlite::memory:", "the scratch database", 1, err)))
+            return -1;
+        p[0] = desired_text(x->ar, &ds);
+        p[1] = snapshot_opts(x);
+        if (db_call(d, "mig_snapshot_sql", 2, p, out, err)) {
+            desired_error(&ds, err);
+            mig_err_prefix(err, "desired schema: ");
+            db_close(d);
+            return -1;
+        }
+    } else {
+        int rc;
+        if (!(url = scratch_new(x, s, err)) || !(d = scratch_connect(x, url, err)))
+            return -1;
+        if ((rc = desired_run_pg(d, &ds, err)) != 0) {
+            db_close(d);
+            if (rc == -2)
+                return mig_fail(err, MIG_E_INPUT, "interrupted");
+            mig_err_prefix(err, "desired schema: ");
+            return -1;
+        }
+        if (schema_snapshot(x, d, out, err)) {
+            db_close(d);
             return -1;
         }
     }
+    *via = d;
+    return 0;
+}
+
+int schema_diff(db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err)
+{
+    const char *p[3];
+    p[0] = from;
+    p[1] = to;
+    p[2] = ropts;
+    if (db_call(d, "mig_diff", ropts ? 3 : 2, p, body, err))
+        return -1;
+    if (!*body)
+        *body = "";
     return 0;
 }
 
@@ -535,16 +631,14 @@ static void warn_data_loss(const char *body)
 
 int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, int *nontx)
 {
-    scratch s;
+    scratch *s = NULL;
     mig_err err;
     mig_dialect kind;
     desired ds;
     db *from_db = NULL, *to_db = NULL;
-    const char *from = NULL, *to = NULL, *url, *ropts, *p[3];
+    const char *from = NULL, *to = NULL, *url, *ropts;
     int rc = -1;
     (void)f;
-    memset(&s, 0, sizeof s);
-    s.ar = x->ar;
     mig_err_clear(&err);
     *body = NULL;
     *nontx = 0;
@@ -553,13 +647,12 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
                "the kind of database, and on PostgreSQL the server of the scratch databases");
         return -1;
     }
+    /* the cheap checks first: the hints and that the desired schema's files read */
     if (db_url_kind(x->ar, x->p->url, x->p->url_from, &kind, &err) || renames_opts(x, kind, &ropts, &err) ||
-        load_desired(x, kind, &ds, &err)) {
+        load_desired(x, kind, &ds, &err) || !(s = scratch_begin(x, &err))) {
         fail_err(NULL, &err);
         return -1;
     }
-    s.kind = kind;
-    catch_signals(&s);
     /* from: the live database, or the revisions replayed */
     if (x->c->from_db) {
         if (!(from_db = db_open(x->ar, x->p->url, x->p->url_from, 0, &err)))
@@ -570,55 +663,41 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
             goto fail;
         }
     } else {
-        if (!(url = scratch_new(x, &s, &err)))
+        mig_strlist targets = {0};
+        int i;
+        if (!(url = scratch_new(x, s, &err)))
             goto fail;
-        if (interrupted("scratch-created"))
+        if (scratch_interrupted("scratch-created"))
             goto out;
-        if ((down->n || x->c->depends_on.n) && replay(x, url, down))
+        /* the parents, and what the new revision depends on (--depends-on) */
+        for (i = 0; i < down->n; i++)
+            mig_strlist_add(x->ar, &targets, down->v[i]);
+        for (i = 0; i < x->c->depends_on.n; i++)
+            mig_strlist_add(x->ar, &targets, x->c->depends_on.v[i]);
+        if (scratch_run(x, url, &targets, 0)) {
+            if (!got_signal)
+                errorf("revision --autogenerate: the revisions could not be replayed in a scratch database (the "
+                       "error is above); nothing was written");
             goto out;
-        if (interrupted("replayed"))
+        }
+        if (scratch_interrupted("replayed"))
             goto out;
-        if (s.holder) {
-            from_db = s.holder; /* SQLite: the in-memory replay */
-            s.holder = NULL;
-        } else if (!(from_db = db_open(x->ar, url, "the scratch database", 1, &err)) ||
-                   db_ensure_mig(from_db, &err))
+        if (!(from_db = scratch_connect(x, url, &err)))
             goto fail;
     }
-    if (snapshot_of(x, from_db, &from, &err))
+    if (schema_snapshot(x, from_db, &from, &err))
         goto fail;
     db_close(from_db);
     from_db = NULL;
     /* to: the desired schema */
-    if (kind == MIG_DIALECT_SQLITE) {
-        if (!(to_db = db_open(x->ar, "sqlite::memory:", "the scratch database", 1, &err)))
-            goto fail;
-        p[0] = desired_text(x->ar, &ds);
-        p[1] = snapshot_opts(x);
-        if (db_call(to_db, "mig_snapshot_sql", 2, p, &to, &err)) {
-            desired_error(&ds, &err);
-            mig_err_prefix(&err, "desired schema: ");
-            goto fail;
-        }
-    } else {
-        if (!(url = scratch_new(x, &s, &err)) ||
-            !(to_db = db_open(x->ar, url, "the scratch database", 1, &err)) || db_ensure_mig(to_db, &err))
-            goto fail;
-        if (desired_run_pg(to_db, &ds, &err) != 0) {
-            if (got_signal)
-                goto out;
-            mig_err_prefix(&err, "desired schema: ");
-            goto fail;
-        }
-        if (snapshot_of(x, to_db, &to, &err))
-            goto fail;
+    if (desired_snapshot(x, s, &to, &to_db, &err)) {
+        if (got_signal)
+            goto out;
+        goto fail;
     }
-    if (interrupted("desired-built"))
+    if (scratch_interrupted("desired-built"))
         goto out;
-    p[0] = from;
-    p[1] = to;
-    p[2] = ropts;
-    if (db_call(to_db, "mig_diff", ropts ? 3 : 2, p, body, &err)) {
+    if (schema_diff(to_db, from, to, ropts, body, &err)) {
         const char *h = strstr(err.msg, "rename hint ");
         int k;
         int nt = x->c->rename_tables.n;
@@ -627,8 +706,6 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
                          k < nt ? x->c->rename_tables.v[k] : x->c->rename_columns.v[k - nt]);
         goto fail;
     }
-    if (!*body)
-        *body = "";
     *nontx = kind == MIG_DIALECT_POSTGRES && strstr(*body, MIG_SCHEMA_NONTX_MARK) != NULL;
     warn_data_loss(*body);
     rc = 0;
@@ -638,7 +715,7 @@ fail:
 out:
     db_close(from_db);
     db_close(to_db);
-    scratch_cleanup(&s);
+    scratch_end(s);
     if (rc)
         *body = NULL;
     return rc;
@@ -728,7 +805,7 @@ int cmd_dump(ctx *x)
         db_close(d);
         return EX_FAILED;
     }
-    if (snapshot_of(x, d, &snap, &err)) {
+    if (schema_snapshot(x, d, &snap, &err)) {
         db_close(d);
         return fail_err(NULL, &err);
     }

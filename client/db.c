@@ -965,11 +965,11 @@ int db_commit(db *d, mig_err *err)
 
 void db_rollback(db *d)
 {
-    mig_err scratch;
+    mig_err e2;
     if (!d->in_txn)
         return;
     d->in_txn = 0;
-    db_exec(d, "ROLLBACK", &scratch);
+    db_exec(d, "ROLLBACK", &e2);
 }
 
 /* ---- scratch databases (autogenerate) --------------------------------------------- */

@@ -297,6 +297,35 @@ int cmd_dump(ctx *x);
  * Errors are printed; -1. */
 int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, int *nontx);
 
+/* autogen.c: scratch databases and schema snapshots, for revision
+ * --autogenerate and the commands that compare schemas.  A scratch set
+ * lives from scratch_begin to scratch_end, which drops every database it
+ * made (also at exit); SIGINT and SIGTERM are caught meanwhile, and
+ * scratch_end re-raises one that came, after the clean-up. */
+typedef struct scratch scratch;
+/* The kind of database is url's (x->p->url). */
+scratch *scratch_begin(ctx *x, mig_err *err);
+void scratch_end(scratch *s);
+mig_dialect scratch_kind(const scratch *s);
+/* A new, empty scratch database: its URL (SQLite: in memory, alive until
+ * scratch_end; PostgreSQL: CREATE DATABASE mig_scratch_<random> on url's
+ * server, or dev_url's). */
+const char *scratch_new(ctx *x, scratch *s, mig_err *err);
+/* A connection to it, with mig installed. */
+db *scratch_connect(ctx *x, const char *url, mig_err *err);
+/* The client's upgrade (downgrade) on url, quietly, to each target in
+ * turn; errors are printed.  -1 also when a signal came. */
+int scratch_run(ctx *x, const char *url, const mig_strlist *targets, int downgrade);
+/* Was a signal caught?  (MIG_TEST_SIGNAL_AT=point raises SIGTERM here.) */
+int scratch_interrupted(const char *point);
+/* mig_snapshot() of d with mig.ini's filters (schemas, kinds, include, exclude). */
+int schema_snapshot(ctx *x, db *d, const char **out, mig_err *err);
+/* The snapshot of the desired schema (mig.ini's schema = ...), built in
+ * s; *via is an open connection where mig_diff() can run (close it). */
+int desired_snapshot(ctx *x, scratch *s, const char **out, db **via, mig_err *err);
+/* mig_diff(from, to[, ropts]) on d; *body "" when they agree. */
+int schema_diff(db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err);
+
 /* JSON options for the SQL API with extra keys (a JSON fragment like
  * "\"record_only\": \"abc\"" or NULL). */
 const char *opts_json(ctx *x, const char *extra);
