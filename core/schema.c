@@ -939,10 +939,20 @@ static int fk_clauses(mig_arena *ar, const stoks *t, int a, int b, mig_sch_fkey 
     return 0;
 }
 
-/* Strip pairs of parentheses around all of [*a, *b). */
+/* Strip pairs of parentheses around all of [*a, *b), but not those of a
+ * row value: (x, y) is not x, y. */
 static void strip_parens(const stoks *t, int *a, int *b)
 {
     while (*b - *a >= 2 && t->v[*a].k == K_LP && match_paren(t, *a, *b) == *b - 1) {
+        int i, depth = 0;
+        for (i = *a + 1; i < *b - 1; i++) {
+            if (t->v[i].k == K_LP)
+                depth++;
+            else if (t->v[i].k == K_RP)
+                depth--;
+            else if (t->v[i].k == K_COMMA && depth == 0)
+                return;
+        }
         (*a)++;
         (*b)--;
     }
