@@ -349,6 +349,24 @@ EOF
     sed -i 's/name varchar(50)/name varchar(200)/' schema/20_tables.sql
     pg_step "the column under the view changes type"
 
+    # replaceable objects: the function's new body, the view's new query;
+    # the downgrade holds the previous ones, written by nobody
+    cat >schema/30_code.sql <<'EOF'
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.title := upper(trim(NEW.title)); RETURN NEW; END $$;
+CREATE TRIGGER posts_touch BEFORE INSERT OR UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE VIEW user_names AS SELECT id, name FROM users WHERE name IS NOT NULL;
+EOF
+    pg_step "a new function body, a new view query"
+    REVF=$(ls versions/*a_new_function_body*.sql)
+    up=$(sed -n '/^-- mig:upgrade/,/^-- mig:downgrade/p' "$REVF")
+    down=$(sed -n '/^-- mig:downgrade/,$p' "$REVF")
+    like "$up" "CREATE OR REPLACE FUNCTION public.touch" "replaceable: the upgrade replaces the function"
+    like "$up" "upper\(trim\(NEW.title\)\)" "replaceable: ... with its new body"
+    like "$down" "NEW.title := trim\(NEW.title\)" "replaceable: the downgrade puts the previous body back"
+    like "$up" "FROM public.users"$'\n'"  WHERE \\(users.name IS NOT NULL\\);" "replaceable: the upgrade has the view's new query"
+    like "$down" "SELECT users.id,"$'\n'"    users.name"$'\n'"   FROM public.users;" \
+        "replaceable: the downgrade puts the view's previous query back"
+
     # a column renamed, with the hint: the index follows, the values stay
     sed -i 's/email text NOT NULL/mail text NOT NULL/; s/ON users (email)/ON users (mail)/' schema/20_tables.sql
     m revision --autogenerate -m "email is mail" --rename-column users.nosuch:mail
