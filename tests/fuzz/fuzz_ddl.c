@@ -37,84 +37,13 @@
  *   - every arena block is released.
  */
 #include "ddl.h"
+#include "fuzz_common.h"
 #include "mig_base.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
-
-static int oom_on = 1;
-
-typedef struct {
-    long calls, fail_at, live;
-} alloc_state;
-
-static void *t_alloc(void *ud, size_t n)
-{
-    alloc_state *s = ud;
-    void *p;
-    if (s->fail_at >= 0 && s->calls == s->fail_at) {
-        s->calls++;
-        return NULL;
-    }
-    s->calls++;
-    p = malloc(n);
-    if (p)
-        s->live++;
-    return p;
-}
-
-static void t_free(void *ud, void *p)
-{
-    alloc_state *s = ud;
-    if (p) {
-        s->live--;
-        free(p);
-    }
-}
-
-/* ---- a printable summary of a result, to compare runs ------------------------ */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    if (!b->p) {
-        b->cap = 256;
-        b->p = malloc(b->cap);
-        CHECK(b->p != NULL);
-        b->len = 0;
-    }
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        n = vsnprintf(b->p + b->len, room, fmt, ap);
-        va_end(ap);
-        CHECK(n >= 0);
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        b->cap = b->cap * 2 + (size_t)n + 64;
-        b->p = realloc(b->p, b->cap);
-        CHECK(b->p != NULL);
-    }
-}
 
 static void sb_span(sbuf *b, const char *tag, mig_span s) { sb_printf(b, " %s=%zu+%zu", tag, s.off, s.len); }
 
@@ -355,7 +284,7 @@ static void same_shape(const mig_ddl_table *a, const mig_ddl_table *b)
  * run the round-trip checks. */
 static long run(const char *text, size_t len, long fail_at, int deep, sbuf *out)
 {
-    alloc_state st = {0, fail_at, 0};
+    alloc_state st = {0, fail_at, 0, 0, 0};
     mig_allocator a = {t_alloc, t_free, &st};
     mig_arena ar;
     mig_err err;
@@ -431,26 +360,6 @@ static long run(const char *text, size_t len, long fail_at, int deep, sbuf *out)
     mig_arena_free(&ar);
     CHECK(st.live == 0);
     return st.calls;
-}
-
-static uint32_t fnv(const uint8_t *d, size_t n)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ d[i]) * 16777619u;
-    return h;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    const char *e = getenv("MIG_FUZZ_OOM");
-    (void)argc;
-    (void)argv;
-    if (e && strcmp(e, "0") == 0)
-        oom_on = 0;
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -29,6 +29,7 @@
  * allocation failure stored a NULL x-argument name and the parse
  * succeeded; mig_x() then crashed in strcmp).
  */
+#include "fuzz_common.h"
 #include "mig_base.h"
 #include "opts.h"
 
@@ -38,44 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
-
-static int oom_on = 1;
-
-typedef struct {
-    long calls, fail_at, live;
-} alloc_state;
-
-static void *t_alloc(void *ud, size_t n)
-{
-    alloc_state *s = ud;
-    void *p;
-    if (s->fail_at >= 0 && s->calls == s->fail_at) {
-        s->calls++;
-        return NULL;
-    }
-    s->calls++;
-    p = malloc(n);
-    if (p)
-        s->live++;
-    return p;
-}
-
-static void t_free(void *ud, void *p)
-{
-    alloc_state *s = ud;
-    if (p) {
-        s->live--;
-        free(p);
-    }
-}
 
 /* A printable summary of one result, to compare runs. */
 static void summary(char *buf, size_t n, int rc, const mig_err *err, const mig_opts *o)
@@ -185,7 +148,7 @@ static void check_against_json(const char *text, const mig_opts *o)
 
 static long parse(const char *text, long fail_at, int check, char *sum, size_t sumlen)
 {
-    alloc_state st = {0, fail_at, 0};
+    alloc_state st = {0, fail_at, 0, 0, 0};
     mig_allocator a = {t_alloc, t_free, &st};
     mig_arena ar;
     mig_err err;
@@ -208,26 +171,6 @@ static long parse(const char *text, long fail_at, int check, char *sum, size_t s
     mig_arena_free(&ar);
     CHECK(st.live == 0);
     return st.calls;
-}
-
-static uint32_t fnv(const uint8_t *d, size_t n)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ d[i]) * 16777619u;
-    return h;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    const char *e = getenv("MIG_FUZZ_OOM");
-    (void)argc;
-    (void)argv;
-    if (e && strcmp(e, "0") == 0)
-        oom_on = 0;
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

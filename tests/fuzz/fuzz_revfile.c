@@ -29,6 +29,7 @@
  *     (MIG_FUZZ_OOM=0 in the environment turns that off);
  *   - every arena block is released (counted), so a leak shows up too.
  */
+#include "fuzz_common.h"
 #include "mig_base.h"
 #include "revfile.h"
 
@@ -37,45 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
-
-/* ---- a counting allocator that can fail on demand -------------------------- */
-
-typedef struct {
-    long calls;   /* allocations so far */
-    long fail_at; /* the allocation that returns NULL (-1: none) */
-    long live;    /* blocks not yet freed */
-} alloc_state;
-
-static void *t_alloc(void *ud, size_t n)
-{
-    alloc_state *s = ud;
-    void *p;
-    if (s->fail_at >= 0 && s->calls++ == s->fail_at)
-        return NULL;
-    if (s->fail_at < 0)
-        s->calls++;
-    p = malloc(n);
-    if (p)
-        s->live++;
-    return p;
-}
-
-static void t_free(void *ud, void *p)
-{
-    alloc_state *s = ud;
-    if (p) {
-        s->live--;
-        free(p);
-    }
-}
 
 /* ---- independent helpers ------------------------------------------------------ */
 
@@ -279,7 +241,7 @@ static void check_success(const char *src, size_t len, const mig_revfile *rf)
 
 static void parse(const char *data, size_t len, long fail_at, int check, result *r)
 {
-    alloc_state st = {0, fail_at, 0};
+    alloc_state st = {0, fail_at, 0, 0, 0};
     mig_allocator a = {t_alloc, t_free, &st};
     mig_arena ar;
     mig_err err;
@@ -322,28 +284,6 @@ static int same(const result *a, const result *b)
 {
     return a->rc == b->rc && a->code == b->code && strcmp(a->msg, b->msg) == 0 &&
            strcmp(a->checksum, b->checksum) == 0 && strcmp(a->id, b->id) == 0 && a->nsections == b->nsections;
-}
-
-static uint32_t fnv(const uint8_t *d, size_t n)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ d[i]) * 16777619u;
-    return h;
-}
-
-static int oom_on = 1;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    const char *e = getenv("MIG_FUZZ_OOM");
-    (void)argc;
-    (void)argv;
-    if (e && strcmp(e, "0") == 0)
-        oom_on = 0;
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

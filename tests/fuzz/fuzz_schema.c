@@ -80,7 +80,7 @@ static void json_round_trip(mig_arena *ar, const char *j, sbuf *out, const char 
 
 static long run(const uint8_t *data, size_t size, long fail_at, sbuf *out)
 {
-    alloc_state st = {0, fail_at, 0, 0};
+    alloc_state st = {0, fail_at, 0, 0, 0};
     mig_allocator a = {t_alloc, t_free, &st};
     mig_arena ar;
     mig_schema s;

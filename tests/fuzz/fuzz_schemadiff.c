@@ -179,7 +179,7 @@ static int diff(mig_arena *ar, const model *x, const model *y, sbuf *out, const 
 
 static long run(const uint8_t *data, size_t size, long fail_at, sbuf *out)
 {
-    alloc_state st = {0, fail_at, 0, 0};
+    alloc_state st = {0, fail_at, 0, 0, 0};
     mig_allocator a = {t_alloc, t_free, &st};
     mig_arena ar;
     const char *text = (const char *)data;

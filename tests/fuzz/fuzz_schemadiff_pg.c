@@ -28,7 +28,7 @@ static const char EMPTY[] = "{\"mig_snapshot\":1,\"dialect\":\"postgresql\",\"ob
 /* One diff in a fresh arena; the result (body or error) goes into out. */
 static int run(const char *a, size_t na, const char *b, size_t nb, const char *opts, long fail_at, sbuf *out)
 {
-    alloc_state st = {0, fail_at, 0, 0};
+    alloc_state st = {0, fail_at, 0, 0, 0};
     mig_allocator al = {t_alloc, t_free, &st};
     mig_arena ar;
     mig_err err;

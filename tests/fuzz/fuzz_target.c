@@ -45,6 +45,9 @@
  * Regression: tests/fuzz/corpus/target/regress-uthash-oom-exit (an
  * allocation failure inside HASH_ADD used to exit the process).
  */
+/* the uthash out-of-memory exit is fixed (HASH_NONFATAL_OOM) */
+#define FUZZ_STRICT_DEFAULT
+#include "fuzz_common.h"
 #include "graph.h"
 #include "mig_base.h"
 
@@ -53,14 +56,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
-
 #define MAXN 12
 #define MAXT 64
 
@@ -68,41 +63,6 @@
 static const char *const ID_POOL[16] = {"a1",   "b1",     "c1",     "a2",   "b2",  "c2",  "abcd1", "abcd2",
                                         "abce", "ab12cd", "ab12ce", "d1",   "e1",  "lib1", "x1",    "base1"};
 static const char *const LABEL_POOL[8] = {"lib1", "lib2", "br", "main", "a1", "lib.v2", "br-x", "rel-1"};
-
-/* ---- a counting allocator that can fail on demand ---------------------------- */
-
-static int oom_on = 1, strict;
-
-typedef struct {
-    long calls, fail_at, live;
-    int armed; /* failing allowed (not strict: only once the graph is built) */
-    int failed;
-} alloc_state;
-
-static void *t_alloc(void *ud, size_t n)
-{
-    alloc_state *s = ud;
-    void *p;
-    if (s->fail_at >= 0 && s->armed && !s->failed && s->calls >= s->fail_at) {
-        s->calls++;
-        s->failed = 1;
-        return NULL;
-    }
-    s->calls++;
-    p = malloc(n);
-    if (p)
-        s->live++;
-    return p;
-}
-
-static void t_free(void *ud, void *p)
-{
-    alloc_state *s = ud;
-    if (p) {
-        s->live--;
-        free(p);
-    }
-}
 
 /* ---- input reader --------------------------------------------------------------- */
 
@@ -426,7 +386,7 @@ static void err_ok(int rc, const mig_err *err)
 
 static void run(const input_t *in, long fail_at, int filler, int check, outcome *oc)
 {
-    alloc_state st = {0, fail_at, 0, strict, 0};
+    alloc_state st = {0, fail_at, 0, 0, !strict};
     mig_allocator a = {t_alloc, t_free, &st};
     mig_arena ar;
     mig_graph g;
@@ -463,7 +423,7 @@ static void run(const input_t *in, long fail_at, int filler, int check, outcome 
         rc = mig_graph_finish(&g, &err);
         err_ok(rc, &err);
     }
-    st.armed = 1;
+    st.disarmed = 0;
     oc->armed_at = strict ? 0 : st.calls;
     describe(oc->s[0], sizeof oc->s[0], rc, &err, NULL, NULL);
     if (rc == 0) {
@@ -568,27 +528,6 @@ out:
     oc->allocs = st.calls;
     mig_arena_free(&ar);
     CHECK(st.live == 0);
-}
-
-static uint32_t fnv(const uint8_t *d, size_t n)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ d[i]) * 16777619u;
-    return h;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    const char *e = getenv("MIG_FUZZ_OOM");
-    (void)argc;
-    (void)argv;
-    if (e && strcmp(e, "0") == 0)
-        oom_on = 0;
-    strict = 1; /* the uthash out-of-memory exit is fixed (HASH_NONFATAL_OOM) */
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

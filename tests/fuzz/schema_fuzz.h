@@ -13,6 +13,7 @@
 #ifndef SCHEMA_FUZZ_H
 #define SCHEMA_FUZZ_H
 
+#include "fuzz_common.h"
 #include "schema.h"
 
 #include <jansson.h>
@@ -22,85 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
-
-static int oom_on = 1;
-static int strict = 0; /* MIG_FUZZ_STRICT=1: no workaround of an open, reported bug */
-
-typedef struct {
-    long calls, fail_at, live;
-    int failed; /* the one failure was injected */
-} alloc_state;
-
-static void *t_alloc(void *ud, size_t n)
-{
-    alloc_state *s = ud;
-    void *p;
-    if (s->fail_at >= 0 && s->calls == s->fail_at) {
-        s->calls++;
-        s->failed = 1;
-        return NULL;
-    }
-    s->calls++;
-    p = malloc(n);
-    if (p)
-        s->live++;
-    return p;
-}
-
-static void t_free(void *ud, void *p)
-{
-    alloc_state *s = ud;
-    if (p) {
-        s->live--;
-        free(p);
-    }
-}
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    if (!b->p) {
-        b->cap = 256;
-        b->p = malloc(b->cap);
-        CHECK(b->p != NULL);
-        b->len = 0;
-        b->p[0] = 0;
-    }
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        n = vsnprintf(b->p + b->len, room, fmt, ap);
-        va_end(ap);
-        CHECK(n >= 0);
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        b->cap = b->cap * 2 + (size_t)n + 64;
-        b->p = realloc(b->p, b->cap);
-        CHECK(b->p != NULL);
-    }
-}
-
-static int sb_same(const sbuf *a, const sbuf *b)
-{
-    return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
-}
 
 /* A failure says why, with a known code. */
 static void check_error(const mig_err *err)
@@ -169,32 +91,6 @@ static int add_rows(mig_arena *ar, mig_schema *s, const char *text, size_t len, 
         i = end + 1;
     }
     return added;
-}
-
-static uint32_t fnv(const uint8_t *d, size_t n)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ d[i]) * 16777619u;
-    return h;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    const char *e = getenv("MIG_FUZZ_OOM");
-    (void)argc;
-    (void)argv;
-    /* jansson seeds its hash function from /dev/urandom; the comparisons
-     * it makes steer libFuzzer, so a fixed seed keeps -seed=N runs the same */
-    json_object_seed(1);
-    if (e && strcmp(e, "0") == 0)
-        oom_on = 0;
-    e = getenv("MIG_FUZZ_STRICT");
-    if (e && strcmp(e, "1") == 0)
-        strict = 1;
-    return 0;
 }
 
 #endif /* SCHEMA_FUZZ_H */
