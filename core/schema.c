@@ -939,20 +939,27 @@ static int fk_clauses(mig_arena *ar, const stoks *t, int a, int b, mig_sch_fkey 
     return 0;
 }
 
+/* The first comma of [a, b) outside parentheses; b when there is none. */
+static int top_comma(const stoks *t, int a, int b)
+{
+    int depth = 0;
+    for (; a < b; a++) {
+        if (t->v[a].k == K_LP)
+            depth++;
+        else if (t->v[a].k == K_RP)
+            depth--;
+        else if (t->v[a].k == K_COMMA && depth == 0)
+            break;
+    }
+    return a;
+}
+
 /* Strip pairs of parentheses around all of [*a, *b), but not those of a
  * row value: (x, y) is not x, y. */
 static void strip_parens(const stoks *t, int *a, int *b)
 {
-    while (*b - *a >= 2 && t->v[*a].k == K_LP && match_paren(t, *a, *b) == *b - 1) {
-        int i, depth = 0;
-        for (i = *a + 1; i < *b - 1; i++) {
-            if (t->v[i].k == K_LP)
-                depth++;
-            else if (t->v[i].k == K_RP)
-                depth--;
-            else if (t->v[i].k == K_COMMA && depth == 0)
-                return;
-        }
+    while (*b - *a >= 2 && t->v[*a].k == K_LP && match_paren(t, *a, *b) == *b - 1 &&
+           top_comma(t, *a + 1, *b - 1) == *b - 1) {
         (*a)++;
         (*b)--;
     }
@@ -971,17 +978,9 @@ static int key_parts(mig_arena *ar, const stoks *t, int a, int b, const nctx *cx
     *out = NULL;
     *nout = 0;
     while (i < b) {
-        int x = i, y, depth = 0;
+        int x = i, y = top_comma(t, i, b);
         mig_sch_key_part kp;
         memset(&kp, 0, sizeof kp);
-        for (y = i; y < b; y++) {
-            if (t->v[y].k == K_LP)
-                depth++;
-            else if (t->v[y].k == K_RP)
-                depth--;
-            else if (t->v[y].k == K_COMMA && depth == 0)
-                break;
-        }
         i = y + 1;
         if (i == b && y < b)
             return mig_fail(err, MIG_E_INPUT, "an empty element in a column list");
