@@ -767,6 +767,10 @@ static char *norm_span(mig_arena *ar, const char *sql, mig_span sp, const nctx *
         return NULL;
     b = t.n;
     strip_parens(&t, &a, &b);
+    if (a >= b) {
+        mig_fail(err, MIG_E_INPUT, "an empty expression: %.*s", (int)(sp.len > 60 ? 60 : sp.len), sql + sp.off);
+        return NULL;
+    }
     return norm_range(ar, &t, a, b, cx, err);
 }
 
