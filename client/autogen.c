@@ -67,6 +67,8 @@ struct scratch {
     int nh;
     struct sigaction old_int, old_term;
     int handlers;
+    const char *stale[MAX_SCRATCH]; /* PG: left behind by killed clients (drop_stale) */
+    int nstale;
 };
 
 /* Stop here?  A signal was caught (or the test hook names this point). */
@@ -139,6 +141,60 @@ void scratch_end(scratch *s)
     }
 }
 
+/*
+ * A scratch database carries a comment "mig scratch database, created
+ * <UTC time>".  One that a client could not drop (kill -9, a lost
+ * connection) is dropped by the next client that makes scratch databases
+ * on that server, once it is more than an hour old and nobody is connected
+ * to it; a database without that comment is never touched.
+ */
+#define SCRATCH_MARK "mig scratch database, created "
+#define SCRATCH_COMMENT_SQL                                                                                       \
+    "SELECT pg_catalog.format('COMMENT ON DATABASE %I IS %L', $1::text, '" SCRATCH_MARK "' || "                   \
+    "pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'))"
+#define SCRATCH_STALE_SQL                                                                                         \
+    "SELECT d.datname FROM pg_catalog.pg_database d, "                                                            \
+    "LATERAL (SELECT pg_catalog.shobj_description(d.oid, 'pg_database') AS c) m "                                 \
+    "WHERE d.datname OPERATOR(pg_catalog.~) '^mig_scratch_[0-9a-f]{16}$' "                                        \
+    "AND m.c OPERATOR(pg_catalog.~) '^" SCRATCH_MARK "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$' "   \
+    "AND pg_catalog.to_timestamp(pg_catalog.substr(m.c, pg_catalog.length('" SCRATCH_MARK "') + 1), "             \
+    "'YYYY-MM-DD HH24:MI:SS') < (pg_catalog.now() AT TIME ZONE 'UTC')::timestamptz - interval '1 hour' "           \
+    "AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a WHERE a.datid OPERATOR(pg_catalog.=) d.oid) "     \
+    "ORDER BY 1"
+
+static int add_name(void *arg, int ncol, const char *const *vals)
+{
+    scratch *s = arg;
+    (void)ncol;
+    if (vals[0] && s->nstale < MAX_SCRATCH)
+        s->stale[s->nstale++] = mig_strdup(s->ar, vals[0]);
+    return 0;
+}
+
+static void drop_stale(scratch *s)
+{
+    mig_err err;
+    int i;
+    mig_err_clear(&err);
+    s->nstale = 0;
+    if (db_query(s->admin, SCRATCH_STALE_SQL, 0, NULL, add_name, s, &err)) {
+        fprintf(stderr, "mig: warning: could not look for scratch databases left behind on %s: %s\n",
+                db_display(s->admin), err.msg);
+        return;
+    }
+    for (i = 0; i < s->nstale; i++) {
+        const char *q = db_quote_ident(s->admin, s->stale[i]);
+        mig_err_clear(&err);
+        if (q && db_exec(s->admin, mig_sprintf(s->ar, "DROP DATABASE IF EXISTS %s", q), &err) == 0)
+            fprintf(stderr, "mig: dropped the scratch database %s, left behind over an hour ago by a mig that "
+                            "was killed\n",
+                    s->stale[i]);
+        else
+            fprintf(stderr, "mig: warning: could not drop the scratch database %s left behind on %s: %s\n",
+                    s->stale[i], db_display(s->admin), q ? err.msg : "out of memory");
+    }
+}
+
 /* mig_scratch_ and 16 random hex digits. */
 static int scratch_name(char name[64], mig_err *err)
 {
@@ -199,7 +255,7 @@ const char *scratch_new(ctx *x, scratch *s, mig_err *err)
         return url;
     }
     {
-        const char *q;
+        const char *q, *p[1], *sql;
         if (!s->admin) {
             s->admin_url = x->p->dev_url ? x->p->dev_url : x->p->url;
             if (!(s->admin = db_open(x->ar, s->admin_url, x->p->dev_url ? "dev_url" : x->p->url_from, 0, err)))
@@ -209,6 +265,7 @@ const char *scratch_new(ctx *x, scratch *s, mig_err *err)
                          db_display(s->admin));
                 return NULL;
             }
+            drop_stale(s);
         }
         if (!(q = db_quote_ident(s->admin, name))) {
             mig_fail(err, MIG_E_INPUT, "out of memory");
@@ -221,6 +278,10 @@ const char *scratch_new(ctx *x, scratch *s, mig_err *err)
             return NULL;
         }
         s->names[s->n++] = mig_strdup(x->ar, name);
+        /* the mark drop_stale knows it by: made by mig, and when (the server's clock) */
+        p[0] = name;
+        if (db_call_sql(s->admin, SCRATCH_COMMENT_SQL, 1, p, &sql, err) || db_exec(s->admin, sql, err))
+            return NULL;
         return db_url_dbname(x->ar, s->admin_url, name, err);
     }
 }

@@ -488,6 +488,19 @@ t_pg_scratch() {
     m upgrade
     is "$(pg_live_snap)" "$(pg_desired_snap)" "pg --from-db: after upgrade, the desired schema's snapshot"
     is "$(scratch_dbs)" 0 "pg --from-db: no scratch database left"
+    # what a kill -9 leaves behind: the next run drops a marked one over an
+    # hour old that nobody uses, and nothing else
+    local old=mig_scratch_00000000000000aa young=mig_scratch_00000000000000bb other=mig_scratch_00000000000000cc
+    for d in $old $young $other; do pq postgres "CREATE DATABASE $d" >/dev/null; done
+    pq postgres "COMMENT ON DATABASE $old IS 'mig scratch database, created $(date -u -d '-2 hours' '+%Y-%m-%d %H:%M:%S')'" >/dev/null
+    pq postgres "COMMENT ON DATABASE $young IS 'mig scratch database, created $(date -u '+%Y-%m-%d %H:%M:%S')'" >/dev/null
+    echo "CREATE TABLE t3 (a int);" >>schema/01.sql
+    m revision --autogenerate -m "after a kill -9"
+    is_rc 0 "stale scratch: exit 0"
+    like "$ERR" "dropped the scratch database $old, left behind over an hour ago" "stale scratch: says which it dropped"
+    is "$(pq postgres "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database WHERE datname LIKE 'mig_scratch_%'")" \
+        "$young $other" "stale scratch: the one over an hour old is dropped; a young one and an unmarked one are kept"
+    for d in $young $other; do pq postgres "DROP DATABASE $d" >/dev/null; done
 }
 
 for s in ${SECTIONS:-$ALL_SECTIONS}; do
