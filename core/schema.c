@@ -1010,6 +1010,8 @@ static int key_parts(mig_arena *ar, const stoks *t, int a, int b, const nctx *cx
             const char *cn;
             if (!n)
                 return NOMEM(err);
+            if (!*n)
+                return mig_fail(err, MIG_E_INPUT, "a column without a name (\"\") cannot go into a snapshot");
             cn = col_named(cx, n, strlen(n));
             if (cn)
                 kp.column = cn;
