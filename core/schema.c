@@ -1394,8 +1394,9 @@ static int create_header(const stoks *t, const char *kind, mig_err *err)
     }
     if (tok_name_like(t, i) && tok_kind(t, i + 1) == K_DOT)
         i += 2;
-    if (!tok_name_like(t, i))
-        return mig_fail(err, MIG_E_INPUT, "expected the %s's name", kind[0] == 'V' ? "view" : "trigger");
+    if (!tok_name_like(t, i) || tok_kind(t, i + 1) == K_DOT)
+        return mig_fail(err, MIG_E_INPUT, "expected the %s's name (schema.name at most)",
+                        kind[0] == 'V' ? "view" : "trigger");
     return i;
 }
 
@@ -2352,6 +2353,29 @@ static int jtable(jrd *r, json_t *o, mig_sch_table *t)
     return 0;
 }
 
+/* A trigger's "sql" is what mig writes: a CREATE TRIGGER of this very
+ * name, in normal form (else its CREATE would read back as another model). */
+static int jtrigger_sql(jrd *r, const mig_sch_object *so)
+{
+    mig_sch_trigger t;
+    const char *parsed = NULL;
+    mig_err e2;
+    size_t old = jpush(r, ".sql");
+    int rc = 0;
+    mig_err_clear(&e2);
+    if (build_trigger(r->ar, so->u.trigger.sql, &t, &parsed, &e2)) {
+        if (e2.code == MIG_E_NOMEM)
+            rc = NOMEM(r->err);
+        else
+            rc = jfail(r, e2.msg);
+    } else if (!parsed || strcmp(parsed, so->name) != 0)
+        rc = jfail(r, "the CREATE TRIGGER names another trigger");
+    else if (strcmp(t.sql, so->u.trigger.sql) != 0)
+        rc = jfail(r, "not in the normal form mig writes");
+    jpop(r, old);
+    return rc;
+}
+
 static int jobject(jrd *r, json_t *o, mig_sch_object *so)
 {
     static const char *const table_keys[] = {"kind",        "schema",       "name",          "columns", "primary_key",
@@ -2388,7 +2412,7 @@ static int jobject(jrd *r, json_t *o, mig_sch_object *so)
                    : 0;
     case MIG_SO_TRIGGER:
         return jkeys(r, o, trigger_keys) || jget_str(r, o, "table", 1, &so->u.trigger.table) ||
-                       jget_str(r, o, "sql", 1, &so->u.trigger.sql)
+                       jget_str(r, o, "sql", 1, &so->u.trigger.sql) || jtrigger_sql(r, so)
                    ? -1
                    : 0;
     }
