@@ -836,11 +836,20 @@ static char *norm_type(mig_arena *ar, const char *sql, mig_span sp, mig_err *err
     return b.data;
 }
 
-/* A collation name: unquoted; BINARY, NOCASE and RTRIM in upper case. */
-static const char *norm_collate(mig_arena *ar, const char *p, size_t n)
+/* A collation name: unquoted; BINARY, NOCASE and RTRIM in upper case.
+ * NULL: out of memory, or an empty name (err says which). */
+static const char *norm_collate(mig_arena *ar, const char *p, size_t n, mig_err *err)
 {
     char *c = mig_ddl_unquote(ar, p, n);
-    if (c && (mig_ddl_ident_eq(c, "BINARY") || mig_ddl_ident_eq(c, "NOCASE") || mig_ddl_ident_eq(c, "RTRIM"))) {
+    if (!c) {
+        NOMEM(err);
+        return NULL;
+    }
+    if (!*c) {
+        mig_fail(err, MIG_E_INPUT, "an empty collation name (\"\")");
+        return NULL;
+    }
+    if ((mig_ddl_ident_eq(c, "BINARY") || mig_ddl_ident_eq(c, "NOCASE") || mig_ddl_ident_eq(c, "RTRIM"))) {
         char *q;
         for (q = c; *q; q++)
             *q = (char)up((unsigned char)*q);
@@ -997,8 +1006,8 @@ static int key_parts(mig_arena *ar, const stoks *t, int a, int b, const nctx *cx
             y--;
         }
         if (y - x >= 2 && tok_is(t, y - 2, "COLLATE")) {
-            if (!(kp.collate = norm_collate(ar, t->s + t->v[y - 1].off, t->v[y - 1].len)))
-                return NOMEM(err);
+            if (!(kp.collate = norm_collate(ar, t->s + t->v[y - 1].off, t->v[y - 1].len, err)))
+                return -1;
             y -= 2;
         }
         strip_parens(t, &x, &y);
@@ -1196,8 +1205,8 @@ static int column_constraints(tbuild *tb, const char *sql, const mig_ddl_column 
                 return -1;
             break;
         case MIG_CC_COLLATE:
-            if (!(c->collate = norm_collate(ar, sql + cc->expr.off, cc->expr.len)))
-                return NOMEM(err);
+            if (!(c->collate = norm_collate(ar, sql + cc->expr.off, cc->expr.len, err)))
+                return -1;
             break;
         case MIG_CC_REFERENCES: {
             mig_sch_fkey f;
