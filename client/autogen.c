@@ -231,11 +231,6 @@ scratch *scratch_begin(ctx *x, mig_err *err)
     return s;
 }
 
-mig_dialect scratch_kind(const scratch *s)
-{
-    return s->kind;
-}
-
 /* A new scratch place: its URL.  SQLite: an in-memory database that the
  * client's connections share (a memdb URI) while a holder keeps it. */
 const char *scratch_new(ctx *x, scratch *s, mig_err *err)

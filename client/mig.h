@@ -306,7 +306,6 @@ typedef struct scratch scratch;
 /* The kind of database is url's (x->p->url). */
 scratch *scratch_begin(ctx *x, mig_err *err);
 void scratch_end(scratch *s);
-mig_dialect scratch_kind(const scratch *s);
 /* A new, empty scratch database: its URL (SQLite: in memory, alive until
  * scratch_end; PostgreSQL: CREATE DATABASE mig_scratch_<random> on url's
  * server, or dev_url's). */
