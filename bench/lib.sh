@@ -23,3 +23,18 @@ fail() {
 }
 # fmin OLD NEW: the smaller (OLD may be empty)
 fmin() { if [ -z "$1" ]; then echo "$2"; else calc "($1 < $2) ? $1 : $2"; fi; }
+# thou 100000: 100,000
+thou() { printf '%s' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+# cpu_ms: the CPU time (user + system) of this shell's finished children, ms,
+# in CPU_MS; read without forking (the times builtin, 1 ms resolution);
+# $W/times is its scratch file
+cpu_ms() {
+    local u s x y
+    times >"$W/times"
+    { read -r _ _; read -r u s; } <"$W/times"   # line 2: children, e.g. 1m2.345s
+    CPU_MS=0
+    for x in "$u" "$s"; do
+        y=${x#*m}; y=${y%s}; y=${y/[.,]/}
+        CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
+    done
+}
