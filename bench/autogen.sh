@@ -18,6 +18,7 @@
 #                     backends (steadier on a busy machine)
 #   SKIP_PG=1         SQLite only      SKIP_ALEMBIC=1  no Alembic rows
 #   MIG=<repo>/client/mig  PY=/usr/bin/python3  KEEP=1 (keep the files)
+# shellcheck disable=SC2015   # "A && B || fail": fail when either fails
 set -euo pipefail
 
 TABLES=${TABLES:-1000}
