@@ -75,9 +75,19 @@ DBS=sqlite
 PM=""
 if [ "$SKIP_PG" != 1 ]; then
     DBS="sqlite pg"
-    # autovacuum off: the server's children are the measured backends only
-    psql -X -q -d postgres -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null \
-        || die "cannot reach the throwaway cluster"
+    # autovacuum off: the server's children are the measured backends only;
+    # max_locks_per_transaction: the upgrade to head (mig's replay, Alembic's
+    # upgrade) creates every table in one transaction, a lock each with its
+    # indexes and TOAST tables: more than the 64 x 40 (max_connections) of
+    # tests/pg/cluster.sh's server.  A restart applies it.
+    psql -X -q -d postgres -c "ALTER SYSTEM SET autovacuum = off" \
+        -c "ALTER SYSTEM SET max_locks_per_transaction = 1024" >/dev/null || die "cannot reach the throwaway cluster"
+    PGBIN=$(pg_config --bindir 2>/dev/null || true)
+    # shellcheck disable=SC2012
+    [ -x "$PGBIN/pg_ctl" ] || PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    as_pg="sh -c"; [ "$(id -u)" = 0 ] && as_pg="su postgres -s /bin/sh -c"
+    $as_pg "'$PGBIN/pg_ctl' -D '$PGHOST/data' -m fast -w restart" >/dev/null 2>&1 || die "the throwaway cluster did not restart"
+    [ "$(psql -X -At -d postgres -c "SHOW max_locks_per_transaction")" = 1024 ] || die "max_locks_per_transaction not set"
     PG_SERVER=$(psql -X -At -d postgres -c "SHOW server_version")
     PG_EXT=$(psql -X -At -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'mig'")
     [ -n "$PG_EXT" ] || die "the server has no mig extension: make -s -C pg_ext install (as root), or make bench-autogen"
