@@ -28,11 +28,12 @@ an index on `name`; every 5th a two-column UNIQUE index; every 2nd (from the
 Deterministic: the same arguments give the same files.
 """
 
-import hashlib
 import json
 import os
 import re
 import sys
+
+from gen_chain import make_ids  # 12 hex characters, deterministic, unique
 
 # (name, SQL type, SQLAlchemy type, NOT NULL)
 BASE_COLS = [
@@ -111,20 +112,6 @@ def sa_cols(cols, parent, indent):
     if parent:
         out.append("sa.Column('parent_id', sa.Integer(), sa.ForeignKey('%s.id'), nullable=True)" % tname(parent))
     return (",\n" + indent).join(out)
-
-
-def make_ids(count):
-    ids, seen = [], set()
-    for i in range(1, count + 1):
-        salt = 0
-        while True:
-            rid = hashlib.sha1(b"mig-autogen-%d-%d" % (i, salt)).hexdigest()[:12]
-            if rid not in seen:
-                break
-            salt += 1
-        seen.add(rid)
-        ids.append(rid)
-    return ids
 
 
 MAKO = '''"""${message}
