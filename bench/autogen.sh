@@ -38,7 +38,7 @@ GOAL=10   # Alembic's time / mig's
 unset MIG_URL DATABASE_URL MIG_CONFIG MIG_NAME MIG_ENV MIG_VERSIONS MIG_OPTS MIG_TENANT
 
 # shellcheck source=bench/lib.sh disable=SC1091
-. "$HERE/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail, thou, cpu_ms
+. "$HERE/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail, thou, cpu_ms, srv_ms
 
 for v in TABLES REVISIONS REPEAT ALEMBIC_REPEAT; do is_int "${!v}" || die "$v must be a positive integer"; done
 [ "$TABLES" -ge 10 ] && [ "$REVISIONS" -le "$TABLES" ] || die "TABLES must be at least 10 and REVISIONS at most TABLES"
@@ -97,19 +97,6 @@ if [ "$SKIP_PG" != 1 ]; then
     sleep 1
     BASE_CHILDREN=$(ps --ppid "$PM" --no-headers | wc -l)
 fi
-# srv_ms: the CPU of the server's finished backends (the postmaster's
-# cutime + cstime), ms, in SRV_MS, once the last one has been reaped; 0
-# without PostgreSQL
-srv_ms() {
-    local i
-    SRV_MS=0
-    [ -n "$PM" ] || return 0
-    for ((i = 0; i < 500; i++)); do
-        [ "$(ps --ppid "$PM" --no-headers | wc -l)" -le "$BASE_CHILDREN" ] && break
-        sleep 0.01
-    done
-    SRV_MS=$(awk -v t="$TICK_MS" '{ sub(/.*\) /, ""); print ($14 + $15) * t }' "/proc/$PM/stat")
-}
 
 # run DB DIR CMD...: one timed command in DIR; WALL, CPU (ms; CPU = the
 # command's + on pg the server's); output in $W/out and $W/err

@@ -38,3 +38,18 @@ cpu_ms() {
         CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
     done
 }
+# srv_ms: the CPU of a PostgreSQL server's finished backends, ms, in SRV_MS:
+# the postmaster's cutime + cstime (it adds each child it reaps), read once
+# its children are back to BASE_CHILDREN (the last backend reaped; the
+# server should run with autovacuum off, so nothing else comes and goes).
+# PM is the postmaster's pid (none: SRV_MS=0), TICK_MS the ms of a clock tick.
+srv_ms() {
+    local i
+    SRV_MS=0
+    [ -n "${PM:-}" ] || return 0
+    for ((i = 0; i < 500; i++)); do
+        [ "$(ps --ppid "$PM" --no-headers | wc -l)" -le "$BASE_CHILDREN" ] && break
+        sleep 0.01
+    done
+    SRV_MS=$(awk -v t="$TICK_MS" '{ sub(/.*\) /, ""); print ($14 + $15) * t }' "/proc/$PM/stat")
+}
