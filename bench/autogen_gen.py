@@ -245,8 +245,18 @@ def found(what, got, want):
     return True
 
 
-def check_mig(d, path):
+def verdict(d, names, add, dropi, newt, newi, other):
+    """Exit 0 when the four lists are the edit of expect.json and other is empty."""
     exp = json.load(open(os.path.join(d, "expect.json")))
+    ok = all([found(names[0], add, exp["add_column"]), found(names[1], dropi, [exp["drop_index"]]),
+              found(names[2], newt, [exp["create_table"]]), found(names[3], newi, [exp["create_index"]])])
+    if other:
+        print("other statements or operations: %s" % other)
+        ok = False
+    sys.exit(0 if ok else 1)
+
+
+def check_mig(d, path):
     text = open(path).read()
     m = re.search(r"^-- mig:upgrade\n(.*?)^-- mig:downgrade\n", text, re.S | re.M)
     if not m:
@@ -269,16 +279,10 @@ def check_mig(d, path):
             pass  # PostgreSQL: the new table's foreign key, after the table
         else:
             other.append(s1.split("\n")[0][:120])
-    ok = all([found("ADD COLUMN note", add, exp["add_column"]), found("DROP INDEX", dropi, [exp["drop_index"]]),
-              found("CREATE TABLE", newt, [exp["create_table"]]), found("CREATE INDEX", newi, [exp["create_index"]])])
-    if other:
-        print("other statements: %s" % other)
-        ok = False
-    sys.exit(0 if ok else 1)
+    verdict(d, ("ADD COLUMN note", "DROP INDEX", "CREATE TABLE", "CREATE INDEX"), add, dropi, newt, newi, other)
 
 
 def check_alembic(d, path):
-    exp = json.load(open(os.path.join(d, "expect.json")))
     text = open(path).read()
     m = re.search(r"^def upgrade\(\):\n(.*?)^def downgrade", text, re.S | re.M)
     if not m:
@@ -289,12 +293,10 @@ def check_alembic(d, path):
     dropi = re.findall(r"op\.drop_index\('(\w+)'", up)
     newt = re.findall(r"op\.create_table\('(\w+)'", up)
     newi = re.findall(r"op\.create_index\((?:op\.f\()?'(\w+)'", up)
-    ok = all([found("op.add_column note", add, exp["add_column"]), found("op.drop_index", dropi, [exp["drop_index"]]),
-              found("op.create_table", newt, [exp["create_table"]]), found("op.create_index", newi, [exp["create_index"]])])
+    other = []
     if len(ops) != len(add) + len(dropi) + len(newt) + len(newi):
-        print("other operations: %s" % [o for o in ops if o not in ("add_column", "drop_index", "create_table", "create_index")])
-        ok = False
-    sys.exit(0 if ok else 1)
+        other = [o for o in ops if o not in ("add_column", "drop_index", "create_table", "create_index")] or ops
+    verdict(d, ("op.add_column note", "op.drop_index", "op.create_table", "op.create_index"), add, dropi, newt, newi, other)
 
 
 def main():
