@@ -22,7 +22,7 @@ CLIENT    := client/mig
 # the core unit tests: every tests/core/test_*.c, one program each (tests/run/10-core.t runs them)
 TEST_BIN := $(patsubst %.c,%,$(wildcard tests/core/test_*.c))
 
-.PHONY: all install test test-deps build-deps demo bench bench-scale bench-schema bench-schema-pg clean
+.PHONY: all install test test-deps build-deps demo bench bench-scale bench-schema bench-schema-pg bench-autogen clean
 
 all: $(SQLITE_SO) $(CLIENT) META.json
 
@@ -128,6 +128,13 @@ bench-schema: all
 bench-schema-pg:
 	$(MAKE) -s -C pg_ext install
 	./bench/schema_pg.sh
+
+# bench/autogen.sh: mig revision --autogenerate on 1,000 tables in 200 revisions, SQLite and
+# PostgreSQL, against alembic revision --autogenerate; installs the PostgreSQL extension first
+# (as root) unless SKIP_PG=1. A few minutes.
+bench-autogen: all
+	@if [ "$(SKIP_PG)" != 1 ]; then $(MAKE) -s -C pg_ext install; fi
+	./bench/autogen.sh
 
 clean:
 	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(CLIENT) $(TEST_BIN)

@@ -47,20 +47,7 @@ CURRENT_AT=${CURRENT_AT:-"10 10000"}
 
 # ---------------------------------------------------------------- helpers
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
-# Clocks, read without forking (a fork would add to what is measured):
-# wall from EPOCHREALTIME (bash 5; the same clock as date +%s.%N), CPU as the
-# user + system time of finished child processes, from the times builtin.
-cpu_ms() {
-    local u s x y
-    times >"$W/times"
-    { read -r _ _; read -r u s; } <"$W/times"   # line 2: children
-    CPU_MS=0
-    for x in "$u" "$s"; do    # e.g. 1m2.345s: minutes, then seconds to 3 places
-        y=${x#*m}; y=${y%s}; y=${y/[.,]/}
-        CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
-    done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail, cpu_ms
 has() { local x; for x in $2; do [ "$x" = "$1" ] && return 0; done; return 1; }
 
 for v in N REPEAT CURRENT_REPS; do is_int "${!v}" || die "$v must be a positive integer"; done

@@ -53,19 +53,7 @@ unset MIG_URL DATABASE_URL MIG_CONFIG
 
 # ---------------------------------------------------------------- helpers
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
-# Clocks, read without forking (see chain.sh): wall from EPOCHREALTIME, CPU
-# as the user + system time of finished children from the times builtin.
-cpu_ms() {
-    local u s x y
-    times >"$W/times"
-    { read -r _ _; read -r u s; } <"$W/times"   # line 2: children
-    CPU_MS=0
-    for x in "$u" "$s"; do    # e.g. 1m2.345s
-        y=${x#*m}; y=${y%s}; y=${y/[.,]/}
-        CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
-    done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail, cpu_ms
 
 for v in N SMALL REPS NOOP_REPS REPEAT ALEMBIC_REPS; do is_int "${!v}" || die "$v must be a positive integer"; done
 for n in $ALEMBIC_AT; do is_int "$n" || die "bad size '$n' in ALEMBIC_AT"; done

@@ -64,20 +64,8 @@ GOAL_RSS_MB=100       # peak RSS of the client at the largest size
 
 # ---------------------------------------------------------------- helpers
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail, thou, cpu_ms
 has() { local x; for x in $2; do [ "$x" = "$1" ] && return 0; done; return 1; }
-# Clocks, read without forking (see chain.sh): wall from EPOCHREALTIME, CPU
-# as the user + system time of finished children from the times builtin.
-cpu_ms() {
-    local u s x y
-    times >"$W/times"
-    { read -r _ _; read -r u s; } <"$W/times"   # line 2: children
-    CPU_MS=0
-    for x in "$u" "$s"; do    # e.g. 1m2.345s
-        y=${x#*m}; y=${y%s}; y=${y/[.,]/}
-        CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
-    done
-}
 # CPU of the PostgreSQL cluster: the postmaster (with its reaped children:
 # the backends of finished sessions) and its live children, in ms
 PG_PID=""
@@ -98,8 +86,6 @@ pg_cpu_ms() {
 imax() { if [ -z "$1" ] || [ "$2" -gt "$1" ]; then echo "$2"; else echo "$1"; fi; }
 # median FILE: the median of the numbers in FILE, one a line
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { printf "%.12g", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# 100000 -> 100,000
-thou() { printf '%s' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 big() { [ "$1" -ge 100000 ]; }
 
 for v in REPEAT REPS TIMEOUT MEM_LIMIT_MB PG_PORT; do is_int "${!v}" || die "$v must be a positive integer"; done

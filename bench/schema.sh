@@ -40,21 +40,7 @@ GOAL_FLOOR=5      # snapshot, and snapshot + diff (autogenerate), against .schem
 
 # ---------------------------------------------------------------- helpers
 
-. "$HERE/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
-# CPU time of finished children (user + system), in ms, read without
-# forking: the times builtin (1 ms resolution)
-cpu_ms() {
-    local u s x y
-    times >"$W/times"
-    { read -r _ _; read -r u s; } <"$W/times"   # line 2: children
-    CPU_MS=0
-    for x in "$u" "$s"; do    # e.g. 1m2.345s
-        y=${x#*m}; y=${y%s}; y=${y/[.,]/}
-        CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
-    done
-}
-# 100000 -> 100,000
-thou() { printf '%s' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+. "$HERE/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail, thou, cpu_ms
 verdict() { if awk "BEGIN { exit !($1) }"; then echo ok; else echo MISSED; fi; }
 
 for v in TABLES EDIT_PCT REPEAT ALEMBIC_REPEAT; do is_int "${!v}" || die "$v must be a positive integer"; done

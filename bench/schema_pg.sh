@@ -47,7 +47,7 @@ PORT=54338
 GOAL=2     # (snapshot A + snapshot B + diff) / (2 x pg_dump)
 
 # shellcheck source=bench/lib.sh disable=SC1091
-. "$HERE/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail
+. "$HERE/lib.sh"   # die, progress, calc, is_int, wall_us, fmin, fail, thou, cpu_ms, srv_ms
 
 for v in REPEAT ALEMBIC_REPEAT; do is_int "${!v}" || die "$v must be a positive integer"; done
 case $CLOCK in wall|cpu) ;; *) die "CLOCK must be wall or cpu" ;; esac
@@ -125,27 +125,6 @@ JIT=$(psql -X -At -d postgres -c "SHOW jit")
 TICK_MS=$(( 1000 / $(getconf CLK_TCK) ))
 sleep 1   # the backend of the last psql reaped
 BASE_CHILDREN=$(ps --ppid "$PM" --no-headers | wc -l)
-srv_ms() {
-    local i
-    for ((i = 0; i < 500; i++)); do
-        [ "$(ps --ppid "$PM" --no-headers | wc -l)" -le "$BASE_CHILDREN" ] && break
-        sleep 0.01
-    done
-    SRV_MS=$(awk -v t="$TICK_MS" '{ sub(/.*\) /, ""); print ($14 + $15) * t }' "/proc/$PM/stat")
-}
-# CPU time of finished children of this shell (user + system), ms, without
-# forking (times builtin, 1 ms resolution)
-cpu_ms() {
-    local u s x y
-    times >"$W/times"
-    { read -r _ _; read -r u s; } <"$W/times"
-    CPU_MS=0
-    for x in "$u" "$s"; do
-        y=${x#*m}; y=${y%s}; y=${y/[.,]/}
-        CPU_MS=$(( CPU_MS + 10#${x%%m*} * 60000 + 10#$y ))
-    done
-}
-thou() { printf '%s' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo ok; else echo MISSED; fi; }
 
 # the extension, as installed in the system PostgreSQL
