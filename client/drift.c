@@ -74,11 +74,14 @@ static const char *object_key(mig_arena *ar, json_t *o)
                        table && kind && per_table(kind) ? table : "", str_of(o, "name") ? str_of(o, "name") : "");
 }
 
-/* "columns" -> "column", "foreign_keys" -> "foreign key". */
-static const char *singular(mig_arena *ar, const char *key)
+/* A key in words: "primary_key" -> "primary key"; one: "columns" -> "column". */
+static const char *key_words(mig_arena *ar, const char *key, int one)
 {
     size_t n = strlen(key);
-    char *s = mig_strndup(ar, key, n > 1 && key[n - 1] == 's' ? n - 1 : n), *p;
+    char *s, *p;
+    if (strcmp(key, "def") == 0) /* PostgreSQL's deparsed CREATE of a function, index, trigger */
+        return "definition";
+    s = mig_strndup(ar, key, one && n > 1 && key[n - 1] == 's' ? n - 1 : n);
     for (p = s; *p; p++)
         if (*p == '_')
             *p = ' ';
@@ -143,10 +146,10 @@ static void compare_key(mig_arena *ar, const char *label, const char *key, json_
     if (json_equal(a, b) || (!a && !b))
         return;
     if (!named_list(a) || !named_list(b)) {
-        add_change(ar, out, label, mig_sprintf(ar, "%s", singular(ar, key)), 0);
+        add_change(ar, out, label, key_words(ar, key, 0), 0);
         return;
     }
-    what = singular(ar, key);
+    what = key_words(ar, key, 1);
     if (a)
         json_array_foreach(a, i, e)
         {

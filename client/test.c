@@ -106,19 +106,19 @@ static void changes_as_problems(trun *t, tcheck *c, const schema_changes *ch, co
                 schema_change_text(t->x->ar, &ch->v[i], words));
 }
 
+/* Drop the place's scratch database; nothing is left of it. */
 static void place_end(tplace *pl)
 {
+    scratch *s = pl->s;
     if (pl->conn)
         db_close(pl->conn);
-    pl->conn = NULL;
-    if (pl->s)
-        scratch_end(pl->s);
-    pl->s = NULL;
+    memset(pl, 0, sizeof *pl);
+    if (s)
+        scratch_end(s);
 }
 
-/* A new scratch database upgraded to what node n needs (its parents and
- * dependencies).  -1 with a problem on c; -2 when a signal came. */
-static int place_new(trun *t, tcheck *c, mig_graph *g, int n, tplace *pl)
+/* place_new's work: the scratch database, the upgrade, the snapshot. */
+static int place_fill(trun *t, tcheck *c, mig_graph *g, int n, tplace *pl)
 {
     ctx *x = t->x;
     mig_err err;
@@ -127,7 +127,6 @@ static int place_new(trun *t, tcheck *c, mig_graph *g, int n, tplace *pl)
     int i, cap = 0;
     mig_node *nd = &g->nodes[n];
     mig_err_clear(&err);
-    place_end(pl);
     memset(&need, 0, sizeof need);
     for (i = 0; i < nd->down.n; i++)
         mig_idl_push(g, &need, nd->down.v[i], &cap);
@@ -147,16 +146,25 @@ static int place_new(trun *t, tcheck *c, mig_graph *g, int n, tplace *pl)
     }
     if (!(pl->conn = scratch_connect(x, pl->url, &err)) || schema_snapshot(x, pl->conn, &pl->snap, &err))
         goto fail;
-    if (!(pl->applied = need.n ? mig_graph_ancestors(g, &need) : mig_alloc(x->ar, (size_t)g->n + 1))) {
+    if (!(pl->applied = need.n ? mig_graph_ancestors(g, &need) : mig_alloc0(x->ar, (size_t)g->n + 1))) {
         mig_fail(&err, MIG_E_NOMEM, "out of memory");
         goto fail;
     }
-    if (!need.n)
-        memset(pl->applied, 0, (size_t)g->n + 1);
     return 0;
 fail:
     problem(t, c, "%s", err.msg);
     return -1;
+}
+
+/* A new scratch database upgraded to what node n needs (its parents and
+ * dependencies).  -1 with a problem on c (and no place); -2 when a signal came. */
+static int place_new(trun *t, tcheck *c, mig_graph *g, int n, tplace *pl)
+{
+    int rc;
+    place_end(pl);
+    if ((rc = place_fill(t, c, g, n, pl)) != 0)
+        place_end(pl);
+    return rc;
 }
 
 /* Would downgrading to `to` (a node, -1 for base) undo another applied

@@ -48,6 +48,9 @@ t_sqlite_drift() {
         "... naming the table and the column"
     m check --no-drift
     is_rc 0 "--no-drift: check exits 0 despite the drift"
+    m --json check --no-drift
+    is "$(jq_ "$OUT" 'join "|", map { defined $j->{$_} ? "set" : "null" } qw(drift desired)')" "null|null" \
+        "--json --no-drift: drift and desired are null (not checked)"
     echo "check_drift = false" >>mig.ini
     m check
     is_rc 0 "check_drift = false in mig.ini: exit 0 despite the drift"
@@ -241,7 +244,7 @@ CREATE VIEW big AS SELECT id FROM orders WHERE total > 100;" "DROP VIEW big; DRO
     pq "$DB" "CREATE OR REPLACE FUNCTION total_of(o orders) RETURNS int LANGUAGE sql AS \$\$ SELECT o.total * 2 \$\$" >/dev/null
     m check
     is_rc 1 "pg: a function body replaced by hand: exit 1"
-    like "$ERR" "drift: function public.total_of\(.*\): .* changed by hand" "pg: ... naming the function"
+    like "$ERR" "drift: function public.total_of\(public.orders\): definition changed by hand" "pg: ... naming the function"
     m --json check
     like "$(jq_ "$OUT" 'join "|", map { "$_->{object}/$_->{change}" } @{$j->{drift}}')" "^function public.total_of\(.*\)/changed$" \
         "pg --json: the function as changed"
@@ -250,6 +253,12 @@ CREATE VIEW big AS SELECT id FROM orders WHERE total > 100;" "DROP VIEW big; DRO
     m check
     is_rc 0 "pg: the body put back: exit 0"
     is "$(scratch_dbs)" 0 "pg: no scratch database left after the checks"
+    local point
+    for point in scratch-created replayed; do
+        { MIG_TEST_SIGNAL_AT=$point m check; } 2>/dev/null
+        is "$RC" 143 "pg: SIGTERM at $point during check: the client dies of SIGTERM (143)"
+        is "$(scratch_dbs)" 0 "pg: SIGTERM at $point during check: no scratch database left"
+    done
 }
 
 t_pg_desired() {
