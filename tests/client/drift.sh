@@ -54,6 +54,9 @@ t_sqlite_drift() {
     echo "check_drift = false" >>mig.ini
     m check
     is_rc 0 "check_drift = false in mig.ini: exit 0 despite the drift"
+    sed -i 's/^check_drift = false/check_drift = maybe/' mig.ini
+    m check
+    is "$RC|$ERR1" "1|mig: mig.ini: check_drift = maybe: expected true or false" "check_drift = maybe: an error naming the key"
     sed -i '/^check_drift/d' mig.ini
     m -v check
     like "$ERR" "ALTER TABLE orders ADD COLUMN note TEXT" "-v: the SQL of the drift is printed"
@@ -189,7 +192,11 @@ t_sqlite_test_fail() {
     is_rc 1 "an upgrade that fails: exit 1"
     like "$OUT" "FAILED  upgrade from base to heads: " "... the upgrade check fails"
     like "$ERR" "d1.*no such function: no_such_function" "... the error names the revision"
-    like "$OUT" "skip .*5 revisions not tested" "... the revisions are not tested one by one"
+    like "$OUT" "FAILED  revision d1: the upgrade failed" "... and the revision's own check names it"
+    rev_file versions/e1.sql e1 d1 "CREATE TABLE e (id INTEGER PRIMARY KEY);" "DROP TABLE e;"
+    m test
+    like "$OUT" "skip    revision e1: .*: it builds on d1, whose upgrade failed" "... a revision built on it is skipped"
+    rm versions/e1.sql
     is "$(snapshot_db mig.db)" "$before" "after every failure the live database is untouched"
     # the desired schema
     rm versions/d1.sql
