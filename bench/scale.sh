@@ -453,7 +453,7 @@ run_cmd() {
     local db=$1 n=$2 cmd=$3 head ok=1
     head=$(id_at "$n")
     case $cmd in
-    check)   xrun "$db" 1 "$MIG" -c "$(ini "$db" "$n")" check ;;
+    check)   xrun "$db" 1 "$MIG" -c "$(ini "$db" "$n")" check --no-drift ;;
     noop)    xrun "$db" 1 "$MIG" -c "$(ini "$db" "$n")" upgrade ;;
     current) xrun "$db" 1 "$MIG" -c "$(ini "$db" "$n")" current ;;
     cold)    MIG_CACHE=off xrun "$db" 1 "$MIG" -c "$(ini "$db" "$n")" current ;;

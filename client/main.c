@@ -122,7 +122,10 @@ static const char USAGE[] =
     "  branches              the branch points of the revision files\n"
     "  history [-r RANGE]    the revisions, newest first\n"
     "  show REV              one revision\n"
-    "  check                 exit 0 at head, 1 otherwise (naming what is pending)\n"
+    "  check                 exit 0 at head, 1 otherwise (naming what is pending, or the\n"
+    "                        schema drift: the live schema against its revisions)\n"
+    "  test                  single head, upgrade from base, every downgrade undoes its\n"
+    "                        upgrade (in scratch databases)\n"
     "  dump [--table T]...   print the database's schema as SQL\n"
     "  NAME                  any other NAME runs mig-NAME from PATH\n"
     "\n"
@@ -140,7 +143,8 @@ static const char USAGE[] =
     "  -h, --help            this help; `mig COMMAND --help` for one command\n"
     "  --version             the version of mig\n"
     "\n"
-    "Exit status: 0 done, 1 failed (check: not at head), 2 usage error.\n"
+    "Exit status: 0 done, 1 failed (check: not at head or drift; test: a check failed),\n"
+    "2 usage error.\n"
     "See mig(1) for the details.\n";
 
 static const struct {
@@ -207,11 +211,24 @@ static const struct {
              "sequences it owns; T may be SCHEMA.T).  mig.ini's schemas, kinds, include\n"
              "and exclude filter it.  The output is usable as a desired schema or as a\n"
              "revision's upgrade section.\n"},
-    {"check", "usage: mig check [--single-head] [--json]\n\n"
+    {"check", "usage: mig check [--single-head] [--no-drift] [--json]\n\n"
               "Exit 0 when the database is at the heads of the revision files and no\n"
               "applied revision was edited; otherwise exit 1 and say what is pending.\n"
               "--single-head: also exit 1 when the files have several heads (parallel\n"
-              "branches to merge).\n"},
+              "branches to merge).\n\n"
+              "Then the schema checks, in scratch databases: drift (the live schema\n"
+              "against what its current revisions produce, replayed from base) and,\n"
+              "with schema = ... in mig.ini, desired (the desired schema against the\n"
+              "revisions at head); exit 1 naming each object that differs.  -v prints\n"
+              "the SQL of the difference.  --no-drift (or check_drift = false in\n"
+              "mig.ini) skips them: the replay costs about an upgrade from empty.\n"},
+    {"test", "usage: mig test [--json]\n\n"
+             "Check the revision files in scratch databases (never the live one):\n"
+             "a single head; an upgrade from base to the heads; with schema = ..., the\n"
+             "desired schema is what the revisions produce; and each revision, in\n"
+             "upgrade order: upgrade, downgrade to its parent (the snapshot from before\n"
+             "it), upgrade again (the same snapshot).  One line per check (ok, FAILED\n"
+             "naming the revision and the objects, skip); exit 0 when all pass, 1 otherwise.\n"},
 };
 
 static void cmd_help(const char *cmd)
@@ -255,7 +272,7 @@ typedef struct ini_ctx {
 static const char *const ENV_KEYS[] = {
     "url", "versions", "script_location", "env", "version_locations", "version_path_separator",
     "path_separator", "recursive_version_locations", "file_template", "truncate_slug_length",
-    "schema", "dev_url", "schemas", "kinds", "include", "exclude", NULL,
+    "schema", "dev_url", "schemas", "kinds", "include", "exclude", "check_drift", NULL,
 };
 static const char *const HOOK_KEYS[] = {"type", "executable", "options", "cwd", "entrypoint", NULL};
 
@@ -586,6 +603,7 @@ static int load_alembic_keys(mig_arena *ar, const ini_ctx *ic, const char *cfg, 
     const ini_ent *tsl = cfg_get(ic, sec, "truncate_slug_length", NULL);
     const ini_ent *schema = cfg_get(ic, sec, "schema", NULL);
     const ini_ent *dev = cfg_get(ic, sec, "dev_url", NULL);
+    const ini_ent *drift = cfg_get(ic, sec, "check_drift", NULL);
     static const char *const fkeys[] = {"schemas", "kinds", "include", "exclude"};
     mig_strlist *flists[] = {&p->f_schemas, &p->f_kinds, &p->f_include, &p->f_exclude};
     size_t k;
@@ -610,6 +628,10 @@ static int load_alembic_keys(mig_arena *ar, const ini_ctx *ic, const char *cfg, 
         const ini_ent *e = cfg_get(ic, sec, fkeys[k], NULL);
         if (e)
             split_on(ar, e->joined, " ,\t\r\n", flists[k]);
+    }
+    if (drift && (p->check_drift = ini_bool(drift->value)) < 0) {
+        errorf("%s: check_drift = %s: expected true or false", cfg, drift->value);
+        return -1;
     }
     if (rec && (p->recursive = ini_bool(rec->value)) < 0) {
         errorf("%s: recursive_version_locations = %s: expected true or false", cfg, rec->value);
@@ -665,6 +687,7 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
     const char *sec = NULL; /* the chosen section, when the file has it */
     int explicit_cfg = cfg != NULL, i;
     memset(p, 0, sizeof *p);
+    p->check_drift = 1;
     p->ar = ar;
     p->truncate_slug = 40;
     if (!cfg)
@@ -698,7 +721,7 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
             if (!in_list(e->name, ENV_KEYS)) {
                 errorf("%s: unknown key \"%s\" in section [%s]%s (known: url, versions, env, version_locations, "
                        "recursive_version_locations, file_template, truncate_slug_length, "
-                       "version_path_separator, schema, dev_url, schemas, kinds, include, exclude)%s",
+                       "version_path_separator, schema, dev_url, schemas, kinds, include, exclude, check_drift)%s",
                        cfg, e->name, e->section,
                        is_default ? ", which every section inherits" : "",
                        alembic_key_hint(e->name));
@@ -848,7 +871,7 @@ static int run_plugin(ctx *x, const char *name, int argc, char **argv)
 enum {
     O_URL = 1000, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
     O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION, O_VERSION_PATH, O_AUTOGENERATE, O_FROM_DB,
-    O_RENAME_TABLE, O_RENAME_COLUMN, O_TABLE
+    O_RENAME_TABLE, O_RENAME_COLUMN, O_TABLE, O_NO_DRIFT
 };
 
 static const struct option LONGOPTS[] = {
@@ -881,6 +904,7 @@ static const struct option LONGOPTS[] = {
     {"rename-table", required_argument, NULL, O_RENAME_TABLE},
     {"rename-column", required_argument, NULL, O_RENAME_COLUMN},
     {"table", required_argument, NULL, O_TABLE},
+    {"no-drift", no_argument, NULL, O_NO_DRIFT},
     {NULL, 0, NULL, 0},
 };
 
@@ -910,7 +934,7 @@ static const struct {
     const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
                           Q sql, P purge, R range, C indicate-current, F force, A accept,
                           U single-head, L version-path, G autogenerate, O from-db,
-                          W rename-table / rename-column, T table */
+                          W rename-table / rename-column, T table, Y no-drift */
     int min_args, max_args; /* -1: any number */
     int flags;
     int (*run)(ctx *x);
@@ -927,7 +951,8 @@ static const struct {
     {"branches", "", 0, 0, 0, cmd_branches},
     {"history", "RC", 0, 0, 0, cmd_history},
     {"show", "Q", 1, 1, 0, cmd_show},
-    {"check", "U", 0, 0, 0, cmd_check},
+    {"check", "UY", 0, 0, 0, cmd_check},
+    {"test", "", 0, 0, 0, cmd_test},
     {"dump", "T", 0, 0, 0, cmd_dump},
 };
 
@@ -973,6 +998,7 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case O_RENAME_TABLE: mig_strlist_add(ar, &c->rename_tables, arg); return 'W';
     case O_RENAME_COLUMN: mig_strlist_add(ar, &c->rename_columns, arg); return 'W';
     case O_TABLE: mig_strlist_add(ar, &c->tables, arg); return 'T';
+    case O_NO_DRIFT: c->no_drift = 1; return 'Y';
     default: return -1;
     }
 }
@@ -998,6 +1024,7 @@ static const char *opt_name(int letter)
     case 'O': return "--from-db";
     case 'W': return "--rename-table/--rename-column";
     case 'T': return "--table";
+    case 'Y': return "--no-drift";
     default: return "?";
     }
 }

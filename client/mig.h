@@ -38,6 +38,7 @@ typedef struct cli {
     const char *range;       /* -r */
     const char *version_path; /* revision --version-path DIR */
     int splice, sql, purge, indicate_current, force, accept, single_head;
+    int no_drift;            /* check --no-drift */
     /* revision --autogenerate [--from-db] [--rename-table OLD:NEW] [--rename-column T.OLD:NEW]; dump --table T */
     int autogenerate, from_db;
     mig_strlist rename_tables, rename_columns;
@@ -73,6 +74,7 @@ typedef struct project {
     const char *schema_from; /* "mig.ini [mig] schema", for messages */
     const char *dev_url;     /* dev_url: where PostgreSQL scratch databases are created (default: url) */
     mig_strlist f_schemas, f_kinds, f_include, f_exclude; /* the snapshot filters */
+    int check_drift;         /* check_drift = false: check skips its schema checks (as --no-drift) */
 } project;
 
 int project_load(mig_arena *ar, const cli *c, project *p, int need_ini);
@@ -90,6 +92,7 @@ void split_spaces(mig_arena *ar, const char *s, mig_strlist *out);
 
 /* Print a JSON value on stdout (and release it). */
 struct json_t;
+typedef struct json_t json_t;
 void json_print(struct json_t *v);
 
 /* ---- revision files ------------------------------------------------------- */
@@ -324,6 +327,46 @@ int schema_snapshot(ctx *x, db *d, const char **out, mig_err *err);
 int desired_snapshot(ctx *x, scratch *s, const char **out, db **via, mig_err *err);
 /* mig_diff(from, to[, ropts]) on d; *body "" when they agree. */
 int schema_diff(db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err);
+
+/* drift.c: two snapshots compared object by object (objects matched by
+ * kind, schema, name, and table for triggers and policies).  A change is
+ * an object (part NULL) or a part of one ("column note", "index
+ * definition"...) that only b has (side 1), only a has (-1), or that
+ * differs (0). */
+typedef struct schema_change {
+    const char *object;      /* "table public.orders" */
+    const char *part;        /* NULL: the whole object */
+    int side;
+} schema_change;
+typedef struct schema_changes {
+    schema_change *v;
+    int n, cap;
+} schema_changes;
+/* Room for element n of an array of cap elements of size bytes (doubled
+ * in ar when full; out of memory is fatal): the array, maybe moved. */
+void *grow_array(mig_arena *ar, void *v, int n, int *cap, size_t size);
+int schema_compare(mig_arena *ar, const char *a, const char *b, schema_changes *out, mig_err *err);
+/* "OBJECT: PART WORD" (or "OBJECT WORD"), words[side + 1] saying what the side means. */
+const char *schema_change_text(mig_arena *ar, const schema_change *c, const char *const words[3]);
+/* [{"object", "part", "change": "added"|"removed"|"changed", "message"}] */
+json_t *schema_changes_json(mig_arena *ar, const schema_changes *ch, const char *const words[3]);
+extern const char *const DRIFT_WORDS[3], *const DESIRED_WORDS[3];
+/* The snapshot of the revisions `targets` replayed (upgraded to, in turn)
+ * in a new scratch database of s; *via (may be NULL) a connection to it. */
+int replay_snapshot(ctx *x, scratch *s, const mig_strlist *targets, const char **snap, db **via, mig_err *err);
+/* The desired schema (mig.ini's schema = ...) against heads_snap; *sql
+ * what revision --autogenerate would write, when they differ. */
+int desired_changes(ctx *x, scratch *s, const char *heads_snap, schema_changes *ch, const char **sql, mig_err *err);
+/* mig check's schema checks: drift (the live database against its
+ * current revisions `cur` replayed) and, with schema = ..., desired (at_heads:
+ * cur are the files' heads, so the replay serves both).  Errors printed; nonzero. */
+typedef struct check_schema {
+    int ran_drift, ran_desired;
+    schema_changes drift, desired;
+    const char *drift_sql, *desired_sql;
+} check_schema;
+int check_schemas(ctx *x, db *live, const mig_strlist *cur, int at_heads, check_schema *out);
+int cmd_test(ctx *x);
 
 /* JSON options for the SQL API with extra keys (a JSON fragment like
  * "\"record_only\": \"abc\"" or NULL). */

@@ -1421,10 +1421,24 @@ static void check_single_head(ctx *x, files *f, mig_strlist *problems)
                                 hs.n, mig_strlist_join(x->ar, &hs, ", ")));
 }
 
-static int report_check(ctx *x, db *d, files *f, const mig_strlist *c, mig_strlist *pending,
-                        const mig_strlist *problems)
+/* The schema checks of check (drift.c): when the database has mig state
+ * and its current revisions are the files' as they ran (no problem found
+ * so far); not with --no-drift, check_drift = false or --tenant (the
+ * replay runs with the session's search_path).  1: ran (cs filled), 0: not
+ * run, -1: error (printed). */
+static int check_schema_run(ctx *x, db *d, int st, const mig_strlist *c, const mig_strlist *pending,
+                            const mig_strlist *problems, check_schema *cs)
 {
-    int i;
+    memset(cs, 0, sizeof *cs);
+    if (st <= 0 || problems->n || x->c->no_drift || !x->p->check_drift || x->c->tenant)
+        return 0;
+    return check_schemas(x, d, c, pending->n == 0, cs) ? -1 : 1;
+}
+
+static int report_check(ctx *x, db *d, files *f, const mig_strlist *c, mig_strlist *pending,
+                        const mig_strlist *problems, const check_schema *cs)
+{
+    int i, nschema = cs->drift.n + cs->desired.n;
     if (!x->c->json && !x->c->quiet && !f->sum) /* a summary: none without a downgrade */
         for (i = 0; i < f->n; i++)
             if (!has_downgrade(&f->v[i]))
@@ -1439,19 +1453,42 @@ static int report_check(ctx *x, db *d, files *f, const mig_strlist *c, mig_strli
             json_array_append_new(qj, json_string(problems->v[i]));
         for (i = 0; i < c->n; i++)
             json_array_append_new(cj, json_string(c->v[i]));
-        json_print(json_pack("{s:b, s:o, s:o, s:o}", "ok", pending->n == 0 && problems->n == 0, "current", cj,
-                             "pending", pj, "problems", qj));
+        json_t *o = json_pack("{s:b, s:o, s:o, s:o}", "ok", pending->n == 0 && problems->n == 0 && nschema == 0,
+                              "current", cj, "pending", pj, "problems", qj);
+        json_object_set_new(o, "drift", cs->ran_drift ? schema_changes_json(x->ar, &cs->drift, DRIFT_WORDS) : json_null());
+        json_object_set_new(o, "desired",
+                            cs->ran_desired ? schema_changes_json(x->ar, &cs->desired, DESIRED_WORDS) : json_null());
+        if (cs->drift_sql)
+            json_object_set_new(o, "drift_sql", json_string(cs->drift_sql));
+        if (cs->desired_sql)
+            json_object_set_new(o, "desired_sql", json_string(cs->desired_sql));
+        json_print(o);
     } else {
         for (i = 0; i < problems->n; i++)
             fprintf(stderr, "mig: check: %s\n", problems->v[i]);
+        for (i = 0; i < cs->drift.n; i++)
+            fprintf(stderr, "mig: check: drift: %s\n", schema_change_text(x->ar, &cs->drift.v[i], DRIFT_WORDS));
+        if (cs->drift.n && x->c->verbose)
+            fprintf(stderr, "mig: check: drift: the SQL that takes the revisions' schema to the live one:\n%s",
+                    cs->drift_sql);
+        for (i = 0; i < cs->desired.n; i++)
+            fprintf(stderr, "mig: check: desired: %s\n",
+                    schema_change_text(x->ar, &cs->desired.v[i], DESIRED_WORDS));
+        if (cs->desired.n)
+            fprintf(stderr, "mig: check: desired: the desired schema has changes no revision holds: run mig revision "
+                            "--autogenerate -m MESSAGE\n");
+        if (cs->desired.n && x->c->verbose)
+            fprintf(stderr, "mig: check: desired: the revision --autogenerate would write:\n%s", cs->desired_sql);
         if (pending->n)
             fprintf(stderr, "mig: check: %d revision%s pending (run mig upgrade): %s\n", pending->n,
                     pending->n == 1 ? " is" : "s are", mig_strlist_join(x->ar, pending, ", "));
-        if (!pending->n && !problems->n && !x->c->quiet)
-            printf("No pending revisions: %s is at %s\n", db_display(d),
-                   c->n ? mig_strlist_join(x->ar, c, " ") : "base");
+        if (!pending->n && !problems->n && !nschema && !x->c->quiet)
+            printf("No pending revisions: %s is at %s%s\n", db_display(d),
+                   c->n ? mig_strlist_join(x->ar, c, " ") : "base",
+                   cs->ran_desired ? "; no drift; the desired schema is the revisions'"
+                   : cs->ran_drift ? "; no drift" : "");
     }
-    return pending->n == 0 && problems->n == 0 ? EX_DONE : EX_FAILED;
+    return pending->n == 0 && problems->n == 0 && nschema == 0 ? EX_DONE : EX_FAILED;
 }
 
 /* The history rows of check's shortcut: does each one's checksum agree
@@ -1507,6 +1544,7 @@ int cmd_check(ctx *x)
     mig_plan plan;
     unsigned char *applied;
     stored_graph s;
+    check_schema cs;
     int i, cap = 0, st, rc = 0;
     mig_err_clear(&err);
     memset(&curn, 0, sizeof curn);
@@ -1529,8 +1567,9 @@ int cmd_check(ctx *x)
             return fail_err(NULL, &err);
         }
         if (at && same && agrees) {
+            int sr = check_schema_run(x, d, st, &c, &pending, &problems, &cs);
             db_close(d);
-            return report_check(x, d, &f, &c, &pending, &problems);
+            return sr < 0 ? EX_FAILED : report_check(x, d, &f, &c, &pending, &problems, &cs);
         }
     }
     if (files_full(x->ar, &f, &err)) {
@@ -1572,8 +1611,12 @@ int cmd_check(ctx *x)
         db_close(d);
         return fail_err(NULL, &err);
     }
+    if (check_schema_run(x, d, st, &c, &pending, &problems, &cs) < 0) {
+        db_close(d);
+        return EX_FAILED;
+    }
     if (x->c->single_head)
         check_single_head(x, &f, &problems);
     db_close(d);
-    return report_check(x, d, &f, &c, &pending, &problems);
+    return report_check(x, d, &f, &c, &pending, &problems, &cs);
 }

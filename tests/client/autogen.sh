@@ -503,15 +503,4 @@ t_pg_scratch() {
     for d in $young $other; do pq postgres "DROP DATABASE $d" >/dev/null; done
 }
 
-for s in ${SECTIONS:-$ALL_SECTIONS}; do
-    want "$s" || continue
-    cd "$T" || bail "cd $T"
-    printf '# --- %s\n' "$s"
-    if [[ $s == pg_* ]] && [ -n "$NO_PG" ]; then
-        pass "# SKIP $s: $NO_PG"
-        continue
-    fi
-    "t_$s"
-done
-checker_summary
-done_testing
+run_sections "$ALL_SECTIONS"

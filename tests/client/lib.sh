@@ -188,3 +188,21 @@ newdb() {
 pq() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1
 }
+
+# run_sections ALL: each section t_NAME of ALL (or of $SECTIONS) from $T; the
+# pg_* ones are skipped when $NO_PG says why; then the checker's count and the plan.
+run_sections() {
+    local s
+    for s in ${SECTIONS:-$1}; do
+        want "$s" || continue
+        cd "$T" || bail "cd $T"
+        printf '# --- %s\n' "$s"
+        if [[ $s == pg_* ]] && [ -n "$NO_PG" ]; then
+            pass "# SKIP $s: $NO_PG"
+            continue
+        fi
+        "t_$s"
+    done
+    checker_summary
+    done_testing
+}
