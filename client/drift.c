@@ -331,8 +331,14 @@ int check_schemas(ctx *x, db *live, const mig_strlist *cur, int at_heads, check_
         return fail_err("check: drift: ", &err);
     if (!(s = scratch_begin(x, &err)))
         return fail_err("check: drift: ", &err);
-    if (replay_snapshot(x, s, cur, &replay, NULL, &err))
+    if (replay_snapshot(x, s, cur, &replay, NULL, &err)) {
+        if (!strstr(err.msg, "interrupted"))
+            mig_err_hint(&err, "check compares the live schema with the revisions replayed from an empty database. "
+                               "When they need objects made outside them (a schema older than mig), write those "
+                               "into a first revision (mig baseline does it for a new project), or skip the schema "
+                               "checks: mig check --no-drift, or check_drift = false in mig.ini.");
         goto fail;
+    }
     if (scratch_interrupted("replayed"))
         goto out;
     out->ran_drift = 1;
