@@ -281,9 +281,6 @@ pgproject() {
     printf '[mig]\nurl = %s\nversions = versions\nschema = schema\n' "$U" >mig.ini
     mkdir -p schema
 }
-scratch_dbs() {
-    pq postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'mig\\_scratch\\_%'"
-}
 pg_live_snap() {
     pq "$DB" "SELECT mig.mig_snapshot()"
 }
@@ -472,15 +469,4 @@ t_pg_scratch() {
     is "$(scratch_dbs)" 0 "pg --from-db: no scratch database left"
 }
 
-for s in ${SECTIONS:-$ALL_SECTIONS}; do
-    want "$s" || continue
-    cd "$T" || bail "cd $T"
-    printf '# --- %s\n' "$s"
-    if [[ $s == pg_* ]] && [ -n "$NO_PG" ]; then
-        pass "# SKIP $s: $NO_PG"
-        continue
-    fi
-    "t_$s"
-done
-checker_summary
-done_testing
+run_sections "$ALL_SECTIONS"

@@ -6,11 +6,12 @@
 #      tests/client/sqlite.sh with leak detection, and the PostgreSQL
 #      newcomer session and a failing transactional false revision of
 #      tests/client/pg.sh in a throwaway cluster (when the extension can be
-#      installed), and revision --autogenerate / dump (tests/client/autogen.sh)
-#      on both;
+#      installed), revision --autogenerate / dump (tests/client/autogen.sh)
+#      and baseline / squash (tests/client/squash.sh) on both;
 #  (b) client/mig under valgrind --error-exitcode=99 (memcheck errors and
 #      definite leaks are failures) runs the SQLite newcomer session, and
-#      the dump and error sections of tests/client/autogen.sh.
+#      the dump and error sections of tests/client/autogen.sh and the
+#      SQLite baseline and refusals of tests/client/squash.sh.
 # Each run of mig is checked for a report (tests/client/lib.sh, MIG_CHECKER).
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -68,9 +69,11 @@ if $CCS -std=c11 -g -O1 -D_GNU_SOURCE -DSQLITE_CORE -Isqlite_ext -Icore $PQ_INC 
     ok 0 "ASan+UBSan build of the client ($CCS)"
     relay "asan sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer cache usage errors" bash tests/client/sqlite.sh 2>&1)
     relay "asan autogen sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_steps sqlite_dump sqlite_errors sqlite_usage" bash tests/client/autogen.sh 2>&1)
+    relay "asan squash sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_baseline sqlite_squash sqlite_refusals" bash tests/client/squash.sh 2>&1)
     if [ "$(id -u)" = 0 ] && make -s -C pg_ext install >"$S/install.log" 2>&1; then
         relay "asan pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer nontx_stmt" tests/pg/cluster.sh bash tests/client/pg.sh 2>&1)
         relay "asan autogen pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_dump pg_errors pg_scratch" tests/pg/cluster.sh bash tests/client/autogen.sh 2>&1)
+        relay "asan squash pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_refusals pg_scratch" tests/pg/cluster.sh bash tests/client/squash.sh 2>&1)
     else
         skip "asan pg: the PostgreSQL extension cannot be installed here (needs root)"
     fi
@@ -83,6 +86,7 @@ fi
 if command -v valgrind >/dev/null; then
     relay "valgrind sqlite" < <(MIG_CHECKER=valgrind SECTIONS="newcomer" bash tests/client/sqlite.sh 2>&1)
     relay "valgrind autogen sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_dump sqlite_errors" bash tests/client/autogen.sh 2>&1)
+    relay "valgrind squash sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_baseline sqlite_refusals" bash tests/client/squash.sh 2>&1)
 else
     skip "valgrind is not installed"
 fi
