@@ -215,7 +215,7 @@ int cmd_baseline(ctx *x)
     newrev r;
     struct tm tm;
     long long t;
-    const char *live, *body, *cur, *path, *id;
+    const char *live, *body, *cur, *path, *id, *where;
     int nontx, rc;
     mig_err_clear(&err);
     if (project_headers(x, &f))
@@ -248,12 +248,13 @@ int cmd_baseline(ctx *x)
     /* PostgreSQL: mig_snapshot is the extension's (the stamp needs it too) */
     if (db_ensure_mig(d, &err) || schema_snapshot(x, d, &live, &err) || create_body(x, d, live, &body, &nontx, &err))
         goto fail;
+    where = mig_strdup(x->ar, db_display(d));
     db_close(d);
     d = NULL;
     if (!*body) {
         errorf("baseline: %s has no schema to write (after mig.ini's schemas, kinds, include and exclude); "
                "nothing was written",
-               x->p->url);
+               where);
         return EX_FAILED;
     }
     id = x->c->rev_id ? x->c->rev_id : revision_new_id(x->ar);
@@ -285,9 +286,9 @@ int cmd_baseline(ctx *x)
         return EX_FAILED;
     }
     if (x->c->json)
-        json_print(json_pack("{s:s, s:s, s:s}", "revision", id, "path", path, "database", x->p->url));
+        json_print(json_pack("{s:s, s:s, s:s}", "revision", id, "path", path, "database", where));
     else if (!x->c->quiet)
-        printf("Generating %s ...  done\nStamped the database at %s\n", path, id);
+        printf("Generating %s ...  done\nStamped %s: now at %s\n", path, where, id);
     return EX_DONE;
 fail:
     db_close(d);
