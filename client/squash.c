@@ -245,9 +245,14 @@ int cmd_baseline(ctx *x)
         db_close(d);
         return EX_FAILED;
     }
-    /* PostgreSQL: mig_snapshot is the extension's (the stamp needs it too) */
-    if (db_ensure_mig(d, &err) || schema_snapshot(x, d, &live, &err) || create_body(x, d, live, &body, &nontx, &err))
+    /* PostgreSQL: mig_snapshot is the extension's; it is created in a
+     * transaction that is rolled back (the stamp creates it for good) */
+    if (db_begin(d, &err) || db_ensure_mig(d, &err) || schema_snapshot(x, d, &live, &err) ||
+        create_body(x, d, live, &body, &nontx, &err)) {
+        db_rollback(d);
         goto fail;
+    }
+    db_rollback(d);
     where = mig_strdup(x->ar, db_display(d));
     db_close(d);
     d = NULL;

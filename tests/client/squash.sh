@@ -155,6 +155,18 @@ t_baseline() {
     REVF=$(ls versions/*.sql)
     is "$(grep -ci 'create table[^(]*audit' "$REVF")" 0 "$KIND baseline: the excluded table is not in the revision"
     like "$(cat "$REVF")" "CREATE TABLE [^(]*customers" "$KIND baseline: ... the others are"
+
+    # a revision that would not reproduce the schema is refused: with
+    # kinds = index, the indexes come without their tables
+    sqproject partial
+    run_sql partial "$(hand_schema)"
+    printf 'kinds = index\n' >>mig.ini
+    before=$(state partial)
+    m baseline -m partial
+    is_rc 1 "$KIND baseline with kinds = index: refused (the indexes cannot be made without their tables)"
+    like "$ERR" "baseline: the new revision [0-9a-f]+ failed in a scratch database" "$KIND baseline: ... saying why"
+    is "$(ls versions)" "" "$KIND baseline: ... no file written"
+    is "$(state partial)" "$before" "$KIND baseline: ... the database untouched (not stamped)"
 }
 
 t_sqlite_baseline() { KIND=sqlite t_baseline; }
