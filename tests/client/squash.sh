@@ -226,6 +226,8 @@ t_squash() {
         m --url "$U" upgrade
         is_rc 1 "$KIND squash: $db: upgrade before the step is refused"
         like "$ERR" "revision m1 is applied" "$KIND squash: $db: ... naming m1"
+        like "$ERR" "hint: If m1 was squashed \\(mig squash\\), run once 'mig push --force' and then 'mig stamp --accept m1'" \
+            "$KIND squash: $db: ... and the step to run"
         m --url "$U" push --force
         is_rc 0 "$KIND squash: $db: mig push --force"
         m --url "$U" stamp --accept m1
@@ -283,6 +285,29 @@ t_refusals() {
     is "$(state sq)" "$st" "$KIND squash: the database untouched by every refusal"
     m squash m1
     is_rc 2 "$KIND squash without -m: a usage error"
+
+    # REV on one branch, the other branch (a root of its own) merged later:
+    # only REV's ancestors go, the merge keeps its parents
+    sed -i '/^-- mig:upgrade if seed/,$d' versions/a2_two.sql
+    m upgrade m1
+    mkdb want
+    m --url "$U" upgrade m1
+    m squash a2 -m "a only"
+    is_rc 0 "$KIND squash a2 (the merge m1 comes later): exit 0"
+    is "$(ls versions | tr '\n' ' ')" "a2_two.sql a3_three.sql a4_four.sql b1_billing.sql m1_merge.sql " \
+        "$KIND squash a2: only a1 deleted"
+    like "$(cat versions/m1_merge.sql)" "down_revision a2, b1" "$KIND squash a2: the merge keeps its parents"
+    mkdb fresh
+    m --url "$U" upgrade m1
+    is_rc 0 "$KIND squash a2: a new database upgrades to m1"
+    is "$(snap fresh)" "$(snap want)" "$KIND squash a2: ... with the snapshot the original revisions give"
+    U=$(url sq)
+    m --url "$U" push --force
+    m --url "$U" stamp --accept a2
+    m --url "$U" upgrade
+    is_rc 0 "$KIND squash a2: the database past a2, after the step: upgrade works"
+    m --url "$U" check
+    is_rc 0 "$KIND squash a2: ... and check passes"
 }
 
 t_sqlite_refusals() { KIND=sqlite t_refusals; }
