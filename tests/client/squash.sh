@@ -167,6 +167,20 @@ t_baseline() {
     like "$ERR" "baseline: the new revision [0-9a-f]+ failed in a scratch database" "$KIND baseline: ... saying why"
     is "$(ls versions)" "" "$KIND baseline: ... no file written"
     is "$(state partial)" "$before" "$KIND baseline: ... the database untouched (not stamped)"
+
+    # PostgreSQL: a database without plpgsql, which every new database has:
+    # the replay has one object more, which the refusal names
+    [ "$KIND" = pg ] || return 0
+    sqproject noplpgsql
+    run_sql noplpgsql "CREATE TABLE plain (a int); DROP EXTENSION plpgsql"
+    before=$(state noplpgsql)
+    m baseline -m noplpgsql
+    is_rc 1 "pg baseline without plpgsql: refused"
+    like "$ERR" "baseline: the new revision [0-9a-f]+ would not reproduce the schema; nothing was written" \
+        "pg baseline without plpgsql: ... saying so"
+    like "$ERR" "made but not in the original: extension plpgsql" "pg baseline without plpgsql: ... naming the object"
+    is "$(ls versions)" "" "pg baseline without plpgsql: ... no file written"
+    is "$(state noplpgsql)" "$before" "pg baseline without plpgsql: ... the database untouched"
 }
 
 t_sqlite_baseline() { KIND=sqlite t_baseline; }
