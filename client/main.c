@@ -223,9 +223,10 @@ static const struct {
                "scratch database); its downgrade drops it.  The new revision is proved in\n"
                "another scratch database before REV's file is rewritten and the others are\n"
                "deleted.  Refused when a revision that stays has a parent or dependency\n"
-               "among the deleted ones, or one of them is `transactional false` or has an\n"
-               "`if` or `dialect` section.  On each database at or past REV run once\n"
-               "`mig push --force` and `mig stamp --accept REV`.\n"},
+               "among the deleted ones, or one of them is `transactional false`, has an\n"
+               "`if` or `dialect` section or writes rows (INSERT, UPDATE, ...).  On each\n"
+               "database at or past REV run once `mig push --force` and\n"
+               "`mig stamp --accept REV`.\n"},
     {"check", "usage: mig check [--single-head] [--json]\n\n"
               "Exit 0 when the database is at the heads of the revision files and no\n"
               "applied revision was edited; otherwise exit 1 and say what is pending.\n"

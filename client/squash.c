@@ -12,6 +12,7 @@
  */
 #include "mig.h"
 #include "schemadiff_pg.h"
+#include "sqltok.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -302,11 +303,33 @@ fail:
 
 /* ---- squash --------------------------------------------------------------------------- */
 
+/* A statement of section sec that writes rows (INSERT, UPDATE, ...): NULL, or why it cannot be squashed. */
+static const char *writes_rows(ctx *x, const revfile_ent *e, const mig_section *sec, mig_dialect kind)
+{
+    static const char *const DML[] = {"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "COPY", NULL};
+    mig_sql_iter it;
+    mig_sql_stmt st;
+    char word[16];
+    int i;
+    mig_sql_iter_init(&it, e->src + sec->body_off, sec->body_len, kind);
+    while (mig_sql_iter_next(&it, &st, NULL, 0) == MIG_TOK_OK) {
+        mig_sql_first_word(e->src + sec->body_off + st.start, st.len, word, sizeof word);
+        for (i = 0; DML[i]; i++)
+            if (strcmp(word, DML[i]) == 0)
+                return mig_sprintf(x->ar, "revision %s (%s), line %u: %s writes rows, which are not part of a "
+                                          "schema: the squashed revision would not write them (keep these "
+                                          "revisions, or squash up to a revision below it)",
+                                   e->rf.id, e->path, sec->body_line + st.line - 1, word);
+    }
+    return NULL;
+}
+
 /* Can revision n of A be squashed?  NULL, or why not. */
-static const char *not_squashable(ctx *x, const files *f, int n)
+static const char *not_squashable(ctx *x, const files *f, int n, mig_dialect kind)
 {
     const mig_node *nd = &f->g.nodes[n];
     const revfile_ent *e = files_by_id(f, nd->id);
+    const char *why;
     int k;
     if (!nd->transactional)
         return mig_sprintf(x->ar, "revision %s (%s) is `transactional false`: what runs outside a transaction is not "
@@ -320,6 +343,8 @@ static const char *not_squashable(ctx *x, const files *f, int n)
                                       "condition)",
                                nd->id, e->path, sec->body_line,
                                sec->if_name ? mig_sprintf(x->ar, "`if %s`", sec->if_name) : "one kind of database");
+        if (sec->upgrade && (why = writes_rows(x, e, sec, kind)) != NULL)
+            return why;
     }
     return NULL;
 }
@@ -387,6 +412,7 @@ int cmd_squash(ctx *x)
     unsigned char *in_a;
     const char *rev_arg = x->c->args.v[0], *why, *want = NULL, *body, *url;
     int rev, i, n_a = 0, nontx, rc = -1;
+    mig_dialect kind;
     mig_err_clear(&err);
     if (project_files(x, &f))
         return EX_FAILED;
@@ -403,6 +429,13 @@ int cmd_squash(ctx *x)
         return EX_FAILED;
     }
     rev = ids.v[0];
+    if (!x->p->url) {
+        errorf("squash: no database URL (url = ... in mig.ini, --url or MIG_URL): it names the kind of database, "
+               "and on PostgreSQL the server of the scratch databases");
+        return EX_FAILED;
+    }
+    if (db_url_kind(x->ar, x->p->url, x->p->url_from, &kind, &err))
+        return fail_err(NULL, &err);
     if (!(in_a = mig_graph_ancestors(&f.g, &ids))) {
         errorf("out of memory");
         return EX_FAILED;
@@ -410,7 +443,7 @@ int cmd_squash(ctx *x)
     for (i = 0; i < f.g.n; i++)
         if (in_a[i]) {
             n_a++;
-            if ((why = not_squashable(x, &f, i)) != NULL) {
+            if ((why = not_squashable(x, &f, i, kind)) != NULL) {
                 errorf("squash %s: %s; nothing was changed", rev_arg, why);
                 return EX_FAILED;
             }

@@ -296,13 +296,21 @@ t_refusals() {
     m squash m1 -m sq
     is_rc 1 "$KIND squash: refused when a revision has an if section"
     like "$ERR" "revision a2 \\(versions/a2_two.sql\\), line [0-9]+: a section for .if seed." "$KIND squash: ... naming it"
+    sed -i '/^-- mig:upgrade if seed/,$d' versions/a2_two.sql
+    cp versions/a1_one.sql a1.saved
+    sed -i 's/^CREATE TABLE t1 .*/&\nINSERT INTO t1 (id) VALUES (1);/' versions/a1_one.sql
+    sums=$(files_sum)
+    m squash m1 -m sq
+    is_rc 1 "$KIND squash: refused when a revision writes rows"
+    like "$ERR" "revision a1 \\(versions/a1_one.sql\\), line 6: INSERT writes rows" "$KIND squash: ... naming it and the line"
+    is "$(files_sum)" "$sums" "$KIND squash: ... the files unchanged"
+    mv a1.saved versions/a1_one.sql
     is "$(state sq)" "$st" "$KIND squash: the database untouched by every refusal"
     m squash m1
     is_rc 2 "$KIND squash without -m: a usage error"
 
     # REV on one branch, the other branch (a root of its own) merged later:
     # only REV's ancestors go, the merge keeps its parents
-    sed -i '/^-- mig:upgrade if seed/,$d' versions/a2_two.sql
     m upgrade m1
     mkdb want
     m --url "$U" upgrade m1
