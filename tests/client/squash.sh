@@ -260,22 +260,28 @@ t_squash() {
 t_sqlite_squash() { KIND=sqlite t_squash; }
 t_pg_squash() { KIND=pg t_squash; }
 
+# squash_refused WHY ERE: squash m1 is refused (exit 1) when WHY, with an error
+# matching ERE, and the files are unchanged byte for byte
+squash_refused() {
+    local sums
+    sums=$(files_sum)
+    m squash m1 -m sq
+    is_rc 1 "$KIND squash: refused when $1"
+    like "$ERR" "$2" "$KIND squash: ... naming it"
+    is "$(files_sum)" "$sums" "$KIND squash: ... the files unchanged"
+}
+
 # refusals: nothing changes, files byte for byte, databases untouched
 t_refusals() {
-    local sums st
+    local st
     squash_project refusals
     m upgrade m1
     rev_file versions/c1_side.sql c1 a1 "CREATE TABLE side (id INTEGER PRIMARY KEY);" "DROP TABLE side;"
-    sums=$(files_sum)
     st=$(state sq)
-    m squash m1 -m sq
-    is_rc 1 "$KIND squash: refused when a branch would be orphaned"
-    like "$ERR" "revision c1 \\(versions/c1_side.sql\\) has down_revision a1, which the squash removes" \
-        "$KIND squash: ... naming the revision and its parent"
-    is "$(files_sum)" "$sums" "$KIND squash: ... the files unchanged byte for byte"
+    squash_refused "a branch would be orphaned" \
+        "revision c1 \\(versions/c1_side.sql\\) has down_revision a1, which the squash removes"
     is "$(state sq)" "$st" "$KIND squash: ... the database untouched"
     rm versions/c1_side.sql
-    sums=$(files_sum)
     m squash nosuch -m sq
     is_rc 1 "$KIND squash: an unknown REV is refused"
     like "$ERR" "squash nosuch" "$KIND squash: ... naming it"
@@ -286,24 +292,14 @@ t_refusals() {
     like "$ERR" "revision a1 has no ancestor" "$KIND squash: ... saying so"
     printf -- '-- mig:transactional false\n' >tx.tmp
     sed -i '/^-- mig:message/r tx.tmp' versions/a2_two.sql
-    sums=$(files_sum)
-    m squash m1 -m sq
-    is_rc 1 "$KIND squash: refused when a revision is transactional false"
-    like "$ERR" "revision a2 \\(versions/a2_two.sql\\) is .transactional false." "$KIND squash: ... naming it"
-    is "$(files_sum)" "$sums" "$KIND squash: ... the files unchanged"
+    squash_refused "a revision is transactional false" "revision a2 \\(versions/a2_two.sql\\) is .transactional false."
     sed -i '/^-- mig:transactional false/d' versions/a2_two.sql
     printf '\n-- mig:upgrade if seed\nINSERT INTO t1 (id) VALUES (1);\n' >>versions/a2_two.sql
-    m squash m1 -m sq
-    is_rc 1 "$KIND squash: refused when a revision has an if section"
-    like "$ERR" "revision a2 \\(versions/a2_two.sql\\), line [0-9]+: a section for .if seed." "$KIND squash: ... naming it"
+    squash_refused "a revision has an if section" "revision a2 \\(versions/a2_two.sql\\), line [0-9]+: a section for .if seed."
     sed -i '/^-- mig:upgrade if seed/,$d' versions/a2_two.sql
     cp versions/a1_one.sql a1.saved
     sed -i 's/^CREATE TABLE t1 .*/&\nINSERT INTO t1 (id) VALUES (1);/' versions/a1_one.sql
-    sums=$(files_sum)
-    m squash m1 -m sq
-    is_rc 1 "$KIND squash: refused when a revision writes rows"
-    like "$ERR" "revision a1 \\(versions/a1_one.sql\\), line 6: INSERT writes rows" "$KIND squash: ... naming it and the line"
-    is "$(files_sum)" "$sums" "$KIND squash: ... the files unchanged"
+    squash_refused "a revision writes rows" "revision a1 \\(versions/a1_one.sql\\), line 6: INSERT writes rows"
     mv a1.saved versions/a1_one.sql
     is "$(state sq)" "$st" "$KIND squash: the database untouched by every refusal"
     m squash m1
