@@ -48,7 +48,8 @@ $(SQLITE_SO): $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 # The client: libsqlite3 with the SQLite extension compiled in (SQLITE_CORE); libpq is
 # loaded at run time (dlopen) when a PostgreSQL URL is used (PQ_INC is for its header):
 # with its twenty dependencies it cost every run 2 ms of loading before main().
-CLIENT_SRC := client/main.c client/db.c client/files.c client/cache.c client/show.c client/run.c client/autogen.c client/drift.c client/test.c
+CLIENT_SRC := client/main.c client/db.c client/files.c client/cache.c client/show.c client/run.c client/autogen.c \
+              client/drift.c client/test.c client/squash.c
 PQ_INC := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(CLIENT): $(CLIENT_SRC) client/mig.h $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 	$(CC) $(CPPFLAGS) -DSQLITE_CORE -Isqlite_ext $(PQ_INC) $(ALL_CFLAGS) -o $@ $(CLIENT_SRC) $(SQLITE_SRC) \

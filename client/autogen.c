@@ -842,6 +842,11 @@ static const char *fresh_pg(mig_arena *ar, const char *snap)
     return json_text(ar, fresh);
 }
 
+const char *empty_snapshot(mig_arena *ar, mig_dialect kind, const char *snap)
+{
+    return kind == MIG_DIALECT_POSTGRES ? fresh_pg(ar, snap) : EMPTY_SQLITE;
+}
+
 int cmd_dump(ctx *x)
 {
     mig_err err;
@@ -885,7 +890,7 @@ int cmd_dump(ctx *x)
         json_object_set_new(doc, "objects", keep);
         snap = json_text(x->ar, doc);
     }
-    p[0] = db_kindof(d) == MIG_DIALECT_POSTGRES ? fresh_pg(x->ar, snap) : EMPTY_SQLITE;
+    p[0] = empty_snapshot(x->ar, db_kindof(d), snap);
     p[1] = snap;
     if (db_call(d, "mig_diff", 2, p, &out, &err)) {
         db_close(d);

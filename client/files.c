@@ -864,7 +864,7 @@ static const char *slug(mig_arena *ar, const char *msg, int max)
     }
 }
 
-static const char *new_rev_id(mig_arena *ar)
+const char *revision_new_id(mig_arena *ar)
 {
     unsigned char r[6];
     int fd = open("/dev/urandom", O_RDONLY);
@@ -1167,6 +1167,81 @@ static int run_hooks(ctx *x, const char *path)
     return 0;
 }
 
+/* The path of a new revision file: the first version location (or
+ * --version-path), named by mig.ini's file_template or ID_SLUG; its
+ * sub-folders are made.  NULL when it cannot be (printed). */
+const char *revision_file_path(ctx *x, const char *id, const char *msg, const struct tm *tm, long long t)
+{
+    const cli *c = x->c;
+    const char *s = slug(x->ar, msg, x->p->truncate_slug), *dir = x->p->versions, *name;
+    if (c->version_path && pick_version_path(x, c->version_path, &dir))
+        return NULL;
+    if (x->p->file_template) {
+        char why[256];
+        const char *q;
+        if (!(name = template_name(x->ar, x->p->file_template, id, s, tm, t, why, sizeof why))) {
+            errorf("%s: file_template = %s: %s", x->p->ini_path, x->p->file_template, why);
+            return NULL;
+        }
+        for (q = name; ; q = strchr(q, '/') + 1) {
+            /* each part of the name: not empty, not hidden (mig skips those when it reads) */
+            if (*q == '/' || *q == 0 || *q == '.') {
+                errorf("%s: file_template = %s makes the file name \"%s.sql\", which mig would not read back "
+                       "(an empty part, or one starting with '.')",
+                       x->p->ini_path, x->p->file_template, name);
+                return NULL;
+            }
+            if (!strchr(q, '/'))
+                break;
+        }
+        if (strchr(name, '/') && !x->p->recursive) {
+            errorf("%s: file_template = %s puts the file in a sub-folder (%s.sql): set "
+                   "recursive_version_locations = true so that mig reads it",
+                   x->p->ini_path, x->p->file_template, name);
+            return NULL;
+        }
+        if (make_subdirs(x->ar, dir, name))
+            return NULL;
+    } else
+        name = mig_sprintf(x->ar, "%s%s%s", id, *s ? "_" : "", s);
+    return mig_sprintf(x->ar, "%s/%s.sql", dir, name);
+}
+
+int revision_write(ctx *x, const char *path, const newrev *r)
+{
+    FILE *out;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    const char *body = r->body;
+    if (fd < 0 || !(out = fdopen(fd, "w"))) {
+        errorf("cannot create %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    fprintf(out, "-- mig:revision %s\n", r->id);
+    if (r->down && r->down->n)
+        fprintf(out, "-- mig:down_revision %s\n", mig_strlist_join(x->ar, r->down, ", "));
+    if (*r->message)
+        fprintf(out, "-- mig:message %s\n", r->message);
+    if (r->labels && r->labels->n)
+        fprintf(out, "-- mig:branch_labels %s\n", mig_strlist_join(x->ar, r->labels, ", "));
+    if (r->deps && r->deps->n)
+        fprintf(out, "-- mig:depends_on %s\n", mig_strlist_join(x->ar, r->deps, ", "));
+    fprintf(out, "-- mig:create_date %s\n", r->create_date);
+    if (r->nontx)
+        fputs("-- mig:transactional false\n", out);
+    if (body && *body)
+        fprintf(out, "\n%s%s", body, body[strlen(body) - 1] == '\n' ? "" : "\n");
+    else
+        fputs("\n-- mig:upgrade\n\n\n-- mig:downgrade\n\n", out);
+    if (fclose(out) != 0) {
+        errorf("cannot write %s: %s", path, strerror(errno));
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_revision(ctx *x, int merge)
 {
     cli *c = x->c;
@@ -1176,8 +1251,6 @@ int cmd_revision(ctx *x, int merge)
     const char *id, *path, *msg = c->message, *body = NULL;
     char date[32];
     int i, hooks_rc, nontx = 0;
-    FILE *out;
-    int fd;
     mig_err_clear(&err);
     if (project_files(x, &f))
         return EX_FAILED;
@@ -1265,7 +1338,7 @@ int cmd_revision(ctx *x, int merge)
         }
     } else {
         do
-            id = new_rev_id(x->ar);
+            id = revision_new_id(x->ar);
         while (mig_graph_find(&f.g, id) >= 0);
     }
     /* --autogenerate: the sections (autogen.c); no change, no file */
@@ -1281,72 +1354,24 @@ int cmd_revision(ctx *x, int merge)
         }
     }
     {
-        /* the name: ID_SLUG, or mig.ini's file_template; the folder: the
-         * first version location, or --version-path */
+        newrev r;
         time_t t = time(NULL);
         struct tm tm;
-        const char *s = slug(x->ar, msg, x->p->truncate_slug), *dir = x->p->versions, *name;
         localtime_r(&t, &tm);
         strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
-        if (c->version_path && pick_version_path(x, c->version_path, &dir))
+        if (!(path = revision_file_path(x, id, msg, &tm, (long long)t)))
             return EX_FAILED;
-        if (x->p->file_template) {
-            char why[256];
-            const char *q;
-            if (!(name = template_name(x->ar, x->p->file_template, id, s, &tm, (long long)t, why, sizeof why))) {
-                errorf("%s: file_template = %s: %s", x->p->ini_path, x->p->file_template, why);
-                return EX_FAILED;
-            }
-            for (q = name; ; q = strchr(q, '/') + 1) {
-                /* each part of the name: not empty, not hidden (mig skips those when it reads) */
-                if (*q == '/' || *q == 0 || *q == '.') {
-                    errorf("%s: file_template = %s makes the file name \"%s.sql\", which mig would not read back "
-                           "(an empty part, or one starting with '.')",
-                           x->p->ini_path, x->p->file_template, name);
-                    return EX_FAILED;
-                }
-                if (!strchr(q, '/'))
-                    break;
-            }
-            if (strchr(name, '/') && !x->p->recursive) {
-                errorf("%s: file_template = %s puts the file in a sub-folder (%s.sql): set "
-                       "recursive_version_locations = true so that mig reads it",
-                       x->p->ini_path, x->p->file_template, name);
-                return EX_FAILED;
-            }
-            if (make_subdirs(x->ar, dir, name))
-                return EX_FAILED;
-        } else
-            name = mig_sprintf(x->ar, "%s%s%s", id, *s ? "_" : "", s);
-        path = mig_sprintf(x->ar, "%s/%s.sql", dir, name);
-    }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (fd < 0 || !(out = fdopen(fd, "w"))) {
-        errorf("cannot create %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return EX_FAILED;
-    }
-    fprintf(out, "-- mig:revision %s\n", id);
-    if (down.n)
-        fprintf(out, "-- mig:down_revision %s\n", mig_strlist_join(x->ar, &down, ", "));
-    if (*msg)
-        fprintf(out, "-- mig:message %s\n", msg);
-    if (c->branch_labels.n)
-        fprintf(out, "-- mig:branch_labels %s\n", mig_strlist_join(x->ar, &c->branch_labels, ", "));
-    if (deps.n)
-        fprintf(out, "-- mig:depends_on %s\n", mig_strlist_join(x->ar, &deps, ", "));
-    fprintf(out, "-- mig:create_date %s\n", date);
-    if (nontx)
-        fputs("-- mig:transactional false\n", out);
-    if (body)
-        fprintf(out, "\n%s%s", body, body[strlen(body) - 1] == '\n' ? "" : "\n");
-    else
-        fputs("\n-- mig:upgrade\n\n\n-- mig:downgrade\n\n", out);
-    if (fclose(out) != 0) {
-        errorf("cannot write %s: %s", path, strerror(errno));
-        unlink(path);
-        return EX_FAILED;
+        memset(&r, 0, sizeof r);
+        r.id = id;
+        r.message = msg;
+        r.create_date = date;
+        r.down = &down;
+        r.labels = &c->branch_labels;
+        r.deps = &deps;
+        r.nontx = nontx;
+        r.body = body;
+        if (revision_write(x, path, &r))
+            return EX_FAILED;
     }
     if (!c->json && !c->quiet)
         printf("Generating %s ...  done\n", path);

@@ -127,6 +127,8 @@ static const char USAGE[] =
     "  test                  single head, upgrade from base, every downgrade undoes its\n"
     "                        upgrade (in scratch databases)\n"
     "  dump [--table T]...   print the database's schema as SQL\n"
+    "  baseline -m MSG       the first revision: the live database's schema; stamp it\n"
+    "  squash REV -m MSG     replace REV and its ancestors by one revision\n"
     "  NAME                  any other NAME runs mig-NAME from PATH\n"
     "\n"
     "Options:\n"
@@ -211,6 +213,24 @@ static const struct {
              "sequences it owns; T may be SCHEMA.T).  mig.ini's schemas, kinds, include\n"
              "and exclude filter it.  The output is usable as a desired schema or as a\n"
              "revision's upgrade section.\n"},
+    {"baseline", "usage: mig baseline -m MSG [--rev-id ID]\n\n"
+                 "Start a project from a database that is not under mig yet: write one root\n"
+                 "revision whose upgrade creates the database's schema (as mig dump prints it)\n"
+                 "and whose downgrade drops it, then stamp the database at it.  The revision is\n"
+                 "first upgraded in a scratch database and its schema compared with the live\n"
+                 "one; when they differ, the objects are named and nothing is written.  mig.ini's\n"
+                 "schemas, kinds, include and exclude filter it.  Refused when the versions\n"
+                 "folder has revisions or the database has applied revisions.\n"},
+    {"squash", "usage: mig squash REV -m MSG\n\n"
+               "Replace REV and its ancestors by one revision that keeps REV's id (and branch\n"
+               "labels), has no down_revision and creates the schema at REV (replayed in a\n"
+               "scratch database); its downgrade drops it.  The new revision is proved in\n"
+               "another scratch database before REV's file is rewritten and the others are\n"
+               "deleted.  Refused when a revision that stays has a parent or dependency\n"
+               "among the deleted ones, or one of them is `transactional false`, has an\n"
+               "`if` or `dialect` section or writes rows (INSERT, UPDATE, ...).  On each\n"
+               "database at or past REV run once `mig push --force` and\n"
+               "`mig stamp --accept REV`.\n"},
     {"check", "usage: mig check [--single-head] [--no-drift] [--json]\n\n"
               "Exit 0 when the database is at the heads of the revision files and no\n"
               "applied revision was edited; otherwise exit 1 and say what is pending.\n"
@@ -954,6 +974,8 @@ static const struct {
     {"check", "UY", 0, 0, 0, cmd_check},
     {"test", "", 0, 0, 0, cmd_test},
     {"dump", "T", 0, 0, 0, cmd_dump},
+    {"baseline", "mI", 0, 0, NEEDS_INI | NEEDS_MESSAGE, cmd_baseline},
+    {"squash", "m", 1, 1, NEEDS_INI | NEEDS_MESSAGE, cmd_squash},
 };
 
 static void add_x(mig_arena *ar, cli *c, const char *kv)

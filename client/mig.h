@@ -280,6 +280,22 @@ db *open_read(ctx *x, const char *fn2, const char **cur, const char **v2, int *s
 /* Print err (message, detail, hint) on standard error; returns EX_FAILED. */
 int fail_err(const char *prefix, const mig_err *err);
 
+/* files.c: a new revision file.  Its path: the first version location (or
+ * --version-path), named by file_template or ID_SLUG (sub-folders made);
+ * NULL when it cannot be (printed). */
+struct tm;
+const char *revision_file_path(ctx *x, const char *id, const char *msg, const struct tm *tm, long long t);
+typedef struct newrev {
+    const char *id, *message, *create_date;
+    const mig_strlist *down, *labels, *deps; /* NULL or empty: none */
+    int nontx;                               /* `transactional false` */
+    const char *body;                        /* both sections; NULL or "": empty ones */
+} newrev;
+/* A fresh 12-hex revision id (not checked against the files). */
+const char *revision_new_id(mig_arena *ar);
+/* Write it at path, which must not exist (O_EXCL); errors printed, nothing left. */
+int revision_write(ctx *x, const char *path, const newrev *r);
+
 int cmd_init(ctx *x);
 int cmd_revision(ctx *x, int merge);
 int cmd_push(ctx *x);
@@ -292,6 +308,8 @@ int cmd_history(ctx *x);
 int cmd_show(ctx *x);
 int cmd_check(ctx *x);
 int cmd_dump(ctx *x);
+int cmd_baseline(ctx *x);
+int cmd_squash(ctx *x);
 
 /* autogen.c: revision --autogenerate.  The body of the new revision (both
  * sections; "" when the schemas agree) that takes the schema the
@@ -325,6 +343,10 @@ int schema_snapshot(ctx *x, db *d, const char **out, mig_err *err);
 /* The snapshot of the desired schema (mig.ini's schema = ...), built in
  * s; *via is an open connection where mig_diff() can run (close it). */
 int desired_snapshot(ctx *x, scratch *s, const char **out, db **via, mig_err *err);
+/* The snapshot of an empty database of d's kind, as mig_diff's "from" when
+ * a schema is written from nothing: SQLite, no object; PostgreSQL, what a
+ * fresh database holds (schema public, plpgsql) that snap has too. */
+const char *empty_snapshot(mig_arena *ar, mig_dialect kind, const char *snap);
 /* mig_diff(from, to[, ropts]) on d; *body "" when they agree. */
 int schema_diff(db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err);
 

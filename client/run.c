@@ -196,6 +196,21 @@ static void push_event(ctx *x, push_result *r, const char *what, const char *id,
         printf("  %-9s %s\n", what, id);
 }
 
+/* The upload of file e failed: the error names the file, and the hint the
+ * client's way out. */
+static int put_failed(const revfile_ent *e, mig_err *err)
+{
+    mig_err_prefix(err, "%s: ", e->path);
+    if (err->reason == MIG_R_BODY_CHANGED)
+        mig_err_hint(err, "Revert the edit and write a new revision (mig revision), or run 'mig push --force' "
+                          "to replace the stored body (the database keeps what the old body did).");
+    else if (err->reason == MIG_R_GRAPH_CHANGED && !e->rf.down.n && !e->rf.depends.n)
+        mig_err_hint(err, "If %s was squashed (mig squash), run once 'mig push --force' and then 'mig stamp "
+                          "--accept %s'; otherwise downgrade below it first, or write a new revision.",
+                     e->rf.id, e->rf.id);
+    return -1;
+}
+
 /* Upload one file by itself (a changed one, or with --force).  Returns 1
  * when an edited applied revision's stored body was kept (upgrade,
  * downgrade, stamp: keep_edited), 0 when uploaded, -1 on error. */
@@ -217,8 +232,7 @@ static int put_one(ctx *x, db *d, const revfile_ent *e, int is_stored, push_resu
             return -1;
         if (e2.reason != MIG_R_BODY_CHANGED) {
             *err = e2;
-            mig_err_prefix(err, "%s: ", e->path);
-            return -1;
+            return put_failed(e, err);
         }
         r->kept_edited++;
         if (!x->c->quiet)
@@ -229,13 +243,8 @@ static int put_one(ctx *x, db *d, const revfile_ent *e, int is_stored, push_resu
                     e->path, e->rf.id, e->rf.id);
         return 1;
     }
-    if (db_call(d, "mig_put_revision", 2, p, &id, err)) {
-        mig_err_prefix(err, "%s: ", e->path);
-        if (err->reason == MIG_R_BODY_CHANGED)
-            mig_err_hint(err, "Revert the edit and write a new revision (mig revision), or run 'mig push --force' "
-                              "to replace the stored body (the database keeps what the old body did).");
-        return -1;
-    }
+    if (db_call(d, "mig_put_revision", 2, p, &id, err))
+        return put_failed(e, err);
     return 0;
 }
 

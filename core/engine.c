@@ -889,8 +889,12 @@ static int put_in_unit(eng *e, const char *src, const mig_revfile *rf)
             int applied;
             if (applied_tolerant(e, rf->id, &applied))
                 return -1;
+            /* a squashed revision (mig squash): with force, an applied
+             * revision may become a root, its branch labels kept; what was
+             * below it is then no longer applied */
+            int to_root = e->o->force && !*down && !*deps && r.v[3] && strcmp(r.v[3], labels) == 0;
             if (applied) {
-                if (graph_changed) {
+                if (graph_changed && !to_root) {
                     mig_fail(err, MIG_E_STATE,
                              "revision %s is applied in env \"%s\"; its down_revision, branch_labels or depends_on "
                              "cannot change",
@@ -899,7 +903,9 @@ static int put_in_unit(eng *e, const char *src, const mig_revfile *rf)
                                         "'%s', '%s', '%s'.",
                                    r.v[2] ? r.v[2] : "", r.v[3] ? r.v[3] : "", r.v[4] ? r.v[4] : "", down, labels,
                                    deps);
-                    mig_err_hint(err, "Downgrade below it first, or write a new revision.");
+                    mig_err_hint(err, "Downgrade below it first, or write a new revision. A revision squashed into a "
+                                      "root (no down_revision nor depends_on, the same branch_labels) is accepted "
+                                      "with '{\"force\": true}'.");
                     mig_err_about(err, MIG_R_GRAPH_CHANGED, rf->id);
                     return -1;
                 }

@@ -281,9 +281,6 @@ pgproject() {
     printf '[mig]\nurl = %s\nversions = versions\nschema = schema\n' "$U" >mig.ini
     mkdir -p schema
 }
-scratch_dbs() {
-    pq postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'mig\\_scratch\\_%'"
-}
 pg_live_snap() {
     pq "$DB" "SELECT mig.mig_snapshot()"
 }

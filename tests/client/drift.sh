@@ -220,9 +220,6 @@ pgproject() {
     newdb "$2"
     printf '[mig]\nurl = %s\nversions = versions\n' "$U" >mig.ini
 }
-scratch_dbs() {
-    pq postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'mig\\_scratch\\_%'"
-}
 
 t_pg_drift() {
     pgproject pg_drift dr_drift

@@ -189,15 +189,20 @@ pq() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1
 }
 
-# run_sections ALL: each section t_NAME of ALL (or of $SECTIONS) from $T; the
-# pg_* ones are skipped when $NO_PG says why; then the checker's count and the plan.
+# scratch_dbs: how many scratch databases (mig_scratch_*) the cluster holds.
+scratch_dbs() {
+    pq postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'mig\\_scratch\\_%'"
+}
+
+# run_sections ALL: t_SECTION for each section of $SECTIONS (default: ALL),
+# from $T; the pg_* ones are skipped when NO_PG says why; then the plan.
 run_sections() {
     local s
     for s in ${SECTIONS:-$1}; do
         want "$s" || continue
         cd "$T" || bail "cd $T"
         printf '# --- %s\n' "$s"
-        if [[ $s == pg_* ]] && [ -n "$NO_PG" ]; then
+        if [[ $s == pg_* ]] && [ -n "${NO_PG:-}" ]; then
             pass "# SKIP $s: $NO_PG"
             continue
         fi

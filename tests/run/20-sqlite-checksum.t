@@ -157,4 +157,19 @@ put typo.sql
 sql "$DB" <<<"SELECT mig_remove_revision('r5'); SELECT mig_heads();"
 is "$OUT|$ERR" "$(printf 'r5\nr3 r4|')" "an unapplied revision with a dangling down_revision can be removed"
 
+
+# a squashed revision (mig squash): with force, an applied revision may
+# become a root that keeps its branch labels
+is "$(q "$DB" "SELECT mig_current();")" "r3 r4" "r2 is applied (below r3)"
+sed -e '/^-- mig:down_revision/d' r2-v3.sql >r2-root.sql
+put r2-root.sql
+like "$ERR" 'its down_revision, branch_labels or depends_on cannot change' "without force an applied revision does not become a root"
+sed -e '/^-- mig:down_revision/d' -e '/^-- mig:branch_labels/d' r2-v3.sql >r2-root-nolabel.sql
+put r2-root-nolabel.sql '{"force": true}'
+like "$ERR" 'cannot change' "with force, a root that drops its branch labels is still refused"
+put r2-root.sql '{"force": true}'
+is "$OUT|$ERR" "r2|" "with force an applied revision becomes a root"
+is "$(q "$DB" "SELECT down_revisions || '|' || branch_labels FROM mig_revision WHERE env = 'default' AND revision = 'r2';")" "|two" \
+    "r2 is stored as a root with its label"
+
 done_testing

@@ -7,11 +7,13 @@
 #      newcomer session and a failing transactional false revision of
 #      tests/client/pg.sh in a throwaway cluster (when the extension can be
 #      installed), revision --autogenerate / dump (tests/client/autogen.sh)
-#      and check's drift and mig test (tests/client/drift.sh) on both;
+#      check's drift and mig test (tests/client/drift.sh), and baseline /
+#      squash (tests/client/squash.sh) on both;
 #  (b) client/mig under valgrind --error-exitcode=99 (memcheck errors and
-#      definite leaks are failures) runs the SQLite newcomer session, and
-#      the dump and error sections of tests/client/autogen.sh, and the
-#      drift and mig test sections of tests/client/drift.sh on SQLite.
+#      definite leaks are failures) runs the SQLite newcomer session, the
+#      dump and error sections of tests/client/autogen.sh, the drift and
+#      mig test sections of tests/client/drift.sh on SQLite, and the SQLite
+#      baseline and refusals of tests/client/squash.sh.
 # Each run of mig is checked for a report (tests/client/lib.sh, MIG_CHECKER).
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -70,10 +72,12 @@ if $CCS -std=c11 -g -O1 -D_GNU_SOURCE -DSQLITE_CORE -Isqlite_ext -Icore $PQ_INC 
     relay "asan sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer cache usage errors" bash tests/client/sqlite.sh 2>&1)
     relay "asan autogen sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_steps sqlite_dump sqlite_errors sqlite_usage" bash tests/client/autogen.sh 2>&1)
     relay "asan drift sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_drift sqlite_desired sqlite_test_fail" bash tests/client/drift.sh 2>&1)
+    relay "asan squash sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_baseline sqlite_squash sqlite_refusals" bash tests/client/squash.sh 2>&1)
     if [ "$(id -u)" = 0 ] && make -s -C pg_ext install >"$S/install.log" 2>&1; then
         relay "asan pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer nontx_stmt" tests/pg/cluster.sh bash tests/client/pg.sh 2>&1)
         relay "asan autogen pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_dump pg_errors pg_scratch" tests/pg/cluster.sh bash tests/client/autogen.sh 2>&1)
         relay "asan drift pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_drift pg_test" tests/pg/cluster.sh bash tests/client/drift.sh 2>&1)
+        relay "asan squash pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_refusals pg_scratch" tests/pg/cluster.sh bash tests/client/squash.sh 2>&1)
     else
         skip "asan pg: the PostgreSQL extension cannot be installed here (needs root)"
     fi
@@ -87,6 +91,7 @@ if command -v valgrind >/dev/null; then
     relay "valgrind sqlite" < <(MIG_CHECKER=valgrind SECTIONS="newcomer" bash tests/client/sqlite.sh 2>&1)
     relay "valgrind autogen sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_dump sqlite_errors" bash tests/client/autogen.sh 2>&1)
     relay "valgrind drift sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_drift sqlite_test" bash tests/client/drift.sh 2>&1)
+    relay "valgrind squash sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_baseline sqlite_refusals" bash tests/client/squash.sh 2>&1)
 else
     skip "valgrind is not installed"
 fi
