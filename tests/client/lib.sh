@@ -23,7 +23,7 @@ _mig_runs=0
 _mig_reports=0
 
 # the environment of a user with no mig settings
-unset MIG_URL DATABASE_URL MIG_CONFIG MIG_NAME MIG_ENV MIG_VERSIONS MIG_OPTS MIG_TENANT
+unset MIG_URL DATABASE_URL MIG_CONFIG MIG_NAME MIG_ENV MIG_VERSIONS MIG_OPTS MIG_TENANT MIG_ENGINE
 
 client_setup() {
     if [ "$MIG" = "$ROOT/client/mig" ]; then

@@ -148,13 +148,15 @@ t_roles() {
     m --url "$AU" current
     is_rc 0 "a non-superuser, no extension: current exits 0 (at base)"
     is "$OUT" "" "a non-superuser, no extension: current prints nothing"
-    m --url "$AU" upgrade
+    # --engine extension: the extension or nothing (without it, the client
+    # would run the engine itself: tests/client/pg_engine.sh)
+    m --url "$AU" --engine extension upgrade
     is_rc 1 "a non-superuser, no extension: upgrade exits 1"
     like "$ERR1" "$DB" "no extension: names the database"
     like "$ERR1" "mig_alice" "no extension: names the role"
     like "$ERR" "CREATE EXTENSION mig" "no extension: says the administrator must run CREATE EXTENSION mig"
     is "$(pq "$DB" "SELECT count(*) FROM pg_extension WHERE extname = 'mig'")" 0 "no extension created"
-    m --url "$AU" push
+    m --url "$AU" --engine extension push
     is_rc 1 "a non-superuser, no extension: push exits 1"
     # what the hint says is enough for the role to deploy
     local sql

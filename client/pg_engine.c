@@ -1,0 +1,421 @@
+/*
+ * pg_engine.c — core's engine (core/engine.h) run by the client over libpq,
+ * for a PostgreSQL database where the mig extension is not installed and
+ * cannot be (managed PostgreSQL): `--engine client`, mig.ini `engine =
+ * client`, or chosen by itself (db.c, db_ensure_mig).
+ *
+ * The state is the extension's: the tables of schema mig, created from the
+ * extension's own install script (sql/mig--0.4.sql, built in by the Makefile
+ * as client/state_pg.h), so a database moves between the engines with its
+ * history.  The structure is the extension's too:
+ *   - a call's unit is a SAVEPOINT inside the client's transaction (or
+ *     BEGIN ... COMMIT outside one), each step another savepoint, so a
+ *     failing revision rolls back everything the call did;
+ *   - the deploy lock of an env/tenant is taken in the unit
+ *     (pg_advisory_xact_lock) and, for the whole run, by db_lock
+ *     (pg_try_advisory_lock, polled): the key is the extension's
+ *     (hashtextextended('mig:ENV:TENANT', 0), PostgreSQL's hash_bytes_extended),
+ *     in the key space of SQL's advisory locks, which the client can reach;
+ *   - the engine's own statements run with the search path pinned to
+ *     pg_catalog (db.c pins the session), every name schema-qualified;
+ *     revision bodies run with the session's own path (or the tenant's),
+ *     set for the step only, with schema mig last (for mig_x()).
+ * Every statement of a body is sent alone (core/sqltok splits the body; the
+ * extended protocol refuses a second statement), so the failing statement,
+ * and within it the position of a syntax error, is known.
+ */
+#include "mig.h"
+#include "engine.h"
+#include "sqltok.h"
+#include "guard.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pge {
+    db *d;
+    mig_arena *ar;          /* the call's arena */
+    const char *user;       /* current_user: applied_by */
+    const char *user_path;  /* the session's own search path */
+    const char *body_lit;   /* SQL literal: the search path of the bodies of this call */
+    const char *x_lit;      /* SQL literal: the x-arguments as JSON, or NULL */
+    int unit_open, unit_sp; /* unit: a savepoint (1) or BEGIN (0) */
+    const char *saved_timeout; /* lock_timeout before a savepoint unit set it */
+    int schema_ok;
+} pge;
+
+/* A string as a SQL literal (standard_conforming_strings: E'' for backslashes). */
+static const char *lit(mig_arena *ar, const char *s)
+{
+    mig_buf b;
+    const char *c;
+    mig_buf_init(&b, ar);
+    mig_buf_puts(&b, strchr(s, '\\') ? "E'" : "'");
+    for (c = s; *c; c++) {
+        if (*c == '\'' || *c == '\\')
+            mig_buf_putn(&b, c, 1);
+        mig_buf_putn(&b, c, 1);
+    }
+    mig_buf_puts(&b, "'");
+    return b.data;
+}
+
+typedef struct {
+    mig_row_fn fn;
+    void *arg;
+    mig_err *err;
+} row_adapt;
+
+static int adapt_row(void *arg, int ncol, const char *const *vals)
+{
+    row_adapt *a = arg;
+    return a->fn(a->arg, ncol, vals, a->err);
+}
+
+static int be_query(void *bctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
+                    mig_err *err)
+{
+    pge *c = bctx;
+    row_adapt a = {fn, arg, err};
+    return db_query(c->d, sql, np, params, fn ? adapt_row : NULL, &a, err);
+}
+
+/* Byte offset of the 1-based character position pos (UTF-8) in s. */
+static size_t char_to_byte(const char *s, size_t len, int pos)
+{
+    size_t off = 0;
+    int i;
+    for (i = 1; i < pos && off < len; i++) {
+        off++;
+        while (off < len && ((unsigned char)s[off] & 0xC0) == 0x80)
+            off++;
+    }
+    return off > len ? len : off;
+}
+
+static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
+{
+    pge *c = bctx;
+    mig_sql_iter it;
+    mig_sql_stmt st;
+    mig_tok_result tr;
+    char ebuf[256];
+    mig_sql_iter_init(&it, body, len, MIG_DIALECT_POSTGRES);
+    while ((tr = mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf)) == MIG_TOK_OK) {
+        const char *sql = mig_strndup(c->ar, body + st.start, st.len);
+        char word[32];
+        if (!sql)
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        /* what would end or release the call's transaction, as the
+         * extension refuses it (SAVEPOINT too: the unit's savepoints are
+         * the client's) */
+        mig_sql_leading_words(sql, st.len, MIG_DIALECT_POSTGRES, 1, word, sizeof word);
+        if (mig_sql_is_txn_control(sql, st.len, MIG_DIALECT_POSTGRES) || strcmp(word, "SAVEPOINT") == 0 ||
+            strcmp(word, "RELEASE") == 0 ||
+            (strcmp(word, "ROLLBACK") == 0)) {
+            char two[64];
+            mig_sql_leading_words(sql, st.len, MIG_DIALECT_POSTGRES, 2, two, sizeof two);
+            mig_txn_refuse(err,
+                           strcmp(word, "ROLLBACK") == 0 && strcmp(two, "ROLLBACK TO") == 0 ? "ROLLBACK TO"
+                           : strcmp(word, "START") == 0                                  ? "START TRANSACTION"
+                           : strcmp(word, "END") == 0                                    ? "COMMIT"
+                           : strcmp(word, "ABORT") == 0                                  ? "ROLLBACK"
+                           : strcmp(two, "PREPARE TRANSACTION") == 0                     ? "PREPARE TRANSACTION"
+                                                                                         : word,
+                           1);
+            *fail_off = st.start;
+            return -1;
+        }
+        if (db_exec_one(c->d, sql, err)) {
+            int pos = db_last_position(c->d);
+            if (strcmp(err->sqlstate, "42601") == 0 && pos > 0) {
+                /* a syntax error: where the parser stopped, as the extension says it */
+                *fail_off = st.start + char_to_byte(sql, st.len, pos);
+            } else {
+                *fail_off = st.start;
+                mig_err_statement(err, body + st.start, body + st.start + st.len);
+            }
+            return -1;
+        }
+    }
+    if (tr == MIG_TOK_ERROR) {
+        *fail_off = it.pos;
+        return mig_fail(err, MIG_E_SQL, "%s", ebuf);
+    }
+    return 0;
+}
+
+static int be_ensure_schema(void *bctx, int create, int *exists, mig_err *err)
+{
+    pge *c = bctx;
+    const char *v = NULL;
+    if (c->schema_ok) {
+        *exists = 1;
+        return 0;
+    }
+    if (create && db_call_sql(c->d, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('mig:state', 0))",
+                              0, NULL, NULL, err))
+        return -1;
+    if (db_call_sql(c->d, "SELECT (pg_catalog.to_regclass('mig.mig_history') IS NOT NULL)::pg_catalog.int4", 0, NULL,
+                    &v, err))
+        return -1;
+    *exists = v && strcmp(v, "1") == 0;
+    if (!*exists && create) {
+        if (db_exec(c->d, db_state_ddl(), err))
+            return -1;
+        *exists = 1;
+    }
+    c->schema_ok = *exists;
+    return 0;
+}
+
+static int be_in_transaction(void *bctx)
+{
+    return db_in_transaction(((pge *)bctx)->d);
+}
+
+static int be_unit_begin(void *bctx, const mig_opts *o, mig_err *err)
+{
+    pge *c = bctx;
+    const char *p[2], *v = NULL;
+    c->unit_sp = db_in_transaction(c->d);
+    c->saved_timeout = NULL;
+    if (db_exec(c->d, c->unit_sp ? "SAVEPOINT mig_unit" : "BEGIN", err))
+        return -1;
+    c->unit_open = 1;
+    if (o->lock_timeout_ms >= 0) {
+        p[0] = mig_sprintf(c->ar, "%ld", o->lock_timeout_ms);
+        if (db_call_sql(c->d,
+                        "SELECT pg_catalog.current_setting('lock_timeout') || pg_catalog.left(pg_catalog.set_config("
+                        "'lock_timeout', $1, true), 0)",
+                        1, p, &v, err))
+            goto fail;
+        c->saved_timeout = v;
+    }
+    p[0] = mig_sprintf(c->ar, "mig:%s:%s", o->env, o->tenant ? o->tenant : "");
+    if (db_call_sql(c->d, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))", 1, p, NULL,
+                    err)) {
+        if (strcmp(err->sqlstate, "55P03") == 0) {
+            err->code = MIG_E_LOCK;
+            mig_err_prefix(err, "cannot lock env \"%s\"%s%s%s: ", o->env, o->tenant ? " (tenant \"" : "",
+                           o->tenant ? o->tenant : "", o->tenant ? "\")" : "");
+            mig_err_hint(err, "Another session is migrating the same env; wait for it or raise \"lock_timeout\".");
+        }
+        goto fail;
+    }
+    return 0;
+fail: {
+    mig_err e2;
+    mig_err_clear(&e2);
+    c->unit_open = 0;
+    db_exec(c->d, c->unit_sp ? "ROLLBACK TO SAVEPOINT mig_unit; RELEASE SAVEPOINT mig_unit" : "ROLLBACK", &e2);
+    return -1;
+}
+}
+
+static int be_unit_end(void *bctx, int commit, mig_err *err)
+{
+    pge *c = bctx;
+    if (!c->unit_open)
+        return mig_fail(err, MIG_E_USAGE, "mig: no unit is open");
+    c->unit_open = 0;
+    if (!commit)
+        return db_exec(c->d, c->unit_sp ? "ROLLBACK TO SAVEPOINT mig_unit; RELEASE SAVEPOINT mig_unit" : "ROLLBACK",
+                       err);
+    if (!c->unit_sp)
+        return db_exec(c->d, "COMMIT", err);
+    if (db_exec(c->d, "RELEASE SAVEPOINT mig_unit", err))
+        return -1;
+    if (c->saved_timeout) {
+        const char *p[1] = {c->saved_timeout};
+        return db_call_sql(c->d, "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, p, NULL, err);
+    }
+    return 0;
+}
+
+/* A step: its savepoint, and the bodies' search path (and x-arguments) for
+ * the step only; the engine's statements after it get the pinned path back. */
+static int be_step_begin(void *bctx, mig_err *err)
+{
+    pge *c = bctx;
+    return db_exec(c->d,
+                   mig_sprintf(c->ar, "SAVEPOINT mig_step; SELECT pg_catalog.set_config('search_path', %s, true)%s%s%s",
+                               c->body_lit, c->x_lit ? ", pg_catalog.set_config('mig_client.x', " : "",
+                               c->x_lit ? c->x_lit : "", c->x_lit ? ", true)" : ""),
+                   err);
+}
+
+static int be_step_end(void *bctx, int commit, mig_err *err)
+{
+    pge *c = bctx;
+    return db_exec(c->d,
+                   commit ? "RELEASE SAVEPOINT mig_step; SELECT pg_catalog.set_config('search_path', 'pg_catalog, "
+                            "pg_temp', true)"
+                          : "ROLLBACK TO SAVEPOINT mig_step; RELEASE SAVEPOINT mig_step",
+                   err);
+}
+
+static void be_set_run(void *bctx, const mig_opts *o)
+{
+    pge *c = bctx;
+    json_t *x;
+    char *s;
+    int i;
+    c->x_lit = NULL;
+    if (!o || !o->xnames.n)
+        return;
+    x = json_object();
+    for (i = 0; x && i < o->xnames.n; i++)
+        json_object_set_new(x, o->xnames.v[i], json_string(o->xvalues.v[i]));
+    s = x ? json_dumps(x, JSON_COMPACT) : NULL;
+    json_decref(x);
+    if (s) {
+        c->x_lit = lit(c->ar, s);
+        free(s);
+    }
+}
+
+static void be_progress(void *bctx, const char *line)
+{
+    db_report_progress(((pge *)bctx)->d, line);
+}
+
+static const struct {
+    const char *fn;
+    mig_op k;
+} OPS[] = {
+    {"mig_put_revision", MIG_OP_PUT}, {"mig_remove_revision", MIG_OP_REMOVE}, {"mig_upgrade", MIG_OP_UPGRADE},
+    {"mig_downgrade", MIG_OP_DOWNGRADE}, {"mig_stamp", MIG_OP_STAMP}, {"mig_current", MIG_OP_CURRENT},
+    {"mig_heads", MIG_OP_HEADS}, {"mig_check", MIG_OP_CHECK}, {"mig_plan", MIG_OP_PLAN}, {"mig_sql", MIG_OP_SQL},
+};
+
+int pge_handles(const char *fn)
+{
+    size_t i;
+    for (i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
+        if (strcmp(OPS[i].fn, fn) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * One operation of the SQL API, run here: fn is the SQL function's name,
+ * params its arguments (the fixed ones, then opts).  A text result goes to
+ * *out (arena ar's copy; mig_check: "1" or "0"); mig_plan's rows go to rowfn.
+ */
+int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *params, const char **out,
+             db_row_fn rowfn, void *rowarg, mig_err *err)
+{
+    mig_arena tmp;
+    mig_backend be;
+    pge c;
+    mig_opts o;
+    mig_op_result r;
+    mig_op k = MIG_OP_COUNT;
+    const char *a0 = NULL, *a1 = NULL, *opts = NULL;
+    size_t i;
+    int rc, nfixed, pinned_was_off;
+    for (i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
+        if (strcmp(OPS[i].fn, fn) == 0)
+            k = OPS[i].k;
+    if (k == MIG_OP_COUNT)
+        return mig_fail(err, MIG_E_USAGE, "%s() needs the mig extension (this database uses the client's engine)", fn);
+    nfixed = mig_op_defs[k].nfixed;
+    if (nfixed >= 1 && np >= 1)
+        a0 = params[0];
+    if (nfixed >= 2 && np >= 2)
+        a1 = params[1];
+    if (np > nfixed)
+        opts = params[nfixed];
+    if (out)
+        *out = NULL;
+    mig_arena_init(&tmp, &ar->a);
+    memset(&c, 0, sizeof c);
+    memset(&r, 0, sizeof r);
+    c.d = d;
+    c.ar = &tmp;
+    rc = mig_opts_parse(&tmp, opts, &o, err);
+    /* the engine's own statements: pinned path, whatever the session has now */
+    pinned_was_off = db_path_is_body(d);
+    if (rc == 0 && pinned_was_off && db_body_path(d, 0, err))
+        rc = -1;
+    if (rc == 0) {
+        const char *p[1];
+        const char *v = NULL;
+        if (db_call_sql(d, "SELECT current_user", 0, NULL, &v, err))
+            rc = -1;
+        c.user = v;
+        c.user_path = db_user_path(d);
+        if (rc == 0 && o.tenant) {
+            p[0] = o.tenant;
+            if (db_call_sql(d,
+                            "SELECT pg_catalog.quote_ident(nspname) FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                            1, p, &v, err))
+                rc = -1;
+            else if (!v) {
+                mig_fail(err, MIG_E_INPUT, "tenant schema \"%s\" does not exist", o.tenant);
+                mig_err_hint(err, "A tenant is a schema: CREATE SCHEMA %s first.",
+                             db_quote_ident(d, o.tenant) ? db_quote_ident(d, o.tenant) : o.tenant);
+                rc = -1;
+            } else
+                c.body_lit = lit(&tmp, strcmp(o.tenant, "public") == 0 ? mig_sprintf(&tmp, "%s, mig", v)
+                                                                        : mig_sprintf(&tmp, "%s, public, mig", v));
+        } else if (rc == 0)
+            c.body_lit = lit(&tmp, mig_sprintf(&tmp, "%s%smig", c.user_path, *c.user_path ? ", " : ""));
+    }
+    if (rc == 0) {
+        memset(&be, 0, sizeof be);
+        be.ctx = &c;
+        be.db = &mig_db_postgresql;
+        be.applied_by = c.user;
+        be.query = be_query;
+        be.exec_body = be_exec_body;
+        be.ensure_schema = be_ensure_schema;
+        be.in_transaction = be_in_transaction;
+        be.unit_begin = be_unit_begin;
+        be.unit_end = be_unit_end;
+        be.step_begin = be_step_begin;
+        be.step_end = be_step_end;
+        be.set_run = be_set_run;
+        if (db_wants_progress(d))
+            be.progress = be_progress;
+        rc = mig_op_call(&be, &tmp, k, a0, a0 ? strlen(a0) : 0, a1, &o, &r, err);
+        if (c.unit_open) {
+            mig_err e2;
+            mig_err_clear(&e2);
+            be_unit_end(&c, 0, &e2);
+        }
+    }
+    if (rc == 0) {
+        if (k == MIG_OP_CHECK) {
+            if (out)
+                *out = r.ok ? "1" : "0";
+        } else if (k == MIG_OP_PLAN) {
+            int j;
+            for (j = 0; rc == 0 && rowfn && j < r.nrows; j++) {
+                char step[16];
+                const char *vals[4];
+                snprintf(step, sizeof step, "%d", r.rows[j].step);
+                vals[0] = step;
+                vals[1] = r.rows[j].direction;
+                vals[2] = r.rows[j].revision;
+                vals[3] = r.rows[j].message;
+                rc = rowfn(rowarg, 4, vals);
+            }
+        } else if (out && r.out) {
+            *out = mig_strdup(ar, r.out);
+            if (!*out)
+                rc = mig_fail(err, MIG_E_NOMEM, "out of memory");
+        }
+    }
+    if (pinned_was_off) {
+        mig_err e2;
+        mig_err_clear(&e2);
+        if (db_body_path(d, 1, rc ? &e2 : err))
+            rc = -1;
+    }
+    mig_arena_free(&tmp);
+    return rc;
+}
