@@ -29,10 +29,15 @@
     X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples)                    \
     X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser) X(PQescapeIdentifier)        \
     X(PQtransactionStatus)
+/* libpq 14's pipeline mode, when there (the client's engine sends a step's
+ * statements in one round trip with it) */
+#define PQ_PIPE_FUNCS(X) X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineSync) X(PQsendQueryParams) X(PQgetResult)
 #define PQ_PTR(f) __typeof__(f) *f;
 static struct {
     int loaded;
+    int pipeline;
     PQ_FUNCS(PQ_PTR)
+    PQ_PIPE_FUNCS(PQ_PTR)
 } pq;
 
 static int pq_load(mig_err *err)
@@ -50,6 +55,14 @@ static int pq_load(mig_err *err)
     memcpy(&pq.f, &sym, sizeof sym);
     PQ_FUNCS(PQ_SYM)
 #undef PQ_SYM
+    pq.pipeline = 1;
+#define PQ_OPT(f)                                                                                                      \
+    if ((sym = dlsym(h, #f)) != NULL)                                                                                  \
+        memcpy(&pq.f, &sym, sizeof sym);                                                                               \
+    else                                                                                                               \
+        pq.pipeline = 0;
+    PQ_PIPE_FUNCS(PQ_OPT)
+#undef PQ_OPT
     pq.loaded = 1;
     return 0;
 }
@@ -75,6 +88,11 @@ static int pq_load(mig_err *err)
 #define PQuser pq.PQuser
 #define PQescapeIdentifier pq.PQescapeIdentifier
 #define PQtransactionStatus pq.PQtransactionStatus
+#define PQenterPipelineMode pq.PQenterPipelineMode
+#define PQexitPipelineMode pq.PQexitPipelineMode
+#define PQpipelineSync pq.PQpipelineSync
+#define PQsendQueryParams pq.PQsendQueryParams
+#define PQgetResult pq.PQgetResult
 
 /* the state tables of schema mig, from the extension's install script (Makefile) */
 #include "state_pg.h"
@@ -107,6 +125,7 @@ struct db {
     int client_state;        /* PG: schema mig's tables exist without the extension */
     int path_body;           /* PG: the session's search path is the bodies' (db_body_path(d, 1)) */
     int last_pos;            /* PG: the position of the last error in its statement (1-based), or 0 */
+    db_engine_known known;   /* PG: pg_engine.c's */
 };
 
 /* ---- which engine runs a PostgreSQL database's migrations ---------------------- */
@@ -127,6 +146,11 @@ static void use_client_engine(db *d, const char *why)
     d->fn_prefix = "";
     if (!engine_said++ && !engine_quiet)
         fprintf(stderr, "mig: engine: client (%s)\n", why);
+}
+
+db_engine_known *db_engine_state(db *d)
+{
+    return &d->known;
 }
 
 int db_client_engine(const db *d)
@@ -764,6 +788,90 @@ int db_query(db *d, const char *sql, int np, const char *const *params, db_row_f
         sqlite3_finalize(st);
         return 0;
     }
+}
+
+/*
+ * PostgreSQL: statements sql[0..n) in one round trip (libpq's pipeline
+ * mode; one statement each, the extended protocol), the last one with the
+ * parameters and the row callback.  The server runs them in order and
+ * skips the rest after one fails: *failed is its index (-1: none).  Without
+ * pipeline mode (libpq before 14) they go one by one.
+ */
+int db_pipeline(db *d, int n, const char *const *sql, int np, const char *const *params, db_row_fn fn, void *arg,
+                int *failed, mig_err *err)
+{
+    int i, rc = 0, sync_seen = 0;
+    PGresult *r;
+    *failed = -1;
+    if (!pq.pipeline || n == 1) {
+        for (i = 0; i < n; i++)
+            if (db_query(d, sql[i], i == n - 1 ? np : 0, i == n - 1 ? params : NULL, i == n - 1 ? fn : NULL, arg,
+                         err)) {
+                *failed = i;
+                return -1;
+            }
+        return 0;
+    }
+    if (!PQenterPipelineMode(d->pg))
+        return pg_fail(d, NULL, err);
+    for (i = 0; i < n; i++)
+        if (!PQsendQueryParams(d->pg, sql[i], i == n - 1 ? np : 0, NULL, i == n - 1 ? params : NULL, NULL, NULL, 0)) {
+            rc = pg_fail(d, NULL, err);
+            *failed = i;
+            break;
+        }
+    if (!PQpipelineSync(d->pg) && rc == 0) {
+        rc = pg_fail(d, NULL, err);
+        *failed = 0;
+    }
+    /* every query's results (then a NULL), up to the sync */
+    for (i = 0; !sync_seen;) {
+        r = PQgetResult(d->pg);
+        if (!r) {
+            i++;
+            if (i > n + 1)
+                break; /* (the connection is gone) */
+            continue;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+            sync_seen = 1;
+            break;
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
+            if (i == n - 1 && fn && rc == 0) {
+                int k, j, nc = PQnfields(r);
+                const char *vals[16];
+                if (nc > 16)
+                    nc = 16;
+                for (k = 0; rc == 0 && k < PQntuples(r); k++) {
+                    for (j = 0; j < nc; j++)
+                        vals[j] = PQgetisnull(r, k, j) ? NULL : PQgetvalue(r, k, j);
+                    if (fn(arg, nc, vals)) {
+                        rc = -1;
+                        *failed = i;
+                    }
+                }
+            }
+            break;
+        case PGRES_PIPELINE_ABORTED:
+            break;
+        default:
+            if (rc == 0) {
+                pg_fail(d, r, err);
+                rc = -1;
+                *failed = i;
+            }
+            break;
+        }
+        PQclear(r);
+    }
+    if (!PQexitPipelineMode(d->pg) && rc == 0) {
+        rc = pg_fail(d, NULL, err);
+        *failed = n - 1;
+    }
+    return rc;
 }
 
 int db_exec(db *d, const char *sql, mig_err *err)

@@ -250,12 +250,21 @@ void db_set_engine(int pref, int quiet);
 int db_client_engine(const db *d);
 /* What pg_engine.c needs of the connection. */
 const char *db_state_ddl(void);
+int db_pipeline(db *d, int n, const char *const *sql, int np, const char *const *params, db_row_fn fn, void *arg,
+                int *failed, mig_err *err);
 int db_last_position(const db *d);
 int db_in_transaction(db *d);
 void db_report_progress(db *d, const char *line);
 int db_wants_progress(const db *d);
 int db_path_is_body(const db *d);
 const char *db_user_path(const db *d);
+/* What the client's engine keeps of a connection across calls: the role,
+ * and that the state tables exist. */
+typedef struct db_engine_known {
+    const char *user;
+    int schema_ok;
+} db_engine_known;
+db_engine_known *db_engine_state(db *d);
 /* pg_engine.c: an operation of the SQL API run by the client (fn: its SQL name). */
 int pge_handles(const char *fn);
 int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *params, const char **out,

@@ -28,6 +28,8 @@
 #include "engine.h"
 #include "sqltok.h"
 #include "guard.h"
+#include "batch.h"
+#include "opts.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -44,7 +46,15 @@ typedef struct pge {
     int unit_open, unit_sp; /* unit: a savepoint (1) or BEGIN (0) */
     const char *saved_timeout; /* lock_timeout before a savepoint unit set it */
     int schema_ok;
+    const char *queue[8];   /* statements not sent yet: they go with the next one (one round trip) */
+    int nqueue;
+    int path_body;          /* the transaction's search path is the bodies' (pinned again lazily) */
+    int path_body_at_step;  /* ... as it was when the step's savepoint was taken */
+    db_engine_known *known; /* the connection's: the role, whether the tables exist (forgotten when a unit
+                               rolls back, which may have undone their creation) */
 } pge;
+
+
 
 /* A string as a SQL literal (standard_conforming_strings: E'' for backslashes). */
 static const char *lit(mig_arena *ar, const char *s)
@@ -61,6 +71,8 @@ static const char *lit(mig_arena *ar, const char *s)
     mig_buf_puts(&b, "'");
     return b.data;
 }
+
+#define PIN_PATH "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)"
 
 typedef struct {
     mig_row_fn fn;
@@ -79,7 +91,35 @@ static int be_query(void *bctx, const char *sql, int np, const char *const *para
 {
     pge *c = bctx;
     row_adapt a = {fn, arg, err};
+    /* after a step the path is still the bodies': pinned again before any
+     * statement of the engine's but the history row (an INSERT of
+     * parameters, which no search path can change), so that a step costs
+     * one statement less */
+    if (c->path_body && strncmp(sql, "INSERT INTO mig.mig_history ", 28) != 0) {
+        c->queue[c->nqueue++] = PIN_PATH;
+        c->path_body = 0;
+    }
+    if (c->nqueue) {
+        /* the step's RELEASE and the pinned path go with it */
+        const char *v[9];
+        int i, n = c->nqueue, failed;
+        for (i = 0; i < n; i++)
+            v[i] = c->queue[i];
+        v[n] = sql;
+        c->nqueue = 0;
+        return db_pipeline(c->d, n + 1, v, np, params, fn ? adapt_row : NULL, &a, &failed, err);
+    }
     return db_query(c->d, sql, np, params, fn ? adapt_row : NULL, &a, err);
+}
+
+/* Send what is queued (before a statement of the engine's that is not a query). */
+static int flush(pge *c, mig_err *err)
+{
+    int failed, n = c->nqueue;
+    if (!n)
+        return 0;
+    c->nqueue = 0;
+    return db_pipeline(c->d, n, c->queue, 0, NULL, NULL, NULL, &failed, err);
 }
 
 /* Byte offset of the 1-based character position pos (UTF-8) in s. */
@@ -95,6 +135,167 @@ static size_t char_to_byte(const char *s, size_t len, int pos)
     return off > len ? len : off;
 }
 
+/* A SQL string literal at *p ('...' or $tag$...$tag$), its value in *out; 0 when p holds none. */
+static int read_literal(mig_arena *ar, const char **p, const char *end, const char **out)
+{
+    const char *q = *p;
+    mig_buf b;
+    mig_buf_init(&b, ar);
+    mig_buf_putn(&b, "", 0);
+    if (q < end && *q == '\'') {
+        for (q++; q < end; q++) {
+            if (*q == '\'') {
+                if (q + 1 < end && q[1] == '\'') {
+                    mig_buf_putn(&b, q, 1);
+                    q++;
+                    continue;
+                }
+                *p = q + 1;
+                *out = b.data;
+                return b.data != NULL;
+            }
+            mig_buf_putn(&b, q, 1);
+        }
+        return 0;
+    }
+    if (q < end && *q == '$') {
+        const char *t = q + 1, *close;
+        size_t tl;
+        while (t < end && *t != '$' && (*t == '_' || (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+                                        (*t >= '0' && *t <= '9')))
+            t++;
+        if (t >= end || *t != '$')
+            return 0;
+        tl = (size_t)(t - q + 1);
+        for (close = t + 1; close + tl <= end; close++)
+            if (memcmp(close, q, tl) == 0) {
+                *out = mig_strndup(ar, t + 1, (size_t)(close - t - 1));
+                *p = close + tl;
+                return *out != NULL;
+            }
+    }
+    return 0;
+}
+
+/* A (schema-qualified) table name as SQL reads it, quoted part by part. */
+static const char *quote_qualified(pge *c, const char *name)
+{
+    mig_buf b;
+    const char *p = name;
+    mig_buf_init(&b, c->ar);
+    mig_buf_putn(&b, "", 0);
+    while (*p) {
+        mig_buf part;
+        const char *q;
+        mig_buf_init(&part, c->ar);
+        mig_buf_putn(&part, "", 0);
+        if (*p == '"') {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+                if (*p == '"')
+                    p++;
+                mig_buf_putn(&part, p, 1);
+            }
+            if (*p != '"')
+                return NULL;
+            p++;
+        } else
+            for (; *p && *p != '.'; p++) {
+                char ch = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+                if (*p == ' ' || *p == '"')
+                    return NULL;
+                mig_buf_putn(&part, &ch, 1);
+            }
+        if (!part.data || !*part.data || !(q = db_quote_ident(c->d, part.data)))
+            return NULL;
+        mig_buf_printf(&b, "%s%s", b.len ? "." : "", q);
+        if (*p == '.')
+            p++;
+        else if (*p)
+            return NULL;
+    }
+    return b.len ? b.data : NULL;
+}
+
+/*
+ * `SELECT mig_batch('table', 'actions' [, 'opts']);` in a body: the
+ * extension's function runs the actions as ALTER TABLE statements (the
+ * consecutive ones in one, each RENAME alone); the client's engine writes
+ * the same statements from core's action parser and runs them in the call's
+ * place.  1: rewritten into out and nout; 0: not such a call (sent as it is);
+ * -1: err (the actions do not parse).
+ */
+static int batch_rewrite(pge *c, const char *sql, size_t len, const char ***out, int *nout, mig_err *err)
+{
+    char two[64];
+    const char *p = sql, *end = sql + len, *args[3] = {NULL, NULL, NULL}, *qtable, **v;
+    int nargs = 0, i, n = 0, gn = 0;
+    mig_batch_actions acts;
+    mig_opts o;
+    mig_buf group;
+    mig_sql_leading_words(sql, len, MIG_DIALECT_POSTGRES, 2, two, sizeof two);
+    if (strcmp(two, "SELECT MIG_BATCH") != 0)
+        return 0;
+    p = strchr(sql, '(');
+    if (!p || p >= end)
+        return 0;
+    for (p++;;) {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+            p++;
+        if (nargs == 3 || !read_literal(c->ar, &p, end, &args[nargs]))
+            return 0;
+        nargs++;
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+            p++;
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == ')')
+            break;
+        return 0;
+    }
+    for (p++; p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'); p++)
+        ;
+    if (p != end || nargs < 2)
+        return 0;
+    if (mig_opts_parse(c->ar, args[2], &o, err) || mig_batch_parse(c->ar, args[1], strlen(args[1]), &acts, err))
+        return -1;
+    if (!(qtable = quote_qualified(c, args[0])))
+        return mig_fail(err, MIG_E_INPUT, "mig_batch: invalid table name \"%s\"", args[0]);
+    for (i = 0; i < acts.n; i++)
+        if (acts.v[i].kind == MIG_BA_RENAME_TABLE && i != acts.n - 1)
+            return mig_fail(err, MIG_E_INPUT, "mig_batch: RENAME TO (position %zu) must be the last action",
+                            acts.v[i].pos + 1);
+    v = mig_alloc(c->ar, sizeof *v * (size_t)(acts.n + 1));
+    if (!v)
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    mig_buf_init(&group, c->ar);
+    for (i = 0; i <= acts.n; i++) {
+        const mig_batch_action *a = i < acts.n ? &acts.v[i] : NULL;
+        int alone = a && (a->kind == MIG_BA_RENAME_COLUMN || a->kind == MIG_BA_RENAME_TABLE);
+        if ((!a || alone) && gn) {
+            v[n++] = mig_sprintf(c->ar, "ALTER TABLE %s %s", qtable, group.data);
+            group.len = 0;
+            gn = 0;
+        }
+        if (!a)
+            break;
+        if (alone) {
+            v[n++] = mig_sprintf(c->ar, "ALTER TABLE %s %.*s", qtable, (int)a->len, args[1] + a->pos);
+            continue;
+        }
+        if (gn++)
+            mig_buf_puts(&group, ", ");
+        mig_buf_putn(&group, args[1] + a->pos, a->len);
+    }
+    for (i = 0; i < n; i++)
+        if (!v[i])
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    *out = v;
+    *nout = n;
+    return 1;
+}
+
 static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
 {
     pge *c = bctx;
@@ -102,6 +303,26 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
     mig_sql_stmt st;
     mig_tok_result tr;
     char ebuf[256];
+    const char **v;
+    mig_sql_stmt *at;
+    int n = 0, cap = 16, i, failed, nq = c->nqueue, was_body = c->path_body;
+    /* the step's SAVEPOINT and search path, then every statement of the
+     * body, in one round trip; the server stops at the first that fails */
+    v = mig_alloc(c->ar, sizeof *v * (size_t)cap);
+    at = mig_alloc(c->ar, sizeof *at * (size_t)cap);
+    if (!v || !at)
+        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    if (!c->path_body) {
+        c->queue[c->nqueue++] = mig_sprintf(c->ar, "SELECT pg_catalog.set_config('search_path', %s, true)%s%s%s",
+                                            c->body_lit, c->x_lit ? ", pg_catalog.set_config('mig_client.x', " : "",
+                                            c->x_lit ? c->x_lit : "", c->x_lit ? ", true)" : "");
+        if (!c->queue[c->nqueue - 1])
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        nq++;
+    }
+    for (i = 0; i < nq; i++)
+        v[n++] = c->queue[i];
+    c->nqueue = 0;
     mig_sql_iter_init(&it, body, len, MIG_DIALECT_POSTGRES);
     while ((tr = mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf)) == MIG_TOK_OK) {
         const char *sql = mig_strndup(c->ar, body + st.start, st.len);
@@ -113,8 +334,7 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
          * the client's) */
         mig_sql_leading_words(sql, st.len, MIG_DIALECT_POSTGRES, 1, word, sizeof word);
         if (mig_sql_is_txn_control(sql, st.len, MIG_DIALECT_POSTGRES) || strcmp(word, "SAVEPOINT") == 0 ||
-            strcmp(word, "RELEASE") == 0 ||
-            (strcmp(word, "ROLLBACK") == 0)) {
+            strcmp(word, "RELEASE") == 0 || strcmp(word, "ROLLBACK") == 0) {
             char two[64];
             mig_sql_leading_words(sql, st.len, MIG_DIALECT_POSTGRES, 2, two, sizeof two);
             mig_txn_refuse(err,
@@ -126,23 +346,61 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
                                                                                          : word,
                            1);
             *fail_off = st.start;
+            c->nqueue = was_body ? nq : nq - 1; /* not sent */
             return -1;
         }
-        if (db_exec_one(c->d, sql, err)) {
-            int pos = db_last_position(c->d);
-            if (strcmp(err->sqlstate, "42601") == 0 && pos > 0) {
-                /* a syntax error: where the parser stopped, as the extension says it */
-                *fail_off = st.start + char_to_byte(sql, st.len, pos);
-            } else {
+        {
+            const char **bv = NULL;
+            int bn = 0, j, br = batch_rewrite(c, sql, st.len, &bv, &bn, err);
+            if (br < 0) {
                 *fail_off = st.start;
-                mig_err_statement(err, body + st.start, body + st.start + st.len);
+                c->nqueue = was_body ? nq : nq - 1; /* not sent */
+                return -1;
             }
-            return -1;
+            if (br == 0) {
+                bv = &sql;
+                bn = 1;
+            }
+            for (j = 0; j < bn; j++) {
+                if (n == cap) {
+                    const char **v2 = mig_alloc(c->ar, sizeof *v * (size_t)cap * 2);
+                    mig_sql_stmt *at2 = mig_alloc(c->ar, sizeof *at * (size_t)cap * 2);
+                    if (!v2 || !at2)
+                        return mig_fail(err, MIG_E_NOMEM, "out of memory");
+                    memcpy(v2, v, sizeof *v * (size_t)n);
+                    memcpy(at2, at, sizeof *at * (size_t)n);
+                    v = v2;
+                    at = at2;
+                    cap *= 2;
+                }
+                at[n] = st;
+                v[n++] = bv[j];
+            }
         }
     }
     if (tr == MIG_TOK_ERROR) {
         *fail_off = it.pos;
+        c->nqueue = was_body ? nq : nq - 1; /* not sent */
         return mig_fail(err, MIG_E_SQL, "%s", ebuf);
+    }
+    c->path_body = 1;
+    if (n && db_pipeline(c->d, n, v, 0, NULL, NULL, NULL, &failed, err)) {
+        if (failed < nq) {
+            *fail_off = 0;
+            return -1;
+        }
+        st = at[failed];
+        {
+            int pos = db_last_position(c->d);
+            if (strcmp(err->sqlstate, "42601") == 0 && pos > 0) {
+                /* a syntax error: where the parser stopped, as the extension says it */
+                *fail_off = st.start + char_to_byte(v[failed], st.len, pos);
+            } else {
+                *fail_off = st.start;
+                mig_err_statement(err, body + st.start, body + st.start + st.len);
+            }
+        }
+        return -1;
     }
     return 0;
 }
@@ -151,10 +409,12 @@ static int be_ensure_schema(void *bctx, int create, int *exists, mig_err *err)
 {
     pge *c = bctx;
     const char *v = NULL;
-    if (c->schema_ok) {
+    if (c->schema_ok || c->known->schema_ok) {
         *exists = 1;
         return 0;
     }
+    if (flush(c, err))
+        return -1;
     if (create && db_call_sql(c->d, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('mig:state', 0))",
                               0, NULL, NULL, err))
         return -1;
@@ -168,6 +428,7 @@ static int be_ensure_schema(void *bctx, int create, int *exists, mig_err *err)
         *exists = 1;
     }
     c->schema_ok = *exists;
+    c->known->schema_ok = *exists;
     return 0;
 }
 
@@ -180,8 +441,27 @@ static int be_unit_begin(void *bctx, const mig_opts *o, mig_err *err)
 {
     pge *c = bctx;
     const char *p[2], *v = NULL;
+    if (flush(c, err))
+        return -1;
     c->unit_sp = db_in_transaction(c->d);
     c->saved_timeout = NULL;
+    if (o->lock_timeout_ms < 0) {
+        /* the common case in one round trip: the unit and its lock */
+        if (db_exec(c->d,
+                    mig_sprintf(c->ar, "%s; SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(%s, 0))",
+                                c->unit_sp ? "SAVEPOINT mig_unit" : "BEGIN",
+                                lit(c->ar, mig_sprintf(c->ar, "mig:%s:%s", o->env, o->tenant ? o->tenant : ""))),
+                    err)) {
+            mig_err e2;
+            mig_err_clear(&e2);
+            if (db_in_transaction(c->d))
+                db_exec(c->d, c->unit_sp ? "ROLLBACK TO SAVEPOINT mig_unit; RELEASE SAVEPOINT mig_unit" : "ROLLBACK",
+                        &e2);
+            return -1;
+        }
+        c->unit_open = 1;
+        return 0;
+    }
     if (db_exec(c->d, c->unit_sp ? "SAVEPOINT mig_unit" : "BEGIN", err))
         return -1;
     c->unit_open = 1;
@@ -221,6 +501,16 @@ static int be_unit_end(void *bctx, int commit, mig_err *err)
     if (!c->unit_open)
         return mig_fail(err, MIG_E_USAGE, "mig: no unit is open");
     c->unit_open = 0;
+    if (!commit) {
+        c->known->schema_ok = 0;
+        c->nqueue = 0; /* (a step's SAVEPOINT not sent: nothing to undo) */
+        c->path_body = 0; /* the rollback restores the unit's (pinned) path */
+    } else if ((c->path_body && (c->queue[c->nqueue++] = PIN_PATH, c->path_body = 0, 0)) || flush(c, err)) {
+        mig_err e2;
+        mig_err_clear(&e2);
+        db_exec(c->d, c->unit_sp ? "ROLLBACK TO SAVEPOINT mig_unit; RELEASE SAVEPOINT mig_unit" : "ROLLBACK", &e2);
+        return -1;
+    }
     if (!commit)
         return db_exec(c->d, c->unit_sp ? "ROLLBACK TO SAVEPOINT mig_unit; RELEASE SAVEPOINT mig_unit" : "ROLLBACK",
                        err);
@@ -240,21 +530,28 @@ static int be_unit_end(void *bctx, int commit, mig_err *err)
 static int be_step_begin(void *bctx, mig_err *err)
 {
     pge *c = bctx;
-    return db_exec(c->d,
-                   mig_sprintf(c->ar, "SAVEPOINT mig_step; SELECT pg_catalog.set_config('search_path', %s, true)%s%s%s",
-                               c->body_lit, c->x_lit ? ", pg_catalog.set_config('mig_client.x', " : "",
-                               c->x_lit ? c->x_lit : "", c->x_lit ? ", true)" : ""),
-                   err);
+    (void)err;
+    c->queue[c->nqueue++] = "SAVEPOINT mig_step";
+    c->path_body_at_step = c->path_body;
+    return 0;
 }
 
 static int be_step_end(void *bctx, int commit, mig_err *err)
 {
     pge *c = bctx;
-    return db_exec(c->d,
-                   commit ? "RELEASE SAVEPOINT mig_step; SELECT pg_catalog.set_config('search_path', 'pg_catalog, "
-                            "pg_temp', true)"
-                          : "ROLLBACK TO SAVEPOINT mig_step; RELEASE SAVEPOINT mig_step",
-                   err);
+    if (!commit) {
+        if (c->nqueue && strcmp(c->queue[c->nqueue - 1], "SAVEPOINT mig_step") == 0) {
+            /* the SAVEPOINT was never sent */
+            c->nqueue--;
+            return flush(c, err);
+        }
+        c->path_body = c->path_body_at_step;
+        return db_exec(c->d, "ROLLBACK TO SAVEPOINT mig_step; RELEASE SAVEPOINT mig_step", err);
+    }
+    if (c->nqueue >= 3 && flush(c, err))
+        return -1;
+    c->queue[c->nqueue++] = "RELEASE SAVEPOINT mig_step";
+    return 0;
 }
 
 static void be_set_run(void *bctx, const mig_opts *o)
@@ -336,6 +633,7 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
     memset(&r, 0, sizeof r);
     c.d = d;
     c.ar = &tmp;
+    c.known = db_engine_state(d);
     rc = mig_opts_parse(&tmp, opts, &o, err);
     /* the engine's own statements: pinned path, whatever the session has now */
     pinned_was_off = db_path_is_body(d);
@@ -344,9 +642,9 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
     if (rc == 0) {
         const char *p[1];
         const char *v = NULL;
-        if (db_call_sql(d, "SELECT current_user", 0, NULL, &v, err))
+        if (!c.known->user && db_call_sql(d, "SELECT current_user", 0, NULL, &c.known->user, err))
             rc = -1;
-        c.user = v;
+        c.user = c.known->user;
         c.user_path = db_user_path(d);
         if (rc == 0 && o.tenant) {
             p[0] = o.tenant;
@@ -382,6 +680,9 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
         if (db_wants_progress(d))
             be.progress = be_progress;
         rc = mig_op_call(&be, &tmp, k, a0, a0 ? strlen(a0) : 0, a1, &o, &r, err);
+        if (rc == 0 && flush(&c, err))
+            rc = -1;
+        c.nqueue = 0;
         if (c.unit_open) {
             mig_err e2;
             mig_err_clear(&e2);

@@ -9,7 +9,7 @@
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || bail "run me inside tests/pg/cluster.sh"
 client_setup
 
-ALL_SECTIONS="basic same_output ddl atomic nontx branches tenants mig_x concurrent to_extension to_client"
+ALL_SECTIONS="basic same_output ddl atomic nontx branches tenants mig_x batch concurrent to_extension to_client"
 
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS deployer; CREATE ROLE deployer LOGIN" >/dev/null 2>&1
 
@@ -252,6 +252,28 @@ INSERT INTO cfg VALUES ('region', mig_x('region')), ('none', mig_x('nothing'));"
     is_rc 0 "a revision calling mig_x(): exit 0"
     is "$(pq "$DB" "SELECT string_agg(k || '=' || coalesce(v, 'NULL'), ' ' ORDER BY k) FROM cfg")" "none=NULL region=eu" \
         "mig_x('region') is the -x value; an unknown key is NULL"
+}
+
+# ---- mig_batch() ---------------------------------------------------------------------------------------------------------------------------
+t_batch() {
+    local k res=()
+    for k in extension client; do
+        project "batch_$k"
+        newdb "eng_batch_$k"
+        printf '[mig]\nurl = %s\nversions = versions\nengine = %s\n' "$U" "$k" >mig.ini
+        rev_file versions/b1.sql b1 "" "CREATE TABLE \"Users\" (id int, name text, junk int);
+SELECT mig_batch('\"Users\"', 'ADD COLUMN email text DEFAULT ''x@y'', DROP COLUMN junk, RENAME COLUMN name TO full_name, ALTER COLUMN id SET NOT NULL');
+SELECT mig_batch(\$\$public.\"Users\"\$\$, \$\$ADD CONSTRAINT users_pk PRIMARY KEY (id), RENAME TO people\$\$, '{}');" "DROP TABLE people;"
+        m upgrade
+        res+=("$RC|$(pq "$DB" "SELECT string_agg(column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, ''), ' ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'people'")|$(pq "$DB" "SELECT string_agg(conname, ' ') FROM pg_constraint WHERE conrelid = 'people'::regclass")")
+        rev_file versions/b2.sql b2 b1 "SELECT mig_batch('people', 'ADD COLUMN a int, FROBNICATE b');" ""
+        m upgrade
+        res+=("$RC|$(grep -o 'mig_batch.*' <<<"$ERR" | head -n 1)")
+    done
+    is "${res[2]}" "${res[0]}" "mig_batch() in a revision: the same ALTER TABLE statements with either engine"
+    like "${res[0]}" "^0\|id:integer:NO: full_name:text:YES: email:text:YES:'x@y'::text\|users_pk" "... (the table as the actions made it)"
+    is "${res[3]%%|*}" 1 "mig_batch() with an unknown action: exit 1"
+    is "${res[3]}" "${res[1]}" "... with the same message"
 }
 
 # ---- concurrent deployers ------------------------------------------------------------------------------------------------------------------
