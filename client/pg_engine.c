@@ -49,6 +49,11 @@ typedef struct pge {
     const char *queue[8];   /* statements not sent yet: they go with the next one (one round trip) */
     int nqueue;
     int path_body;          /* the transaction's search path is the bodies' (pinned again lazily) */
+    int unit_queued;        /* the unit's SAVEPOINT (BEGIN) is in the queue, not sent yet */
+    int nsource_q;          /* the engine's reads of one revision's source in this call */
+    struct src_ent { const char *id, *src; } *srcs; /* ... after the first: every source of the env, sorted */
+    int nsrcs, srcs_cap, srcs_loaded;
+    mig_arena srcar;        /* ... in an arena of their own (the engine releases its arena step by step) */
     int path_body_at_step;  /* ... as it was when the step's savepoint was taken */
     db_engine_known *known; /* the connection's: the role, whether the tables exist (forgotten when a unit
                                rolls back, which may have undone their creation) */
@@ -86,11 +91,66 @@ static int adapt_row(void *arg, int ncol, const char *const *vals)
     return a->fn(a->arg, ncol, vals, a->err);
 }
 
+static int src_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct src_ent *)a)->id, ((const struct src_ent *)b)->id);
+}
+
+static int src_row(void *arg, int nc, const char *const *v)
+{
+    pge *c = arg;
+    if (nc < 2 || !v[0] || !v[1])
+        return 0;
+    if (c->nsrcs == c->srcs_cap) {
+        int cap = c->srcs_cap ? c->srcs_cap * 2 : 256;
+        struct src_ent *n2 = mig_alloc(&c->srcar, sizeof *n2 * (size_t)cap);
+        if (!n2)
+            return -1;
+        if (c->nsrcs)
+            memcpy(n2, c->srcs, sizeof *n2 * (size_t)c->nsrcs);
+        c->srcs = n2;
+        c->srcs_cap = cap;
+    }
+    c->srcs[c->nsrcs].id = mig_strdup(&c->srcar, v[0]);
+    c->srcs[c->nsrcs].src = mig_strdup(&c->srcar, v[1]);
+    if (!c->srcs[c->nsrcs].id || !c->srcs[c->nsrcs].src)
+        return -1;
+    c->nsrcs++;
+    return 0;
+}
+
+static int src_row_m(void *arg, int nc, const char *const *v, mig_err *err)
+{
+    return src_row(arg, nc, v) ? mig_fail(err, MIG_E_NOMEM, "out of memory") : 0;
+}
+
 static int be_query(void *bctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
                     mig_err *err)
 {
     pge *c = bctx;
     row_adapt a = {fn, arg, err};
+    /* a run reads each step's source before the step: from the second on,
+     * every source of the env is read once, so that the steps' search
+     * path need not be pinned again for it (a round trip and two
+     * statements a step); they cannot change during the call (it holds the
+     * deploy lock) */
+    if (np == 2 && fn && strcmp(sql, "SELECT source FROM mig.mig_revision WHERE env = $1 AND revision = $2") == 0 &&
+        c->nsource_q++ > 0) {
+        struct src_ent key, *hit;
+        if (!c->srcs_loaded) {
+            c->srcs_loaded = 1;
+            if (be_query(c, "SELECT revision, source FROM mig.mig_revision WHERE env = $1", 1, params, src_row_m, c,
+                         err) < 0)
+                return -1;
+            if (c->nsrcs)
+                qsort(c->srcs, (size_t)c->nsrcs, sizeof *c->srcs, src_cmp);
+        }
+        key.id = params[1];
+        hit = c->nsrcs ? bsearch(&key, c->srcs, (size_t)c->nsrcs, sizeof key, src_cmp) : NULL;
+        if (!hit)
+            return 0;
+        return fn(arg, 1, &hit->src, err);
+    }
     /* after a step the path is still the bodies': pinned again before any
      * statement of the engine's but the history row (an INSERT of
      * parameters, which no search path can change), so that a step costs
@@ -107,6 +167,7 @@ static int be_query(void *bctx, const char *sql, int np, const char *const *para
             v[i] = c->queue[i];
         v[n] = sql;
         c->nqueue = 0;
+        c->unit_queued = 0;
         return db_pipeline(c->d, n + 1, v, np, params, fn ? adapt_row : NULL, &a, &failed, err);
     }
     return db_query(c->d, sql, np, params, fn ? adapt_row : NULL, &a, err);
@@ -119,6 +180,7 @@ static int flush(pge *c, mig_err *err)
     if (!n)
         return 0;
     c->nqueue = 0;
+    c->unit_queued = 0;
     return db_pipeline(c->d, n, c->queue, 0, NULL, NULL, NULL, &failed, err);
 }
 
@@ -305,7 +367,7 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
     char ebuf[256];
     const char **v;
     mig_sql_stmt *at;
-    int n = 0, cap = 16, i, failed, nq = c->nqueue, was_body = c->path_body;
+    int n = 0, cap = 16, i, failed, nq = c->nqueue, was_body = c->path_body, was_queued = c->unit_queued;
     /* the step's SAVEPOINT and search path, then every statement of the
      * body, in one round trip; the server stops at the first that fails */
     v = mig_alloc(c->ar, sizeof *v * (size_t)cap);
@@ -323,6 +385,7 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
     for (i = 0; i < nq; i++)
         v[n++] = c->queue[i];
     c->nqueue = 0;
+    c->unit_queued = 0;
     mig_sql_iter_init(&it, body, len, MIG_DIALECT_POSTGRES);
     while ((tr = mig_sql_iter_next(&it, &st, ebuf, sizeof ebuf)) == MIG_TOK_OK) {
         const char *sql = mig_strndup(c->ar, body + st.start, st.len);
@@ -347,6 +410,7 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
                            1);
             *fail_off = st.start;
             c->nqueue = was_body ? nq : nq - 1; /* not sent */
+            c->unit_queued = was_queued;
             return -1;
         }
         {
@@ -355,6 +419,7 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
             if (br < 0) {
                 *fail_off = st.start;
                 c->nqueue = was_body ? nq : nq - 1; /* not sent */
+                c->unit_queued = was_queued;
                 return -1;
             }
             if (br == 0) {
@@ -381,6 +446,7 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
     if (tr == MIG_TOK_ERROR) {
         *fail_off = it.pos;
         c->nqueue = was_body ? nq : nq - 1; /* not sent */
+        c->unit_queued = was_queued;
         return mig_fail(err, MIG_E_SQL, "%s", ebuf);
     }
     c->path_body = 1;
@@ -446,19 +512,16 @@ static int be_unit_begin(void *bctx, const mig_opts *o, mig_err *err)
     c->unit_sp = db_in_transaction(c->d);
     c->saved_timeout = NULL;
     if (o->lock_timeout_ms < 0) {
-        /* the common case in one round trip: the unit and its lock */
-        if (db_exec(c->d,
-                    mig_sprintf(c->ar, "%s; SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(%s, 0))",
-                                c->unit_sp ? "SAVEPOINT mig_unit" : "BEGIN",
-                                lit(c->ar, mig_sprintf(c->ar, "mig:%s:%s", o->env, o->tenant ? o->tenant : ""))),
-                    err)) {
-            mig_err e2;
-            mig_err_clear(&e2);
-            if (db_in_transaction(c->d))
-                db_exec(c->d, c->unit_sp ? "ROLLBACK TO SAVEPOINT mig_unit; RELEASE SAVEPOINT mig_unit" : "ROLLBACK",
-                        &e2);
-            return -1;
-        }
+        /* the common case: the unit and its lock go with the call's first
+         * statement (one round trip less); without a lock_timeout the lock
+         * waits, and fails only as that statement would (a deadlock) */
+        const char *lock = mig_sprintf(c->ar, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(%s, 0))",
+                                       lit(c->ar, mig_sprintf(c->ar, "mig:%s:%s", o->env, o->tenant ? o->tenant : "")));
+        if (!lock)
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        c->queue[c->nqueue++] = c->unit_sp ? "SAVEPOINT mig_unit" : "BEGIN";
+        c->queue[c->nqueue++] = lock;
+        c->unit_queued = 1;
         c->unit_open = 1;
         return 0;
     }
@@ -505,6 +568,10 @@ static int be_unit_end(void *bctx, int commit, mig_err *err)
         c->known->schema_ok = 0;
         c->nqueue = 0; /* (a step's SAVEPOINT not sent: nothing to undo) */
         c->path_body = 0; /* the rollback restores the unit's (pinned) path */
+        if (c->unit_queued) {
+            c->unit_queued = 0; /* the unit never reached the server */
+            return 0;
+        }
     } else if ((c->path_body && (c->queue[c->nqueue++] = PIN_PATH, c->path_body = 0, 0)) || flush(c, err)) {
         mig_err e2;
         mig_err_clear(&e2);
@@ -634,6 +701,7 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
     c.d = d;
     c.ar = &tmp;
     c.known = db_engine_state(d);
+    mig_arena_init(&c.srcar, &ar->a);
     rc = mig_opts_parse(&tmp, opts, &o, err);
     /* the engine's own statements: pinned path, whatever the session has now */
     pinned_was_off = db_path_is_body(d);
@@ -717,6 +785,7 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
         if (db_body_path(d, 1, rc ? &e2 : err))
             rc = -1;
     }
+    mig_arena_free(&c.srcar);
     mig_arena_free(&tmp);
     return rc;
 }
