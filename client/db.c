@@ -1177,22 +1177,15 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
         if (!p[0])
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
     }
-    if (d->client_engine) {
-        /* the client's engine: the same key in SQL's advisory lock space (see pg_engine.c) */
+    /* the client's engine: the same key in SQL's advisory lock space (see pg_engine.c) */
+    if (d->client_engine)
         p[0] = mig_sprintf(d->ar, "mig:%s:%s", env, tenant ? tenant : "");
-        for (;;) {
-            if (db_call_sql(d, "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended($1, 0))::pg_catalog.int4",
-                            1, p, &got, err))
-                return -1;
-            if (got && strcmp(got, "1") == 0)
-                return 0;
-            if (!waited++ && !quiet)
-                fprintf(stderr, "mig: waiting for another mig run on %s (env \"%s\") ...\n", d->display, env);
-            usleep(waited < 20 ? 50000 : 200000);
-        }
-    }
     for (;;) {
-        if (db_call_sql(d, mig_sprintf(d->ar, "SELECT %smig_lock($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix), 1, p, &got, err)) {
+        if (db_call_sql(d,
+                        d->client_engine
+                            ? "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended($1, 0))::pg_catalog.int4"
+                            : mig_sprintf(d->ar, "SELECT %smig_lock($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix),
+                        1, p, &got, err)) {
             if (strstr(err->msg, "mig_lock") && strstr(err->msg, "does not exist"))
                 mig_err_hint(err, "The mig extension in this database is older than this client: run ALTER "
                                   "EXTENSION mig UPDATE; (as its owner).");

@@ -192,3 +192,13 @@ newdb() {
 pq() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1
 }
+
+# pgsnap DB: everything a failed call must leave as it was.
+pgsnap() {
+    pq "$1" "SELECT 'table', table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3"
+    pq "$1" "SELECT 'column', table_schema, table_name, column_name FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3, 4"
+    pq "$1" "SELECT 'index', schemaname, indexname FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog') ORDER BY 2, 3"
+    pq "$1" "SELECT 'version', env, tenant, version_num FROM mig.mig_version ORDER BY 2, 3, 4"
+    pq "$1" "SELECT 'history', id, env, tenant, revision, direction, checksum FROM mig.mig_history ORDER BY id"
+    pq "$1" "SELECT 'revision', env, revision, checksum, source, uploaded_at FROM mig.mig_revision ORDER BY 2, 3"
+}

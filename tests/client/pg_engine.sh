@@ -28,14 +28,6 @@ as_deployer() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -U deployer -d "$1" -c "$2" 2>&1
 }
 
-pgsnap() {
-    pq "$1" "SELECT 'table', table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3"
-    pq "$1" "SELECT 'column', table_schema, table_name, column_name FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3, 4"
-    pq "$1" "SELECT 'version', env, tenant, version_num FROM mig.mig_version ORDER BY 2, 3, 4"
-    pq "$1" "SELECT 'history', id, env, tenant, revision, direction, checksum FROM mig.mig_history ORDER BY id"
-    pq "$1" "SELECT 'revision', env, revision, checksum, source, uploaded_at FROM mig.mig_revision ORDER BY 2, 3"
-}
-
 three_revs() {
     rev_file versions/a1.sql a1 "" "CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL);" "DROP TABLE users;"
     rev_file versions/a2.sql a2 a1 "ALTER TABLE users ADD COLUMN email text;
