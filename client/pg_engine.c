@@ -664,6 +664,76 @@ int pge_handles(const char *fn)
     return 0;
 }
 
+/* The first role of a tenant's schema that the caller does not control: its owner, or a role (PUBLIC) that
+ * may create objects in it.  Columns: 0 owner / 1 CREATE, the role ("" for PUBLIC), current_user, and the
+ * schema and the role quoted as the extension quotes them (only where needed). */
+static const char UNTRUSTED_Q[] =
+    "WITH RECURSIVE me(r) AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user "
+    "UNION SELECT m.roleid FROM pg_catalog.pg_auth_members m JOIN me ON m.member = me.r), "
+    "n AS (SELECT nspowner, nspacl FROM pg_catalog.pg_namespace WHERE nspname = $1), "
+    "cand AS (SELECT 0 AS k, n.nspowner AS who FROM n UNION ALL "
+    "SELECT 1, a.grantee FROM n, pg_catalog.aclexplode(n.nspacl) a WHERE a.privilege_type = 'CREATE') "
+    "SELECT c.k::pg_catalog.text, coalesce((SELECT rolname FROM pg_catalog.pg_roles WHERE oid = c.who), ''), "
+    "current_user::pg_catalog.text, pg_catalog.quote_ident($1), "
+    "pg_catalog.quote_ident(coalesce((SELECT rolname FROM pg_catalog.pg_roles WHERE oid = c.who), '')) FROM cand c WHERE c.who = 0 OR NOT (c.who IN (SELECT r FROM me) OR "
+    "coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid = c.who), false)) ORDER BY c.k LIMIT 1";
+
+typedef struct {
+    mig_arena *ar;
+    const char *v[5];
+} untrusted_row;
+
+static int untrusted_fn(void *arg, int nc, const char *const *vals)
+{
+    untrusted_row *u = arg;
+    int i;
+    for (i = 0; i < 5 && i < nc; i++)
+        u->v[i] = vals[i] ? mig_strdup(u->ar, vals[i]) : "";
+    return 0;
+}
+
+/*
+ * A tenant's revisions run with its schema first in the search path and the
+ * caller's rights: refused, as the extension refuses them, in a schema that
+ * a role the caller does not control owns or may create objects in.
+ */
+static int tenant_untrusted(db *d, mig_arena *ar, const char *tenant, mig_err *err)
+{
+    untrusted_row u;
+    const char *p[1] = {tenant}, *qt;
+    memset(&u, 0, sizeof u);
+    u.ar = ar;
+    if (db_query(d, UNTRUSTED_Q, 1, p, untrusted_fn, &u, err))
+        return -1;
+    if (!u.v[0])
+        return 0;
+    qt = u.v[3] ? u.v[3] : tenant;
+    if (strcmp(u.v[0], "0") == 0) {
+        const char *qo = u.v[4] ? u.v[4] : u.v[1];
+        mig_fail(err, MIG_E_USAGE, "tenant schema \"%s\" is owned by role \"%s\", which role \"%s\" does not control",
+                 tenant, u.v[1], u.v[2]);
+        mig_err_detail(err, "A tenant's revisions run with the schema first in the search path and with the rights of "
+                            "the role that calls mig: the schema's owner could supply functions or operators that "
+                            "run with those rights.");
+        mig_err_hint(err, "Run the migration as the schema's owner (SET ROLE %s), or make the deploying role own "
+                          "it (ALTER SCHEMA %s OWNER TO ...).",
+                     qo, qt);
+        return -1;
+    }
+    {
+        int pub = !*u.v[1];
+        const char *qg = pub ? "PUBLIC" : u.v[4] ? u.v[4] : u.v[1];
+        mig_fail(err, MIG_E_USAGE, "%s%s%s may create objects in tenant schema \"%s\", and role \"%s\" does not control %s",
+                 pub ? "every role (PUBLIC)" : "role \"", pub ? "" : u.v[1], pub ? "" : "\"", tenant, u.v[2],
+                 pub ? "them" : "it");
+        mig_err_detail(err, "A tenant's revisions run with the schema first in the search path and with the rights of "
+                            "the role that calls mig: a role that may create objects in it could supply functions or "
+                            "operators that run with those rights.");
+        mig_err_hint(err, "REVOKE CREATE ON SCHEMA %s FROM %s;", qt, qg);
+        return -1;
+    }
+}
+
 /*
  * One operation of the SQL API, run here: fn is the SQL function's name,
  * params its arguments (the fixed ones, then opts).  A text result goes to
@@ -725,9 +795,12 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
                 mig_err_hint(err, "A tenant is a schema: CREATE SCHEMA %s first.",
                              db_quote_ident(d, o.tenant) ? db_quote_ident(d, o.tenant) : o.tenant);
                 rc = -1;
-            } else
+            } else {
                 c.body_lit = lit(&tmp, strcmp(o.tenant, "public") == 0 ? mig_sprintf(&tmp, "%s, mig", v)
                                                                         : mig_sprintf(&tmp, "%s, public, mig", v));
+                if ((k == MIG_OP_UPGRADE || k == MIG_OP_DOWNGRADE) && tenant_untrusted(d, &tmp, o.tenant, err))
+                    rc = -1;
+            }
         } else if (rc == 0)
             c.body_lit = lit(&tmp, mig_sprintf(&tmp, "%s%smig", c.user_path, *c.user_path ? ", " : ""));
     }

@@ -229,6 +229,20 @@ t_tenants() {
     m --tenant nosuchschema upgrade
     is_rc 1 "--tenant with a schema that does not exist: exit 1"
     like "$ERR" "tenant schema \"nosuchschema\" does not exist" "... said as the extension says it"
+    # a schema that another role owns, or in which PUBLIC may create: refused, as the extension refuses it
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS other_owner; CREATE ROLE other_owner" >/dev/null 2>&1
+    pq "$DB" "CREATE SCHEMA theirs AUTHORIZATION other_owner; GRANT USAGE, CREATE ON SCHEMA theirs TO deployer" >/dev/null
+    m --tenant theirs upgrade
+    is_rc 1 "--tenant theirs (owned by another role): exit 1"
+    like "$ERR" "tenant schema \"theirs\" is owned by role \"other_owner\", which role \"deployer\" does not control" \
+        "... the schema's owner is named"
+    is "$(pq "$DB" "SELECT count(*) FROM mig.mig_version WHERE tenant = 'theirs'")" 0 "... nothing ran"
+    as_deployer "$DB" "GRANT CREATE ON SCHEMA beta TO PUBLIC" >/dev/null
+    m --tenant beta upgrade
+    is_rc 1 "--tenant beta, where PUBLIC may create: exit 1"
+    like "$ERR" "every role \(PUBLIC\) may create objects in tenant schema \"beta\"" "... said so"
+    like "$ERR" "REVOKE CREATE ON SCHEMA beta FROM PUBLIC" "... with the fix"
+    as_deployer "$DB" "REVOKE CREATE ON SCHEMA beta FROM PUBLIC" >/dev/null
     m --tenant acme downgrade base
     is_rc 0 "--tenant acme downgrade base: exit 0"
     is "$(pq "$DB" "SELECT string_agg(tenant || ':' || revision || ':' || direction, ' ' ORDER BY id) FROM mig.mig_history")" \
