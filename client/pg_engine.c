@@ -50,6 +50,8 @@ typedef struct pge {
     int nqueue;
     int path_body;          /* the transaction's search path is the bodies' (pinned again lazily) */
     int unit_queued;        /* the unit's SAVEPOINT (BEGIN) is in the queue, not sent yet */
+    const char *role_lit;   /* SQL literal: the role setting when the call began (upgrade, downgrade) */
+    int role_dirty;         /* a body of this step may have changed the role (SET ROLE ...) */
     int nsource_q;          /* the engine's reads of one revision's source in this call */
     struct src_ent { const char *id, *src; } *srcs; /* ... after the first: every source of the env, sorted */
     int nsrcs, srcs_cap, srcs_loaded;
@@ -414,6 +416,15 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
             return -1;
         }
         {
+            /* a revision's SET ROLE: the engine's own statements after the
+             * step run as the deploying role again (be_step_end) */
+            char three[96];
+            mig_sql_leading_words(sql, st.len, MIG_DIALECT_POSTGRES, 3, three, sizeof three);
+            if ((strncmp(three, "SET ", 4) == 0 || strncmp(three, "RESET ", 6) == 0) &&
+                (strstr(three, " ROLE") || strstr(three, " AUTHORIZATION")))
+                c->role_dirty = 1;
+        }
+        {
             const char **bv = NULL;
             int bn = 0, j, br = batch_rewrite(c, sql, st.len, &bv, &bn, err);
             if (br < 0) {
@@ -618,6 +629,16 @@ static int be_step_end(void *bctx, int commit, mig_err *err)
     if (c->nqueue >= 3 && flush(c, err))
         return -1;
     c->queue[c->nqueue++] = "RELEASE SAVEPOINT mig_step";
+    if (c->role_dirty && c->role_lit) {
+        /* back to the deploying role (and the pinned path) for what follows:
+         * each revision starts as the role that runs mig */
+        c->queue[c->nqueue++] = mig_sprintf(c->ar, "SELECT pg_catalog.set_config('role', %s, true), %s", c->role_lit,
+                                            PIN_PATH + 7);
+        c->role_dirty = 0;
+        c->path_body = 0;
+        if (!c->queue[c->nqueue - 1])
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    }
     return 0;
 }
 
@@ -750,7 +771,8 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
     mig_op k = MIG_OP_COUNT;
     const char *a0 = NULL, *a1 = NULL, *opts = NULL;
     size_t i;
-    int rc, nfixed, pinned_was_off;
+    int rc, nfixed, pinned_was_off, runs_bodies = 0;
+    const char *saved_role = NULL;
     for (i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
         if (strcmp(OPS[i].fn, fn) == 0)
             k = OPS[i].k;
@@ -777,6 +799,13 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
     pinned_was_off = db_path_is_body(d);
     if (rc == 0 && pinned_was_off && db_body_path(d, 0, err))
         rc = -1;
+    /* a run's revisions may SET ROLE or SET search_path for the session:
+     * both are as before the call when it ends, as with the extension */
+    runs_bodies = k == MIG_OP_UPGRADE || k == MIG_OP_DOWNGRADE;
+    if (rc == 0 && runs_bodies && db_call_sql(d, "SELECT pg_catalog.current_setting('role')", 0, NULL, &saved_role, err))
+        rc = -1;
+    if (saved_role)
+        c.role_lit = lit(&tmp, saved_role);
     if (rc == 0) {
         const char *p[1];
         const char *v = NULL;
@@ -852,10 +881,17 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
                 rc = mig_fail(err, MIG_E_NOMEM, "out of memory");
         }
     }
-    if (pinned_was_off) {
+    if (saved_role) {
+        mig_err e2;
+        const char *p[1] = {saved_role};
+        mig_err_clear(&e2);
+        if (db_call_sql(d, "SELECT pg_catalog.set_config('role', $1, false)", 1, p, NULL, rc ? &e2 : err))
+            rc = -1;
+    }
+    if (pinned_was_off || runs_bodies) {
         mig_err e2;
         mig_err_clear(&e2);
-        if (db_body_path(d, 1, rc ? &e2 : err))
+        if (db_body_path(d, pinned_was_off, rc ? &e2 : err))
             rc = -1;
     }
     mig_arena_free(&c.srcar);

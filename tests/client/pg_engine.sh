@@ -245,8 +245,20 @@ t_tenants() {
     as_deployer "$DB" "REVOKE CREATE ON SCHEMA beta FROM PUBLIC" >/dev/null
     m --tenant acme downgrade base
     is_rc 0 "--tenant acme downgrade base: exit 0"
+    # a revision's own SET ROLE / SET search_path end with the call, as with the extension
+    rev_file versions/t3.sql t3 t2 "SET ROLE other_owner; SET search_path = pg_catalog; RESET ROLE;
+SET ROLE other_owner;" "RESET ROLE;"
+    psql -X -q -d postgres -c "GRANT other_owner TO deployer" >/dev/null
+    m --tenant beta upgrade
+    is_rc 0 "--tenant beta upgrade through a revision that sets the role and the search path: exit 0"
+    is "$(pq "$DB" "SELECT string_agg(tenant || '=' || version_num || ':' || (SELECT applied_by FROM mig.mig_history h WHERE h.tenant = v.tenant ORDER BY id DESC LIMIT 1), ' ' ORDER BY tenant) FROM mig.mig_version v")" \
+        "beta=t3:deployer" "... recorded as applied by the deploying role"
+    m --tenant beta downgrade t2
+    is_rc 0 "... and its downgrade: exit 0"
     is "$(pq "$DB" "SELECT string_agg(tenant || ':' || revision || ':' || direction, ' ' ORDER BY id) FROM mig.mig_history")" \
-        "acme:t1:upgrade acme:t2:upgrade beta:t1:upgrade acme:t2:downgrade acme:t1:downgrade" "mig_history records the tenant"
+        "acme:t1:upgrade acme:t2:upgrade beta:t1:upgrade acme:t2:downgrade acme:t1:downgrade beta:t2:upgrade beta:t3:upgrade beta:t3:downgrade" \
+        "mig_history records the tenant"
+    is "$(as_deployer "$DB" "SELECT 1")" 1 "(the deploying role)"
 }
 
 # ---- mig_x() -------------------------------------------------------------------------------------------------------------------------------
