@@ -49,9 +49,25 @@ $(SQLITE_SO): $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 # loaded at run time (dlopen) when a PostgreSQL URL is used (PQ_INC is for its header):
 # with its twenty dependencies it cost every run 2 ms of loading before main().
 CLIENT_SRC := client/main.c client/db.c client/files.c client/cache.c client/show.c client/run.c client/autogen.c \
-              client/drift.c client/test.c client/squash.c
+              client/drift.c client/test.c client/squash.c \
+              client/pg_engine.c
+
+# the extension's version (pg_ext/mig.control): PGXN metadata and the state tables below
+PG_VERSION_MIG := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
+
+# The state tables of schema mig, for the client's engine (client/pg_engine.c): the
+# extension's own install script's, from CREATE SCHEMA mig to its pg_dump marks, and its
+# REVOKEs on them, so the two cannot differ (tests/client/pg_engine.sh compares them).
+client/state_pg.h: sql/mig--$(PG_VERSION_MIG).sql
+	{ echo '/* made from $< by the Makefile: do not edit */'; \
+	  echo '#define MIG_PG_STATE_DDL \'; \
+	  sed -n -e '/^CREATE SCHEMA mig;/,/^-- pg_dump keeps/{/^-- pg_dump keeps/d;p;}' \
+	         -e '/^REVOKE ALL ON \(SEQUENCE \)\{0,1\}mig\./p' $< | \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n" \\/'; \
+	  echo '    ""'; } >$@.tmp && mv $@.tmp $@
+
 PQ_INC := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
-$(CLIENT): $(CLIENT_SRC) client/mig.h $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
+$(CLIENT): $(CLIENT_SRC) client/mig.h client/state_pg.h $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 	$(CC) $(CPPFLAGS) -DSQLITE_CORE -Isqlite_ext $(PQ_INC) $(ALL_CFLAGS) -o $@ $(CLIENT_SRC) $(SQLITE_SRC) \
 	    core/libmigcore.a -lsqlite3 -linih $(LIBS) -ldl -pthread
 
@@ -94,7 +110,6 @@ test: deps
 	$(MAKE) check
 
 # PGXN metadata: the version comes from the control file.
-PG_VERSION_MIG := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_ext/mig.control)
 META.json: META.json.in pg_ext/mig.control
 	sed 's/@VERSION@/$(PG_VERSION_MIG)/g' META.json.in > $@
 
@@ -138,6 +153,6 @@ bench-autogen: all
 	./bench/autogen.sh
 
 clean:
-	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(CLIENT) $(TEST_BIN)
+	rm -f core/*.o core/libmigcore.a $(SQLITE_SO) $(CLIENT) $(TEST_BIN) client/state_pg.h
 	rm -rf tests/tmp
 	$(MAKE) -C pg_ext clean

@@ -27,11 +27,17 @@
 #define PQ_FUNCS(X)                                                                                                    \
     X(PQclear) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQdb) X(PQerrorMessage) X(PQexec)           \
     X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples)                    \
-    X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser) X(PQescapeIdentifier)
+    X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser) X(PQescapeIdentifier)        \
+    X(PQtransactionStatus)
+/* libpq 14's pipeline mode, when there (the client's engine sends a step's
+ * statements in one round trip with it) */
+#define PQ_PIPE_FUNCS(X) X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineSync) X(PQsendQueryParams) X(PQgetResult)
 #define PQ_PTR(f) __typeof__(f) *f;
 static struct {
     int loaded;
+    int pipeline;
     PQ_FUNCS(PQ_PTR)
+    PQ_PIPE_FUNCS(PQ_PTR)
 } pq;
 
 static int pq_load(mig_err *err)
@@ -49,6 +55,14 @@ static int pq_load(mig_err *err)
     memcpy(&pq.f, &sym, sizeof sym);
     PQ_FUNCS(PQ_SYM)
 #undef PQ_SYM
+    pq.pipeline = 1;
+#define PQ_OPT(f)                                                                                                      \
+    if ((sym = dlsym(h, #f)) != NULL)                                                                                  \
+        memcpy(&pq.f, &sym, sizeof sym);                                                                               \
+    else                                                                                                               \
+        pq.pipeline = 0;
+    PQ_PIPE_FUNCS(PQ_OPT)
+#undef PQ_OPT
     pq.loaded = 1;
     return 0;
 }
@@ -73,6 +87,22 @@ static int pq_load(mig_err *err)
 #define PQstatus pq.PQstatus
 #define PQuser pq.PQuser
 #define PQescapeIdentifier pq.PQescapeIdentifier
+#define PQtransactionStatus pq.PQtransactionStatus
+#define PQenterPipelineMode pq.PQenterPipelineMode
+#define PQexitPipelineMode pq.PQexitPipelineMode
+#define PQpipelineSync pq.PQpipelineSync
+#define PQsendQueryParams pq.PQsendQueryParams
+#define PQgetResult pq.PQgetResult
+
+/* the state tables of schema mig, from the extension's install script (Makefile) */
+#include "state_pg.h"
+/* ... and what only the client's engine adds: mig_x() for the revisions it
+ * runs (the x-arguments of the run are the setting mig_client.x of the step,
+ * see pg_engine.c); schema mig comes last in the bodies' search path */
+#define MIG_PG_CLIENT_DDL                                                                                              \
+    "CREATE FUNCTION mig.mig_x(name text) RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog AS "           \
+    "$$ SELECT (NULLIF(pg_catalog.current_setting('mig_client.x', true), '')::pg_catalog.json) "            \
+    "OPERATOR(pg_catalog.->>) name $$;\n"
 
 struct db {
     mig_dialect kind;
@@ -91,7 +121,78 @@ struct db {
     const char *user_path;   /* PG: the session's search_path as it came (revision bodies run with it) */
     mig_err last;            /* SQLite: the error of the mig call that failed in the last statement */
     void *mig_conn;          /* SQLite: mig's state of the connection (mig_sqlite_release) */
+    int client_engine;       /* PG: the engine runs here (pg_engine.c), not in the extension */
+    int client_state;        /* PG: schema mig's tables exist without the extension */
+    int path_body;           /* PG: the session's search path is the bodies' (db_body_path(d, 1)) */
+    int last_pos;            /* PG: the position of the last error in its statement (1-based), or 0 */
+    db_engine_known known;   /* PG: pg_engine.c's */
 };
+
+/* ---- which engine runs a PostgreSQL database's migrations ---------------------- */
+
+static int engine_pref = DB_ENGINE_AUTO, engine_quiet, engine_said;
+
+void db_set_engine(int pref, int quiet)
+{
+    engine_pref = pref;
+    engine_quiet = quiet;
+}
+
+/* Say once, on standard error, that the client runs the engine. */
+static void use_client_engine(db *d, const char *why)
+{
+    d->client_engine = 1;
+    d->has_mig = 1;
+    d->fn_prefix = "";
+    if (!engine_said++ && !engine_quiet)
+        fprintf(stderr, "mig: engine: client (%s)\n", why);
+}
+
+db_engine_known *db_engine_state(db *d)
+{
+    return &d->known;
+}
+
+int db_client_engine(const db *d)
+{
+    return d->client_engine;
+}
+
+const char *db_state_ddl(void)
+{
+    return MIG_PG_STATE_DDL MIG_PG_CLIENT_DDL;
+}
+
+int db_last_position(const db *d)
+{
+    return d->last_pos;
+}
+
+int db_in_transaction(db *d)
+{
+    return PQtransactionStatus(d->pg) != PQTRANS_IDLE;
+}
+
+void db_report_progress(db *d, const char *line)
+{
+    if (d->progress)
+        d->progress(d->progress_arg, line);
+}
+
+int db_wants_progress(const db *d)
+{
+    return d->progress != NULL;
+}
+
+int db_path_is_body(const db *d)
+{
+    return d->path_body;
+}
+
+const char *db_user_path(const db *d)
+{
+    return d->user_path ? d->user_path : "";
+}
 
 /*
  * SQLite's write lock held by another connection (an application's, not a
@@ -520,19 +621,32 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         PQclear(r);
     }
     {
-        PGresult *r = PQexec(d->pg, "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
-                                    "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'");
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PGresult *r = PQexec(d->pg, "SELECT (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+                                    "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'), "
+                                    "(pg_catalog.to_regclass('mig.mig_version') IS NOT NULL)::pg_catalog.int4");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
             mig_fail(err, MIG_E_SQL, "%s: %s", d->display, one_line(ar, PQerrorMessage(d->pg)));
             PQclear(r);
             PQfinish(d->pg);
             return NULL;
         }
-        if (PQntuples(r) == 1) {
+        if (!PQgetisnull(r, 0, 0)) {
             d->has_mig = 1;
             d->fn_prefix = mig_sprintf(ar, "%s.", PQgetvalue(r, 0, 0));
-        }
+        } else
+            d->client_state = strcmp(PQgetvalue(r, 0, 1), "1") == 0;
         PQclear(r);
+    }
+    if (engine_pref == DB_ENGINE_CLIENT)
+        use_client_engine(d, d->has_mig ? "--engine client; the mig extension's state tables are used"
+                                        : "--engine client");
+    else if (engine_pref == DB_ENGINE_AUTO && !d->has_mig && d->client_state)
+        use_client_engine(d, "the mig state of this database was made by the client, without the extension");
+    else if (engine_pref == DB_ENGINE_EXTENSION && d->client_state) {
+        /* read the client's state as it is; a command that writes gives it
+         * to the extension first (db_ensure_mig) */
+        d->client_engine = 1;
+        d->has_mig = 1;
     }
     return d;
 }
@@ -543,7 +657,10 @@ int db_body_path(db *d, int on, mig_err *err)
     if (d->kind != MIG_DIALECT_POSTGRES)
         return 0;
     p[0] = on ? d->user_path : "pg_catalog, pg_temp";
-    return db_call_sql(d, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, p, NULL, err);
+    if (db_call_sql(d, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, p, NULL, err))
+        return -1;
+    d->path_body = on;
+    return 0;
 }
 
 void db_close(db *d)
@@ -592,8 +709,10 @@ static int pg_fail(db *d, PGresult *r, mig_err *err)
     const char *det = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
     if (!msg)
         msg = one_line(d->ar, PQerrorMessage(d->pg));
+    d->last_pos = pos ? atoi(pos) : 0;
     mig_fail(err, MIG_E_SQL, "%s", msg);
     if (state)
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
@@ -671,6 +790,90 @@ int db_query(db *d, const char *sql, int np, const char *const *params, db_row_f
     }
 }
 
+/*
+ * PostgreSQL: statements sql[0..n) in one round trip (libpq's pipeline
+ * mode; one statement each, the extended protocol), the last one with the
+ * parameters and the row callback.  The server runs them in order and
+ * skips the rest after one fails: *failed is its index (-1: none).  Without
+ * pipeline mode (libpq before 14) they go one by one.
+ */
+int db_pipeline(db *d, int n, const char *const *sql, int np, const char *const *params, db_row_fn fn, void *arg,
+                int *failed, mig_err *err)
+{
+    int i, rc = 0, sync_seen = 0;
+    PGresult *r;
+    *failed = -1;
+    if (!pq.pipeline || n == 1) {
+        for (i = 0; i < n; i++)
+            if (db_query(d, sql[i], i == n - 1 ? np : 0, i == n - 1 ? params : NULL, i == n - 1 ? fn : NULL, arg,
+                         err)) {
+                *failed = i;
+                return -1;
+            }
+        return 0;
+    }
+    if (!PQenterPipelineMode(d->pg))
+        return pg_fail(d, NULL, err);
+    for (i = 0; i < n; i++)
+        if (!PQsendQueryParams(d->pg, sql[i], i == n - 1 ? np : 0, NULL, i == n - 1 ? params : NULL, NULL, NULL, 0)) {
+            rc = pg_fail(d, NULL, err);
+            *failed = i;
+            break;
+        }
+    if (!PQpipelineSync(d->pg) && rc == 0) {
+        rc = pg_fail(d, NULL, err);
+        *failed = 0;
+    }
+    /* every query's results (then a NULL), up to the sync */
+    for (i = 0; !sync_seen;) {
+        r = PQgetResult(d->pg);
+        if (!r) {
+            i++;
+            if (i > n + 1)
+                break; /* (the connection is gone) */
+            continue;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+            sync_seen = 1;
+            break;
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
+            if (i == n - 1 && fn && rc == 0) {
+                int k, j, nc = PQnfields(r);
+                const char *vals[16];
+                if (nc > 16)
+                    nc = 16;
+                for (k = 0; rc == 0 && k < PQntuples(r); k++) {
+                    for (j = 0; j < nc; j++)
+                        vals[j] = PQgetisnull(r, k, j) ? NULL : PQgetvalue(r, k, j);
+                    if (fn(arg, nc, vals)) {
+                        rc = -1;
+                        *failed = i;
+                    }
+                }
+            }
+            break;
+        case PGRES_PIPELINE_ABORTED:
+            break;
+        default:
+            if (rc == 0) {
+                pg_fail(d, r, err);
+                rc = -1;
+                *failed = i;
+            }
+            break;
+        }
+        PQclear(r);
+    }
+    if (!PQexitPipelineMode(d->pg) && rc == 0) {
+        rc = pg_fail(d, NULL, err);
+        *failed = n - 1;
+    }
+    return rc;
+}
+
 int db_exec(db *d, const char *sql, mig_err *err)
 {
     if (d->kind == MIG_DIALECT_POSTGRES) {
@@ -717,6 +920,8 @@ int db_call(db *d, const char *fn, int np, const char *const *params, const char
     mig_buf b;
     int i;
     one_val o;
+    if (d->client_engine && pge_handles(fn))
+        return pge_call(d, d->ar, fn, np, params, out, NULL, NULL, err);
     mig_buf_init(&b, d->ar);
     mig_buf_printf(&b, "SELECT %s%s(", d->fn_prefix, fn);
     for (i = 0; i < np; i++)
@@ -753,6 +958,11 @@ static int exists_row(void *arg, int nc, const char *const *v)
 int db_state_exists(db *d, mig_err *err)
 {
     int found = 0;
+    if (d->kind == MIG_DIALECT_POSTGRES && d->client_engine)
+        return db_query(d, "SELECT 1 WHERE pg_catalog.to_regclass('mig.mig_version') IS NOT NULL", 0, NULL,
+                        exists_row, &found, err)
+                   ? -1
+                   : found;
     if (d->kind == MIG_DIALECT_POSTGRES)
         return d->has_mig;
     if (db_query(d, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'mig_revision'", 0, NULL,
@@ -763,11 +973,69 @@ int db_state_exists(db *d, mig_err *err)
 
 /* ---- the extension (PostgreSQL) --------------------------------------------------- */
 
+/*
+ * --engine extension on a database whose state the client made: create the
+ * extension and give it that state, in one transaction.  The client's
+ * schema mig is renamed aside, CREATE EXTENSION mig makes its own (the same
+ * tables: both come from sql/mig--0.4.sql), the rows are copied, the
+ * sequences moved on, and the old schema dropped.
+ */
+static int adopt_client_state(db *d, mig_err *err)
+{
+    static const char ADOPT[] =
+        "ALTER SCHEMA mig RENAME TO mig_adopt_client; "
+        "CREATE EXTENSION mig; "
+        "INSERT INTO mig.mig_revision SELECT * FROM mig_adopt_client.mig_revision; "
+        "INSERT INTO mig.mig_version SELECT * FROM mig_adopt_client.mig_version; "
+        "INSERT INTO mig.mig_history SELECT * FROM mig_adopt_client.mig_history; "
+        "SELECT pg_catalog.setval('mig.mig_revision_seq_seq', pg_catalog.max(seq), true) FROM mig.mig_revision "
+        "HAVING pg_catalog.count(*) > 0; "
+        "SELECT pg_catalog.setval('mig.mig_history_id_seq', pg_catalog.max(id), true) FROM mig.mig_history "
+        "HAVING pg_catalog.count(*) > 0; "
+        "DROP SCHEMA mig_adopt_client CASCADE";
+    int rc;
+    /* the extension goes where the session would create it */
+    if (db_body_path(d, 1, err))
+        return -1;
+    rc = db_exec(d, d->in_txn ? "SAVEPOINT mig_ext" : "BEGIN", err) ||
+         db_exec(d, ADOPT, err) || db_exec(d, d->in_txn ? "RELEASE mig_ext" : "COMMIT", err);
+    if (rc) {
+        mig_err e2;
+        mig_err_clear(&e2);
+        db_exec(d, d->in_txn ? "ROLLBACK TO SAVEPOINT mig_ext; RELEASE mig_ext" : "ROLLBACK", &e2);
+        mig_err_prefix(err, "cannot give the client's mig state to the extension: ");
+        db_body_path(d, 0, &e2);
+        return -1;
+    }
+    if (db_body_path(d, 0, err))
+        return -1;
+    {
+        PGresult *r = PQexec(d->pg, "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+                                    "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+            d->has_mig = 1;
+            d->client_state = 0;
+            d->fn_prefix = mig_sprintf(d->ar, "%s.", PQgetvalue(r, 0, 0));
+        }
+        PQclear(r);
+    }
+    if (!d->has_mig)
+        return mig_fail(err, MIG_E_SQL, "CREATE EXTENSION mig did not create it");
+    if (!engine_quiet)
+        fprintf(stderr, "mig: engine: extension (created; it adopted the state the client had made)\n");
+    return 0;
+}
+
 int db_ensure_mig(db *d, mig_err *err)
 {
     PGresult *r;
     const char *state;
     int tries;
+    if (d->client_state && engine_pref == DB_ENGINE_EXTENSION) {
+        d->client_engine = 0;
+        d->has_mig = 0;
+        return adopt_client_state(d, err);
+    }
     if (d->has_mig)
         return 0;
     r = PQexec(d->pg, "SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'mig'");
@@ -778,6 +1046,10 @@ int db_ensure_mig(db *d, mig_err *err)
     }
     if (PQntuples(r) == 0) {
         PQclear(r);
+        if (engine_pref == DB_ENGINE_AUTO) {
+            use_client_engine(d, "the mig extension is not installed on this server");
+            return 0;
+        }
         mig_fail(err, MIG_E_USAGE, "the mig extension is not installed on the server of %s", d->display);
         mig_err_hint(err, "An administrator must install it on the database server (make -C pg_ext install, "
                           "from mig's sources), then run in this database: CREATE EXTENSION mig;");
@@ -802,6 +1074,17 @@ int db_ensure_mig(db *d, mig_err *err)
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         const char *user = PQuser(d->pg), *dbn = PQdb(d->pg);
         state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42501") == 0 && engine_pref == DB_ENGINE_AUTO) {
+            /* managed PostgreSQL: no extension for this role; the engine runs here */
+            mig_err e2;
+            PQclear(r);
+            if (d->in_txn)
+                PQclear(PQexec(d->pg, "ROLLBACK TO SAVEPOINT mig_ext; RELEASE mig_ext"));
+            mig_err_clear(&e2);
+            db_body_path(d, 0, &e2);
+            use_client_engine(d, mig_sprintf(d->ar, "role \"%s\" may not create the mig extension", user));
+            return 0;
+        }
         if (state && strcmp(state, "42501") == 0) {
             mig_fail(err, MIG_E_USAGE,
                      "mig is not set up in database \"%s\", and role \"%s\" may not create extensions there", dbn,
@@ -894,8 +1177,15 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
         if (!p[0])
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
     }
+    /* the client's engine: the same key in SQL's advisory lock space (see pg_engine.c) */
+    if (d->client_engine)
+        p[0] = mig_sprintf(d->ar, "mig:%s:%s", env, tenant ? tenant : "");
     for (;;) {
-        if (db_call_sql(d, mig_sprintf(d->ar, "SELECT %smig_lock($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix), 1, p, &got, err)) {
+        if (db_call_sql(d,
+                        d->client_engine
+                            ? "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended($1, 0))::pg_catalog.int4"
+                            : mig_sprintf(d->ar, "SELECT %smig_lock($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix),
+                        1, p, &got, err)) {
             if (strstr(err->msg, "mig_lock") && strstr(err->msg, "does not exist"))
                 mig_err_hint(err, "The mig extension in this database is older than this client: run ALTER "
                                   "EXTENSION mig UPDATE; (as its owner).");

@@ -103,7 +103,7 @@ void split_spaces(mig_arena *ar, const char *s, mig_strlist *out)
 /* ---- help ----------------------------------------------------------------- */
 
 static const char USAGE[] =
-    "usage: mig [-c FILE] [-n NAME] [--url URL] [-x KEY=VALUE]... [--tenant SCHEMA]\n"
+    "usage: mig [-c FILE] [-n NAME] [--url URL] [-x KEY=VALUE]... [--tenant SCHEMA] [--engine WHO]\n"
     "           [-q] [--json] [-v] COMMAND [ARGS]\n"
     "\n"
     "Alembic-style migrations that run inside the database (SQLite or PostgreSQL).\n"
@@ -139,6 +139,9 @@ static const char USAGE[] =
     "                        sqlite:PATH, PATH.db, postgresql://... or a libpq string\n"
     "  -x KEY=VALUE          an x-argument for mig_x() and `if KEY` sections (repeatable)\n"
     "  --tenant SCHEMA       run in that PostgreSQL schema, with its own version state\n"
+    "  --engine WHO          PostgreSQL: who runs the migrations: extension (the mig extension),\n"
+    "                        client (this program, over libpq: no extension needed) or auto\n"
+    "                        (default: the extension when it is or can be installed)\n"
     "  -q, --quiet           print nothing but errors\n"
     "  --json                machine-readable output\n"
     "  -v, --verbose         more detail (current, heads, branches, history)\n"
@@ -292,7 +295,7 @@ typedef struct ini_ctx {
 static const char *const ENV_KEYS[] = {
     "url", "versions", "script_location", "env", "version_locations", "version_path_separator",
     "path_separator", "recursive_version_locations", "file_template", "truncate_slug_length",
-    "schema", "dev_url", "schemas", "kinds", "include", "exclude", "check_drift", NULL,
+    "schema", "dev_url", "schemas", "kinds", "include", "exclude", "check_drift", "engine", NULL,
 };
 static const char *const HOOK_KEYS[] = {"type", "executable", "options", "cwd", "entrypoint", NULL};
 
@@ -741,7 +744,7 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
             if (!in_list(e->name, ENV_KEYS)) {
                 errorf("%s: unknown key \"%s\" in section [%s]%s (known: url, versions, env, version_locations, "
                        "recursive_version_locations, file_template, truncate_slug_length, "
-                       "version_path_separator, schema, dev_url, schemas, kinds, include, exclude, check_drift)%s",
+                       "version_path_separator, schema, dev_url, schemas, kinds, include, exclude, check_drift, engine)%s",
                        cfg, e->name, e->section,
                        is_default ? ", which every section inherits" : "",
                        alembic_key_hint(e->name));
@@ -812,6 +815,12 @@ int project_load(mig_arena *ar, const cli *c, project *p, int need_ini)
         } else if (u && *u) {
             p->url = ini_url(ar, inidir, u);
             p->url_from = mig_sprintf(ar, "%s [%s] url", cfg, url->section);
+        }
+        {
+            /* PostgreSQL: who runs the engine (--engine, $MIG_ENGINE, engine = in mig.ini) */
+            const ini_ent *eng = cfg_get(&ic, sec, "engine", NULL);
+            const char *ee = getenv("MIG_ENGINE");
+            p->engine = c->engine ? c->engine : ee && *ee ? ee : eng && *eng->value ? eng->value : "auto";
         }
         /* a section other than [mig] is an independent environment */
         p->env = env && *env->value ? env->value : strcmp(p->section, "mig") == 0 ? "default" : p->section;
@@ -889,7 +898,7 @@ static int run_plugin(ctx *x, const char *name, int argc, char **argv)
 /* ---- the command line ---------------------------------------------------------------- */
 
 enum {
-    O_URL = 1000, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
+    O_URL = 1000, O_ENGINE, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
     O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION, O_VERSION_PATH, O_AUTOGENERATE, O_FROM_DB,
     O_RENAME_TABLE, O_RENAME_COLUMN, O_TABLE, O_NO_DRIFT
 };
@@ -900,6 +909,7 @@ static const struct option LONGOPTS[] = {
     {"url", required_argument, NULL, O_URL},
     {"x-arg", required_argument, NULL, 'x'},
     {"tenant", required_argument, NULL, O_TENANT},
+    {"engine", required_argument, NULL, O_ENGINE},
     {"quiet", no_argument, NULL, 'q'},
     {"json", no_argument, NULL, O_JSON},
     {"verbose", no_argument, NULL, 'v'},
@@ -997,6 +1007,7 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case O_URL: c->url = arg; return 0;
     case 'x': add_x(ar, c, arg); return 0;
     case O_TENANT: c->tenant = arg; return 0;
+    case O_ENGINE: c->engine = arg; return 0;
     case 'q': c->quiet = 1; return 0;
     case O_JSON: c->json = 1; return 0;
     case 'v': c->verbose = 1; return 0;
@@ -1163,6 +1174,17 @@ int main(int argc, char **argv)
     else if (project_load(&ar, &c, &p, (CMDS[cmd].flags & NEEDS_INI) != 0) || (x.opts = opts_json(&x, NULL)) == NULL) {
         mig_arena_free(&ar);
         return EX_FAILED;
+    }
+    if (!(CMDS[cmd].flags & NO_PROJECT)) {
+        const char *e = p.engine ? p.engine : "auto";
+        if (strcmp(e, "auto") != 0 && strcmp(e, "client") != 0 && strcmp(e, "extension") != 0) {
+            errorf("engine = %s: expected client, extension or auto", e);
+            mig_arena_free(&ar);
+            return EX_USAGE;
+        }
+        db_set_engine(strcmp(e, "client") == 0 ? DB_ENGINE_CLIENT : strcmp(e, "extension") == 0 ? DB_ENGINE_EXTENSION
+                                                                                              : DB_ENGINE_AUTO,
+                      c.quiet || c.json);
     }
     rc = CMDS[cmd].run(&x);
     fflush(stdout);

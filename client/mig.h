@@ -25,6 +25,7 @@ typedef struct cli {
     const char *name;        /* -n NAME: the section of mig.ini (default "mig") */
     const char *url;         /* --url */
     const char *tenant;      /* --tenant */
+    const char *engine;      /* --engine client|extension|auto (PostgreSQL) */
     mig_strlist xk, xv;      /* -x KEY=VALUE */
     int quiet, json, verbose;
     /* command */
@@ -69,6 +70,7 @@ typedef struct project {
     post_hook *hooks;        /* [post_write_hooks], read for revision and merge */
     int nhooks;
     const char *env;         /* the env of the SQL API */
+    const char *engine;      /* PostgreSQL: client, extension or auto (--engine, $MIG_ENGINE, mig.ini engine) */
     /* autogenerate and dump (autogen.c) */
     mig_strlist schema_paths; /* schema = PATH...: files or folders of .sql (relative to mig.ini's folder) */
     const char *schema_from; /* "mig.ini [mig] schema", for messages */
@@ -244,6 +246,32 @@ const char *db_quote_ident(db *d, const char *s);
 const char *db_url_dbname(mig_arena *ar, const char *url, const char *dbname, mig_err *err);
 /* Serialise client runs on one env/tenant (PG: mig_lock(), after db_ensure_mig). */
 int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err);
+/* PostgreSQL: which engine runs the migrations (--engine, mig.ini engine =); set before db_open. */
+enum { DB_ENGINE_AUTO = 0, DB_ENGINE_CLIENT = 1, DB_ENGINE_EXTENSION = 2 };
+void db_set_engine(int pref, int quiet);
+/* PG: the client runs core's engine itself (pg_engine.c): no extension. */
+int db_client_engine(const db *d);
+/* What pg_engine.c needs of the connection. */
+const char *db_state_ddl(void);
+int db_pipeline(db *d, int n, const char *const *sql, int np, const char *const *params, db_row_fn fn, void *arg,
+                int *failed, mig_err *err);
+int db_last_position(const db *d);
+int db_in_transaction(db *d);
+void db_report_progress(db *d, const char *line);
+int db_wants_progress(const db *d);
+int db_path_is_body(const db *d);
+const char *db_user_path(const db *d);
+/* What the client's engine keeps of a connection across calls: the role,
+ * and that the state tables exist. */
+typedef struct db_engine_known {
+    const char *user;
+    int schema_ok;
+} db_engine_known;
+db_engine_known *db_engine_state(db *d);
+/* pg_engine.c: an operation of the SQL API run by the client (fn: its SQL name). */
+int pge_handles(const char *fn);
+int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *params, const char **out,
+             db_row_fn rowfn, void *rowarg, mig_err *err);
 int db_begin(db *d, mig_err *err);
 int db_commit(db *d, mig_err *err);
 void db_rollback(db *d);

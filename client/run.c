@@ -136,6 +136,26 @@ static int flush_batch(ctx *x, db *d, files *f, batch *b, const char *env_opts, 
         return mig_fail(err, MIG_E_NOMEM, "out of memory");
     p[0] = text;
     p[1] = env_opts;
+    if (db_client_engine(d)) {
+        /* the client's engine: one call per revision, here */
+        size_t i;
+        json_t *arr = json_loads(text, 0, NULL);
+        free(text);
+        if (!arr)
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        for (i = 0; i < json_array_size(arr); i++) {
+            const char *q[2] = {json_string_value(json_array_get(arr, i)), env_opts}, *id;
+            if (db_call(d, "mig_put_revision", 2, q, &id, err)) {
+                const revfile_ent *e = err->revision[0] ? files_by_id(f, err->revision) : NULL;
+                json_decref(arr);
+                if (e && !strstr(err->msg, e->path))
+                    mig_err_prefix(err, "%s: ", e->path);
+                return -1;
+            }
+        }
+        json_decref(arr);
+        return 0;
+    }
     rc = db_call_sql(d,
                      db_kindof(d) == MIG_DIALECT_POSTGRES
                          ? mig_sprintf(x->ar,
@@ -537,6 +557,12 @@ static int get_plan(ctx *x, db *d, const char *dir, const char *target, mig_strl
     const char *p[3] = {dir, target, x->opts};
     pr.ar = x->ar;
     memset(&pr.revs, 0, sizeof pr.revs);
+    if (db_client_engine(d)) {
+        if (pge_call(d, x->ar, "mig_plan", 3, p, NULL, plan_row, &pr, err))
+            return -1;
+        *out = pr.revs;
+        return 0;
+    }
     if (db_query(d,
                  mig_sprintf(x->ar, "SELECT step, direction, revision, message FROM %s($1, $2, $3) ORDER BY step",
                              db_fn(d, "mig_plan")),

@@ -23,7 +23,9 @@ _mig_runs=0
 _mig_reports=0
 
 # the environment of a user with no mig settings
-unset MIG_URL DATABASE_URL MIG_CONFIG MIG_NAME MIG_ENV MIG_VERSIONS MIG_OPTS MIG_TENANT
+unset MIG_URL DATABASE_URL MIG_CONFIG MIG_NAME MIG_ENV MIG_VERSIONS MIG_OPTS MIG_TENANT MIG_ENGINE
+# MIG_TEST_ENGINE=client: a PostgreSQL suite with the client's own engine (tests/run/78-client-pg-engine.t)
+[ -n "${MIG_TEST_ENGINE:-}" ] && export MIG_ENGINE=$MIG_TEST_ENGINE
 
 client_setup() {
     if [ "$MIG" = "$ROOT/client/mig" ]; then
@@ -81,6 +83,8 @@ m() {
     "${MIGCMD[@]}" "$@" >"$T/.mig.out" 2>"$T/.mig.err" </dev/null
     RC=$?
     OUT=$(cat "$T/.mig.out")
+    # (MIG_TEST_ENGINE: the line naming the engine is not part of what a suite compares)
+    [ -n "${MIG_TEST_ENGINE:-}" ] && sed -i '/^mig: engine: /d' "$T/.mig.err"
     ERR=$(cat "$T/.mig.err")
     ERR1=$(head -n 1 "$T/.mig.err")
     [ -n "$MIG_CHECKER" ] && _check_reports "$@"
@@ -210,4 +214,14 @@ run_sections() {
     done
     checker_summary
     done_testing
+}
+
+# pgsnap DB: everything a failed call must leave as it was.
+pgsnap() {
+    pq "$1" "SELECT 'table', table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3"
+    pq "$1" "SELECT 'column', table_schema, table_name, column_name FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3, 4"
+    pq "$1" "SELECT 'index', schemaname, indexname FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog') ORDER BY 2, 3"
+    pq "$1" "SELECT 'version', env, tenant, version_num FROM mig.mig_version ORDER BY 2, 3, 4"
+    pq "$1" "SELECT 'history', id, env, tenant, revision, direction, checksum FROM mig.mig_history ORDER BY id"
+    pq "$1" "SELECT 'revision', env, revision, checksum, source, uploaded_at FROM mig.mig_revision ORDER BY 2, 3"
 }
