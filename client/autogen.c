@@ -267,7 +267,7 @@ const char *scratch_new(ctx *x, scratch *s, mig_err *err)
             return NULL;
         }
         if (db_exec(s->admin, mig_sprintf(x->ar, "CREATE DATABASE %s TEMPLATE template0", q), err)) {
-            mig_err_prefix(err, "cannot create a scratch database on %s (autogenerate needs CREATEDB there, or "
+            mig_err_prefix(err, "cannot create a scratch database on %s (scratch databases need CREATEDB there, or "
                                 "dev_url = ... naming a server where it may): ",
                            db_display(s->admin));
             return NULL;
@@ -323,6 +323,12 @@ static const char *snapshot_opts(ctx *x)
 int schema_snapshot(ctx *x, db *d, const char **out, mig_err *err)
 {
     const char *p[1];
+    if (db_client_engine(d))
+        return mig_fail(err, MIG_E_INPUT,
+                        "%s has no mig extension (the client's engine runs there): schema snapshots need its "
+                        "mig_snapshot(), so autogenerate, dump, test, baseline and squash need a server where it "
+                        "is installed (dev_url = ... may name one)",
+                        db_display(d));
     p[0] = snapshot_opts(x);
     if (db_call(d, "mig_snapshot", 1, p, out, err)) {
         if (x->p->f_schemas.n || x->p->f_kinds.n || x->p->f_include.n || x->p->f_exclude.n)

@@ -9,7 +9,7 @@
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || bail "run me inside tests/pg/cluster.sh"
 client_setup
 
-ALL_SECTIONS="basic same_output ddl atomic nontx branches tenants mig_x batch concurrent to_extension to_client"
+ALL_SECTIONS="basic schemas same_output ddl atomic nontx branches tenants mig_x batch concurrent to_extension to_client"
 
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS deployer; CREATE ROLE deployer LOGIN" >/dev/null 2>&1
 
@@ -386,11 +386,25 @@ t_to_client() {
     is_rc 0 "downgrade base: exit 0"
 }
 
-for s in ${SECTIONS:-$ALL_SECTIONS}; do
-    want "$s" || continue
-    cd "$T" || bail "cd $T"
-    printf '# --- %s\n' "$s"
-    "t_$s"
-done
-checker_summary
-done_testing
+# ---- what needs the extension's snapshots ----------------------------------------------------------------------------------
+t_schemas() {
+    ownproject schemas eng_schemas
+    three_revs
+    m -q upgrade
+    m check
+    is_rc 0 "check at head: exit 0 (no false failure)"
+    like "$ERR" "schema checks \\(drift, desired\\) skipped: they need the mig extension's mig_snapshot\\(\\)" \
+        "check says the schema checks were skipped, and why"
+    m --json check
+    is "$(jq_ "$OUT" 'defined $j->{drift} ? "set" : "null"')" null "check --json: drift not checked (null)"
+    m dump
+    is_rc 1 "dump: exit 1"
+    like "$ERR" "has no mig extension \\(the client's engine runs there\\): schema snapshots need its mig_snapshot\\(\\)" \
+        "dump: the error says what is missing"
+    m test
+    is_rc 1 "test: exit 1"
+    like "$OUT" "FAILED  upgrade from base to heads: cannot create a scratch database .*scratch databases need CREATEDB there, or dev_url" \
+        "test: the check names the reason (this role may not create databases)"
+}
+
+run_sections "$ALL_SECTIONS"
