@@ -28,7 +28,7 @@
     X(PQclear) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQdb) X(PQerrorMessage) X(PQexec)           \
     X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples)                    \
     X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeReceiver) X(PQstatus) X(PQuser) X(PQescapeIdentifier)        \
-    X(PQtransactionStatus)
+    X(PQescapeLiteral) X(PQtransactionStatus)
 /* libpq 14's pipeline mode, when there (the client's engine sends a step's
  * statements in one round trip with it) */
 #define PQ_PIPE_FUNCS(X) X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineSync) X(PQsendQueryParams) X(PQgetResult)
@@ -87,6 +87,7 @@ static int pq_load(mig_err *err)
 #define PQstatus pq.PQstatus
 #define PQuser pq.PQuser
 #define PQescapeIdentifier pq.PQescapeIdentifier
+#define PQescapeLiteral pq.PQescapeLiteral
 #define PQtransactionStatus pq.PQtransactionStatus
 #define PQenterPipelineMode pq.PQenterPipelineMode
 #define PQexitPipelineMode pq.PQexitPipelineMode
@@ -1263,6 +1264,17 @@ void db_rollback(db *d)
 }
 
 /* ---- scratch databases (autogenerate) --------------------------------------------- */
+
+const char *db_quote_literal(db *d, mig_arena *ar, const char *s)
+{
+    char *q;
+    const char *r;
+    if (d->kind != MIG_DIALECT_POSTGRES || !(q = PQescapeLiteral(d->pg, s, strlen(s))))
+        return NULL;
+    r = mig_strdup(ar, q);
+    PQfreemem(q);
+    return r;
+}
 
 const char *db_quote_ident(db *d, const char *s)
 {

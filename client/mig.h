@@ -239,6 +239,10 @@ void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
 /* The SQLite scratch databases of autogenerate: sqlite:file:/mig_scratch_ID?vfs=memdb
  * (in memory, shared by the process's connections while one is open). */
 #define DB_SCRATCH_MEMDB "file:/mig_scratch_"
+/* PG: a string literal quoted by libpq (PQescapeLiteral: the connection's
+ * encoding and settings), in ar; NULL when it cannot be (out of memory, a
+ * value not in the encoding). */
+const char *db_quote_literal(db *d, mig_arena *ar, const char *s);
 /* An identifier quoted by the database's own rules (PG: PQescapeIdentifier; SQLite: %w). */
 const char *db_quote_ident(db *d, const char *s);
 /* PG: a libpq connection string for url with another dbname (the server and

@@ -61,22 +61,18 @@ typedef struct pge {
                                rolls back, which may have undone their creation) */
 } pge;
 
-
-
-/* A string as a SQL literal (standard_conforming_strings: E'' for backslashes). */
-static const char *lit(mig_arena *ar, const char *s)
+/* A string as a SQL literal, quoted by libpq for this connection. */
+static const char *lit(db *d, mig_arena *ar, const char *s)
 {
-    mig_buf b;
-    const char *c;
-    mig_buf_init(&b, ar);
-    mig_buf_puts(&b, strchr(s, '\\') ? "E'" : "'");
-    for (c = s; *c; c++) {
-        if (*c == '\'' || *c == '\\')
-            mig_buf_putn(&b, c, 1);
-        mig_buf_putn(&b, c, 1);
+    const char *q = db_quote_literal(d, ar, s);
+    if (!q) {
+        /* the server rolls back what this connection began */
+        fprintf(stderr, "mig: cannot quote a value for %s (out of memory, or not in the connection's encoding): "
+                        "%.80s\n",
+                db_display(d), s);
+        exit(EX_FAILED);
     }
-    mig_buf_puts(&b, "'");
-    return b.data;
+    return q;
 }
 
 #define PIN_PATH "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)"
@@ -527,7 +523,7 @@ static int be_unit_begin(void *bctx, const mig_opts *o, mig_err *err)
          * statement (one round trip less); without a lock_timeout the lock
          * waits, and fails only as that statement would (a deadlock) */
         const char *lock = mig_sprintf(c->ar, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(%s, 0))",
-                                       lit(c->ar, mig_sprintf(c->ar, "mig:%s:%s", o->env, o->tenant ? o->tenant : "")));
+                                       lit(c->d, c->ar, mig_sprintf(c->ar, "mig:%s:%s", o->env, o->tenant ? o->tenant : "")));
         if (!lock)
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
         c->queue[c->nqueue++] = c->unit_sp ? "SAVEPOINT mig_unit" : "BEGIN";
@@ -657,7 +653,7 @@ static void be_set_run(void *bctx, const mig_opts *o)
     s = x ? json_dumps(x, JSON_COMPACT) : NULL;
     json_decref(x);
     if (s) {
-        c->x_lit = lit(c->ar, s);
+        c->x_lit = lit(c->d, c->ar, s);
         free(s);
     }
 }
@@ -805,7 +801,7 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
     if (rc == 0 && runs_bodies && db_call_sql(d, "SELECT pg_catalog.current_setting('role')", 0, NULL, &saved_role, err))
         rc = -1;
     if (saved_role)
-        c.role_lit = lit(&tmp, saved_role);
+        c.role_lit = lit(d, &tmp, saved_role);
     if (rc == 0) {
         const char *p[1];
         const char *v = NULL;
@@ -825,13 +821,13 @@ int pge_call(db *d, mig_arena *ar, const char *fn, int np, const char *const *pa
                              db_quote_ident(d, o.tenant) ? db_quote_ident(d, o.tenant) : o.tenant);
                 rc = -1;
             } else {
-                c.body_lit = lit(&tmp, strcmp(o.tenant, "public") == 0 ? mig_sprintf(&tmp, "%s, mig", v)
+                c.body_lit = lit(d, &tmp, strcmp(o.tenant, "public") == 0 ? mig_sprintf(&tmp, "%s, mig", v)
                                                                         : mig_sprintf(&tmp, "%s, public, mig", v));
                 if ((k == MIG_OP_UPGRADE || k == MIG_OP_DOWNGRADE) && tenant_untrusted(d, &tmp, o.tenant, err))
                     rc = -1;
             }
         } else if (rc == 0)
-            c.body_lit = lit(&tmp, mig_sprintf(&tmp, "%s%smig", c.user_path, *c.user_path ? ", " : ""));
+            c.body_lit = lit(d, &tmp, mig_sprintf(&tmp, "%s%smig", c.user_path, *c.user_path ? ", " : ""));
     }
     if (rc == 0) {
         memset(&be, 0, sizeof be);

@@ -393,6 +393,8 @@ t_schemas() {
     m -q upgrade
     m check
     is_rc 0 "check at head: exit 0 (no false failure)"
+    unlike "$ERR" "schema checks" "check: the output is the extension's (the skip is said with -v)"
+    m -v check
     like "$ERR" "schema checks \\(drift, desired\\) skipped: they need the mig extension's mig_snapshot\\(\\)" \
         "check says the schema checks were skipped, and why"
     m --json check
