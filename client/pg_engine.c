@@ -134,7 +134,7 @@ static int be_query(void *bctx, const char *sql, int np, const char *const *para
      * deploy lock) */
     if (np == 2 && fn && strcmp(sql, "SELECT source FROM mig.mig_revision WHERE env = $1 AND revision = $2") == 0 &&
         c->nsource_q++ > 0) {
-        struct src_ent key, *hit;
+        struct src_ent key = {NULL, NULL}, *hit;
         if (!c->srcs_loaded) {
             c->srcs_loaded = 1;
             if (be_query(c, "SELECT revision, source FROM mig.mig_revision WHERE env = $1", 1, params, src_row_m, c,
@@ -287,7 +287,7 @@ static const char *quote_qualified(pge *c, const char *name)
 static int batch_rewrite(pge *c, const char *sql, size_t len, const char ***out, int *nout, mig_err *err)
 {
     char two[64];
-    const char *p = sql, *end = sql + len, *args[3] = {NULL, NULL, NULL}, *qtable, **v;
+    const char *p, *end = sql + len, *args[3] = {NULL, NULL, NULL}, *qtable, **v;
     int nargs = 0, i, n = 0, gn = 0;
     mig_batch_actions acts;
     mig_opts o;
@@ -421,7 +421,7 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
                 c->role_dirty = 1;
         }
         {
-            const char **bv = NULL;
+            const char **bv = NULL, *one[1];
             int bn = 0, j, br = batch_rewrite(c, sql, st.len, &bv, &bn, err);
             if (br < 0) {
                 *fail_off = st.start;
@@ -430,7 +430,8 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
                 return -1;
             }
             if (br == 0) {
-                bv = &sql;
+                one[0] = sql;
+                bv = one;
                 bn = 1;
             }
             for (j = 0; j < bn; j++) {
