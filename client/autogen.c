@@ -21,6 +21,7 @@
  * can check the clean-up deterministically.
  */
 #include "mig.h"
+#include "schema_pg.h"
 #include "schemadiff_pg.h"
 #include "sqltok.h"
 
@@ -320,17 +321,56 @@ static const char *snapshot_opts(ctx *x)
     return json_text(x->ar, o);
 }
 
+/* The PostgreSQL snapshot without the extension (the client's engine, or a
+ * database mig has never touched): the extension's own catalog query
+ * (core/snapshot_pg.sql) run over libpq, with the search path the
+ * extension's function runs with ('': every name the server prints is
+ * schema-qualified), and the document made by the extension's own code
+ * (core/schema_pg.c), so both give the same text for the same schema.  The
+ * session's path is set back after it, also after an error. */
+static int client_snapshot(ctx *x, db *d, const char *opts, const char **out, mig_err *err)
+{
+    mig_pg_filter f;
+    const char *rows = NULL, *p[1];
+    char *doc = NULL;
+    mig_err e2;
+    int rc;
+    if (mig_pg_filter_parse(x->ar, opts, &f, err)) {
+        mig_err_prefix(err, "mig_snapshot: ");
+        return -1;
+    }
+    if (db_call_sql(d, "SELECT pg_catalog.set_config('search_path', '', false)", 0, NULL, NULL, err))
+        return -1;
+    p[0] = f.owners ? "1" : "0";
+    rc = db_call_sql(d, MIG_PG_SNAPSHOT_QUERY, 1, p, &rows, err);
+    mig_err_clear(&e2);
+    if (db_body_path(d, db_path_is_body(d), rc ? &e2 : err))
+        rc = -1;
+    if (rc) {
+        mig_err_prefix(err, "mig_snapshot: the catalog query failed: ");
+        return -1;
+    }
+    if (mig_pg_snapshot_doc(x->ar, rows ? rows : "[]", rows ? strlen(rows) : 2, &f, &doc, err)) {
+        mig_err_prefix(err, "mig_snapshot: ");
+        return -1;
+    }
+    *out = doc;
+    return 0;
+}
+
+/* Is the snapshot and diff code run here rather than by the extension? */
+static int pg_local(db *d)
+{
+    return db_kindof(d) == MIG_DIALECT_POSTGRES && (db_client_engine(d) || !db_has_mig(d));
+}
+
 int schema_snapshot(ctx *x, db *d, const char **out, mig_err *err)
 {
     const char *p[1];
-    if (db_client_engine(d))
-        return mig_fail(err, MIG_E_INPUT,
-                        "%s has no mig extension (the client's engine runs there): schema snapshots need its "
-                        "mig_snapshot(), so autogenerate, dump, test, baseline and squash need a server where it "
-                        "is installed (dev_url = ... may name one)",
-                        db_display(d));
+    int rc;
     p[0] = snapshot_opts(x);
-    if (db_call(d, "mig_snapshot", 1, p, out, err)) {
+    rc = pg_local(d) ? client_snapshot(x, d, p[0], out, err) : db_call(d, "mig_snapshot", 1, p, out, err);
+    if (rc) {
         if (x->p->f_schemas.n || x->p->f_kinds.n || x->p->f_include.n || x->p->f_exclude.n)
             mig_err_hint(err, "The options of mig_snapshot() are the keys schemas, kinds, include and exclude of "
                               "section [%s] of %s.",
@@ -665,9 +705,20 @@ int desired_snapshot(ctx *x, scratch *s, const char **out, db **via, mig_err *er
     return 0;
 }
 
-int schema_diff(db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err)
+int schema_diff(ctx *x, db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err)
 {
     const char *p[3];
+    if (pg_local(d)) {
+        /* the extension's diff code, linked into the client: it reads two
+         * documents and touches no database */
+        char *b = NULL;
+        if (mig_pg_diff(x->ar, from, strlen(from), to, strlen(to), ropts, &b, err)) {
+            mig_err_prefix(err, "mig_diff: ");
+            return -1;
+        }
+        *body = b ? b : "";
+        return 0;
+    }
     p[0] = from;
     p[1] = to;
     p[2] = ropts;
@@ -759,7 +810,7 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
     }
     if (scratch_interrupted("desired-built"))
         goto out;
-    if (schema_diff(to_db, from, to, ropts, body, &err)) {
+    if (schema_diff(x, to_db, from, to, ropts, body, &err)) {
         const char *h = strstr(err.msg, "rename hint ");
         int k;
         int nt = x->c->rename_tables.n;
@@ -865,7 +916,8 @@ int cmd_dump(ctx *x)
     }
     if (!(d = db_open(x->ar, x->p->url, x->p->url_from, 0, &err)))
         return fail_err(NULL, &err);
-    if (!db_has_mig(d)) {
+    /* PostgreSQL without the extension: the client reads the catalogs itself (client_snapshot) */
+    if (!db_has_mig(d) && db_kindof(d) != MIG_DIALECT_POSTGRES) {
         errorf("dump: mig is not installed in %s: run mig upgrade once (it creates the extension), or "
                "CREATE EXTENSION mig",
                db_display(d));
@@ -896,9 +948,16 @@ int cmd_dump(ctx *x)
         json_object_set_new(doc, "objects", keep);
         snap = json_text(x->ar, doc);
     }
+    if (x->c->snapshot) {
+        /* the document as it is: with --json too, it is JSON already */
+        db_close(d);
+        fputs(snap, stdout);
+        fputc('\n', stdout);
+        return EX_DONE;
+    }
     p[0] = empty_snapshot(x->ar, db_kindof(d), snap);
     p[1] = snap;
-    if (db_call(d, "mig_diff", 2, p, &out, &err)) {
+    if (schema_diff(x, d, p[0], p[1], NULL, &out, &err)) {
         db_close(d);
         return fail_err(NULL, &err);
     }

@@ -123,6 +123,7 @@ struct db {
     mig_err last;            /* SQLite: the error of the mig call that failed in the last statement */
     void *mig_conn;          /* SQLite: mig's state of the connection (mig_sqlite_release) */
     int client_engine;       /* PG: the engine runs here (pg_engine.c), not in the extension */
+    const char *ext_prefix;  /* PG: "schema." of the mig extension when it is installed, else NULL */
     int client_state;        /* PG: schema mig's tables exist without the extension */
     int path_body;           /* PG: the session's search path is the bodies' (db_body_path(d, 1)) */
     int last_pos;            /* PG: the position of the last error in its statement (1-based), or 0 */
@@ -634,6 +635,7 @@ db *db_open(mig_arena *ar, const char *url, const char *url_from, int write, mig
         if (!PQgetisnull(r, 0, 0)) {
             d->has_mig = 1;
             d->fn_prefix = mig_sprintf(ar, "%s.", PQgetvalue(r, 0, 0));
+            d->ext_prefix = d->fn_prefix;
         } else
             d->client_state = strcmp(PQgetvalue(r, 0, 1), "1") == 0;
         PQclear(r);
@@ -1017,6 +1019,7 @@ static int adopt_client_state(db *d, mig_err *err)
             d->has_mig = 1;
             d->client_state = 0;
             d->fn_prefix = mig_sprintf(d->ar, "%s.", PQgetvalue(r, 0, 0));
+            d->ext_prefix = d->fn_prefix;
         }
         PQclear(r);
     }
@@ -1122,6 +1125,7 @@ int db_ensure_mig(db *d, mig_err *err)
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         d->has_mig = 1;
         d->fn_prefix = mig_sprintf(d->ar, "%s.", PQgetvalue(r, 0, 0));
+        d->ext_prefix = d->fn_prefix;
     }
     PQclear(r);
     return d->has_mig ? 0 : mig_fail(err, MIG_E_SQL, "CREATE EXTENSION mig did not create it");
@@ -1178,14 +1182,18 @@ int db_lock(db *d, const char *env, const char *tenant, int quiet, mig_err *err)
         if (!p[0])
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
     }
-    /* the client's engine: the same key in SQL's advisory lock space (see pg_engine.c) */
-    if (d->client_engine)
+    /* the client's engine: the same key in SQL's advisory lock space (see
+     * pg_engine.c); but where the extension is installed (--engine client on
+     * its database), the extension's own lock, so that a run of either
+     * engine, and a mig_upgrade() from any connection, wait for each other */
+    if (d->client_engine && !d->ext_prefix)
         p[0] = mig_sprintf(d->ar, "mig:%s:%s", env, tenant ? tenant : "");
     for (;;) {
         if (db_call_sql(d,
-                        d->client_engine
+                        d->client_engine && !d->ext_prefix
                             ? "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended($1, 0))::pg_catalog.int4"
-                            : mig_sprintf(d->ar, "SELECT %smig_lock($1::pg_catalog.text)::pg_catalog.int4", d->fn_prefix),
+                            : mig_sprintf(d->ar, "SELECT %smig_lock($1::pg_catalog.text)::pg_catalog.int4",
+                                          d->ext_prefix ? d->ext_prefix : d->fn_prefix),
                         1, p, &got, err)) {
             if (strstr(err->msg, "mig_lock") && strstr(err->msg, "does not exist"))
                 mig_err_hint(err, "The mig extension in this database is older than this client: run ALTER "

@@ -313,7 +313,7 @@ int desired_changes(ctx *x, scratch *s, const char *heads_snap, schema_changes *
         return -1;
     rc = schema_compare(x->ar, heads_snap, want, ch, err);
     if (rc == 0 && ch->n)
-        rc = schema_diff(via, heads_snap, want, NULL, sql, err);
+        rc = schema_diff(x, via, heads_snap, want, NULL, sql, err);
     db_close(via);
     return rc;
 }
@@ -343,7 +343,7 @@ int check_schemas(ctx *x, db *live, const mig_strlist *cur, int at_heads, check_
         goto out;
     out->ran_drift = 1;
     if (schema_compare(x->ar, replay, live_snap, &out->drift, &err) ||
-        (out->drift.n && schema_diff(live, replay, live_snap, NULL, &out->drift_sql, &err)))
+        (out->drift.n && schema_diff(x, live, replay, live_snap, NULL, &out->drift_sql, &err)))
         goto fail;
     if (x->p->schema_paths.n) {
         if (at_heads)

@@ -126,7 +126,7 @@ static const char USAGE[] =
     "                        schema drift: the live schema against its revisions)\n"
     "  test                  single head, upgrade from base, every downgrade undoes its\n"
     "                        upgrade (in scratch databases)\n"
-    "  dump [--table T]...   print the database's schema as SQL\n"
+    "  dump [--table T]...   print the database's schema as SQL (--snapshot: as JSON)\n"
     "  baseline -m MSG       the first revision: the live database's schema; stamp it\n"
     "  squash REV -m MSG     replace REV and its ancestors by one revision\n"
     "  NAME                  any other NAME runs mig-NAME from PATH\n"
@@ -209,13 +209,15 @@ static const struct {
     {"show", "usage: mig show REV [--json | --sql]\n\nOne revision: parents, branches, path and message.\n"
              "--sql prints its source as the database stores it (to write a lost or\n"
              "edited file back): mig show REV --sql > versions/REV_slug.sql\n"},
-    {"dump", "usage: mig dump [--table T]...\n\n"
+    {"dump", "usage: mig dump [--table T]... [--snapshot]\n\n"
              "Print the database's schema as SQL: the statements that create it, in\n"
              "dependency order (mig's own tables are never in it).  --table T (repeatable)\n"
              "keeps table T with its indexes and triggers (and, on PostgreSQL, the\n"
              "sequences it owns; T may be SCHEMA.T).  mig.ini's schemas, kinds, include\n"
              "and exclude filter it.  The output is usable as a desired schema or as a\n"
-             "revision's upgrade section.\n"},
+             "revision's upgrade section.  --snapshot prints mig's snapshot document\n"
+             "instead (the JSON that mig_snapshot() returns, what check and autogenerate\n"
+             "compare), also where the extension is not installed.\n"},
     {"baseline", "usage: mig baseline -m MSG [--rev-id ID]\n\n"
                  "Start a project from a database that is not under mig yet: write one root\n"
                  "revision whose upgrade creates the database's schema (as mig dump prints it)\n"
@@ -900,7 +902,7 @@ static int run_plugin(ctx *x, const char *name, int argc, char **argv)
 enum {
     O_URL = 1000, O_ENGINE, O_TENANT, O_JSON, O_HEAD, O_BRANCH_LABEL, O_DEPENDS_ON, O_REV_ID, O_SPLICE, O_SQL, O_PURGE,
     O_INDICATE_CURRENT, O_FORCE, O_ACCEPT, O_SINGLE_HEAD, O_VERSION, O_VERSION_PATH, O_AUTOGENERATE, O_FROM_DB,
-    O_RENAME_TABLE, O_RENAME_COLUMN, O_TABLE, O_NO_DRIFT
+    O_RENAME_TABLE, O_RENAME_COLUMN, O_TABLE, O_NO_DRIFT, O_SNAPSHOT
 };
 
 static const struct option LONGOPTS[] = {
@@ -935,6 +937,7 @@ static const struct option LONGOPTS[] = {
     {"rename-column", required_argument, NULL, O_RENAME_COLUMN},
     {"table", required_argument, NULL, O_TABLE},
     {"no-drift", no_argument, NULL, O_NO_DRIFT},
+    {"snapshot", no_argument, NULL, O_SNAPSHOT},
     {NULL, 0, NULL, 0},
 };
 
@@ -964,7 +967,7 @@ static const struct {
     const char *takes; /* letters: m message, H head, B branch-label, D depends-on, I rev-id, S splice,
                           Q sql, P purge, R range, C indicate-current, F force, A accept,
                           U single-head, L version-path, G autogenerate, O from-db,
-                          W rename-table / rename-column, T table, Y no-drift */
+                          W rename-table / rename-column, T table, Y no-drift, N snapshot */
     int min_args, max_args; /* -1: any number */
     int flags;
     int (*run)(ctx *x);
@@ -983,7 +986,7 @@ static const struct {
     {"show", "Q", 1, 1, 0, cmd_show},
     {"check", "UY", 0, 0, 0, cmd_check},
     {"test", "", 0, 0, 0, cmd_test},
-    {"dump", "T", 0, 0, 0, cmd_dump},
+    {"dump", "TN", 0, 0, 0, cmd_dump},
     {"baseline", "mI", 0, 0, NEEDS_INI | NEEDS_MESSAGE, cmd_baseline},
     {"squash", "m", 1, 1, NEEDS_INI | NEEDS_MESSAGE, cmd_squash},
 };
@@ -1032,6 +1035,7 @@ static int take_opt(mig_arena *ar, cli *c, int ch, const char *arg)
     case O_RENAME_COLUMN: mig_strlist_add(ar, &c->rename_columns, arg); return 'W';
     case O_TABLE: mig_strlist_add(ar, &c->tables, arg); return 'T';
     case O_NO_DRIFT: c->no_drift = 1; return 'Y';
+    case O_SNAPSHOT: c->snapshot = 1; return 'N';
     default: return -1;
     }
 }
@@ -1058,6 +1062,7 @@ static const char *opt_name(int letter)
     case 'W': return "--rename-table/--rename-column";
     case 'T': return "--table";
     case 'Y': return "--no-drift";
+    case 'N': return "--snapshot";
     default: return "?";
     }
 }

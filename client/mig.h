@@ -40,6 +40,7 @@ typedef struct cli {
     const char *version_path; /* revision --version-path DIR */
     int splice, sql, purge, indicate_current, force, accept, single_head;
     int no_drift;            /* check --no-drift */
+    int snapshot;            /* dump --snapshot */
     /* revision --autogenerate [--from-db] [--rename-table OLD:NEW] [--rename-column T.OLD:NEW]; dump --table T */
     int autogenerate, from_db;
     mig_strlist rename_tables, rename_columns;
@@ -380,7 +381,7 @@ int desired_snapshot(ctx *x, scratch *s, const char **out, db **via, mig_err *er
  * fresh database holds (schema public, plpgsql) that snap has too. */
 const char *empty_snapshot(mig_arena *ar, mig_dialect kind, const char *snap);
 /* mig_diff(from, to[, ropts]) on d; *body "" when they agree. */
-int schema_diff(db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err);
+int schema_diff(ctx *x, db *d, const char *from, const char *to, const char *ropts, const char **body, mig_err *err);
 
 /* drift.c: two snapshots compared object by object (objects matched by
  * kind, schema, name, and table for triggers and policies).  A change is

@@ -1467,15 +1467,6 @@ static int check_schema_run(ctx *x, db *d, int st, const mig_strlist *c, const m
     memset(cs, 0, sizeof *cs);
     if (st <= 0 || problems->n || x->c->no_drift || !x->p->check_drift || x->c->tenant)
         return 0;
-    if (db_client_engine(d)) {
-        /* snapshots are the extension's (mig_snapshot): skipped, not
-         * failed, and said with -v only: the output is the extension's */
-        if (x->c->verbose && !x->c->quiet && !x->c->json)
-            fprintf(stderr, "mig: check: the schema checks (drift, desired) skipped: they need the mig extension's "
-                            "mig_snapshot(), and %s runs without it (the client's engine)\n",
-                    db_display(d));
-        return 0;
-    }
     return check_schemas(x, d, c, pending->n == 0, cs) ? -1 : 1;
 }
 

@@ -84,7 +84,7 @@ static int same_snapshot(mig_arena *ar, const char *want, const char *got, const
 static int create_body(ctx *x, db *d, const char *snap, const char **body, int *nontx, mig_err *err)
 {
     mig_dialect kind = db_kindof(d);
-    if (schema_diff(d, empty_snapshot(x->ar, kind, snap), snap, NULL, body, err))
+    if (schema_diff(x, d, empty_snapshot(x->ar, kind, snap), snap, NULL, body, err))
         return -1;
     *nontx = kind == MIG_DIALECT_POSTGRES && strstr(*body, MIG_SCHEMA_NONTX_MARK) != NULL;
     return 0;

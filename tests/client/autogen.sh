@@ -10,6 +10,9 @@
 client_setup
 
 ALL_SECTIONS="sqlite_steps sqlite_branches sqlite_dump sqlite_errors sqlite_usage pg_steps pg_dump pg_errors pg_scratch"
+# MIG_TEST_ENGINE=client (tests/run/78-client-pg-engine-autogen.t): the PostgreSQL sections with the
+# client's own engine (--engine client on every run): snapshots and diffs made by the client
+[ "${MIG_TEST_ENGINE:-}" = client ] && ALL_SECTIONS="pg_steps pg_dump pg_errors pg_scratch"
 NO_PG=${NO_PG:-}
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || NO_PG=${NO_PG:-"no PostgreSQL cluster (run inside tests/pg/cluster.sh)"}
 
@@ -282,7 +285,7 @@ pgproject() {
     mkdir -p schema
 }
 pg_live_snap() {
-    pq "$DB" "SELECT mig.mig_snapshot()"
+    pg_snap "$DB"
 }
 # the desired schema built by psql in a fresh database, then its snapshot
 pg_desired_snap() {
@@ -290,7 +293,7 @@ pg_desired_snap() {
     psql -q -X -d postgres -c "CREATE DATABASE ag_want TEMPLATE template0" >/dev/null || bail "createdb ag_want"
     pq ag_want "CREATE EXTENSION mig" >/dev/null
     cat schema/*.sql | psql -q -X -v ON_ERROR_STOP=1 -d ag_want >/dev/null 2>&1 || echo "psql failed on the desired schema"
-    pq ag_want "SELECT mig.mig_snapshot()"
+    pg_ext_snap ag_want
 }
 pg_step() {
     local desc=$1 nfiles want
@@ -413,10 +416,10 @@ CREATE VIEW vb AS SELECT b.id, a.c FROM b JOIN a ON a.id = b.a_id;" ""
     unlike "$OUT" "mig_version|mig_revision|mig_history" "pg dump: none of mig's state tables"
     unlike "$OUT" "CREATE SCHEMA public|CREATE EXTENSION" "pg dump: not what a fresh database has (public, plpgsql)"
     newdb ag_dump_fresh
-    pq ag_dump_fresh "CREATE EXTENSION mig" >/dev/null
+    [ "${MIG_TEST_ENGINE:-}" = client ] || pq ag_dump_fresh "CREATE EXTENSION mig" >/dev/null
     psql -q -X -v ON_ERROR_STOP=1 -d ag_dump_fresh -f dump.sql >/dev/null 2>&1
     ok $? "pg dump: psql runs it in a fresh database"
-    is "$(pq ag_dump_fresh "SELECT mig.mig_snapshot()")" "$(pq ag_dump "SELECT mig.mig_snapshot()")" \
+    is "$(pg_snap ag_dump_fresh)" "$(pg_snap ag_dump)" \
         "pg dump: its output builds a database with the same snapshot"
     m dump --table b
     is "$(grep -c '^CREATE' <<<"$OUT")" 3 "pg dump --table b: the table, its index and its trigger"
@@ -429,14 +432,14 @@ t_pg_errors() {
     m revision --autogenerate -m first
     m upgrade
     local before files
-    before=$(pq "$DB" "SELECT mig.mig_snapshot()")
+    before=$(pg_live_snap)
     files=$(ls versions)
     printf '\\connect whatever\nCREATE TABLE u (a int);\n\nCREATE TABLE v (\n  a int,\n);\n' >schema/02.sql
     m revision --autogenerate -m broken
     is_rc 1 "pg: a syntax error in the desired schema: exit 1"
     like "$ERR1" "schema/02\.sql, line 4: .*syntax error" "pg: ... names the file and the statement's line"
     is "$(ls versions)" "$files" "pg: ... no revision file written"
-    is "$(pq "$DB" "SELECT mig.mig_snapshot()")" "$before" "pg: ... the live database untouched"
+    is "$(pg_live_snap)" "$before" "pg: ... the live database untouched"
     is "$(scratch_dbs)" 0 "pg: ... the scratch databases dropped after the failure"
     rm schema/02.sql
     # a revision that fails when it is replayed: named, nothing written, nothing left
@@ -450,7 +453,7 @@ t_pg_errors() {
     like "$ERR" "zz_bad\.sql: .*division by zero" "pg: ... the error names the revision file and the database's message"
     like "$ERR" "could not be replayed in a scratch database" "pg: ... and says it happened in the replay"
     is "$(ls versions)" "$files" "pg: ... no revision file written"
-    is "$(pq "$DB" "SELECT mig.mig_snapshot()")" "$before" "pg: ... the live database untouched"
+    is "$(pg_live_snap)" "$before" "pg: ... the live database untouched"
     is "$(scratch_dbs)" 0 "pg: ... the scratch database dropped"
 }
 

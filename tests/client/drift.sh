@@ -10,6 +10,9 @@
 client_setup
 
 ALL_SECTIONS="sqlite_drift sqlite_desired sqlite_test sqlite_test_fail pg_drift pg_desired pg_test"
+# MIG_TEST_ENGINE=client (tests/run/78-client-pg-engine-drift.t): the PostgreSQL sections with the
+# client's own engine (--engine client on every run): snapshots and diffs made by the client
+[ "${MIG_TEST_ENGINE:-}" = client ] && ALL_SECTIONS="pg_drift pg_desired pg_test"
 NO_PG=${NO_PG:-}
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || NO_PG=${NO_PG:-"no PostgreSQL cluster (run inside tests/pg/cluster.sh)"}
 
@@ -295,7 +298,7 @@ t_pg_test() {
     rev_file versions/m1.sql m1 "b1, c1" "ALTER TABLE t ADD COLUMN y text;" "ALTER TABLE t DROP COLUMN y;"
     m upgrade
     local before
-    before=$(pq "$DB" "SELECT mig.mig_snapshot()")
+    before=$(pg_snap "$DB")
     m test
     is_rc 0 "pg: mig test on a clean project with a branch and a merge: exit 0"
     like "$OUT" "6 checks, 0 failed" "pg: ... six checks pass"
@@ -316,7 +319,7 @@ t_pg_test() {
         is "$RC" 143 "pg: SIGTERM at $point: mig test dies of SIGTERM (143)"
         is "$(scratch_dbs)" 0 "pg: SIGTERM at $point: no scratch database left"
     done
-    is "$(pq "$DB" "SELECT mig.mig_snapshot()")" "$before" "pg: the live database is untouched by mig test"
+    is "$(pg_snap "$DB")" "$before" "pg: the live database is untouched by mig test"
 }
 
 run_sections "$ALL_SECTIONS"

@@ -188,6 +188,36 @@ newdb() {
     U="postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres"
 }
 
+# pg_ext_snap DB: DB's snapshot by the extension's mig_snapshot() (in the
+# schema the extension is in).  When there is none (no extension, an error),
+# it prints the error with a random number, so that two failed snapshots
+# never compare equal and a test comparing them fails.
+pg_ext_snap() {
+    local fn out
+    fn=$(pq "$1" "SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mig'")
+    out=$(pq "$1" "SELECT ${fn:-mig_extension_not_installed}.mig_snapshot()")
+    snap_or_error "$1" "$out"
+}
+# snap_or_error DB OUT: OUT when it is a snapshot document, else the error (see pg_ext_snap)
+snap_or_error() {
+    if [[ $2 == '{"mig_snapshot":'* ]]; then
+        printf '%s\n' "$2"
+    else
+        printf 'no snapshot of %s (%s): %s\n' "$1" "$RANDOM$RANDOM" "$2"
+    fi
+}
+
+# pg_snap DB: DB's snapshot: the extension's mig_snapshot(), or, with
+# MIG_TEST_ENGINE=client (no extension in DB), the client's own (mig dump
+# --snapshot, run where no mig.ini is), which must agree with the
+# extension's: the desired schema's snapshot is still the extension's
+pg_snap() {
+    if [ "${MIG_TEST_ENGINE:-}" = client ]; then
+        snap_or_error "$1" "$(cd "$T" && "${MIGCMD[@]}" -q --url "postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres" dump --snapshot 2>&1)"
+    else
+        pg_ext_snap "$1"
+    fi
+}
 # pq DB SQL: one query's rows, unaligned, no headers.
 pq() {
     psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1

@@ -9,7 +9,7 @@
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || bail "run me inside tests/pg/cluster.sh"
 client_setup
 
-ALL_SECTIONS="basic schemas same_output ddl atomic nontx branches tenants mig_x batch concurrent to_extension to_client"
+ALL_SECTIONS="basic schemas lock same_output ddl atomic nontx branches tenants mig_x batch concurrent to_extension to_client"
 
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS deployer; CREATE ROLE deployer LOGIN" >/dev/null 2>&1
 
@@ -386,27 +386,141 @@ t_to_client() {
     is_rc 0 "downgrade base: exit 0"
 }
 
-# ---- what needs the extension's snapshots ----------------------------------------------------------------------------------
+# ---- schema snapshots and diffs without the extension ---------------------------------------------------------------------
+# The full suites run with the client's engine in 78-client-pg-engine-{autogen,drift,squash}.t;
+# here, the managed service's situation: an owner role that may create databases, not the extension.
 t_schemas() {
-    ownproject schemas eng_schemas
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS devops; CREATE ROLE devops LOGIN CREATEDB" >/dev/null 2>&1
+    project schemas
+    psql -q -X -d postgres -c "DROP DATABASE IF EXISTS eng_schemas" >/dev/null 2>&1
+    createdb -O devops eng_schemas || bail "createdb eng_schemas"
+    DB=eng_schemas
+    U="postgresql:///eng_schemas?host=$PGHOST&port=$PGPORT&user=devops"
+    printf '[mig]\nurl = %s\nversions = versions\nschema = schema\n' "$U" >mig.ini
+    mkdir -p schema
+    three_revs
+    rev_file versions/a4.sql a4 a3 "CREATE TYPE mood AS ENUM ('ok', 'meh');
+CREATE FUNCTION norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS \$\$ SELECT lower(t) \$\$;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN NEW.name := norm(NEW.name); RETURN NEW; END \$\$;
+CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE VIEW user_emails AS SELECT id, norm(email) AS email FROM users WHERE email IS NOT NULL;
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON users USING (name = current_user);" "DROP VIEW user_emails; DROP TRIGGER users_touch ON users; DROP FUNCTION touch(); DROP FUNCTION norm(text); DROP TYPE mood; DROP POLICY own ON users; ALTER TABLE users DISABLE ROW LEVEL SECURITY;"
+    m -q upgrade
+    is_rc 0 "upgrade (role devops: CREATEDB, no CREATE EXTENSION)"
+    is "$(pq "$DB" "SELECT count(*) FROM pg_extension WHERE extname = 'mig'")" 0 "no extension"
+
+    # the same snapshot as the extension's, of the same schema
+    m dump --snapshot
+    is_rc 0 "dump --snapshot without the extension: exit 0"
+    printf '%s\n' "$OUT" >"$T/.client_snap"
+    m dump
+    is_rc 0 "dump without the extension: exit 0"
+    printf '%s\n' "$OUT" >schema/00_dump.sql
+    like "$OUT" "CREATE TABLE public.orders" "dump: the tables"
+    like "$OUT" "CREATE OR REPLACE FUNCTION public.touch\\(\\)" "dump: the functions, in the server's own words"
+    psql -q -X -d postgres -c "DROP DATABASE IF EXISTS eng_schemas_ext" >/dev/null 2>&1
+    createdb eng_schemas_ext || bail "createdb eng_schemas_ext"
+    pq eng_schemas_ext "CREATE EXTENSION mig" >/dev/null
+    psql -q -X -v ON_ERROR_STOP=1 -d eng_schemas_ext -f schema/00_dump.sql >/dev/null 2>&1
+    ok $? "the dump runs in psql"
+    is "$(pg_ext_snap eng_schemas_ext)" "$(cat "$T/.client_snap")" \
+        "the client's snapshot is the extension's, byte for byte (a database built from the dump)"
+
+    # check: drift and the desired schema, without the extension
+    m check
+    is_rc 0 "check at head, the dump as the desired schema: exit 0"
+    m --json check
+    is "$(jq_ "$OUT" 'ref $j->{drift} ? scalar @{$j->{drift}} : "null"')|$(jq_ "$OUT" 'ref $j->{desired} ? scalar @{$j->{desired}} : "null"')" \
+        "0|0" "check --json: drift and desired checked (empty lists, not null)"
+    as_dev() { psql -X -q -A -t -v ON_ERROR_STOP=1 -U devops -d "$DB" -c "$1" 2>&1; }
+    as_dev "ALTER TABLE orders ADD COLUMN note text; CREATE INDEX ix_orders_user ON orders (user_id);
+CREATE OR REPLACE FUNCTION norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS \$\$ SELECT upper(t) \$\$" >/dev/null
+    m check
+    is_rc 1 "hand-made changes: check exits 1"
+    like "$ERR" "drift: table public\.orders: column note added by hand" "... names the added column"
+    like "$ERR" "drift: index public\.ix_orders_user added by hand" "... the added index"
+    like "$ERR" "drift: function public\.norm\\(text\\): definition changed by hand" "... the replaced function body"
+    as_dev "ALTER TABLE orders DROP COLUMN note; DROP INDEX ix_orders_user;
+CREATE OR REPLACE FUNCTION norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS \$\$ SELECT lower(t) \$\$" >/dev/null
+    m check
+    is_rc 0 "reverted: check exits 0"
+
+    # autogenerate, upgrade, downgrade, test
+    cat >schema/10_more.sql <<'SQL'
+CREATE TABLE tags (id int PRIMARY KEY, label text NOT NULL UNIQUE);
+ALTER TABLE orders ADD COLUMN tag_id int REFERENCES tags (id);
+SQL
+    m revision --autogenerate -m "tags"
+    is_rc 0 "revision --autogenerate without the extension: exit 0"
+    like "$(cat versions/*_tags.sql)" "CREATE TABLE public.tags" "... the new table in the revision"
+    m -q upgrade
+    is "$(pq "$DB" "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'orders'")" \
+        "id,user_id,tag_id" "upgrade: the generated revision ran"
+    m revision --autogenerate -m "again"
+    is "$RC|$(ls versions | grep -c again)" "0|0" "a second autogenerate writes nothing"
+    m test
+    is_rc 0 "mig test without the extension: exit 0"
+    m downgrade -1
+    is "$(pq "$DB" "SELECT to_regclass('public.tags') IS NULL")" t "downgrade -1: the generated downgrade ran"
+    is "$(scratch_dbs)" 0 "no scratch database left"
+    is "$(pq "$DB" "SELECT count(*) FROM pg_extension WHERE extname = 'mig'")" 0 "and still no extension"
+
+    # a role that may not create databases: what needs a scratch database says so
+    ownproject schemas_nocreatedb eng_schemas_nocdb
     three_revs
     m -q upgrade
-    m check
-    is_rc 0 "check at head: exit 0 (no false failure)"
-    unlike "$ERR" "schema checks" "check: the output is the extension's (the skip is said with -v)"
-    m -v check
-    like "$ERR" "schema checks \\(drift, desired\\) skipped: they need the mig extension's mig_snapshot\\(\\)" \
-        "check says the schema checks were skipped, and why"
-    m --json check
-    is "$(jq_ "$OUT" 'defined $j->{drift} ? "set" : "null"')" null "check --json: drift not checked (null)"
     m dump
-    is_rc 1 "dump: exit 1"
-    like "$ERR" "has no mig extension \\(the client's engine runs there\\): schema snapshots need its mig_snapshot\\(\\)" \
-        "dump: the error says what is missing"
+    is_rc 0 "dump needs no scratch database: exit 0"
     m test
     is_rc 1 "test: exit 1"
     like "$OUT" "FAILED  upgrade from base to heads: cannot create a scratch database .*scratch databases need CREATEDB there, or dev_url" \
         "test: the check names the reason (this role may not create databases)"
+}
+
+# wait_for DB SQL WANT: poll until the query gives WANT (at most 30 s; a race forced, not timed)
+wait_for() {
+    local i v=""
+    for ((i = 0; i < 600; i++)); do
+        v=$(pq "$1" "$2")
+        [ "$v" = "$3" ] && return 0
+        sleep 0.05
+    done
+    diag "wait_for: $2 gave $v, not $3"
+}
+
+# ---- one deploy lock for both engines -----------------------------------------------------------------------------------------
+# --engine client on a database that has the extension: the run holds the
+# extension's lock, so a mig_upgrade() in another session waits for it
+t_lock() {
+    project lock
+    newdb eng_lock
+    printf '[mig]\nurl = %s\nversions = versions\n' "$U" >mig.ini
+    three_revs
+    m -q upgrade a1
+    is "$(pq "$DB" "SELECT count(*) FROM pg_extension WHERE extname = 'mig'")" 1 "the extension is installed"
+    # the client engine's run stops in a revision until a row is there
+    rev_file versions/a2.sql a2 a1 "SELECT pg_advisory_lock(4242); SELECT pg_advisory_unlock(4242);
+CREATE TABLE l2 (x int);" "DROP TABLE l2;"
+    coproc HOLD { psql -X -q -A -t -d "$DB" 2>&1; }
+    echo "SELECT 'locked' FROM pg_advisory_lock(4242);" >&"${HOLD[1]}"
+    local line=""
+    read -r -t 30 line <&"${HOLD[0]}"
+    [ "$line" = locked ] || diag "the holding session: $line"
+    "${MIGCMD[@]}" --engine client -q upgrade a2 >"$T/.lock.out" 2>&1 &
+    local bg=$!
+    wait_for "$DB" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted" 1
+    is "$(pq "$DB" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 28009 AND granted")" 1 \
+        "the client engine's run holds the extension's deploy lock"
+    like "$(pq "$DB" "SET lock_timeout = '100ms'; SELECT mig_upgrade('a1')")" "cannot lock env \"default\".*lock timeout" \
+        "mig_upgrade() in another session waits for it (here until its lock_timeout)"
+    echo "SELECT pg_advisory_unlock(4242);" >&"${HOLD[1]}"
+    local pid=$HOLD_PID fd=${HOLD[1]}
+    exec {fd}>&-
+    wait "$pid" 2>/dev/null
+    wait "$bg"
+    is "$?" 0 "the client engine's run ends once the revision goes on"
+    is "$(pq "$DB" "SELECT version_num FROM mig.mig_version")" a2 "at a2"
 }
 
 run_sections "$ALL_SECTIONS"

@@ -10,6 +10,9 @@
 client_setup
 
 ALL_SECTIONS="sqlite_baseline sqlite_squash sqlite_refusals pg_baseline pg_squash pg_refusals pg_scratch"
+# MIG_TEST_ENGINE=client (tests/run/78-client-pg-engine-squash.t): the PostgreSQL sections with the
+# client's own engine (--engine client on every run): snapshots and diffs made by the client
+[ "${MIG_TEST_ENGINE:-}" = client ] && ALL_SECTIONS="pg_baseline pg_squash pg_refusals pg_scratch"
 NO_PG=${NO_PG:-}
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || NO_PG=${NO_PG:-"no PostgreSQL cluster (run inside tests/pg/cluster.sh)"}
 
@@ -42,9 +45,11 @@ run_sql() {
 }
 # snap NAME: the schema snapshot of database NAME
 snap() {
-    if [ "$KIND" = pg ]; then
+    if [ "$KIND" = pg ] && [ "${MIG_TEST_ENGINE:-}" = client ]; then
+        pg_snap "sq_$1"
+    elif [ "$KIND" = pg ]; then
         pq "sq_$1" "CREATE EXTENSION IF NOT EXISTS mig" >/dev/null
-        pq "sq_$1" "SELECT mig.mig_snapshot()"
+        pg_ext_snap "sq_$1"
     else
         q "$1.db" "SELECT mig_snapshot();"
     fi
