@@ -52,6 +52,7 @@ typedef struct pge {
     int unit_queued;        /* the unit's SAVEPOINT (BEGIN) is in the queue, not sent yet */
     const char *role_lit;   /* SQL literal: the role setting when the call began (upgrade, downgrade) */
     int role_dirty;         /* a body of this step may have changed the role (SET ROLE ...) */
+    const char *body_role_lit; /* SQL literal: the role the last such body left, for the next revision's */
     int nsource_q;          /* the engine's reads of one revision's source in this call */
     struct src_ent { const char *id, *src; } *srcs; /* ... after the first: every source of the env, sorted */
     int nsrcs, srcs_cap, srcs_loaded;
@@ -373,9 +374,11 @@ static int be_exec_body(void *bctx, const char *body, size_t len, size_t *fail_o
     if (!v || !at)
         return mig_fail(err, MIG_E_NOMEM, "out of memory");
     if (!c->path_body) {
-        c->queue[c->nqueue++] = mig_sprintf(c->ar, "SELECT pg_catalog.set_config('search_path', %s, true)%s%s%s",
+        c->queue[c->nqueue++] = mig_sprintf(c->ar, "SELECT pg_catalog.set_config('search_path', %s, true)%s%s%s%s%s%s",
                                             c->body_lit, c->x_lit ? ", pg_catalog.set_config('mig_client.x', " : "",
-                                            c->x_lit ? c->x_lit : "", c->x_lit ? ", true)" : "");
+                                            c->x_lit ? c->x_lit : "", c->x_lit ? ", true)" : "",
+                                            c->body_role_lit ? ", pg_catalog.set_config('role', " : "",
+                                            c->body_role_lit ? c->body_role_lit : "", c->body_role_lit ? ", true)" : "");
         if (!c->queue[c->nqueue - 1])
             return mig_fail(err, MIG_E_NOMEM, "out of memory");
         nq++;
@@ -626,9 +629,15 @@ static int be_step_end(void *bctx, int commit, mig_err *err)
     if (c->nqueue >= 3 && flush(c, err))
         return -1;
     c->queue[c->nqueue++] = "RELEASE SAVEPOINT mig_step";
-    if (c->role_dirty && c->role_lit) {
-        /* back to the deploying role (and the pinned path) for what follows:
-         * each revision starts as the role that runs mig */
+    if ((c->role_dirty || c->body_role_lit) && c->role_lit) {
+        /* back to the deploying role (and the pinned path) for the engine's
+         * own statements; the next revision of the call starts as the role
+         * this body left, as with the extension (whose bookkeeping runs as
+         * the state tables' owner, whatever the role) */
+        const char *left = NULL;
+        if (flush(c, err) || db_call_sql(c->d, "SELECT pg_catalog.current_setting('role')", 0, NULL, &left, err))
+            return -1;
+        c->body_role_lit = left ? lit(c->d, &c->srcar, left) : NULL; /* (the call's arena: c->ar goes step by step) */
         c->queue[c->nqueue++] = mig_sprintf(c->ar, "SELECT pg_catalog.set_config('role', %s, true), %s", c->role_lit,
                                             PIN_PATH + 7);
         c->role_dirty = 0;

@@ -9,7 +9,7 @@
 [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] || bail "run me inside tests/pg/cluster.sh"
 client_setup
 
-ALL_SECTIONS="basic schemas lock same_output ddl atomic nontx branches tenants mig_x batch concurrent to_extension to_client"
+ALL_SECTIONS="basic schemas lock role_carry same_output ddl atomic nontx branches tenants mig_x batch concurrent to_extension to_client"
 
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS deployer; CREATE ROLE deployer LOGIN" >/dev/null 2>&1
 
@@ -114,6 +114,28 @@ COMMIT;" "DROP TABLE t4;"
     done
     [ "${outs[1]}" != "${outs[0]}" ] && diag "$(diff <(echo "${outs[0]}") <(echo "${outs[1]}"))"
     is "${outs[1]}" "${outs[0]}" "upgrade, failures (runtime, syntax, COMMIT), current, history, check, heads, downgrade: the same output and history with either engine"
+}
+
+# ---- a revision's SET ROLE lasts to the end of the call, with either engine --------------------------------------------------
+t_role_carry() {
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS carry_role; CREATE ROLE carry_role" >/dev/null 2>&1
+    local k got=()
+    for k in extension client; do
+        project "carry_$k"
+        newdb "eng_carry_$k"
+        pq "$DB" "GRANT CREATE ON SCHEMA public TO carry_role" >/dev/null
+        printf '[mig]\nurl = %s\nversions = versions\n' "$U" >mig.ini
+        rev_file versions/r1.sql r1 "" "SET ROLE carry_role;" "RESET ROLE;"
+        rev_file versions/r2.sql r2 r1 "CREATE TABLE made_by (x int);" "DROP TABLE made_by;"
+        rev_file versions/r3.sql r3 r2 "RESET ROLE;
+CREATE TABLE made_after (x int);" "DROP TABLE made_after;"
+        m --engine $k upgrade
+        is_rc 0 "$k: upgrade through a revision that says SET ROLE: exit 0"
+        got+=("$(pq "$DB" "SELECT string_agg(c.relname || ':' || r.rolname, ' ' ORDER BY c.relname) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE c.relname LIKE 'made%'")|$(pq "$DB" "SELECT string_agg(DISTINCT applied_by, ' ') FROM mig.mig_history")")
+    done
+    is "${got[0]}" "made_after:postgres made_by:carry_role|postgres" \
+        "extension: the next revision runs as the role the previous one set, until one resets it; history as the deploying role"
+    is "${got[1]}" "${got[0]}" "client's engine: the same"
 }
 
 # ---- the state tables are the extension's ------------------------------------------------------------------------------------
