@@ -732,8 +732,24 @@ static int tenant_untrusted(db *d, mig_arena *ar, const char *tenant, mig_err *e
     u.ar = ar;
     if (db_query(d, UNTRUSTED_Q, 1, p, untrusted_fn, &u, err))
         return -1;
-    if (!u.v[0])
-        return 0;
+    if (!u.v[0]) {
+        /* the server leaves a schema without USAGE out of the search path:
+         * the revisions would run in the next one (public), silently */
+        const char *usage = NULL, *qt2 = NULL, *who = NULL, *qu = NULL;
+        if (db_call_sql(d, "SELECT pg_catalog.has_schema_privilege($1, 'USAGE')::pg_catalog.int4", 1, p, &usage, err))
+            return -1;
+        if (usage && strcmp(usage, "1") == 0)
+            return 0;
+        if (db_call_sql(d, "SELECT pg_catalog.quote_ident($1)", 1, p, &qt2, err) ||
+            db_call_sql(d, "SELECT current_user", 0, NULL, &who, err) ||
+            db_call_sql(d, "SELECT pg_catalog.quote_ident(current_user)", 0, NULL, &qu, err))
+            return -1;
+        mig_fail(err, MIG_E_USAGE, "role \"%s\" has no USAGE on tenant schema \"%s\": its revisions would create and "
+                                   "find their objects in the next schema of the search path",
+                 who ? who : "?", tenant);
+        mig_err_hint(err, "GRANT USAGE, CREATE ON SCHEMA %s TO %s;", qt2 ? qt2 : tenant, qu ? qu : "...");
+        return -1;
+    }
     qt = u.v[3] ? u.v[3] : tenant;
     if (strcmp(u.v[0], "0") == 0) {
         const char *qo = u.v[4] ? u.v[4] : u.v[1];

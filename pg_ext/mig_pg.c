@@ -923,6 +923,16 @@ static int tenant_untrusted(const char *tenant, Oid caller, mig_err *err)
             }
         }
     }
+    if (rc == 0 && pg_namespace_aclcheck(nsp, caller, ACL_USAGE) != ACLCHECK_OK) {
+        /* the server leaves a schema without USAGE out of the search path:
+         * the revisions would run in the next one (public), silently */
+        mig_fail(err, MIG_E_USAGE, "role \"%s\" has no USAGE on tenant schema \"%s\": its revisions would create and "
+                                   "find their objects in the next schema of the search path",
+                 GetUserNameFromId(caller, false), tenant);
+        mig_err_hint(err, "GRANT USAGE, CREATE ON SCHEMA %s TO %s;", quote_identifier(tenant),
+                     quote_identifier(GetUserNameFromId(caller, false)));
+        rc = -1;
+    }
     ReleaseSysCache(tup);
     return rc;
 }

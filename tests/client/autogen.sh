@@ -491,7 +491,7 @@ t_pg_scratch() {
     # what a kill -9 leaves behind: the next run drops a marked one over an
     # hour old that nobody uses, and nothing else
     local old=mig_scratch_00000000000000aa young=mig_scratch_00000000000000bb other=mig_scratch_00000000000000cc
-    for d in $old $young $other; do pq postgres "CREATE DATABASE $d" >/dev/null; done
+    for d in $old $young $other; do pq postgres "CREATE DATABASE $d OWNER $DBOWNER" >/dev/null; done
     pq postgres "COMMENT ON DATABASE $old IS 'mig scratch database, created $(date -u -d '-2 hours' '+%Y-%m-%d %H:%M:%S')'" >/dev/null
     pq postgres "COMMENT ON DATABASE $young IS 'mig scratch database, created $(date -u '+%Y-%m-%d %H:%M:%S')'" >/dev/null
     echo "CREATE TABLE t3 (a int);" >>schema/01.sql

@@ -181,11 +181,24 @@ project() {
 
 # PostgreSQL suites (pg.sh, autogen.sh), under tests/pg/cluster.sh:
 # newdb DB: a fresh database DB; U its URL
+# (MIG_TEST_ENGINE=client: as on a managed service, the database belongs
+# to role mig_owner, which may log in and create databases, and mig runs as
+# it; it may not create the extension.  The suite's own psql stays postgres.)
+# DBOWNER: the role mig runs as; SU_URL: DB as the superuser.
 newdb() {
     psql -q -X -d postgres -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
-    createdb "$1" || bail "createdb $1"
     DB=$1
-    U="postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres"
+    if [ "${MIG_TEST_ENGINE:-}" = client ]; then
+        psql -q -X -d postgres -c "DO \$\$ BEGIN CREATE ROLE mig_owner LOGIN CREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null 2>&1
+        createdb -O mig_owner "$1" || bail "createdb $1"
+        psql -q -X -d "$1" -c "ALTER SCHEMA public OWNER TO mig_owner" >/dev/null 2>&1
+        DBOWNER=mig_owner
+    else
+        createdb "$1" || bail "createdb $1"
+        DBOWNER=postgres
+    fi
+    U="postgresql:///$1?host=$PGHOST&port=$PGPORT&user=$DBOWNER"
+    SU_URL="postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres"
 }
 
 # pg_ext_snap DB: DB's snapshot by the extension's mig_snapshot() (in the

@@ -265,6 +265,15 @@ t_tenants() {
     like "$ERR" "every role \(PUBLIC\) may create objects in tenant schema \"beta\"" "... said so"
     like "$ERR" "REVOKE CREATE ON SCHEMA beta FROM PUBLIC" "... with the fix"
     as_deployer "$DB" "REVOKE CREATE ON SCHEMA beta FROM PUBLIC" >/dev/null
+    # a schema the deploying role has no USAGE on: the server would leave it
+    # out of the search path, and the revisions would run in public
+    pq "$DB" "CREATE SCHEMA hidden" >/dev/null
+    m --tenant hidden upgrade
+    is_rc 1 "--tenant hidden (no USAGE for the deploying role): exit 1"
+    like "$ERR" "role \"deployer\" has no USAGE on tenant schema \"hidden\"" "... said so"
+    like "$ERR" "GRANT USAGE, CREATE ON SCHEMA hidden TO deployer" "... with the fix"
+    is "$(pq "$DB" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")|$(pq "$DB" "SELECT count(*) FROM mig.mig_version WHERE tenant = 'hidden'")" \
+        "0|0" "... nothing created in public, nothing recorded"
     m --tenant acme downgrade base
     is_rc 0 "--tenant acme downgrade base: exit 0"
     # a revision's own SET ROLE / SET search_path end with the call, as with the extension

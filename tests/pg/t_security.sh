@@ -182,6 +182,18 @@ check "... yet it cannot write the state tables directly (42501)" 42501 \
     "$(state -U sec_deploy -c "UPDATE mig.mig_revision SET source = 'x'")"
 check "a role without the deploy right cannot take the deploy lock (42501)" 42501 \
     "$(state -U sec_nobody -c "SELECT mig_lock()")"
+# a tenant schema the deployer has no USAGE on: the server would leave it
+# out of the search path and the revisions would run in public
+q -c "CREATE SCHEMA hidden_t" >/dev/null || exit 1
+before=$(snapshot)
+out=$(err -U sec_deploy -c "SELECT mig_put_revision(\$r\$-- mig:revision h1
+-- mig:upgrade
+CREATE TABLE h1_t (x int);
+\$r\$, '{\"env\": \"hid\", \"tenant\": \"hidden_t\"}')" -c "SELECT mig_upgrade('head', '{\"env\": \"hid\", \"tenant\": \"hidden_t\"}')")
+check "a tenant schema without USAGE for the deployer is refused (0A000)" 0A000 "${out:0:5}"
+case $out in *'no USAGE on tenant schema "hidden_t"'*) echo "ok - ... the error says so";;
+    *) echo "not ok - ... the error says so: $out"; fail=1;; esac
+check "... nothing created in public, nothing recorded" "$before" "$(snapshot)"
 
 # ---- 6. a role with no deploy right cannot hold deployments up ----------------------------------------------
 # the key the extension used to lock, taken by a role that may only log in
