@@ -69,7 +69,7 @@ typedef struct rcache {
     const char *head;      /* its first two lines, as this run writes them */
     mig_strlist seq;       /* the revisions applied in it, in order */
     mig_strlist fp;        /* their fingerprints */
-    long image_at;         /* where the image line is */
+    FILE *in;              /* the file read (its list; the image follows), or NULL */
     int found;             /* a file of this binary and key, well formed */
     int valid;             /* ... whose revisions are all in the files as they ran */
 } rcache;
@@ -266,7 +266,9 @@ static FILE *open_cache(const char *path)
 }
 
 /* Read the cache's list of revisions (not the image) and check it against
- * the files: rc->found, rc->valid. */
+ * the files: rc->found, rc->valid.  The file stays open (rc->in) for
+ * read_image, so that the image is the list's even when another run
+ * renames a new cache over it meanwhile. */
 static void read_list(ctx *x, files *f, rcache *rc)
 {
     FILE *in = open_cache(rc->path);
@@ -287,8 +289,6 @@ static void read_list(ctx *x, files *f, rcache *rc)
         mig_strlist_add(x->ar, &rc->seq, mig_strdup(x->ar, line));
         mig_strlist_add(x->ar, &rc->fp, mig_strdup(x->ar, sp + 1));
     }
-    if ((rc->image_at = ftell(in)) < 0)
-        goto out;
     rc->found = 1;
     rc->valid = 1;
     for (i = 0; i < n && rc->valid; i++) {
@@ -296,30 +296,39 @@ static void read_list(ctx *x, files *f, rcache *rc)
         char fp[65];
         rc->valid = e && fingerprint(x->ar, e, fp) == 0 && strcmp(fp, rc->fp.v[i]) == 0;
     }
+    rc->in = in;
+    return;
 out:
     fclose(in);
 }
 
-/* The image (malloc'd, *n bytes), its SHA-256 checked; NULL when damaged. */
-static unsigned char *read_image(const rcache *rc, size_t *n)
+static void close_cache(rcache *rc)
 {
-    FILE *in = open_cache(rc->path);
+    if (rc->in)
+        fclose(rc->in);
+    rc->in = NULL;
+}
+
+/* The image (malloc'd, *n bytes), its SHA-256 checked; NULL when damaged. */
+static unsigned char *read_image(rcache *rc, size_t *n)
+{
+    FILE *in = rc->in;
     char line[160], want[65], got[65], tail[5];
     unsigned long long size = 0;
     unsigned char *data = NULL;
     *n = 0;
     if (!in)
         return NULL;
-    if (fseek(in, rc->image_at, SEEK_SET) != 0 || get_line(in, line, sizeof line) ||
+    if (get_line(in, line, sizeof line) ||
         sscanf(line, "image %llu %64s", &size, want) != 2 || size == 0 || size > MAX_IMAGE ||
         !(data = malloc((size_t)size)) || fread(data, 1, (size_t)size, in) != (size_t)size ||
         fread(tail, 1, 5, in) != 4 || memcmp(tail, "end\n", 4) != 0 || sha256_bytes(data, (size_t)size, got) ||
         strcmp(got, want) != 0) {
         free(data);
-        fclose(in);
+        close_cache(rc);
         return NULL;
     }
-    fclose(in);
+    close_cache(rc);
     *n = (size_t)size;
     return data;
 }
@@ -433,6 +442,7 @@ int replay_cached(ctx *x, db *holder, const char *url, const mig_strlist *target
                 return -1;
         }
     }
+    close_cache(&rc); /* (read_image closed it) */
     if (used) {
         /* a failure here is the new revisions' own: the state before them
          * is the one a replay from empty reaches */

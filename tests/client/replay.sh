@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 client_setup
 
-ALL_SECTIONS="sqlite_loop sqlite_invalid sqlite_targets"
+ALL_SECTIONS="sqlite_loop sqlite_invalid sqlite_targets sqlite_unapplied"
 
 # replay_file: the replay cache's file ("" when none)
 replay_file() {
@@ -201,6 +201,25 @@ t_sqlite_targets() {
     with=$OUT
     MIG_CACHE=off m test
     is "$OUT" "$with" "mig test: the same report with MIG_CACHE=off"
+}
+
+t_sqlite_unapplied() {
+    # a cache made at r1 holds r2 uploaded but not applied; r2 is then
+    # edited (header and sections): the next replay over the cache uploads
+    # the new r2 and runs it, as a replay from empty would
+    project un
+    rev_file versions/r1.sql r1 "" "CREATE TABLE t (id INTEGER PRIMARY KEY);" "DROP TABLE t;"
+    rev_file versions/r2.sql r2 r1 "CREATE TABLE u (id INTEGER PRIMARY KEY);" "DROP TABLE u;"
+    m upgrade r1
+    m -v check
+    like "$ERR" "mig: replay: 1 revisions run from empty" "check at r1: r1 replayed and cached (r2 uploaded with it)"
+    rev_file versions/r2.sql r2 r1 "CREATE TABLE w (id INTEGER PRIMARY KEY);" "DROP TABLE w;" "-- mig:branch_labels br"
+    mkdir schema
+    echo "CREATE TABLE t (id INTEGER PRIMARY KEY); CREATE TABLE u (id INTEGER PRIMARY KEY);" >schema/a.sql
+    echo "schema = schema" >>mig.ini
+    gen "r2 edited before it ran"
+    like "$VERR" "mig: replay: 1 revisions from the cache, 1 run" "r2 edited: r1 from the cache, the new r2 run"
+    like "$GBODY" "DROP TABLE w" "... the new r2's table is the one dropped"
 }
 
 run_sections "$ALL_SECTIONS"
