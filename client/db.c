@@ -1335,13 +1335,20 @@ const char *db_url_dbname(mig_arena *ar, const char *url, const char *dbname, mi
 
 /* ---- the replay cache's images (replay.c) ------------------------------------------ */
 
-unsigned char *db_sqlite_image(db *d, size_t *n)
+unsigned char *db_sqlite_image(db *d, size_t *n, int *owned)
 {
     sqlite3_int64 size = 0;
     unsigned char *data;
     *n = 0;
+    *owned = 0;
     if (d->kind != MIG_DIALECT_SQLITE || !d->sq)
         return NULL;
+    /* an in-memory (memdb) database: its own bytes, not a copy */
+    if ((data = sqlite3_serialize(d->sq, "main", &size, SQLITE_SERIALIZE_NOCOPY)) != NULL && size > 0) {
+        *n = (size_t)size;
+        return data;
+    }
+    *owned = 1;
     if (!(data = sqlite3_serialize(d->sq, "main", &size, 0)) || size <= 0) {
         sqlite3_free(data);
         return NULL;

@@ -245,10 +245,11 @@ void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
 /* The SQLite scratch databases of autogenerate: sqlite:file:/mig_scratch_ID?vfs=memdb
  * (in memory, shared by the process's connections while one is open). */
 #define DB_SCRATCH_MEMDB "file:/mig_scratch_"
-/* SQLite: d's main database as bytes (sqlite3_serialize; sqlite3_free
- * them), or NULL; and d's main database replaced by such an image (NULL:
- * emptied), 0 or -1 (replay.c's cache). */
-unsigned char *db_sqlite_image(db *d, size_t *n);
+/* SQLite: d's main database as bytes (sqlite3_serialize), or NULL: an
+ * in-memory database's own (valid until d is written to), else a copy
+ * (*owned: sqlite3_free it); and d's main database replaced by such an
+ * image (NULL: emptied), 0 or -1 (replay.c's cache). */
+unsigned char *db_sqlite_image(db *d, size_t *n, int *owned);
 int db_sqlite_load_image(db *d, const unsigned char *data, size_t n);
 /* PG: a string literal quoted by libpq (PQescapeLiteral: the connection's
  * encoding and settings), in ar; NULL when it cannot be (out of memory, a

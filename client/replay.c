@@ -338,7 +338,8 @@ static unsigned char *read_image(rcache *rc, size_t *n)
 static void save(ctx *x, files *f, db *holder, const rcache *rc, const mig_strlist *seq)
 {
     size_t n = 0;
-    unsigned char *img = db_sqlite_image(holder, &n);
+    int owned = 0;
+    unsigned char *img = db_sqlite_image(holder, &n, &owned);
     char *dir, *slash, hex[65], fp[65];
     const char *tmp;
     FILE *out;
@@ -346,7 +347,8 @@ static void save(ctx *x, files *f, db *holder, const rcache *rc, const mig_strli
     if (!img)
         return;
     if (sha256_bytes(img, n, hex)) {
-        sqlite3_free(img);
+        if (owned)
+            sqlite3_free(img);
         return;
     }
     /* ~/.cache, ~/.cache/mig, then ~/.cache/mig/replay, private to the user (as cache.c) */
@@ -365,13 +367,15 @@ static void save(ctx *x, files *f, db *holder, const rcache *rc, const mig_strli
     }
     tmp = mig_sprintf(x->ar, "%s.%ld.tmp", rc->path, (long)getpid());
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
-        sqlite3_free(img);
+        if (owned)
+            sqlite3_free(img);
         return;
     }
     if (!(out = fdopen(fd, "wb"))) {
         close(fd);
         unlink(tmp);
-        sqlite3_free(img);
+        if (owned)
+            sqlite3_free(img);
         return;
     }
     ok = fputs(rc->head, out) >= 0 && fprintf(out, "applied %d\n", seq->n) > 0;
@@ -380,7 +384,8 @@ static void save(ctx *x, files *f, db *holder, const rcache *rc, const mig_strli
         ok = e && fingerprint(x->ar, e, fp) == 0 && fprintf(out, "%s %s\n", seq->v[i], fp) > 0;
     }
     ok = ok && fprintf(out, "image %zu %s\n", n, hex) > 0 && fwrite(img, 1, n, out) == n && fputs("end\n", out) >= 0;
-    sqlite3_free(img);
+    if (owned)
+        sqlite3_free(img);
     if (fclose(out) != 0 || !ok || rename(tmp, rc->path) != 0)
         unlink(tmp);
 }
@@ -443,6 +448,13 @@ int replay_cached(ctx *x, db *holder, const char *url, const mig_strlist *target
         }
     }
     close_cache(&rc); /* (read_image closed it) */
+    if (used && plan.n == rc.seq.n) {
+        /* nothing new to run: the schema is the replay's.  The upgrade is
+         * not run at all (it would only upload the files that changed
+         * without running: mig's own tables, which no snapshot reads) */
+        say(x, "%d revisions from the cache, 0 run", rc.seq.n);
+        return 0;
+    }
     if (used) {
         /* a failure here is the new revisions' own: the state before them
          * is the one a replay from empty reaches */
