@@ -4,6 +4,10 @@
 # `alembic revision --autogenerate` on the same schema (SQLAlchemy models
 # generated for it); goal: mig 10x faster.  Each run's output is checked: the
 # new revision (mig) or script (Alembic) must hold the edit and nothing else.
+# On SQLite the replay row runs with the replay cache (client/replay.c) the
+# run before left (the same revisions: warm), and two more rows give the
+# daily loop (a cache of REVISIONS-1, one revision replayed over it) and
+# MIG_CACHE=off (the replay from empty).
 # PostgreSQL runs on a throwaway cluster (tests/pg/cluster.sh, as
 # bench/pg_chain.sh) with the extension installed in the system PostgreSQL
 # (make -s -C pg_ext install, as root; `make bench-autogen` does both).
