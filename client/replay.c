@@ -32,6 +32,12 @@
  *   branched graph, planning from the cached heads could order the rest
  *   differently); when it is not, the replay is done again from empty.
  *
+ * When the cache holds the whole plan, no upgrade runs at all: it could
+ * only upload changed files that are not applied, into mig's own tables,
+ * which no snapshot reads.  When revisions run over the cache and one
+ * fails, that is the replay's error (the state before them is the one the
+ * replay from empty reaches), printed once and not retried from empty.
+ *
  * The file is keyed so that nothing else is trusted: the client binary
  * (cache.c's key), the SQLite library it runs on, and the options of the
  * run (env, -x values); it is named after the version folders, as the
@@ -49,7 +55,6 @@
  */
 #include "mig.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
