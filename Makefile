@@ -49,7 +49,7 @@ $(SQLITE_SO): $(SQLITE_SRC) sqlite_ext/mig_sqlite.h core/libmigcore.a
 # loaded at run time (dlopen) when a PostgreSQL URL is used (PQ_INC is for its header):
 # with its twenty dependencies it cost every run 2 ms of loading before main().
 CLIENT_SRC := client/main.c client/db.c client/files.c client/cache.c client/show.c client/run.c client/autogen.c \
-              client/drift.c client/test.c client/squash.c \
+              client/drift.c client/test.c client/squash.c client/replay.c \
               client/pg_engine.c
 
 # the extension's version (pg_ext/mig.control): PGXN metadata and the state tables below

@@ -4,6 +4,10 @@
 # `alembic revision --autogenerate` on the same schema (SQLAlchemy models
 # generated for it); goal: mig 10x faster.  Each run's output is checked: the
 # new revision (mig) or script (Alembic) must hold the edit and nothing else.
+# On SQLite the replay row runs with the replay cache (client/replay.c) the
+# run before left (the same revisions: warm), and two more rows give the
+# daily loop (a cache of REVISIONS-1, one revision replayed over it) and
+# MIG_CACHE=off (the replay from empty).
 # PostgreSQL runs on a throwaway cluster (tests/pg/cluster.sh, as
 # bench/pg_chain.sh) with the extension installed in the system PostgreSQL
 # (make -s -C pg_ext install, as root; `make bench-autogen` does both).
@@ -143,11 +147,13 @@ for db in $DBS; do
     grep -q "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["head"])' "$G/expect.json")" "$W/out" \
         || fail "mig current, $db: not at the head"
 
-    # mig_rev KEY ARGS...: one `mig revision --autogenerate`, checked, its file removed
+    # mig_rev KEY ARGS...: one `mig revision --autogenerate`, checked, its file
+    # removed; PRE: what runs it (env, or env MIG_CACHE=off)
+    PRE=(env)
     mig_rev() {
         local k=$1 path
         shift
-        run "$db" "$G/mig" "$MIG" --json revision --autogenerate -m bench "$@" || fail "mig revision --autogenerate $*, $db"
+        run "$db" "$G/mig" "${PRE[@]}" "$MIG" --json revision --autogenerate -m bench "$@" || fail "mig revision --autogenerate $*, $db"
         path=$(sed -n 's/^ *"path": "\(.*\)",\{0,1\}$/\1/p' "$W/out")
         [ -n "$path" ] && [ -f "$G/mig/$path" ] || fail "mig revision --autogenerate $*, $db: no revision written"
         cp "$G/mig/$path" "$W/$k.sql"
@@ -156,10 +162,34 @@ for db in $DBS; do
         "$PY" "$HERE/autogen_gen.py" check-mig "$G" "$W/$k.sql" >"$W/out" 2>"$W/err" \
             || { cp "$W/$k.sql" "$W/kept_$k.sql"; KEEP=1; fail "mig revision --autogenerate $*, $db: a wrong revision (kept as $W/kept_$k.sql)"; }
     }
-    progress "$db: mig revision --autogenerate (replay) and --from-db, $REPEAT runs each, interleaved"
+    # SQLite's replay cache (client/replay.c): the replay row runs with the
+    # cache of the run before (the same revisions: nothing is replayed; the
+    # first run fills it); the daily-loop row with a cache made at 199
+    # revisions (an untimed autogenerate with the head's file moved away),
+    # so that the 200th is replayed over it; MIG_CACHE=off is the replay
+    # from empty
+    HEADF=$(grep -l "^-- mig:revision $("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["head"])' "$G/expect.json")\$" "$G"/mig/versions/*.sql)
+    [ -f "$HEADF" ] || die "no file of the head revision"
+    loop_prep() {
+        mv "$HEADF" "$W/head.sql"
+        local path
+        (cd "$G/mig" && "$MIG" --json revision --autogenerate -m prep) >"$W/out" 2>"$W/err" || fail "mig revision --autogenerate at N-1, $db"
+        path=$(sed -n 's/^ *"path": "\(.*\)",\{0,1\}$/\1/p' "$W/out")
+        [ -n "$path" ] && [ -f "$G/mig/$path" ] || fail "mig revision --autogenerate at N-1, $db: no revision written"
+        rm -f "$G/mig/$path"
+        mv "$W/head.sql" "$HEADF"
+    }
+    progress "$db: mig revision --autogenerate (replay) and --from-db$([ "$db" = sqlite ] && echo ", the daily loop and MIG_CACHE=off"), $REPEAT runs each, interleaved"
     for ((r = 1; r <= REPEAT; r++)); do
         mig_rev "$db,mig"
         mig_rev "$db,migdb" --from-db
+        if [ "$db" = sqlite ]; then
+            loop_prep
+            mig_rev "$db,migloop"
+            PRE=(env MIG_CACHE=off)
+            mig_rev "$db,mignc"
+            PRE=(env)
+        fi
     done
     INFO[$db,lines]=$(sed -n '/^-- mig:upgrade/,/^-- mig:downgrade/p' "$W/$db,mig.sql" | grep -c ';$' || true)
 
@@ -197,14 +227,16 @@ echo "mig's revision: ${INFO[sqlite,lines]} statements in the upgrade section (S
 echo "seconds, whole commands; best of $REPEAT (mig) and $ALEMBIC_REPEAT (Alembic) by $CLOCK; CPU = the command's$([ "$SKIP_PG" = 1 ] || echo ", + the server's on PostgreSQL")"
 echo "ratio = Alembic's $CLOCK time / the row's; goal: mig ${GOAL}x faster than Alembic"
 echo
-printf '  %-44s %-11s %8s %8s %8s %6s %s\n' "tool" "DB" "wall" "CPU" "ratio" "goal" ""
+printf '  %-56s %-11s %8s %8s %8s %6s %s\n' "tool" "DB" "wall" "CPU" "ratio" "goal" ""
 missed=0
 for db in $DBS; do
-    for t in mig migdb alembic; do
+    for t in mig migloop mignc migdb alembic; do
         k=$db,$t
         [ -n "${R[$k,m]:-}" ] || continue
         case $t in
-            mig) label="mig revision --autogenerate (scratch replay)" ;;
+            mig) label="mig revision --autogenerate (scratch replay)$([ "$db" = sqlite ] && echo ", cache warm")" ;;
+            migloop) label="... cache at N-1, one revision replayed" ;;
+            mignc) label="... MIG_CACHE=off (replay from empty)" ;;
             migdb) label="mig revision --autogenerate --from-db" ;;
             alembic) label="alembic revision --autogenerate" ;;
         esac
@@ -212,13 +244,13 @@ for db in $DBS; do
         if [ -n "${R[$db,alembic,m]:-}" ]; then
             m=${R[$k,m]}; [ "$m" -gt 0 ] || m=1
             ratio=$(printf '%.1fx' "$(calc "${R[$db,alembic,m]} / $m")")
-            if [ "$t" != alembic ]; then
+            if [ "$t" != alembic ] && [ "$t" != mignc ]; then # (mignc: for comparison)
                 goal=">=${GOAL}x"
                 v=$(verdict "${R[$db,alembic,m]} / $m >= $GOAL")
                 [ "$v" = MISSED ] && missed=$((missed + 1))
             fi
         fi
-        printf '  %-44s %-11s %8s %8s %8s %6s %s\n' "$label" "$(dbname "$db")" "$(s "${R[$k,wall]}")" "$(s "${R[$k,cpu]}")" "$ratio" "$goal" "$v"
+        printf '  %-56s %-11s %8s %8s %8s %6s %s\n' "$label" "$(dbname "$db")" "$(s "${R[$k,wall]}")" "$(s "${R[$k,cpu]}")" "$ratio" "$goal" "$v"
     done
 done
 echo

@@ -65,6 +65,7 @@ struct scratch {
     const char *names[MAX_SCRATCH]; /* PG: database names */
     int n;
     db *holders[MAX_SCRATCH];       /* SQLite: connections that keep the in-memory databases alive */
+    const char *urls[MAX_SCRATCH];  /* SQLite: ... and their URLs */
     int nh;
     struct sigaction old_int, old_term;
     int handlers;
@@ -247,7 +248,7 @@ const char *scratch_new(ctx *x, scratch *s, mig_err *err)
         const char *url = mig_sprintf(x->ar, "sqlite:" DB_SCRATCH_MEMDB "%s?vfs=memdb", name + strlen("mig_scratch_"));
         if (!(s->holders[s->nh] = db_open(x->ar, url, "the scratch database", 1, err)))
             return NULL;
-        s->nh++;
+        s->urls[s->nh++] = url;
         return url;
     }
     {
@@ -653,6 +654,16 @@ int scratch_run(ctx *x, const char *url, const mig_strlist *targets, int downgra
     return got_signal ? -1 : 0;
 }
 
+int scratch_replay(ctx *x, scratch *s, const char *url, const mig_strlist *targets)
+{
+    int i;
+    if (s->kind == MIG_DIALECT_SQLITE)
+        for (i = 0; i < s->nh; i++)
+            if (s->urls[i] && strcmp(s->urls[i], url) == 0)
+                return replay_cached(x, s->holders[i], url, targets);
+    return scratch_run(x, url, targets, 0);
+}
+
 db *scratch_connect(ctx *x, const char *url, mig_err *err)
 {
     db *d = db_open(x->ar, url, "the scratch database", 1, err);
@@ -787,7 +798,7 @@ int autogen_body(ctx *x, files *f, const mig_strlist *down, const char **body, i
             mig_strlist_add(x->ar, &targets, down->v[i]);
         for (i = 0; i < x->c->depends_on.n; i++)
             mig_strlist_add(x->ar, &targets, x->c->depends_on.v[i]);
-        if (scratch_run(x, url, &targets, 0)) {
+        if (scratch_replay(x, s, url, &targets)) {
             if (!got_signal)
                 errorf("revision --autogenerate: the revisions could not be replayed in a scratch database (the "
                        "error is above); nothing was written");

@@ -119,14 +119,14 @@ static void key_of(const struct stat *st, hkey *k)
     k->v[4] = (uint64_t)ns_of(st->st_ctim);
 }
 
-static int cache_off(void)
+int cache_off(void)
 {
     const char *v = getenv("MIG_CACHE");
     return v && (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0);
 }
 
 /* The cache file for these folders, or NULL (no home, or a folder that cannot be resolved). */
-static char *cache_path(mig_arena *ar, const mig_strlist *dirs, int recursive)
+char *cache_path(mig_arena *ar, const mig_strlist *dirs, int recursive)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -154,14 +154,25 @@ static char *cache_path(mig_arena *ar, const mig_strlist *dirs, int recursive)
     return mig_sprintf(ar, "%s/%s", base, hex);
 }
 
-/* The first line: the format, and the client binary it was written by. */
-static int head_line(char *out, size_t n)
+/* The client binary, as stat says of it: a cache written by another build
+ * (or the same path rebuilt) is never trusted. */
+int cache_binary_key(char *out, size_t n)
 {
     struct stat st;
     if (stat("/proc/self/exe", &st) != 0)
         return -1;
-    snprintf(out, n, "%s %llu:%llu:%lld:%lld:%lld\n", MAGIC, (unsigned long long)st.st_dev,
-             (unsigned long long)st.st_ino, (long long)st.st_size, ns_of(st.st_mtim), ns_of(st.st_ctim));
+    snprintf(out, n, "%llu:%llu:%lld:%lld:%lld", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+             (long long)st.st_size, ns_of(st.st_mtim), ns_of(st.st_ctim));
+    return 0;
+}
+
+/* The first line: the format, and the client binary it was written by. */
+static int head_line(char *out, size_t n)
+{
+    char key[120];
+    if (cache_binary_key(key, sizeof key))
+        return -1;
+    snprintf(out, n, "%s %s\n", MAGIC, key);
     return 0;
 }
 

@@ -1340,3 +1340,58 @@ const char *db_url_dbname(mig_arena *ar, const char *url, const char *dbname, mi
         mig_buf_printf(&b, " dbname='%s'", dbname); /* dbname is the client's own name (letters, digits, _) */
     return b.data;
 }
+
+/* ---- the replay cache's images (replay.c) ------------------------------------------ */
+
+unsigned char *db_sqlite_image(db *d, size_t *n, int *owned)
+{
+    sqlite3_int64 size = 0;
+    unsigned char *data;
+    *n = 0;
+    *owned = 0;
+    if (d->kind != MIG_DIALECT_SQLITE || !d->sq)
+        return NULL;
+    /* an in-memory (memdb) database: its own bytes, not a copy */
+    if ((data = sqlite3_serialize(d->sq, "main", &size, SQLITE_SERIALIZE_NOCOPY)) != NULL && size > 0) {
+        *n = (size_t)size;
+        return data;
+    }
+    *owned = 1;
+    if (!(data = sqlite3_serialize(d->sq, "main", &size, 0)) || size <= 0) {
+        sqlite3_free(data);
+        return NULL;
+    }
+    *n = (size_t)size;
+    return data;
+}
+
+/* The image is opened read-only in a private in-memory connection and
+ * copied into d by the backup API: a memdb database that the process's
+ * connections share by name cannot be replaced in place
+ * (sqlite3_deserialize gives the connection a private copy instead). */
+int db_sqlite_load_image(db *d, const unsigned char *data, size_t n)
+{
+    sqlite3 *src = NULL;
+    sqlite3_backup *b;
+    int rc;
+    if (d->kind != MIG_DIALECT_SQLITE || !d->sq || d->in_txn)
+        return -1;
+    if (sqlite3_open_v2(":memory:", &src, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        sqlite3_close(src);
+        return -1;
+    }
+    /* the image stays the caller's (no FREEONCLOSE) and is only read */
+    if (data && sqlite3_deserialize(src, "main", (unsigned char *)data, (sqlite3_int64)n, (sqlite3_int64)n,
+                                    SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
+        sqlite3_close(src);
+        return -1;
+    }
+    if (!(b = sqlite3_backup_init(d->sq, "main", src, "main"))) {
+        sqlite3_close(src);
+        return -1;
+    }
+    rc = sqlite3_backup_step(b, -1);
+    rc = sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? 0 : -1;
+    sqlite3_close(src);
+    return rc;
+}

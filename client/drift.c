@@ -285,7 +285,7 @@ int replay_snapshot(ctx *x, scratch *s, const mig_strlist *targets, const char *
         return -1;
     if (scratch_interrupted("scratch-created"))
         return mig_fail(err, MIG_E_INPUT, "interrupted");
-    if (scratch_run(x, url, targets, 0))
+    if (scratch_replay(x, s, url, targets))
         return mig_fail(err, MIG_E_INPUT, "%s",
                         scratch_interrupted("replay-failed") ? "interrupted"
                                                 : "the revisions could not be replayed in a scratch database "

@@ -189,6 +189,12 @@ int hcache_dirty(hcache *c);
 int hcache_checksum_is(hcache *c, const char *id, const char *hex);
 int hcache_fill(hcache *c, int k, revfile_ent *r);
 void hcache_save(hcache *c, const revfile_ent *v, int n, const int *order, const files_summary *sum);
+/* What the caches share (cache.c): MIG_CACHE=off; the file for a set of
+ * version folders in $XDG_CACHE_HOME/mig or ~/.cache/mig (NULL: none); the
+ * client binary's key (a cache of another build is never trusted). */
+int cache_off(void);
+char *cache_path(mig_arena *ar, const mig_strlist *dirs, int recursive);
+int cache_binary_key(char *out, size_t n);
 int hcache_rank(hcache *c, int k);
 int hcache_find_at(hcache *c, int i, int loc, const char *name);
 const revfile_ent *files_by_id(const files *f, const char *id);
@@ -240,6 +246,12 @@ void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
 /* The SQLite scratch databases of autogenerate: sqlite:file:/mig_scratch_ID?vfs=memdb
  * (in memory, shared by the process's connections while one is open). */
 #define DB_SCRATCH_MEMDB "file:/mig_scratch_"
+/* SQLite: d's main database as bytes (sqlite3_serialize), or NULL: an
+ * in-memory database's own (valid until d is written to), else a copy
+ * (*owned: sqlite3_free it); and d's main database replaced by such an
+ * image (NULL: emptied), 0 or -1 (replay.c's cache). */
+unsigned char *db_sqlite_image(db *d, size_t *n, int *owned);
+int db_sqlite_load_image(db *d, const unsigned char *data, size_t n);
 /* PG: a string literal quoted by libpq (PQescapeLiteral: the connection's
  * encoding and settings), in ar; NULL when it cannot be (out of memory, a
  * value not in the encoding). */
@@ -369,6 +381,13 @@ db *scratch_connect(ctx *x, const char *url, mig_err *err);
 /* The client's upgrade (downgrade) on url, quietly, to each target in
  * turn; errors are printed.  -1 also when a signal came. */
 int scratch_run(ctx *x, const char *url, const mig_strlist *targets, int downgrade);
+/* scratch_run from an empty database (upgrades to targets), which on
+ * SQLite starts from the replay cache when it can (replay.c). */
+int scratch_replay(ctx *x, scratch *s, const char *url, const mig_strlist *targets);
+/* replay.c: the replay of targets on the SQLite scratch database that
+ * holder keeps (empty), from the cache of an earlier replay when that is
+ * a prefix of this one; the cache is then written.  As scratch_run. */
+int replay_cached(ctx *x, db *holder, const char *url, const mig_strlist *targets);
 /* Was a signal caught?  (MIG_TEST_SIGNAL_AT=point raises SIGTERM here.) */
 int scratch_interrupted(const char *point);
 /* mig_snapshot() of d with mig.ini's filters (schemas, kinds, include, exclude). */

@@ -615,8 +615,9 @@ t_push() {
 
 # ---- 5. atomicity ------------------------------------------------------------------------------------------
 # ---- the header cache (client/cache.c) ------------------------------------------------------
+# the header cache's file (the replay cache is in mig/replay/, client/replay.c)
 cache_file() {
-    ls "$XDG_CACHE_HOME"/mig/* 2>/dev/null | grep -v '\.tmp$'
+    find "$XDG_CACHE_HOME"/mig -maxdepth 1 -type f ! -name '*.tmp' 2>/dev/null
 }
 
 t_cache() {

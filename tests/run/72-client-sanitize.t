@@ -8,12 +8,14 @@
 #      tests/client/pg.sh in a throwaway cluster (when the extension can be
 #      installed), revision --autogenerate / dump (tests/client/autogen.sh)
 #      check's drift and mig test (tests/client/drift.sh), and baseline /
-#      squash (tests/client/squash.sh) on both;
+#      squash (tests/client/squash.sh) on both, and the replay cache
+#      (tests/client/replay.sh, SQLite);
 #  (b) client/mig under valgrind --error-exitcode=99 (memcheck errors and
 #      definite leaks are failures) runs the SQLite newcomer session, the
 #      dump and error sections of tests/client/autogen.sh, the drift and
 #      mig test sections of tests/client/drift.sh on SQLite, and the SQLite
-#      baseline and refusals of tests/client/squash.sh.
+#      baseline and refusals of tests/client/squash.sh, and the replay
+#      cache's loop and damaged caches (tests/client/replay.sh).
 # Each run of mig is checked for a report (tests/client/lib.sh, MIG_CHECKER).
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -73,6 +75,7 @@ if $CCS -std=c11 -g -O1 -D_GNU_SOURCE -DSQLITE_CORE -Isqlite_ext -Icore $PQ_INC 
     relay "asan autogen sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_steps sqlite_dump sqlite_errors sqlite_usage" bash tests/client/autogen.sh 2>&1)
     relay "asan drift sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_drift sqlite_desired sqlite_test_fail" bash tests/client/drift.sh 2>&1)
     relay "asan squash sqlite" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan NO_PG=- SECTIONS="sqlite_baseline sqlite_squash sqlite_refusals" bash tests/client/squash.sh 2>&1)
+    relay "asan replay cache" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan bash tests/client/replay.sh 2>&1)
     if [ "$(id -u)" = 0 ] && make -s -C pg_ext install >"$S/install.log" 2>&1; then
         relay "asan pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="newcomer nontx_stmt" tests/pg/cluster.sh bash tests/client/pg.sh 2>&1)
         relay "asan autogen pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_dump pg_errors pg_scratch" tests/pg/cluster.sh bash tests/client/autogen.sh 2>&1)
@@ -92,6 +95,7 @@ if command -v valgrind >/dev/null; then
     relay "valgrind autogen sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_dump sqlite_errors" bash tests/client/autogen.sh 2>&1)
     relay "valgrind drift sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_drift sqlite_test" bash tests/client/drift.sh 2>&1)
     relay "valgrind squash sqlite" < <(MIG_CHECKER=valgrind NO_PG=- SECTIONS="sqlite_baseline sqlite_refusals" bash tests/client/squash.sh 2>&1)
+    relay "valgrind replay cache" < <(MIG_CHECKER=valgrind SECTIONS="sqlite_loop sqlite_invalid" bash tests/client/replay.sh 2>&1)
 else
     skip "valgrind is not installed"
 fi
