@@ -28,6 +28,9 @@
 #                       core/snapshot_pg.sql without installing it): the
 #                       snapshot rows call its pg_mig_snapshot; mig_diff and
 #                       everything else stay the installed extension
+#   MIG=client/mig      the client, for the row of its own snapshot
+#                       (--engine client: the catalog query over libpq,
+#                       the document made in the client, no extension used)
 #   KEEP=1              keep the work directory (the cluster is stopped; its
 #                       data directory, the SQL, the snapshots, the diff stay)
 set -euo pipefail
@@ -43,6 +46,8 @@ KEEP=${KEEP:-0}
 CLOCK=${CLOCK:-wall}
 MIG_SO=${MIG_SO:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MIG=${MIG:-$HERE/../client/mig}
+case $MIG in /*) ;; *) MIG=$PWD/$MIG ;; esac
 PORT=54338
 GOAL=2     # (snapshot A + snapshot B + diff) / (2 x pg_dump)
 
@@ -193,6 +198,19 @@ run_dump() {
     WALL=$(( (WALL_US - w0) / 1000 )); CCPU=$(( CPU_MS - c0 )); SCPU=$(( SRV_MS - s0 )); IWALL=; ICPU=
 }
 
+# run_client DB OUTFILE: the client's own snapshot (mig --engine client dump
+# --snapshot: no extension function used), the same figures (no IWALL/ICPU)
+run_client() {
+    local c0 s0 w0
+    srv_ms; s0=$SRV_MS; cpu_ms; c0=$CPU_MS; wall_us; w0=$WALL_US
+    if ! (cd "$W" && "$MIG" -q --engine client --url "postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres" \
+        dump --snapshot >"$2" 2>"$W/err"); then
+        cp "$2" "$W/out" 2>/dev/null || true; fail "mig --engine client dump --snapshot on $1"
+    fi
+    wall_us; cpu_ms; srv_ms
+    WALL=$(( (WALL_US - w0) / 1000 )); CCPU=$(( CPU_MS - c0 )); SCPU=$(( SRV_MS - s0 )); IWALL=; ICPU=
+}
+
 # ---------------------------------------------------------------- per size
 
 declare -A R INFO
@@ -269,6 +287,12 @@ for n in $SIZES; do
         run_sql "$A" "$SNAP_SQL" "$W/raw.out" || fail "SELECT mig_snapshot() on $A"
         cmp -s <(result_of "$W/raw.out") "$W/a_$n.json" || NOTES+=("$n tables: mig_snapshot() of A differs between two runs")
         setbest "$n,snapa"
+        if [ -z "$MIG_SO" ]; then
+            run_client "$A" "$W/client.json"
+            head -c -1 "$W/client.json" | cmp -s - "$W/a_$n.json" \
+                || NOTES+=("$n tables: the client's snapshot of A differs from mig_snapshot()'s")
+            setbest "$n,snapc"
+        fi
         run_sql "$B" "$SNAP_SQL" "$W/raw.out" || fail "SELECT mig_snapshot() on $B"
         setbest "$n,snapb"
         if [ "${INFO[$n,diffrows]}" != n/a ]; then
@@ -344,6 +368,7 @@ for n in $SIZES; do
     prow dump "floor: pg_dump --schema-only -d A > /dev/null"
     prow snapa "SELECT mig_snapshot() on A$([ -n "$MIG_SO" ] && echo " (MIG_SO)")"
     prow snapb "SELECT mig_snapshot() on B$([ -n "$MIG_SO" ] && echo " (MIG_SO)")"
+    [ -n "$MIG_SO" ] || prow snapc "mig --engine client dump --snapshot on A"
     prow diff "SELECT mig_diff(a, b) (documents in a table)"
     keys=(snapa snapb); [ -n "${R[$n,diff,wall]:-}" ] && keys+=(diff)
     ratio "$n" wall "${keys[@]}"; twall=$SUM; rwall=$RATIO
