@@ -8,7 +8,9 @@
 #      tests/client/pg.sh in a throwaway cluster (when the extension can be
 #      installed), revision --autogenerate / dump (tests/client/autogen.sh)
 #      check's drift and mig test (tests/client/drift.sh), and baseline /
-#      squash (tests/client/squash.sh) on both, and the replay cache
+#      squash (tests/client/squash.sh) on both, the client's own engine
+#      with its snapshots and diffs (tests/client/pg_engine.sh, and
+#      autogen.sh with MIG_TEST_ENGINE=client), and the replay cache
 #      (tests/client/replay.sh, SQLite);
 #  (b) client/mig under valgrind --error-exitcode=99 (memcheck errors and
 #      definite leaks are failures) runs the SQLite newcomer session, the
@@ -81,6 +83,9 @@ if $CCS -std=c11 -g -O1 -D_GNU_SOURCE -DSQLITE_CORE -Isqlite_ext -Icore $PQ_INC 
         relay "asan autogen pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_dump pg_errors pg_scratch" tests/pg/cluster.sh bash tests/client/autogen.sh 2>&1)
         relay "asan drift pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_drift pg_test" tests/pg/cluster.sh bash tests/client/drift.sh 2>&1)
         relay "asan squash pg" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="pg_refusals pg_scratch" tests/pg/cluster.sh bash tests/client/squash.sh 2>&1)
+        # the client's engine: snapshots and diffs made in the client (client_snapshot, mig_pg_diff)
+        relay "asan pg_engine" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan SECTIONS="basic schemas lock role_carry tenants" tests/pg/cluster.sh bash tests/client/pg_engine.sh 2>&1)
+        relay "asan autogen pg, client's engine" < <(MIG=$ROOT/$S/mig MIG_CHECKER=asan MIG_TEST_ENGINE=client SECTIONS="pg_steps pg_dump" tests/pg/cluster.sh bash tests/client/autogen.sh 2>&1)
     else
         skip "asan pg: the PostgreSQL extension cannot be installed here (needs root)"
     fi
