@@ -402,10 +402,10 @@ static int note_key(hcache *c, int i, int loc, const char *name, const struct st
     /* racy: changed within two seconds of the run; read it again next time */
     if (ns_of(st->st_mtim) >= c->racy_after || ns_of(st->st_ctim) >= c->racy_after)
         return 0;
-    w->name = mig_strdup(c->ar, name);
+    w->name = name; /* the listing's, which lives as long as the cache */
     w->loc = loc;
     key_of(st, &w->key);
-    w->set = w->name != NULL;
+    w->set = 1;
     return 0;
 }
 
@@ -431,7 +431,8 @@ int hcache_knows(hcache *c, int loc, const char *name)
     return hcache_find(c, loc, name) >= 0;
 }
 
-/* File i of the listing was read: what stat said of it, for the cache to keep. */
+/* File i of the listing was read: what stat said of it, for the cache to
+ * keep.  name is kept, not copied: the listing's, in the cache's arena. */
 void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat *st)
 {
     if (note_key(c, i, loc, name, st) == 0)

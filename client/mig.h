@@ -105,7 +105,6 @@ typedef struct revfile_ent {
     size_t len;
     mig_revfile rf;
     int has_down;            /* a downgrade section with a statement in it */
-    int text_kept;           /* src is in the files' text arena (files_drop_texts) */
 } revfile_ent;
 
 /* What the header cache says of a whole listing it knows as it is: enough
@@ -127,7 +126,6 @@ typedef struct files {
     /* FILES_SUMMARY: set when every file is in the header cache as it is; v
      * and g are then not filled until files_full */
     const files_summary *sum;
-    mig_arena *textar;       /* FILES_LAZY: the texts of the files read while listing */
     int released;            /* files_release: given back, nothing left */
     struct {
         struct hcache *cache;
@@ -146,17 +144,16 @@ typedef struct files {
  * project's texts are not held) */
 #define FILES_GRAPH 1
 #define FILES_NO_SOURCE 2
-/* FILES_LAZY: a file the header cache knows as it is is not read (src is
- * NULL until files_source); the others are read and kept */
+/* FILES_LAZY: as FILES_NO_SOURCE, for the commands that upload: no text is
+ * kept (a file the header cache knows as it is is not even read), and
+ * files_text reads each one when it is uploaded, so that 100,000 texts are
+ * never held at once */
 #define FILES_LAZY 4
 /* FILES_SUMMARY: when the header cache knows every listed file as it is and
  * has the summary of the listing, only f->sum and f->n are set (the caller
  * calls files_full before it needs f->v or f->g) */
 #define FILES_SUMMARY 8
 int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err);
-/* FILES_LAZY: give back the texts read while listing (they are read again
- * by files_source if needed): once they are uploaded, before a run. */
-void files_drop_texts(files *f);
 /* Give back everything of f, which project_files_lazy_sum_in loaded into
  * the arena ar (its own); f then holds nothing, and released is set. */
 void files_release(files *f, mig_arena *ar);
@@ -194,6 +191,10 @@ const revfile_ent *files_by_id(const files *f, const char *id);
 /* The text (and sections) of a file loaded without it: read and parsed now.
  * Errors name the file; a file whose id changed since it was listed is one. */
 int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err);
+/* The text of a file, in ar, without keeping it in e (e->src when it has
+ * one): to upload it.  A file that is no longer what was listed (another id
+ * or checksum) is an error naming it. */
+int files_text(mig_arena *ar, const revfile_ent *e, const char **src, mig_err *err);
 
 /* ---- the database ------------------------------------------------------------- */
 

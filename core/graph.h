@@ -37,7 +37,11 @@ typedef struct mig_graph {
     mig_arena *ar;
     mig_node *nodes;  /* in load order */
     int n, cap;
-    mig_hent *by_id;  /* id -> node */
+    /* id -> node: open addressing, slot = node index + 1 (0: empty), size
+     * a power of two at least twice the nodes (a uthash entry per node
+     * cost 80 bytes, 8 MB of a 100,000-revision graph) */
+    int *id_slots;
+    unsigned id_mask;
     mig_hent *by_label;
     mig_idlist heads;      /* no child through a down revision (Alembic `heads`) */
     mig_idlist real_heads; /* no child at all (Alembic `_real_heads`: what `heads` resolves to) */
