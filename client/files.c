@@ -275,7 +275,13 @@ static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, c
             mig_revfile parsed = r->rf;
             if (keep_header(ar, &parsed, &r->rf))
                 rc = mig_fail(err, MIG_E_NOMEM, "out of memory");
-            r->src = NULL; /* read again by files_source or files_text when needed */
+            if ((flags & FILES_LAZY) && r->len < f->text_room) {
+                /* to be uploaded: kept while the texts kept stay small */
+                r->src = mig_strndup(ar, r->src, r->len);
+                r->src_only = 1;
+                f->text_room -= r->len + 1;
+            } else
+                r->src = NULL; /* read again by files_source or files_text when needed */
         }
         f->n += rc == 0;
     }
@@ -621,6 +627,7 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
                 qsort(paths.v + from, (size_t)(loc_end[i] - from), sizeof *paths.v, by_name);
         }
     f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
+    f->text_room = FILES_TEXT_ROOM;
     mig_arena_init(&texts, &ar->a);
     for (i = 0; i < paths.n && rc == 0; i++) {
         const char *rel = paths.v[i];
@@ -665,17 +672,19 @@ int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err)
 {
     revfile_ent *e = (revfile_ent *)e_; /* the entry's text is filled in on demand */
     mig_revfile rf;
-    if (e->src)
+    const char *src = e->src;
+    size_t len = e->len;
+    if (src && !e->src_only)
         return 0;
-    if (read_whole(ar, e->path, &e->src, &e->len, NULL, err) || mig_revfile_parse(ar, e->src, e->len, e->path, &rf, err)) {
-        e->src = NULL;
+    /* a text kept without its sections is parsed again, not read again */
+    if ((!src && read_whole(ar, e->path, &src, &len, NULL, err)) || mig_revfile_parse(ar, src, len, e->path, &rf, err))
         return -1;
-    }
-    if (strcmp(rf.id, e->rf.id) != 0) {
-        e->src = NULL;
+    if (strcmp(rf.id, e->rf.id) != 0)
         return mig_fail(err, MIG_E_INPUT, "%s changed while mig was running (it was revision %s, it is now %s)",
                         e->path, e->rf.id, rf.id);
-    }
+    e->src = src;
+    e->len = len;
+    e->src_only = 0;
     e->rf = rf;
     e->has_down = has_downgrade_text(e);
     return 0;
