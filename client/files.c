@@ -201,8 +201,8 @@ static int has_downgrade_text(const revfile_ent *e)
  * of exact size, its strings packed), without its sections: what a load that
  * keeps no text holds of each of 100,000 files, as the header cache fills
  * an entry (files_source parses the file again when its sections are
- * needed).  The parse itself left in the scratch arena, about 600 bytes a
- * file, is given back with the text. */
+ * needed).  The parse itself (its sections, its lists with room to grow)
+ * goes back to the scratch arena with the text. */
 static int keep_header(mig_arena *ar, const mig_revfile *in, mig_revfile *out)
 {
     const mig_strlist *from[3] = {&in->down, &in->labels, &in->depends};
@@ -275,7 +275,7 @@ static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, c
             mig_revfile parsed = r->rf;
             if (keep_header(ar, &parsed, &r->rf))
                 rc = mig_fail(err, MIG_E_NOMEM, "out of memory");
-            if ((flags & FILES_LAZY) && r->len < f->text_room) {
+            if (rc == 0 && (flags & FILES_LAZY) && r->len < f->text_room) {
                 /* to be uploaded: kept while the texts kept stay small */
                 r->src = mig_strndup(ar, r->src, r->len);
                 r->src_only = 1;
@@ -558,11 +558,13 @@ static int load_summary(mig_arena *ar, hcache *cache, const mig_strlist *dirs, c
     f->lazy.rec = rec;
     f->lazy.dirs = dirs;
     f->lazy.build = build;
+    f->lazy.ar = ar;
     return 1;
 }
 
-int files_full(mig_arena *ar, files *f, mig_err *err)
+int files_full(files *f, mig_err *err)
 {
+    mig_arena *ar = f->lazy.ar;
     int k;
     if (!f->sum)
         return 0;

@@ -136,6 +136,7 @@ typedef struct files {
         int *rec;            /* ... and its record in the cache */
         const mig_strlist *dirs;
         int build;
+        mig_arena *ar;       /* the load's: files_full fills v and g in it */
     } lazy;
 } files;
 
@@ -162,8 +163,9 @@ int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err
 /* Give back everything of f, which project_files_lazy_sum_in loaded into
  * the arena ar (its own); f then holds nothing, and released is set. */
 void files_release(files *f, mig_arena *ar);
-/* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are). */
-int files_full(mig_arena *ar, files *f, mig_err *err);
+/* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are), in
+ * the arena it was loaded into (given back with it by files_release). */
+int files_full(files *f, mig_err *err);
 /* The SHA-256 (hex) of the headers, a line per revision in the order of
  * db_store_digest (see db.c), as it computes it of the store. */
 int files_digest(mig_arena *ar, const files *f, char hex[65]);

@@ -305,7 +305,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             json_decref(b.sources);
             return 0;
         }
-        if (files_full(x->ar, f, err))
+        if (files_full(f, err))
             goto fail;
         p[0] = x->p->env;
         if (db_query(d,
@@ -316,7 +316,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
                      1, p, stored_row, arg, err))
             goto fail;
     }
-    if (files_full(x->ar, f, err)) /* every file to compare or upload */
+    if (files_full(f, err)) /* every file to compare or upload */
         goto fail;
     /* stored ids, sorted, for a binary search per file */
     {
@@ -860,7 +860,7 @@ static int run_failed(ctx *x, db *d, files *f, run_state *rs, push_result *pr, i
         if (f->released && project_files_quiet(x, f))
             memset(f, 0, sizeof *f);
         if (f->sum)
-            (void)files_full(x->ar, f, &e2);
+            (void)files_full(f, &e2);
         e = files_by_id(f, err->revision);
         if (e && !strstr(err->msg, e->path))
             mig_err_prefix(err, "%s: ", e->path);
@@ -890,7 +890,7 @@ static int run_in(ctx *x, int downgrade, mig_arena *far)
     target = x->c->args.n ? x->c->args.v[0] : "heads";
     if (project_files_lazy_sum_in(x, far, &f))
         return EX_FAILED;
-    if ((x->c->sql || x->c->xk.n) && files_full(far, &f, &err))
+    if ((x->c->sql || x->c->xk.n) && files_full(&f, &err))
         return fail_err(NULL, &err);
     if (x->c->sql)
         return offline_sql(x, &f, dir, target);
@@ -943,7 +943,7 @@ static int run_in(ctx *x, int downgrade, mig_arena *far)
          * process */
         files_release(&f, far);
         rs.f = NULL;
-    } else if (files_full(far, &f, &err))
+    } else if (files_full(&f, &err))
         return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
     if ((any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
         call_run(d, fn, target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts, &heads, &err))
@@ -1624,7 +1624,7 @@ int cmd_check(ctx *x)
             return sr < 0 ? EX_FAILED : report_check(x, d, &f, &c, &pending, &problems, &cs);
         }
     }
-    if (files_full(x->ar, &f, &err)) {
+    if (files_full(&f, &err)) {
         db_close(d);
         return fail_err(NULL, &err);
     }

@@ -48,7 +48,7 @@ void mig_graph_init(mig_graph *g, mig_arena *ar)
     g->ar = ar;
 }
 
-/* FNV-1a of an id, for the slots of by id. */
+/* FNV-1a of an id, for id_slots. */
 static unsigned id_hash(const char *s)
 {
     unsigned h = 2166136261u;
