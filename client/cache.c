@@ -361,10 +361,19 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
     return c;
 }
 
-/* Split a cached list in place (the loaded text is the cache's own). */
+/* Split a cached list in place (the loaded text is the cache's own), into
+ * an array of exactly its items (most lists of 100,000 entries hold one). */
 static void split_list(mig_arena *ar, char *s, mig_strlist *out)
 {
+    const char *q;
     memset(out, 0, sizeof *out);
+    if (!*s)
+        return;
+    out->cap = 1;
+    for (q = s; *q; q++)
+        out->cap += *q == ' ';
+    if (!(out->v = mig_alloc(ar, sizeof *out->v * (size_t)out->cap)))
+        out->cap = 0; /* mig_strlist_add tries again, and fails as it does */
     while (*s) {
         char *a = s;
         while (*s && *s != ' ')

@@ -18,6 +18,7 @@ typedef struct mig_node {
     const char *message;
     const char *checksum;
     int transactional;
+    int is_base;            /* no down_revision (beside transactional: no padding) */
     mig_strlist down_ids;   /* as declared */
     mig_strlist dep_names;  /* depends_on as declared: ids or labels */
     mig_strlist labels;     /* branch labels declared here */
@@ -27,7 +28,6 @@ typedef struct mig_node {
     mig_idlist norm_down;   /* down + norm_deps: the edges Alembic walks */
     mig_idlist next;        /* children through down revisions (nextrev) */
     mig_idlist all_next;    /* children through down revisions or dependencies */
-    int is_base;            /* no down_revision */
     void *user;             /* frontend data */
 } mig_node;
 
