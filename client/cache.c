@@ -372,10 +372,19 @@ hcache *hcache_open(mig_arena *ar, const mig_strlist *dirs, int recursive)
     return c;
 }
 
-/* Split a cached list in place (the loaded text is the cache's own). */
+/* Split a cached list in place (the loaded text is the cache's own), into
+ * an array of exactly its items (most lists of 100,000 entries hold one). */
 static void split_list(mig_arena *ar, char *s, mig_strlist *out)
 {
+    const char *q;
     memset(out, 0, sizeof *out);
+    if (!*s)
+        return;
+    out->cap = 1;
+    for (q = s; *q; q++)
+        out->cap += *q == ' ';
+    if (!(out->v = mig_alloc(ar, sizeof *out->v * (size_t)out->cap)))
+        out->cap = 0; /* mig_strlist_add tries again, and fails as it does */
     while (*s) {
         char *a = s;
         while (*s && *s != ' ')
@@ -413,10 +422,10 @@ static int note_key(hcache *c, int i, int loc, const char *name, const struct st
     /* racy: changed within two seconds of the run; read it again next time */
     if (ns_of(st->st_mtim) >= c->racy_after || ns_of(st->st_ctim) >= c->racy_after)
         return 0;
-    w->name = mig_strdup(c->ar, name);
+    w->name = name; /* the listing's, which lives as long as the cache */
     w->loc = loc;
     key_of(st, &w->key);
-    w->set = w->name != NULL;
+    w->set = 1;
     return 0;
 }
 
@@ -442,7 +451,8 @@ int hcache_knows(hcache *c, int loc, const char *name)
     return hcache_find(c, loc, name) >= 0;
 }
 
-/* File i of the listing was read: what stat said of it, for the cache to keep. */
+/* File i of the listing was read: what stat said of it, for the cache to
+ * keep.  name is kept, not copied: the listing's, in the cache's arena. */
 void hcache_note(hcache *c, int i, int loc, const char *name, const struct stat *st)
 {
     if (note_key(c, i, loc, name, st) == 0)

@@ -34,13 +34,16 @@ static int by_pos(const void *a, const void *b)
     return strcmp(((const struct pos *)a)->p, ((const struct pos *)b)->p);
 }
 
-static int read_whole(mig_arena *ar, const char *path, const char **out, size_t *len, struct stat *st_out,
-                      mig_err *err)
+/* Read file path, opened as rel in the folder dirfd when dirfd >= 0 (no
+ * walk of the whole path for each of 100,000 files: a fifth of the system
+ * time of reading them here). */
+static int read_whole_at(mig_arena *ar, int dirfd, const char *rel, const char *path, const char **out, size_t *len,
+                         struct stat *st_out, mig_err *err)
 {
     /* open, fstat, one read, close: stdio (fopen, fread to the end) took
      * two more reads a file, 20,000 more system calls (6 ms) on a
      * 10,000-file project */
-    int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+    int fd = dirfd >= 0 ? openat(dirfd, rel, O_RDONLY | O_CLOEXEC) : open(path, O_RDONLY | O_CLOEXEC), e;
     struct stat st;
     size_t cap, n = 0;
     char *data;
@@ -83,6 +86,12 @@ fail:
     e = errno;
     close(fd);
     return mig_fail(err, MIG_E_INPUT, "cannot read %s: %s", path, strerror(e));
+}
+
+static int read_whole(mig_arena *ar, const char *path, const char **out, size_t *len, struct stat *st_out,
+                      mig_err *err)
+{
+    return read_whole_at(ar, -1, NULL, path, out, len, st_out, err);
 }
 
 /* Add the *.sql files of dir to out (with recursive, those of its
@@ -188,15 +197,63 @@ static int has_downgrade_text(const revfile_ent *e)
     return 0;
 }
 
+/* The header of a parsed file, copied into ar in one allocation (its lists
+ * of exact size, its strings packed), without its sections: what a load that
+ * keeps no text holds of each of 100,000 files, as the header cache fills
+ * an entry (files_source parses the file again when its sections are
+ * needed).  The parse itself (its sections, its lists with room to grow)
+ * goes back to the scratch arena with the text. */
+static int keep_header(mig_arena *ar, const mig_revfile *in, mig_revfile *out)
+{
+    const mig_strlist *from[3] = {&in->down, &in->labels, &in->depends};
+    mig_strlist *to[3] = {&out->down, &out->labels, &out->depends};
+    const char *str[3] = {in->id, in->message, in->create_date}, **kept[3] = {&out->id, &out->message,
+                                                                              &out->create_date};
+    size_t need = 0;
+    char *p;
+    int i, j;
+    for (i = 0; i < 3; i++) {
+        need += sizeof(char *) * (size_t)from[i]->n + (str[i] ? strlen(str[i]) + 1 : 0);
+        for (j = 0; j < from[i]->n; j++)
+            need += strlen(from[i]->v[j]) + 1;
+    }
+    if (!(p = mig_alloc(ar, need)))
+        return -1;
+    *out = *in; /* checksum, transactional */
+    out->sections = NULL;
+    out->nsections = 0;
+    for (i = 0; i < 3; i++) {
+        /* the pointer arrays first: aligned as the allocation is */
+        to[i]->v = from[i]->n ? (const char **)(void *)p : NULL;
+        to[i]->n = to[i]->cap = from[i]->n;
+        p += sizeof(char *) * (size_t)from[i]->n;
+    }
+    for (i = 0; i < 3; i++) {
+        for (j = 0; j < from[i]->n; j++) {
+            size_t n = strlen(from[i]->v[j]) + 1;
+            to[i]->v[j] = memcpy(p, from[i]->v[j], n);
+            p += n;
+        }
+        if (str[i]) {
+            size_t n = strlen(str[i]) + 1;
+            *kept[i] = memcpy(p, str[i], n);
+            p += n;
+        }
+    }
+    return 0;
+}
+
 /* Read and parse file i of the listing into f->v[f->n] (from the header
- * cache when it has the file as it is). */
+ * cache when it has the file as it is).  FILES_NO_SOURCE and FILES_LAZY
+ * keep its header only (keep_header); the other loads its text and
+ * sections too. */
 static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, const char *path, int loc,
                     const char *rel, int flags, files *f, mig_err *err)
 {
     revfile_ent *r = &f->v[f->n];
     mig_arena_mark m;
     struct stat st;
-    int rc;
+    int rc, header_only = (flags & (FILES_NO_SOURCE | FILES_LAZY)) != 0;
     r->path = path;
     /* a file the cache knows: stat it (relative to the folder: no walk of the
      * whole path for each of 100,000 files); one it does not know is read,
@@ -207,50 +264,29 @@ static int load_one(mig_arena *ar, mig_arena *texts, hcache *cache, int dirfd, c
         return 0;
     }
     mig_arena_mark_get(texts, &m);
-    rc = read_whole((flags & FILES_NO_SOURCE) ? texts : f->textar ? f->textar : ar, r->path, &r->src, &r->len, &st,
-                    err) ||
-                 mig_revfile_parse(ar, r->src, r->len, r->path, &r->rf, err)
+    rc = read_whole_at(header_only ? texts : ar, dirfd, rel, r->path, &r->src, &r->len, &st, err) ||
+                 mig_revfile_parse(header_only ? texts : ar, r->src, r->len, r->path, &r->rf, err)
              ? -1
              : 0;
     if (rc == 0) {
         hcache_note(cache, f->n, loc, rel, &st);
         r->has_down = has_downgrade_text(r);
-        if (flags & FILES_NO_SOURCE)
-            r->src = NULL; /* the parse copied every string it keeps */
-        else
-            r->text_kept = f->textar != NULL;
-        f->n++;
+        if (header_only) {
+            mig_revfile parsed = r->rf;
+            if (keep_header(ar, &parsed, &r->rf))
+                rc = mig_fail(err, MIG_E_NOMEM, "out of memory");
+            if (rc == 0 && (flags & FILES_LAZY) && r->len < f->text_room) {
+                /* to be uploaded: kept while the texts kept stay small */
+                r->src = mig_strndup(ar, r->src, r->len);
+                r->src_only = 1;
+                f->text_room -= r->len + 1;
+            } else
+                r->src = NULL; /* read again by files_source or files_text when needed */
+        }
+        f->n += rc == 0;
     }
     mig_arena_release(texts, &m);
     return rc;
-}
-
-/* The arenas of the texts kept by FILES_LAZY loads: their own blocks, given
- * back by files_drop_texts, or at exit (after the command's arena is). */
-static mig_arena *text_arenas[8];
-static int ntext_arenas;
-
-static void free_text_arenas(void)
-{
-    while (ntext_arenas > 0) {
-        mig_arena *t = text_arenas[--ntext_arenas];
-        mig_arena_free(t);
-        free(t);
-    }
-}
-
-static mig_arena *text_arena(mig_arena *ar)
-{
-    mig_arena *t;
-    if (ntext_arenas == (int)(sizeof text_arenas / sizeof *text_arenas) || !(t = malloc(sizeof *t)))
-        return NULL; /* the texts go to the command's arena */
-    if (ntext_arenas == 0 && atexit(free_text_arenas) != 0) {
-        free(t);
-        return NULL;
-    }
-    mig_arena_init(t, &ar->a);
-    text_arenas[ntext_arenas++] = t;
-    return t;
 }
 
 /* The same id in two files, then the graph (build): what every load ends with. */
@@ -308,6 +344,13 @@ static int by_index_order(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* A list as one comma-separated string: allocated only for two items or
+ * more (100,000 revisions have one down revision each). */
+static const char *comma_list(mig_arena *ar, const mig_strlist *l)
+{
+    return l->n == 0 ? "" : l->n == 1 ? l->v[0] : mig_strlist_join(ar, l, ",");
+}
+
 int files_digest(mig_arena *ar, const files *f, char hex[65])
 {
     dline *v;
@@ -320,9 +363,9 @@ int files_digest(mig_arena *ar, const files *f, char hex[65])
         return -1;
     for (i = 0; i < f->n; i++) {
         const mig_revfile *rf = &f->v[i].rf;
-        v[i].down = mig_strlist_join(ar, &rf->down, ",");
-        v[i].labels = mig_strlist_join(ar, &rf->labels, ",");
-        v[i].deps = mig_strlist_join(ar, &rf->depends, ",");
+        v[i].down = comma_list(ar, &rf->down);
+        v[i].labels = comma_list(ar, &rf->labels);
+        v[i].deps = comma_list(ar, &rf->depends);
         v[i].message = rf->message ? rf->message : "";
         v[i].checksum = rf->checksum;
         v[i].id = rf->id;
@@ -515,11 +558,13 @@ static int load_summary(mig_arena *ar, hcache *cache, const mig_strlist *dirs, c
     f->lazy.rec = rec;
     f->lazy.dirs = dirs;
     f->lazy.build = build;
+    f->lazy.ar = ar;
     return 1;
 }
 
-int files_full(mig_arena *ar, files *f, mig_err *err)
+int files_full(files *f, mig_err *err)
 {
+    mig_arena *ar = f->lazy.ar;
     int k;
     if (!f->sum)
         return 0;
@@ -542,7 +587,7 @@ int files_full(mig_arena *ar, files *f, mig_err *err)
 static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive, int flags, files *f, mig_err *err)
 {
     mig_strlist paths = {0};
-    mig_arena texts; /* FILES_NO_SOURCE: each text, released once parsed */
+    mig_arena texts; /* FILES_NO_SOURCE, FILES_LAZY: each text and its parse, released once kept */
     int i, build = flags & FILES_GRAPH, rc = 0, *loc_end, loc = 0, dirfd = -1, *order = NULL;
     hcache *cache = NULL;
     memset(f, 0, sizeof *f);
@@ -584,8 +629,7 @@ static int load_locations(mig_arena *ar, const mig_strlist *dirs, int recursive,
                 qsort(paths.v + from, (size_t)(loc_end[i] - from), sizeof *paths.v, by_name);
         }
     f->v = mig_alloc0(ar, sizeof *f->v * (size_t)(paths.n + 1));
-    if ((flags & FILES_LAZY) && !(flags & FILES_NO_SOURCE))
-        f->textar = text_arena(ar); /* the texts apart: given back after the upload */
+    f->text_room = FILES_TEXT_ROOM;
     mig_arena_init(&texts, &ar->a);
     for (i = 0; i < paths.n && rc == 0; i++) {
         const char *rel = paths.v[i];
@@ -630,39 +674,45 @@ int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err)
 {
     revfile_ent *e = (revfile_ent *)e_; /* the entry's text is filled in on demand */
     mig_revfile rf;
-    if (e->src)
+    const char *src = e->src;
+    size_t len = e->len;
+    if (src && !e->src_only)
         return 0;
-    if (read_whole(ar, e->path, &e->src, &e->len, NULL, err) || mig_revfile_parse(ar, e->src, e->len, e->path, &rf, err)) {
-        e->src = NULL;
+    /* a text kept without its sections is parsed again, not read again */
+    if ((!src && read_whole(ar, e->path, &src, &len, NULL, err)) || mig_revfile_parse(ar, src, len, e->path, &rf, err))
         return -1;
-    }
-    if (strcmp(rf.id, e->rf.id) != 0) {
-        e->src = NULL;
+    if (strcmp(rf.id, e->rf.id) != 0)
         return mig_fail(err, MIG_E_INPUT, "%s changed while mig was running (it was revision %s, it is now %s)",
                         e->path, e->rf.id, rf.id);
-    }
+    e->src = src;
+    e->len = len;
+    e->src_only = 0;
     e->rf = rf;
     e->has_down = has_downgrade_text(e);
     return 0;
 }
 
-void files_drop_texts(files *f)
+int files_text(mig_arena *ar, const revfile_ent *e, const char **src, mig_err *err)
 {
-    int i;
-    if (!f->textar)
-        return;
-    for (i = 0; i < f->n && f->v; i++)
-        if (f->v[i].text_kept) {
-            f->v[i].src = NULL; /* the header and sections stay: files_source reads it again */
-            f->v[i].text_kept = 0;
-        }
-    mig_arena_free(f->textar); /* its blocks; the arena itself goes at exit */
-    f->textar = NULL;
+    mig_revfile rf;
+    size_t len;
+    if (e->src) {
+        *src = e->src;
+        return 0;
+    }
+    if (read_whole(ar, e->path, src, &len, NULL, err) || mig_revfile_parse(ar, *src, len, e->path, &rf, err))
+        return -1;
+    if (strcmp(rf.id, e->rf.id) != 0)
+        return mig_fail(err, MIG_E_INPUT, "%s changed while mig was running (it was revision %s, it is now %s)",
+                        e->path, e->rf.id, rf.id);
+    if (strcmp(rf.checksum, e->rf.checksum) != 0)
+        return mig_fail(err, MIG_E_INPUT, "%s changed while mig was running (revision %s has another body now)",
+                        e->path, e->rf.id);
+    return 0;
 }
 
 void files_release(files *f, mig_arena *ar)
 {
-    files_drop_texts(f);
     mig_arena_free(ar);
     memset(f, 0, sizeof *f);
     f->released = 1;

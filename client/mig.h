@@ -106,7 +106,7 @@ typedef struct revfile_ent {
     size_t len;
     mig_revfile rf;
     int has_down;            /* a downgrade section with a statement in it */
-    int text_kept;           /* src is in the files' text arena (files_drop_texts) */
+    int src_only;            /* src is kept without its sections (FILES_LAZY): files_source parses it */
 } revfile_ent;
 
 /* What the header cache says of a whole listing it knows as it is: enough
@@ -128,8 +128,8 @@ typedef struct files {
     /* FILES_SUMMARY: set when every file is in the header cache as it is; v
      * and g are then not filled until files_full */
     const files_summary *sum;
-    mig_arena *textar;       /* FILES_LAZY: the texts of the files read while listing */
     int released;            /* files_release: given back, nothing left */
+    size_t text_room;        /* FILES_LAZY: how many bytes of texts may still be kept */
     struct {
         struct hcache *cache;
         const char **paths;  /* the listing */
@@ -137,6 +137,7 @@ typedef struct files {
         int *rec;            /* ... and its record in the cache */
         const mig_strlist *dirs;
         int build;
+        mig_arena *ar;       /* the load's: files_full fills v and g in it */
     } lazy;
 } files;
 
@@ -147,22 +148,25 @@ typedef struct files {
  * project's texts are not held) */
 #define FILES_GRAPH 1
 #define FILES_NO_SOURCE 2
-/* FILES_LAZY: a file the header cache knows as it is is not read (src is
- * NULL until files_source); the others are read and kept */
+/* FILES_LAZY: as FILES_NO_SOURCE, for the commands that upload: a file the
+ * header cache knows as it is is not even read, and the texts read are kept
+ * only up to FILES_TEXT_ROOM bytes in all; files_text reads the others
+ * again when they are uploaded, so that 100,000 texts are never held at
+ * once (23 MB of the 143 MB that a 100,000-revision upgrade from empty
+ * held), and a project of up to some 20,000 small files is read once */
 #define FILES_LAZY 4
+#define FILES_TEXT_ROOM ((size_t)4 << 20)
 /* FILES_SUMMARY: when the header cache knows every listed file as it is and
  * has the summary of the listing, only f->sum and f->n are set (the caller
  * calls files_full before it needs f->v or f->g) */
 #define FILES_SUMMARY 8
 int files_load(mig_arena *ar, const char *dir, int flags, files *f, mig_err *err);
-/* FILES_LAZY: give back the texts read while listing (they are read again
- * by files_source if needed): once they are uploaded, before a run. */
-void files_drop_texts(files *f);
 /* Give back everything of f, which project_files_lazy_sum_in loaded into
  * the arena ar (its own); f then holds nothing, and released is set. */
 void files_release(files *f, mig_arena *ar);
-/* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are). */
-int files_full(mig_arena *ar, files *f, mig_err *err);
+/* Fill f->v and f->g of a FILES_SUMMARY load (nothing when they are), in
+ * the arena it was loaded into (given back with it by files_release). */
+int files_full(files *f, mig_err *err);
 /* The SHA-256 (hex) of the headers, a line per revision in the order of
  * db_store_digest (see db.c), as it computes it of the store. */
 int files_digest(mig_arena *ar, const files *f, char hex[65]);
@@ -201,6 +205,10 @@ const revfile_ent *files_by_id(const files *f, const char *id);
 /* The text (and sections) of a file loaded without it: read and parsed now.
  * Errors name the file; a file whose id changed since it was listed is one. */
 int files_source(mig_arena *ar, const revfile_ent *e_, mig_err *err);
+/* The text of a file, in ar, without keeping it in e (e->src when it has
+ * one): to upload it.  A file that is no longer what was listed (another id
+ * or checksum) is an error naming it. */
+int files_text(mig_arena *ar, const revfile_ent *e, const char **src, mig_err *err);
 
 /* ---- the database ------------------------------------------------------------- */
 

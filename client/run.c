@@ -231,12 +231,14 @@ static int put_failed(const revfile_ent *e, mig_err *err)
     return -1;
 }
 
-/* Upload one file by itself (a changed one, or with --force).  Returns 1
+/* Upload one file by itself (a changed one, or with --force), its text
+ * src.  Returns 1
  * when an edited applied revision's stored body was kept (upgrade,
  * downgrade, stamp: keep_edited), 0 when uploaded, -1 on error. */
-static int put_one(ctx *x, db *d, const revfile_ent *e, int is_stored, push_result *r, const char *opts, mig_err *err)
+static int put_one(ctx *x, db *d, const revfile_ent *e, const char *src, int is_stored, push_result *r,
+                   const char *opts, mig_err *err)
 {
-    const char *p[2] = {e->src, opts}, *id;
+    const char *p[2] = {src, opts}, *id;
     if (is_stored && r->keep_edited && !x->c->force) {
         /* upgrade/downgrade/stamp: a teammate's edit of an applied
          * revision must not block everyone's run, nor the downgrade
@@ -275,6 +277,7 @@ static int remove_gone(ctx *x, db *d, files *f, const stored *s, push_result *r,
 static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
 {
     stored s;
+    mig_arena texts; /* the text of the file being uploaded */
     batch b = {json_array(), 0};
     const char *p[2];
     int i, exists;
@@ -287,6 +290,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
     memset(&s, 0, sizeof s);
     if (!b.sources)
         return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    mig_arena_init(&texts, &x->ar->a);
     exists = db_state_exists(d, err);
     if (exists < 0)
         goto fail;
@@ -301,7 +305,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             json_decref(b.sources);
             return 0;
         }
-        if (files_full(x->ar, f, err))
+        if (files_full(f, err))
             goto fail;
         p[0] = x->p->env;
         if (db_query(d,
@@ -312,7 +316,7 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
                      1, p, stored_row, arg, err))
             goto fail;
     }
-    if (files_full(x->ar, f, err)) /* every file to compare or upload */
+    if (files_full(f, err)) /* every file to compare or upload */
         goto fail;
     /* stored ids, sorted, for a binary search per file */
     {
@@ -327,17 +331,23 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
     for (i = 0; i < f->n; i++) {
         const revfile_ent *e = &f->v[i];
         int found = stored_find(&s, e->rf.id), kept;
+        const char *src;
         json_t *js;
+        mig_arena_mark m;
         if (found >= 0 && same_as_stored(x->ar, &s, found, e)) {
             r->unchanged++;
             continue;
         }
-        if (files_source(x->ar, e, err)) /* to be uploaded: its text now */
+        /* to be uploaded: its text now, given back once it is (the batch
+         * holds a copy), so that no more than a batch of texts is held */
+        mig_arena_mark_get(&texts, &m);
+        if (files_text(&texts, e, &src, err))
             goto fail;
-        if (found < 0 && !x->c->force && (js = json_string(e->src)) != NULL) {
+        if (found < 0 && !x->c->force && (js = json_string(src)) != NULL) {
             /* new: into the batch (a source that is not UTF-8 goes alone) */
             json_array_append_new(b.sources, js);
-            b.bytes += strlen(e->src);
+            b.bytes += strlen(src);
+            mig_arena_release(&texts, &m);
             r->added++;
             push_event(x, r, "added", e->rf.id, e->path);
             if ((json_array_size(b.sources) >= BATCH_FILES || b.bytes >= BATCH_BYTES) &&
@@ -348,7 +358,9 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
         /* in upload order: what is batched goes first */
         if (flush_batch(x, d, f, &b, env_opts, err))
             goto fail;
-        if ((kept = put_one(x, d, e, found >= 0, r, x->c->force ? force_opts : env_opts, err)) < 0)
+        kept = put_one(x, d, e, src, found >= 0, r, x->c->force ? force_opts : env_opts, err);
+        mig_arena_release(&texts, &m);
+        if (kept < 0)
             goto fail;
         if (kept)
             continue;
@@ -360,11 +372,13 @@ static int push_files(ctx *x, db *d, files *f, push_result *r, mig_err *err)
             push_event(x, r, "added", e->rf.id, e->path);
         }
     }
+    mig_arena_free(&texts);
     if (flush_batch(x, d, f, &b, env_opts, err))
         goto fail;
     json_decref(b.sources);
     return remove_gone(x, d, f, &s, r, env_opts, err);
 fail:
+    mig_arena_free(&texts);
     json_decref(b.sources);
     return -1;
 }
@@ -846,7 +860,7 @@ static int run_failed(ctx *x, db *d, files *f, run_state *rs, push_result *pr, i
         if (f->released && project_files_quiet(x, f))
             memset(f, 0, sizeof *f);
         if (f->sum)
-            (void)files_full(x->ar, f, &e2);
+            (void)files_full(f, &e2);
         e = files_by_id(f, err->revision);
         if (e && !strstr(err->msg, e->path))
             mig_err_prefix(err, "%s: ", e->path);
@@ -876,7 +890,7 @@ static int run_in(ctx *x, int downgrade, mig_arena *far)
     target = x->c->args.n ? x->c->args.v[0] : "heads";
     if (project_files_lazy_sum_in(x, far, &f))
         return EX_FAILED;
-    if ((x->c->sql || x->c->xk.n) && files_full(far, &f, &err))
+    if ((x->c->sql || x->c->xk.n) && files_full(&f, &err))
         return fail_err(NULL, &err);
     if (x->c->sql)
         return offline_sql(x, &f, dir, target);
@@ -900,12 +914,6 @@ static int run_in(ctx *x, int downgrade, mig_arena *far)
     pr.keep_edited = 1;
     if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err))
         return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
-    /* uploaded: without a revision that the client runs itself (outside a
-     * transaction, from the text it uploaded), the texts read while listing
-     * are not needed any more, and on SQLite the engine is about to load the
-     * stored graph in this process */
-    if (!any_nontx)
-        files_drop_texts(&f);
     if (!rs.lines && !x->c->quiet && (pr.added || pr.changed || pr.removed)) {
         /* committed with the run, or rolled back with it */
         printf("Uploading %d added, %d changed, %d removed revision file%s with this run\n", pr.added, pr.changed,
@@ -935,7 +943,7 @@ static int run_in(ctx *x, int downgrade, mig_arena *far)
          * process */
         files_release(&f, far);
         rs.f = NULL;
-    } else if (files_full(far, &f, &err))
+    } else if (files_full(&f, &err))
         return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
     if ((any_nontx && pin_relative_target(x, d, &f, downgrade, &target, &err)) ||
         call_run(d, fn, target, any_nontx ? opts_json(x, "\"nontransactional\":\"stop\"") : x->opts, &heads, &err))
@@ -1607,7 +1615,7 @@ int cmd_check(ctx *x)
             return sr < 0 ? EX_FAILED : report_check(x, d, &f, &c, &pending, &problems, &cs);
         }
     }
-    if (files_full(x->ar, &f, &err)) {
+    if (files_full(&f, &err)) {
         db_close(d);
         return fail_err(NULL, &err);
     }

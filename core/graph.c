@@ -4,8 +4,12 @@
  * Edges follow Alembic's RevisionMap: `down` are the versioned down
  * revisions; dependencies add ordering edges; `norm_deps` drops the
  * dependencies an ancestor already declares, and `norm_down` (down +
- * norm_deps) is what traversal walks.  Lookups use uthash, with its memory
- * taken from the graph's arena (the macros below see the local `g`).
+ * norm_deps) is what traversal walks.  Ids are found through open
+ * addressing (id_slots); labels through uthash, with its memory taken from
+ * the graph's arena (the macros of graph_int.h see the local `g`).  A node
+ * whose lists would be equal shares one array (norm_down is down without
+ * dependencies, all_next is next without dependents): most nodes of a
+ * large project, 32 bytes each.
  */
 #include "graph.h"
 #include "graph_int.h"
@@ -44,9 +48,43 @@ void mig_graph_init(mig_graph *g, mig_arena *ar)
     g->ar = ar;
 }
 
+/* FNV-1a of an id, for id_slots. */
+static unsigned id_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Room in the id slots for n nodes (at most half full), rehashing what is there. */
+static int id_room(mig_graph *g, int n)
+{
+    unsigned size = 16, i;
+    int *slots;
+    if (g->id_slots && (size_t)n * 2 <= (size_t)g->id_mask + 1)
+        return 0;
+    while (size < (unsigned)n * 2u)
+        size *= 2;
+    if (!(slots = mig_alloc0(g->ar, sizeof *slots * size)))
+        return -1;
+    for (i = 0; g->id_slots && i <= g->id_mask; i++)
+        if (g->id_slots[i]) {
+            unsigned h = id_hash(g->nodes[g->id_slots[i] - 1].id) & (size - 1);
+            while (slots[h])
+                h = (h + 1) & (size - 1);
+            slots[h] = g->id_slots[i];
+        }
+    g->id_slots = slots;
+    g->id_mask = size - 1;
+    return 0;
+}
+
 int mig_graph_reserve(mig_graph *g, int n)
 {
     mig_node *nn;
+    if (id_room(g, n))
+        return -1;
     if (n <= g->cap)
         return 0;
     if (!(nn = mig_alloc(g->ar, sizeof(mig_node) * (size_t)n)))
@@ -60,9 +98,13 @@ int mig_graph_reserve(mig_graph *g, int n)
 
 int mig_graph_find(const mig_graph *g, const char *id)
 {
-    mig_hent *e = NULL;
-    HASH_FIND_STR(g->by_id, id, e);
-    return e ? e->idx : -1;
+    unsigned h;
+    if (!g->id_slots)
+        return -1;
+    for (h = id_hash(id) & g->id_mask; g->id_slots[h]; h = (h + 1) & g->id_mask)
+        if (strcmp(g->nodes[g->id_slots[h] - 1].id, id) == 0)
+            return g->id_slots[h] - 1;
+    return -1;
 }
 
 int mig_graph_label(const mig_graph *g, const char *label)
@@ -137,8 +179,14 @@ int mig_graph_add(mig_graph *g, const char *id, const mig_strlist *down, const m
         return mig_fail(err, MIG_E_GRAPH, "Self-loop is detected in revisions (%s)", id);
     if (mig_strlist_has(&nd->dep_names, id))
         return mig_fail(err, MIG_E_GRAPH, "Dependency self-loop is detected in revisions (%s)", id);
-    if (hadd(g, &g->by_id, id, g->n))
+    if (id_room(g, g->n + 1))
         return mig_fail(err, MIG_E_NOMEM, "out of memory");
+    {
+        unsigned h = id_hash(id) & g->id_mask;
+        while (g->id_slots[h])
+            h = (h + 1) & g->id_mask;
+        g->id_slots[h] = g->n + 1;
+    }
     g->n++;
     return 0;
 }
@@ -236,13 +284,25 @@ int mig_graph_finish(mig_graph *g, mig_err *err)
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
         }
     }
-    /* children */
+    /* children: next first; all_next (the same children in the same order,
+     * and the dependents between them) only for a node with a dependent
+     * that is not a child, marked in caps[4p + 2]; the others share next */
     for (i = 0; i < g->n; i++) {
         mig_node *nd = &g->nodes[i];
         for (j = 0; j < nd->down.n; j++) {
             int p = nd->down.v[j];
-            if (mig_idl_push(g, &g->nodes[p].next, i, &caps[4 * p]) ||
-                mig_idl_push(g, &g->nodes[p].all_next, i, &caps[4 * p + 1]))
+            if (mig_idl_push(g, &g->nodes[p].next, i, &caps[4 * p]))
+                return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        }
+        for (j = 0; j < nd->deps.n; j++)
+            if (!mig_idl_has(&nd->down, nd->deps.v[j]))
+                caps[4 * nd->deps.v[j] + 2] = 1;
+    }
+    for (i = 0; i < g->n; i++) {
+        mig_node *nd = &g->nodes[i];
+        for (j = 0; j < nd->down.n; j++) {
+            int p = nd->down.v[j];
+            if (caps[4 * p + 2] && mig_idl_push(g, &g->nodes[p].all_next, i, &caps[4 * p + 1]))
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
         }
         for (j = 0; j < nd->deps.n; j++) {
@@ -253,6 +313,9 @@ int mig_graph_finish(mig_graph *g, mig_err *err)
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
         }
     }
+    for (i = 0; i < g->n; i++)
+        if (!caps[4 * i + 2])
+            g->nodes[i].all_next = g->nodes[i].next;
     if (check_cycles(g, 0, err))
         return -1;
 
@@ -265,11 +328,13 @@ int mig_graph_finish(mig_graph *g, mig_err *err)
     for (i = 0; i < g->n; i++) {
         mig_node *nd = &g->nodes[i];
         int ncap = 0, ndcap = 0;
+        if (nd->deps.n == 0) {
+            nd->norm_down = nd->down; /* shared: neither changes any more */
+            continue;
+        }
         for (j = 0; j < nd->down.n; j++)
             if (mig_idl_push(g, &nd->norm_down, nd->down.v[j], &ndcap))
                 return mig_fail(err, MIG_E_NOMEM, "out of memory");
-        if (nd->deps.n == 0)
-            continue;
         {
             /* dependencies declared by proper ancestors */
             int sp = 0, k;

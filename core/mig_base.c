@@ -376,6 +376,23 @@ int mig_strlist_split(mig_arena *ar, mig_strlist *l, const char *s, size_t n)
         i++;
     if (i == n)
         return 0;
+    {
+        /* room for exactly the items: a list grown by doubling leaves room
+         * for 4 where most hold one (a down revision of each of 100,000
+         * revisions) */
+        size_t k, items = 1;
+        for (k = 0; k < n; k++)
+            items += s[k] == ',';
+        if ((size_t)l->n + items > (size_t)l->cap) {
+            const char **v = mig_alloc(ar, sizeof(*v) * ((size_t)l->n + items));
+            if (!v)
+                return -1;
+            if (l->n)
+                memcpy(v, l->v, sizeof(*v) * (size_t)l->n);
+            l->v = v;
+            l->cap = l->n + (int)items;
+        }
+    }
     i = 0;
     for (;;) {
         size_t a = i, b;

@@ -787,6 +787,22 @@ t_cache() {
     MIG_CACHE_CLOCK=$later m history
     is_rc 0 "an unwritable cache folder: history still works"
     is "$OUT" "$out_off" "an unwritable cache folder: the same history"
+    # an upload keeps the texts it read while listing up to 4 MB in all
+    # (FILES_TEXT_ROOM) and reads the others again as it uploads them: three
+    # revisions of 1.5 MB, the last `transactional false` (run by the client
+    # from its text), all read without a cache
+    project cache-texts
+    local pad
+    pad=$(head -c 1500000 /dev/zero | tr '\0' x)
+    rev_file versions/b1.sql b1 "" "CREATE TABLE b1 (x INTEGER); -- $pad" "DROP TABLE b1;"
+    rev_file versions/b2.sql b2 b1 "CREATE TABLE b2 (x INTEGER); -- $pad" "DROP TABLE b2;"
+    rev_file versions/b3.sql b3 b2 "CREATE TABLE b3 (x INTEGER); -- $pad" "DROP TABLE b3;" "-- mig:transactional false"
+    MIG_CACHE=off m upgrade
+    is_rc 0 "upgrade of 4.5 MB of revision texts, some read again to be uploaded: exit 0"
+    is "$(sqlite3 mig.db "SELECT group_concat(length(source), ' ') FROM (SELECT source FROM mig_revision ORDER BY revision)")" \
+        "$(stat -c %s versions/b1.sql versions/b2.sql versions/b3.sql | paste -sd ' ')" "... each text stored whole"
+    is "$(sqlite3 mig.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'b_' ORDER BY name)")" \
+        "b1 b2 b3" "... and every revision ran"
     export XDG_CACHE_HOME=$T/.cache
 }
 
