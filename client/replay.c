@@ -457,7 +457,7 @@ int replay_cached(ctx *x, db *holder, const char *url, const mig_strlist *target
         /* nothing new to run: the schema is the replay's.  The upgrade is
          * not run at all (it would only upload the files that changed
          * without running: mig's own tables, which no snapshot reads) */
-        say(x, "%d revisions from the cache, 0 run", rc.seq.n);
+        say(x, "%d revision%s from the cache, 0 run", rc.seq.n, rc.seq.n == 1 ? "" : "s");
         return 0;
     }
     if (used) {
@@ -466,7 +466,7 @@ int replay_cached(ctx *x, db *holder, const char *url, const mig_strlist *target
         if (scratch_run(x, url, targets, 0))
             return -1;
         if (applied_sequence(x, holder, &done) == 0 && seq_equal(&done, &plan, plan.n) && done.n == plan.n) {
-            say(x, "%d revisions from the cache, %d run", rc.seq.n, plan.n - rc.seq.n);
+            say(x, "%d revision%s from the cache, %d run", rc.seq.n, rc.seq.n == 1 ? "" : "s", plan.n - rc.seq.n);
             if (plan.n > rc.seq.n)
                 save(x, &f, holder, &rc, &done);
             return 0;
@@ -480,7 +480,7 @@ int replay_cached(ctx *x, db *holder, const char *url, const mig_strlist *target
     }
     if (scratch_run(x, url, targets, 0))
         return -1;
-    say(x, "%d revisions run from empty", plan.n);
+    say(x, "%d revision%s run from empty", plan.n, plan.n == 1 ? "" : "s");
     /* keep the longest valid replay (a check of an older revision does not
      * replace the head's), and only when the database is the plan's */
     if (plan.n > 0 && (!rc.valid || plan.n > rc.seq.n || (plan.n == rc.seq.n && !seq_equal(&rc.seq, &plan, plan.n))) &&

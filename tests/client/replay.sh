@@ -56,14 +56,14 @@ t_sqlite_loop() {
     echo "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));" >schema/b.sql
     gen "second revision"
     like "$VERR" "mig: replay: no cache of an earlier replay" "second revision: no cache yet"
-    like "$VERR" "mig: replay: 1 revisions run from empty" "second revision: one revision replayed from empty"
+    like "$VERR" "mig: replay: 1 revision run from empty" "second revision: one revision replayed from empty"
     isnt "$(replay_file)" "" "second revision: the cache is written"
     is "$(stat -c %a "$(replay_file)")" 600 "... private to the user (0600)"
     m upgrade
     # the everyday loop: each replay runs only the newest revision
     echo "CREATE INDEX ix_b_a ON b (a_id);" >>schema/b.sql
     gen "third revision"
-    like "$VERR" "mig: replay: 1 revisions from the cache, 1 run" "third revision: one from the cache, one run"
+    like "$VERR" "mig: replay: 1 revision from the cache, 1 run" "third revision: one from the cache, one run"
     m upgrade
     echo "ALTER TABLE a ADD COLUMN note TEXT;" >schema/c.sql
     gen "fourth revision"
@@ -114,7 +114,7 @@ t_sqlite_invalid() {
     m upgrade
     echo "CREATE TABLE c (id INTEGER PRIMARY KEY);" >schema/c.sql
     gen three
-    like "$VERR" "mig: replay: 1 revisions from the cache, 1 run" "three: from the cache"
+    like "$VERR" "mig: replay: 1 revision from the cache, 1 run" "three: from the cache"
     rm -f "$GEN"
     # an applied revision edited: its table gets a column the schema does not have
     sed -i 's/^CREATE TABLE a (id INTEGER PRIMARY KEY)/CREATE TABLE a (id INTEGER PRIMARY KEY, extra TEXT)/' "$first"
@@ -212,13 +212,13 @@ t_sqlite_unapplied() {
     rev_file versions/r2.sql r2 r1 "CREATE TABLE u (id INTEGER PRIMARY KEY);" "DROP TABLE u;"
     m upgrade r1
     m -v check
-    like "$ERR" "mig: replay: 1 revisions run from empty" "check at r1: r1 replayed and cached (r2 uploaded with it)"
+    like "$ERR" "mig: replay: 1 revision run from empty" "check at r1: r1 replayed and cached (r2 uploaded with it)"
     rev_file versions/r2.sql r2 r1 "CREATE TABLE w (id INTEGER PRIMARY KEY);" "DROP TABLE w;" "-- mig:branch_labels br"
     mkdir schema
     echo "CREATE TABLE t (id INTEGER PRIMARY KEY); CREATE TABLE u (id INTEGER PRIMARY KEY);" >schema/a.sql
     echo "schema = schema" >>mig.ini
     gen "r2 edited before it ran"
-    like "$VERR" "mig: replay: 1 revisions from the cache, 1 run" "r2 edited: r1 from the cache, the new r2 run"
+    like "$VERR" "mig: replay: 1 revision from the cache, 1 run" "r2 edited: r1 from the cache, the new r2 run"
     like "$GBODY" "DROP TABLE w" "... the new r2's table is the one dropped"
 }
 
