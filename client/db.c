@@ -229,6 +229,17 @@ int db_has_mig(const db *d)
     return d->has_mig;
 }
 
+/* The extension's step notices (mig.progress, on since the connection)
+ * off for this session: a run that prints no step (-q) spares the server a
+ * message, a flush and a wakeup of this process per step (40% of the
+ * server's time on 20,000 one-line revisions). */
+int db_progress_off(db *d, mig_err *err)
+{
+    if (!d->pg || d->client_engine)
+        return 0;
+    return db_exec(d, "SET mig.progress = off", err);
+}
+
 void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices)
 {
     d->progress = fn;

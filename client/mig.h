@@ -251,6 +251,7 @@ int db_state_exists(db *d, mig_err *err);
 /* Progress lines ("Running upgrade ...") go to this callback while set. */
 typedef void (*db_progress_fn)(void *arg, const char *line);
 void db_set_progress(db *d, db_progress_fn fn, void *arg, int show_notices);
+int db_progress_off(db *d, mig_err *err);
 /* The SQLite scratch databases of autogenerate: sqlite:file:/mig_scratch_ID?vfs=memdb
  * (in memory, shared by the process's connections while one is open). */
 #define DB_SCRATCH_MEMDB "file:/mig_scratch_"

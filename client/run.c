@@ -909,7 +909,12 @@ static int run_in(ctx *x, int downgrade, mig_arena *far)
         rs.lines = json_array();
         pr.events = json_array();
     }
-    db_set_progress(d, on_progress, &rs, !x->c->quiet && !x->c->json);
+    if (x->c->quiet && !x->c->json) {
+        /* no step is printed: none is sent */
+        if (db_progress_off(d, &err))
+            return run_failed(x, d, &f, &rs, &pr, downgrade, 0, &err);
+    } else
+        db_set_progress(d, on_progress, &rs, !x->c->json);
     pr.quiet_events = 1;
     pr.keep_edited = 1;
     if (db_begin(d, &err) || push_files(x, d, &f, &pr, &err))
