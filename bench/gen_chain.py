@@ -10,15 +10,13 @@ and the chain of size n is the first n revisions, so every size shares the
 same ids. Written into OUTDIR:
 
     ids.txt             revision ids in chain order, one a line
-    revs/NNNNNN_ID.sql  the mig revision files (SPEC section 2), for the
+    revs/NNNNNN_ID.sql  the mig revision files (docs/revision-files.md), for the
                         size given by --revs (for a look, or for the client)
+    manifest.tsv        with --revs, a line per revision file, in chain
+                        order: file, id, down_revision, message, upgrade
+                        body (for bench/storefloor.c)
     upload_<n>.sql      BEGIN; SELECT mig_put_revision('<file>'); ... COMMIT;
     floor_<n>.sql       BEGIN; <the n upgrade bodies>; COMMIT;
-    store_<n>.sql       SQLite (--store n): the floor plus the rows mig keeps
-                        for each revision, in one transaction: its stored
-                        file (mig_revision, with the file's text and its
-                        SHA-256), its body, its history row and the version
-                        row, into a database where mig created its tables
     alembic/            an Alembic project with the same n bodies (--alembic n)
     knex/NNNNNN_ID.js   knex migrations with the same n bodies (--knex n),
                         each `exports.up = knex => knex.raw('<body>')`
@@ -167,8 +165,6 @@ def main():
                     help="sizes to write upload_<n>.sql for")
     ap.add_argument("--floor", type=sizes, default=[],
                     help="sizes to write floor_<n>.sql for")
-    ap.add_argument("--store", type=sizes, default=[],
-                    help="sizes to write store_<n>.sql (SQLite) for")
     ap.add_argument("--revs", type=int, default=0,
                     help="write revs/*.sql for the first n revisions")
     ap.add_argument("--alembic", type=int, default=0,
@@ -177,7 +173,7 @@ def main():
                     help="write knex migrations (knex/*.js) for the first n revisions")
     args = ap.parse_args()
 
-    top = max(args.upload + args.floor + args.store + [args.alembic, args.knex, args.revs, 1])
+    top = max(args.upload + args.floor + [args.alembic, args.knex, args.revs, 1])
     ids = make_ids(top)
     out = args.outdir
     with open(os.path.join(out, "ids.txt"), "w") as f:
@@ -186,7 +182,7 @@ def main():
         f.write(SCHEMA)
 
     texts = [revision_file(i, ids)
-             for i in range(1, max(args.upload + args.store + [args.revs, 0]) + 1)]
+             for i in range(1, max(args.upload + [args.revs, 0]) + 1)]
     if args.revs:
         revdir = os.path.join(out, "revs")
         os.makedirs(revdir)
@@ -194,6 +190,11 @@ def main():
             name = "%06d_%s.sql" % (i, ids[i - 1])
             with open(os.path.join(revdir, name), "w") as f:
                 f.write(texts[i - 1])
+        # for bench/storefloor.c: file, id, down_revision, message, body
+        with open(os.path.join(out, "manifest.tsv"), "w") as f:
+            for i in range(1, args.revs + 1):
+                f.write("%06d_%s.sql\t%s\t%s\tbench step %d\t%s\n"
+                        % (i, ids[i - 1], ids[i - 1], ids[i - 2] if i > 1 else "", i, upgrade_body(i)))
 
     for n in args.upload:
         with open(os.path.join(out, "upload_%d.sql" % n), "w") as f:
@@ -207,26 +208,6 @@ def main():
             f.write("BEGIN;\n")
             for i in range(1, n + 1):
                 f.write(upgrade_body(i) + "\n")
-            f.write("COMMIT;\n")
-
-    for n in args.store:
-        with open(os.path.join(out, "store_%d.sql" % n), "w") as f:
-            f.write("BEGIN;\n")
-            for i in range(1, n + 1):
-                text = texts[i - 1]
-                down = ids[i - 2] if i > 1 else ""
-                f.write("INSERT INTO mig_revision(env, revision, down_revisions, message, checksum, source) "
-                        "VALUES ('default', '%s', '%s', 'bench step %d', '%s', %s);\n"
-                        % (ids[i - 1], down, i, hashlib.sha256(text.encode()).hexdigest(), sql_literal(text)))
-            for i in range(1, n + 1):
-                text = texts[i - 1]
-                f.write(upgrade_body(i) + "\n")
-                f.write("INSERT INTO mig_history(env, revision, direction, checksum, applied_by, started_at) "
-                        "VALUES ('default', '%s', 'upgrade', '%s', 'bench', "
-                        "strftime('%%Y-%%m-%%d %%H:%%M:%%f+00:00', 'now'));\n"
-                        % (ids[i - 1], hashlib.sha256(text.encode()).hexdigest()))
-                f.write("DELETE FROM mig_version WHERE env = 'default';\n")
-                f.write("INSERT INTO mig_version(env, version_num) VALUES ('default', '%s');\n" % ids[i - 1])
             f.write("COMMIT;\n")
 
     if args.alembic:
