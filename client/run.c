@@ -129,6 +129,28 @@ static int flush_batch(ctx *x, db *d, files *f, batch *b, const char *env_opts, 
     int rc;
     if (n == 0)
         return 0;
+    if (db_kindof(d) == MIG_DIALECT_SQLITE && !db_client_engine(d)) {
+        /* SQLite: the same connection, no round trip to save; each source
+         * bound as it is, none escaped into a document and parsed again */
+        const char **v = malloc(sizeof *v * n);
+        size_t i;
+        int failed;
+        if (!v)
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        for (i = 0; i < n; i++)
+            v[i] = json_string_value(json_array_get(b->sources, i));
+        rc = db_call_each(d, "SELECT mig_put_revision(?1, ?2)", (int)n, v, env_opts, &failed, err);
+        free(v);
+        json_array_clear(b->sources);
+        b->bytes = 0;
+        if (rc) {
+            const revfile_ent *e = err->revision[0] ? files_by_id(f, err->revision) : NULL;
+            if (e && !strstr(err->msg, e->path))
+                mig_err_prefix(err, "%s: ", e->path);
+            return -1;
+        }
+        return 0;
+    }
     text = json_dumps(b->sources, JSON_COMPACT);
     json_array_clear(b->sources);
     b->bytes = 0;

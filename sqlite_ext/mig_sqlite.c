@@ -104,6 +104,23 @@ static sqlite3_stmt *cached(mig_conn *c, const char *sql, mig_err *err)
     return st;
 }
 
+static void clear_cache(mig_conn *c);
+
+/* Run one of the unit's fixed statements (SAVEPOINT, RELEASE, ROLLBACK TO)
+ * through the statement cache: a bulk upload opens a unit per revision, and
+ * sqlite3_exec() would parse them again each time. */
+static int exec_unit(mig_conn *c, const char *sql)
+{
+    mig_err e;
+    sqlite3_stmt *st = cached(c, sql, &e);
+    int rc;
+    if (!st)
+        return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static void clear_cache(mig_conn *c)
 {
     int i;
@@ -363,7 +380,7 @@ static int be_unit_begin(void *ctx, const mig_opts *o, mig_err *err)
         }
         c->unit = 1;
     } else {
-        if (sqlite3_exec(c->db, "SAVEPOINT mig_call", NULL, NULL, NULL) != SQLITE_OK)
+        if (exec_unit(c, "SAVEPOINT mig_call") != SQLITE_OK)
             return db_fail(c, err, "cannot open a savepoint: ");
         c->unit = 2;
     }
@@ -396,15 +413,15 @@ static int be_unit_end(void *ctx, int commit, mig_err *err)
                           "the caller's transaction was rolled back by SQLite while mig was running; nothing was "
                           "applied");
         } else if (commit) {
-            if (sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK) {
+            if (exec_unit(c, "RELEASE mig_call") != SQLITE_OK) {
                 rc = db_fail(c, err, "cannot release the savepoint: ");
-                if ((sqlite3_exec(c->db, "ROLLBACK TO mig_call", NULL, NULL, NULL) != SQLITE_OK ||
-                     sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK) &&
+                if ((exec_unit(c, "ROLLBACK TO mig_call") != SQLITE_OK ||
+                     exec_unit(c, "RELEASE mig_call") != SQLITE_OK) &&
                     !sqlite3_get_autocommit(c->db))
                     rollback_later(c, err);
             }
-        } else if (sqlite3_exec(c->db, "ROLLBACK TO mig_call", NULL, NULL, NULL) != SQLITE_OK ||
-                   sqlite3_exec(c->db, "RELEASE mig_call", NULL, NULL, NULL) != SQLITE_OK) {
+        } else if (exec_unit(c, "ROLLBACK TO mig_call") != SQLITE_OK ||
+                   exec_unit(c, "RELEASE mig_call") != SQLITE_OK) {
             if (!sqlite3_get_autocommit(c->db))
                 rollback_later(c, err);
         }
