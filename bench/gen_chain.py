@@ -17,6 +17,8 @@ same ids. Written into OUTDIR:
                         body (for bench/storefloor.c)
     upload_<n>.sql      BEGIN; SELECT mig_put_revision('<file>'); ... COMMIT;
     floor_<n>.sql       BEGIN; <the n upgrade bodies>; COMMIT;
+    floor1_<n>.sql      the same for psql as one request (each statement
+                        ended by \\;): the server's own cost, no round trips
     alembic/            an Alembic project with the same n bodies (--alembic n)
     knex/NNNNNN_ID.js   knex migrations with the same n bodies (--knex n),
                         each `exports.up = knex => knex.raw('<body>')`
@@ -208,6 +210,12 @@ def main():
             f.write("BEGIN;\n")
             for i in range(1, n + 1):
                 f.write(upgrade_body(i) + "\n")
+            f.write("COMMIT;\n")
+        # psql: statements ended by \; go to the server as one request
+        with open(os.path.join(out, "floor1_%d.sql" % n), "w") as f:
+            f.write("BEGIN\\;\n")
+            for i in range(1, n + 1):
+                f.write(upgrade_body(i)[:-1] + "\\;\n")
             f.write("COMMIT;\n")
 
     if args.alembic:

@@ -391,7 +391,7 @@ echo "limits: each process stopped after ${TIMEOUT} s (timeout); mig, sqlite3, p
 
 # ---------------------------------------------------------------- measure mig
 
-declare -A FLOOR STORE UP UPST CMDT CMDST RSSMAX
+declare -A FLOOR FLOOR1 STORE UP UPST CMDT CMDST RSSMAX
 # results: FLOOR[db,n]; UP[db,n] with UPST[db,n]; CMDT[db,n,cmd] with
 # CMDST[db,n,cmd] for cmd in check noop current; RSSMAX[db,n,cmd] (KB, cmd
 # also upgrade)
@@ -414,7 +414,15 @@ run_floor() {  # run_floor DB n: one run, the best kept in FLOOR
     must_ok "floor, $db, $n"
     if [ "$db" = pg ]; then check_log pg floor_db "$n" "floor $n"; else check_log sqlite "$W/floor.db" "$n" "floor $n"; fi
     FLOOR[$db,$n]=$(fmin "${FLOOR[$db,$n]:-}" "$T")
-    [ "$db" = sqlite ] || return 0
+    if [ "$db" = pg ]; then
+        # the server's own cost: the same script as one request (no round trips)
+        fresh_pg floor_db
+        xrun pg 1 psql -X -q -v ON_ERROR_STOP=1 -d floor_db -f "$W/gen/floor1_$n.sql"
+        must_ok "one-request floor, $n"
+        check_log pg floor_db "$n" "one-request floor $n"
+        FLOOR1[$n]=$(fmin "${FLOOR1[$n]:-}" "$T")
+        return 0
+    fi
     # the store floor: read the files and keep the rows mig keeps for each
     # revision, with the same bodies, by bench/storefloor.c (prepared
     # statements, one transaction) in a database where mig created its
@@ -648,6 +656,21 @@ if [[ " $DBS " == *" sqlite "* ]]; then
             row1 "SQLite" "$(thou "$n")" "$(sec "$f")" "$(printf '%.2fx' "$(calc "$f / ${FLOOR[sqlite,$n]}")")" \
                 "$rs" "<= ${GOAL_STORE_SQLITE}x: $v"
             goal "SQLite $(thou "$n"): mig upgrade / store floor" "$rs" "<= ${GOAL_STORE_SQLITE}x" "$v"
+        fi
+    done
+fi
+
+if [[ " $DBS " == *" pg "* ]]; then
+    echo
+    echo "   PostgreSQL, the server floor: the same script sent as one request (psql, statements ended"
+    echo "   by \\;), what the server itself spends on the bodies; the psql script above waits for a"
+    echo "   reply to each statement, so its time is mostly the round trips. No goal: a reference."
+    row1 "database" "revisions" "server floor s" "script/server" "mig/server" ""
+    for n in $SIZES; do
+        f=${FLOOR1[$n]:-}
+        if [ -n "$f" ] && [ "${UPST[pg,$n]}" = ok ]; then
+            row1 "PostgreSQL" "$(thou "$n")" "$(sec "$f")" "$(printf '%.2fx' "$(calc "${FLOOR[pg,$n]} / $f")")" \
+                "$(printf '%.2fx' "$(calc "${UP[pg,$n]} / $f")")" ""
         fi
     done
 fi
