@@ -805,14 +805,13 @@ int db_query(db *d, const char *sql, int np, const char *const *params, db_row_f
 }
 
 /* SQLite: one statement, prepared once, run for each of args[0..n) as its
- * $1 (with arg2 as $2); each must return one row.  *failed: the index of
- * the run that failed (-1: none).  A bulk upload calls mig_put_revision()
- * this way, without a batch document to write and parse. */
-int db_call_each(db *d, const char *sql, int n, const char *const *args, const char *arg2, int *failed, mig_err *err)
+ * ?1 (with arg2 as ?2); each must return one row.  A bulk upload calls
+ * mig_put_revision() this way, without a batch document to write and
+ * parse. */
+int db_call_each(db *d, const char *sql, int n, const char *const *args, const char *arg2, mig_err *err)
 {
     sqlite3_stmt *st = NULL;
     int i, rc = 0;
-    *failed = -1;
     mig_err_clear(&d->last);
     if (d->kind != MIG_DIALECT_SQLITE)
         return mig_fail(err, MIG_E_USAGE, "db_call_each: SQLite only");
@@ -821,10 +820,8 @@ int db_call_each(db *d, const char *sql, int n, const char *const *args, const c
     sqlite3_bind_text(st, 2, arg2, -1, SQLITE_STATIC);
     for (i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_text(st, 1, args[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_step(st) != SQLITE_DONE) {
-            *failed = i;
+        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_step(st) != SQLITE_DONE)
             rc = sq_fail(d, err);
-        }
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);

@@ -240,7 +240,7 @@ int db_query(db *d, const char *sql, int np, const char *const *params, db_row_f
 int db_call(db *d, const char *fn, int np, const char *const *params, const char **out, mig_err *err);
 /* One value of any query (out may be NULL). */
 int db_call_sql(db *d, const char *sql, int np, const char *const *params, const char **out, mig_err *err);
-int db_call_each(db *d, const char *sql, int n, const char *const *args, const char *arg2, int *failed, mig_err *err);
+int db_call_each(db *d, const char *sql, int n, const char *const *args, const char *arg2, mig_err *err);
 /* The SHA-256 of what the revision store holds for env (see db.c); *out
  * NULL when the database cannot say. */
 int db_store_digest(db *d, const char *env, const char **out, mig_err *err);

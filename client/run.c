@@ -121,81 +121,62 @@ typedef struct batch {
     size_t bytes;
 } batch;
 
+/* A batch's upload failed: name the file of the revision the error is about. */
+static int batch_failed(files *f, mig_err *err)
+{
+    const revfile_ent *e = err->revision[0] ? files_by_id(f, err->revision) : NULL;
+    if (e && !strstr(err->msg, e->path))
+        mig_err_prefix(err, "%s: ", e->path);
+    return -1;
+}
+
 static int flush_batch(ctx *x, db *d, files *f, batch *b, const char *env_opts, mig_err *err)
 {
-    char *text;
     const char *p[2], *count = NULL;
-    size_t n = json_array_size(b->sources);
-    int rc;
+    size_t i, n = json_array_size(b->sources);
+    int rc = 0;
     if (n == 0)
         return 0;
-    if (db_kindof(d) == MIG_DIALECT_SQLITE && !db_client_engine(d)) {
+    b->bytes = 0;
+    if (db_kindof(d) == MIG_DIALECT_SQLITE) {
         /* SQLite: the same connection, no round trip to save; each source
          * bound as it is, none escaped into a document and parsed again */
         const char **v = malloc(sizeof *v * n);
-        size_t i;
-        int failed;
         if (!v)
-            return mig_fail(err, MIG_E_NOMEM, "out of memory");
-        for (i = 0; i < n; i++)
-            v[i] = json_string_value(json_array_get(b->sources, i));
-        rc = db_call_each(d, "SELECT mig_put_revision(?1, ?2)", (int)n, v, env_opts, &failed, err);
-        free(v);
-        json_array_clear(b->sources);
-        b->bytes = 0;
-        if (rc) {
-            const revfile_ent *e = err->revision[0] ? files_by_id(f, err->revision) : NULL;
-            if (e && !strstr(err->msg, e->path))
-                mig_err_prefix(err, "%s: ", e->path);
-            return -1;
+            rc = mig_fail(err, MIG_E_NOMEM, "out of memory");
+        else {
+            for (i = 0; i < n; i++)
+                v[i] = json_string_value(json_array_get(b->sources, i));
+            rc = db_call_each(d, "SELECT mig_put_revision(?1, ?2)", (int)n, v, env_opts, err);
+            free(v);
         }
-        return 0;
-    }
-    text = json_dumps(b->sources, JSON_COMPACT);
-    json_array_clear(b->sources);
-    b->bytes = 0;
-    if (!text)
-        return mig_fail(err, MIG_E_NOMEM, "out of memory");
-    p[0] = text;
-    p[1] = env_opts;
-    if (db_client_engine(d)) {
+    } else if (db_client_engine(d)) {
         /* the client's engine: one call per revision, here */
-        size_t i;
-        json_t *arr = json_loads(text, 0, NULL);
-        free(text);
-        if (!arr)
-            return mig_fail(err, MIG_E_NOMEM, "out of memory");
-        for (i = 0; i < json_array_size(arr); i++) {
-            const char *q[2] = {json_string_value(json_array_get(arr, i)), env_opts}, *id;
-            if (db_call(d, "mig_put_revision", 2, q, &id, err)) {
-                const revfile_ent *e = err->revision[0] ? files_by_id(f, err->revision) : NULL;
-                json_decref(arr);
-                if (e && !strstr(err->msg, e->path))
-                    mig_err_prefix(err, "%s: ", e->path);
-                return -1;
-            }
+        for (i = 0; rc == 0 && i < n; i++) {
+            const char *q[2] = {json_string_value(json_array_get(b->sources, i)), env_opts}, *id;
+            rc = db_call(d, "mig_put_revision", 2, q, &id, err);
         }
-        json_decref(arr);
-        return 0;
+    } else {
+        /* PostgreSQL: the batch in one round trip */
+        char *text = json_dumps(b->sources, JSON_COMPACT);
+        if (!text) {
+            json_array_clear(b->sources);
+            return mig_fail(err, MIG_E_NOMEM, "out of memory");
+        }
+        p[0] = text;
+        p[1] = env_opts;
+        rc = db_call_sql(d,
+                         mig_sprintf(x->ar,
+                                     "SELECT pg_catalog.count(%s(value, $2))::pg_catalog.text FROM "
+                                     "pg_catalog.json_array_elements_text($1::pg_catalog.json)",
+                                     db_fn(d, "mig_put_revision")),
+                         2, p, &count, err);
+        free(text);
+        if (rc == 0 && (!count || strtoul(count, NULL, 10) != n))
+            rc = mig_fail(err, MIG_E_STATE, "uploaded %s of %zu revision files", count ? count : "none", n);
     }
-    rc = db_call_sql(d,
-                     db_kindof(d) == MIG_DIALECT_POSTGRES
-                         ? mig_sprintf(x->ar,
-                                       "SELECT pg_catalog.count(%s(value, $2))::pg_catalog.text FROM "
-                                       "pg_catalog.json_array_elements_text($1::pg_catalog.json)",
-                                       db_fn(d, "mig_put_revision"))
-                         : "SELECT count(mig_put_revision(value, ?2)) FROM json_each(?1)",
-                     2, p, &count, err);
-    free(text);
-    if (rc) {
-        const revfile_ent *e = err->revision[0] ? files_by_id(f, err->revision) : NULL;
-        if (e && !strstr(err->msg, e->path))
-            mig_err_prefix(err, "%s: ", e->path);
-        return -1;
-    }
-    if (!count || strtoul(count, NULL, 10) != n)
-        return mig_fail(err, MIG_E_STATE, "uploaded %s of %zu revision files", count ? count : "none", n);
-    return 0;
+    json_array_clear(b->sources);
+    return rc ? batch_failed(f, err) : 0;
 }
 
 /* Rows of (revision, checksum, down_revisions, branch_labels, depends_on). */
