@@ -953,7 +953,18 @@ int mig_op_put_revision(mig_backend *be, mig_arena *ar, const char *src, size_t 
         return -1;
     if (be->unit_begin(be->ctx, o, err))
         return -1;
-    if (end_unit(be, err, put_in_unit(&e, src, &rf) != 0, rf.id))
+    if (put_in_unit(&e, src, &rf) != 0) {
+        /* a failure of the database (a trigger, a full disk) names the
+         * revision too, so that a bulk upload's error names its file */
+        if (!err->revision[0]) {
+            if (!strstr(err->msg, rf.id))
+                mig_err_prefix(err, "revision %s: ", rf.id);
+            mig_err_about(err, MIG_R_REVISION, rf.id);
+        }
+        end_unit(be, err, 1, NULL);
+        return -1;
+    }
+    if (end_unit(be, err, 0, rf.id))
         return -1;
     *id_out = rf.id;
     return 0;

@@ -829,6 +829,15 @@ INSERT INTO no_such_table VALUES (1);" "DROP TABLE t3;"
     is "$(raw mig.db "SELECT group_concat(revision) FROM mig_revision")" "a0" "the three new files are not stored"
     [ ! -e mig.db-journal ] && [ ! -e mig.db-wal ]
     ok $? "no journal left behind"
+    # the database refuses one file of the batched upload (a trigger here; a
+    # full disk alike): the error names it, and nothing changes
+    raw mig.db "CREATE TRIGGER refuse_a2 BEFORE INSERT ON mig_revision WHEN NEW.revision = 'a2' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END" >/dev/null
+    snap=$(snapshot_db mig.db)
+    m upgrade
+    is_rc 1 "upgrade whose upload the database refuses at a2: exit 1"
+    like "$ERR1" "^mig: versions/a2.sql: revision a2: refused by a trigger" "the error names the refused file and its revision"
+    is "$(snapshot_db mig.db)" "$snap" "schema, data, mig_version, mig_history, mig_revision: as before"
+    raw mig.db "DROP TRIGGER refuse_a2" >/dev/null
     m current
     is "$OUT" "a0" "current after the rolled-back upgrade: a0, not '(head)': the files have a1..a3 (head-ness comes from the files)"
     m current -v
