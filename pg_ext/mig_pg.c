@@ -26,8 +26,13 @@
  * when the final ereport() leaves the function.  For a CALL that context is
  * the portal's (or, nested, the caller's SPI procedure context), which
  * survives COMMIT; SPI's own procedure context does too in non-atomic mode.
- * The plans of the cache are not saved plans: they are freed at every
- * COMMIT and prepared again.
+ * The plans of the internal statements are saved plans (SPI_keepplan),
+ * kept by the backend across calls (plan_cache): a bulk upload, one
+ * mig_put_revision() per file, prepares its INSERT once, not once per file.
+ * The server's plan cache revalidates them (a table dropped and created
+ * again, an ALTER, a DISCARD) and they survive COMMIT and a rolled-back
+ * subtransaction; they always run with the pinned search path and as the
+ * role of the call (be_query), and privileges are checked when a plan runs.
  */
 #include "postgres.h"
 
@@ -118,12 +123,6 @@ typedef struct pg_ctx {
     Oid owner;              /* owner of the state tables: the role of every internal query */
     OverrideSearchPath *pinned; /* the search path of every internal query: pg_catalog only */
     const char *tenant_path;    /* the search path of a tenant's revisions, or NULL */
-    struct {
-        char *sql;
-        SPIPlanPtr plan;
-        struct parse_arg *pa; /* the parser hook's state: lives as long as the plan */
-    } cache[PLAN_CACHE];
-    int ncache;
 } pg_ctx;
 
 /* One backend is one connection: the mig call running on it, if any. */
@@ -181,12 +180,6 @@ static int refuse_after_error(pg_ctx *c, mig_err *err)
 
 /* ---- subtransactions ------------------------------------------------------ */
 
-static void clear_cache(pg_ctx *c)
-{
-    /* the plans live in SPI's procedure context, released by SPI_finish */
-    c->ncache = 0;
-}
-
 static int sub_begin(pg_ctx *c, mig_err *err)
 {
     pg_sub *s;
@@ -227,7 +220,6 @@ static int sub_end(pg_ctx *c, int commit, mig_err *err)
         PG_END_TRY();
     } else {
         RollbackAndReleaseCurrentSubTransaction();
-        clear_cache(c);
     }
     MemoryContextSwitchTo(s->mcxt);
     CurrentResourceOwner = s->owner;
@@ -252,68 +244,121 @@ static void parser_setup(struct ParseState *pstate, void *arg)
     setup_parse_variable_parameters(pstate, &pa->types, &pa->n);
 }
 
-static int cache_find(pg_ctx *c, const char *sql, int np, mig_err *err)
+/*
+ * The backend's plans of the internal statements (see the header comment):
+ * saved plans, with the parser hook's state and the parameters' input
+ * functions, in TopMemoryContext.  The statements are the engine's few
+ * constant texts (a schema prefix, no values), so PLAN_CACHE of them is
+ * plenty; the oldest goes when it is full.
+ */
+typedef struct plan_ent {
+    char *sql;
+    int np;
+    SPIPlanPtr plan;
+    parse_arg *pa;              /* the parser hook's state: lives as long as the plan */
+    Oid typ[MAX_PARAMS];        /* the parameter types fin/ioparam are for */
+    Oid fin[MAX_PARAMS];
+    Oid ioparam[MAX_PARAMS];
+} plan_ent;
+
+static plan_ent *plan_cache[PLAN_CACHE];
+static int plan_ncache = 0;
+
+static void plan_ent_free(plan_ent *pe)
+{
+    if (pe->plan)
+        SPI_freeplan(pe->plan);
+    pfree(pe->sql);
+    pfree(pe->pa->types);
+    pfree(pe->pa);
+    pfree(pe);
+}
+
+/* The entry of sql (prepared, saved) or NULL with err set. */
+static plan_ent *cache_find(const char *sql, int np, mig_err *err)
 {
     int i;
-    parse_arg *pa;
+    plan_ent *pe;
     SPIPlanPtr plan;
-    for (i = 0; i < c->ncache; i++)
-        if (strcmp(c->cache[i].sql, sql) == 0)
-            return i;
-    if (c->ncache == PLAN_CACHE) {
-        SPI_freeplan(c->cache[0].plan);
-        memmove(&c->cache[0], &c->cache[1], sizeof(c->cache[0]) * (PLAN_CACHE - 1));
-        c->ncache--;
-    }
-    i = c->ncache;
+    for (i = 0; i < plan_ncache; i++)
+        if (plan_cache[i]->np == np && strcmp(plan_cache[i]->sql, sql) == 0)
+            return plan_cache[i];
     /* the parser hook may run again when the plan is revalidated: its
-     * state lives in the call's context, as long as the plan */
-    pa = MemoryContextAlloc(c->callcxt, sizeof *pa);
-    pa->types = MemoryContextAllocZero(c->callcxt, sizeof(Oid) * MAX_PARAMS);
-    pa->n = np;
-    plan = SPI_prepare_params(sql, parser_setup, pa, 0);
+     * state lives as long as the plan */
+    pe = MemoryContextAllocZero(TopMemoryContext, sizeof *pe);
+    pe->sql = MemoryContextStrdup(TopMemoryContext, sql);
+    pe->np = np;
+    pe->pa = MemoryContextAlloc(TopMemoryContext, sizeof *pe->pa);
+    pe->pa->types = MemoryContextAllocZero(TopMemoryContext, sizeof(Oid) * MAX_PARAMS);
+    pe->pa->n = np;
+    PG_TRY();
+    {
+        plan = SPI_prepare_params(sql, parser_setup, pe->pa, 0);
+    }
+    PG_CATCH();
+    {
+        plan_ent_free(pe);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
     if (!plan) {
+        plan_ent_free(pe);
         mig_fail(err, MIG_E_SQL, "cannot prepare a statement: %s", SPI_result_code_string(SPI_result));
-        return -1;
+        return NULL;
     }
-    if (pa->n > np) {
+    pe->plan = plan;
+    if (pe->pa->n > np) {
+        plan_ent_free(pe);
         mig_fail(err, MIG_E_SQL, "mig: a statement uses more parameters than it was given");
-        return -1;
+        return NULL;
     }
-    c->cache[i].sql = MemoryContextStrdup(c->callcxt, sql);
-    c->cache[i].plan = plan;
-    c->cache[i].pa = pa;
-    c->ncache++;
-    return i;
+    if (SPI_keepplan(plan)) {
+        plan_ent_free(pe);
+        mig_fail(err, MIG_E_SQL, "cannot keep a statement's plan: %s", SPI_result_code_string(SPI_result));
+        return NULL;
+    }
+    if (plan_ncache == PLAN_CACHE) {
+        plan_ent_free(plan_cache[0]);
+        memmove(&plan_cache[0], &plan_cache[1], sizeof(plan_cache[0]) * (PLAN_CACHE - 1));
+        plan_ncache--;
+    }
+    plan_cache[plan_ncache++] = pe;
+    return pe;
 }
 
 /* The body of be_query, inside PG_TRY. */
 static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
                        mig_err *err)
 {
-    int k, rc, r;
+    int rc, r;
     ParamListInfo pl;
     uint64 row;
     MemoryContext old;
-    k = cache_find(c, sql, np, err);
-    if (k < 0)
+    plan_ent *pe = cache_find(sql, np, err);
+    if (!pe)
         return -1;
     old = MemoryContextSwitchTo(c->scratch);
     pl = makeParamList(np);
     for (r = 0; r < np; r++) {
         ParamExternData *prm = &pl->params[r];
-        Oid t = r < c->cache[k].pa->n && c->cache[k].pa->types[r] ? c->cache[k].pa->types[r] : TEXTOID, fin, ioparam;
+        Oid t = r < pe->pa->n && pe->pa->types[r] ? pe->pa->types[r] : TEXTOID;
         prm->ptype = t;
         prm->pflags = PARAM_FLAG_CONST;
         prm->isnull = params[r] == NULL;
         prm->value = (Datum)0;
         if (params[r]) {
-            getTypeInputInfo(t, &fin, &ioparam);
-            prm->value = OidInputFunctionCall(fin, (char *)params[r], ioparam, -1);
+            if (pe->typ[r] != t) {
+                /* the type of a parameter is known once the plan is prepared
+                 * (and stays; a revalidation may deduce it again) */
+                pe->typ[r] = InvalidOid;
+                getTypeInputInfo(t, &pe->fin[r], &pe->ioparam[r]);
+                pe->typ[r] = t;
+            }
+            prm->value = OidInputFunctionCall(pe->fin[r], (char *)params[r], pe->ioparam[r], -1);
         }
     }
     MemoryContextSwitchTo(old);
-    rc = SPI_execute_plan_with_paramlist(c->cache[k].plan, pl, false, 0);
+    rc = SPI_execute_plan_with_paramlist(pe->plan, pl, false, 0);
     if (rc < 0)
         return mig_fail(err, MIG_E_SQL, "%s", SPI_result_code_string(rc));
     if (fn && SPI_tuptable) {
@@ -575,18 +620,9 @@ static int commit_xact(pg_ctx *c, mig_err *err)
 {
     MemoryContext mcxt = CurrentMemoryContext;
     volatile int rc = 0;
-    int i;
     if (c->depth != 0)
         return mig_fail(err, MIG_E_USAGE, "mig: cannot commit while a subtransaction is open");
-    /* the cached plans are not saved plans, so no invalidation reaches
-     * them in the next transaction: prepare them again there */
-    for (i = 0; i < c->ncache; i++) {
-        SPI_freeplan(c->cache[i].plan);
-        pfree(c->cache[i].sql);
-        pfree(c->cache[i].pa->types);
-        pfree(c->cache[i].pa);
-    }
-    c->ncache = 0;
+    /* the cached plans are saved plans: they survive the COMMIT */
     PG_TRY();
     {
         SPI_commit();
