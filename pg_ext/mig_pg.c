@@ -61,6 +61,7 @@
 #include "parser/parser.h"
 #include "storage/lock.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -101,6 +102,8 @@ static void be_progress(void *ctx, const char *line)
 #define MAX_DEPTH 8
 #define PLAN_CACHE 32
 #define MAX_PARAMS 16
+#define HIST_COLS 8     /* the parameters of a history row (engine.h, history) */
+#define HIST_BATCH 1000 /* history rows written by one statement at most */
 
 typedef struct pg_sub {
     MemoryContext mcxt;
@@ -123,6 +126,11 @@ typedef struct pg_ctx {
     Oid owner;              /* owner of the state tables: the role of every internal query */
     OverrideSearchPath *pinned; /* the search path of every internal query: pg_catalog only */
     const char *tenant_path;    /* the search path of a tenant's revisions, or NULL */
+    /* the history rows of the unit not written yet (be_history) */
+    MemoryContext histcxt;
+    char *(*hist)[HIST_COLS];
+    int nhist;
+    int hist_depth;             /* the depth of the subtransaction they belong to */
 } pg_ctx;
 
 /* One backend is one connection: the mig call running on it, if any. */
@@ -226,6 +234,15 @@ static int sub_end(pg_ctx *c, int commit, mig_err *err)
     c->failed = 0;
     if (c->unit_depth > c->depth)
         c->unit_depth = 0;
+    if (c->nhist && c->hist_depth > c->depth) {
+        /* rolled back with the subtransaction they belong to (a released
+         * one hands them to its parent) */
+        if (rc || !commit) {
+            c->nhist = 0;
+            MemoryContextReset(c->histcxt);
+        } else
+            c->hist_depth = c->depth;
+    }
     return rc;
 }
 
@@ -327,19 +344,20 @@ static plan_ent *cache_find(const char *sql, int np, mig_err *err)
 }
 
 /* The body of be_query, inside PG_TRY. */
-static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
-                       mig_err *err)
+static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *params, ParamListInfo ready,
+                       mig_row_fn fn, void *arg, mig_err *err)
 {
     int rc, r;
-    ParamListInfo pl;
+    ParamListInfo pl = ready;
     uint64 row;
     MemoryContext old;
     plan_ent *pe = cache_find(sql, np, err);
     if (!pe)
         return -1;
     old = MemoryContextSwitchTo(c->scratch);
-    pl = makeParamList(np);
-    for (r = 0; r < np; r++) {
+    if (!ready)
+        pl = makeParamList(np);
+    for (r = 0; !ready && r < np; r++) {
         ParamExternData *prm = &pl->params[r];
         Oid t = r < pe->pa->n && pe->pa->types[r] ? pe->pa->types[r] : TEXTOID;
         prm->ptype = t;
@@ -395,10 +413,9 @@ static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *pa
  * objects that such a context must not make.  Revision bodies run outside
  * it, as the caller, with the caller's (or the tenant's) search path.
  */
-static int be_query(void *ctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
-                    mig_err *err)
+static int query_as_owner(pg_ctx *c, const char *sql, int np, const char *const *params, ParamListInfo ready,
+                          mig_row_fn fn, void *arg, mig_err *err)
 {
-    pg_ctx *c = ctx;
     MemoryContext mcxt = CurrentMemoryContext;
     ResourceOwner owner = CurrentResourceOwner;
     volatile int rc = 0;
@@ -421,7 +438,7 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     PushOverrideSearchPath(c->pinned);
     PG_TRY();
     {
-        rc = query_inner(c, sql, np, params, fn, arg, err);
+        rc = query_inner(c, sql, np, params, ready, fn, arg, err);
     }
     PG_CATCH();
     {
@@ -436,6 +453,100 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     if (own && sub_end(c, rc == 0, err))
         rc = -1;
     return rc;
+}
+
+/*
+ * The history rows of a unit are written in batches (HIST_BATCH rows by one
+ * INSERT ... SELECT FROM unnest(...)), not by an INSERT per step: the
+ * executor's start and end for a single-row INSERT into mig_history (its
+ * CHECK, two indexes) cost more than the row.  They go in the same
+ * subtransaction and in step order (the ids too), before any other
+ * state-table statement of that subtransaction runs and before the unit
+ * commits (hist_flush); a rolled-back unit drops them (sub_end).  Only a
+ * revision body of the same call that reads mig_history may miss the rows
+ * of the steps before it.
+ */
+static const char *hist_sql(void)
+{
+    static char sql[1024];
+    if (!sql[0] &&
+        (size_t)snprintf(sql, sizeof sql,
+                 "INSERT INTO %smig_history (env, tenant, revision, direction, checksum, applied_by, started_at, "
+                 "duration_ms) SELECT u.e, u.t, u.r, u.d, u.c, u.a, u.s::pg_catalog.timestamptz, "
+                 "u.m::pg_catalog.int4 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+                 "pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), "
+                 "pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
+                 "pg_catalog.unnest($6::pg_catalog.text[]), pg_catalog.unnest($7::pg_catalog.text[]), "
+                 "pg_catalog.unnest($8::pg_catalog.text[])) AS u(e, t, r, d, c, a, s, m)",
+                 mig_db_postgresql.schema) >= sizeof sql)
+        elog(ERROR, "mig: the history statement does not fit its buffer");
+    return sql;
+}
+
+static int hist_flush(pg_ctx *c, mig_err *err)
+{
+    ParamListInfo pl;
+    MemoryContext old;
+    Datum *dv;
+    bool *dn;
+    int col, i, rc, dims[1], lbs[1] = {1};
+    if (c->nhist == 0)
+        return 0;
+    if (refuse_after_error(c, err))
+        return -1;
+    if (c->depth == 0 || c->hist_depth != c->depth)
+        return mig_fail(err, MIG_E_USAGE, "mig: history rows outside the subtransaction they belong to");
+    old = MemoryContextSwitchTo(c->histcxt);
+    pl = makeParamList(HIST_COLS);
+    dv = palloc(sizeof(Datum) * (size_t)c->nhist);
+    dn = palloc(sizeof(bool) * (size_t)c->nhist);
+    dims[0] = c->nhist;
+    for (col = 0; col < HIST_COLS; col++) {
+        ParamExternData *prm = &pl->params[col];
+        for (i = 0; i < c->nhist; i++) {
+            dn[i] = c->hist[i][col] == NULL;
+            dv[i] = dn[i] ? (Datum)0 : CStringGetTextDatum(c->hist[i][col]);
+        }
+        prm->ptype = TEXTARRAYOID;
+        prm->pflags = PARAM_FLAG_CONST;
+        prm->isnull = false;
+        prm->value = PointerGetDatum(construct_md_array(dv, dn, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+    }
+    MemoryContextSwitchTo(old);
+    rc = query_as_owner(c, hist_sql(), HIST_COLS, NULL, pl, NULL, NULL, err);
+    c->nhist = 0;
+    MemoryContextReset(c->histcxt);
+    return rc;
+}
+
+static int be_history(void *ctx, const char *const *params, mig_err *err)
+{
+    pg_ctx *c = ctx;
+    int col;
+    if (refuse_after_error(c, err))
+        return -1;
+    if (c->depth == 0)
+        return mig_fail(err, MIG_E_USAGE, "mig: a history row must be written inside a subtransaction");
+    if (c->nhist && (c->nhist == HIST_BATCH || c->hist_depth != c->depth) && hist_flush(c, err))
+        return -1;
+    if (!c->hist)
+        c->hist = MemoryContextAlloc(c->callcxt, sizeof(*c->hist) * HIST_BATCH);
+    for (col = 0; col < HIST_COLS; col++)
+        c->hist[c->nhist][col] = params[col] ? MemoryContextStrdup(c->histcxt, params[col]) : NULL;
+    c->hist_depth = c->depth;
+    c->nhist++;
+    return 0;
+}
+
+static int be_query(void *ctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
+                    mig_err *err)
+{
+    pg_ctx *c = ctx;
+    /* (a statement inside a step, deeper, leaves them: they belong to the
+     * unit, and must not go with a step that rolls back) */
+    if (c->nhist && c->hist_depth == c->depth && hist_flush(c, err))
+        return -1;
+    return query_as_owner(c, sql, np, params, NULL, fn, arg, err);
 }
 
 /* ---- exec_body --------------------------------------------------------------- */
@@ -738,6 +849,10 @@ static int be_unit_end(void *ctx, int commit, mig_err *err)
     int rc;
     if (c->unit_depth == 0 || c->depth != c->unit_depth)
         return mig_fail(err, MIG_E_USAGE, "mig: the unit's subtransaction is not the innermost one");
+    if (commit && c->nhist && hist_flush(c, err)) {
+        unit_abort(c, err);
+        return -1;
+    }
     if (commit && !c->failed && c->guc_nest)
         AtEOXact_GUC(false, c->guc_nest); /* restore, as at an abort; a rollback pops it with the subtransaction */
     c->guc_nest = 0;
@@ -782,6 +897,7 @@ static void backend_for(pg_ctx *c, mig_backend *be)
     be->step_begin = be_step_begin;
     be->step_end = be_step_end;
     be->set_run = be_set_run;
+    be->history = be_history;
     if (mig_progress_guc)
         be->progress = be_progress;
 }
@@ -846,6 +962,8 @@ static int run_op(mig_op k, pg_ctx *c, mig_arena *ar, const char *a0, const char
     if (wrap && sub_begin(c, err))
         return -1;
     rc = mig_op_call(&be, ar, k, a0, a0 ? strlen(a0) : 0, a1, o, r, err);
+    if (rc == 0 && c->nhist)
+        rc = mig_fail(err, MIG_E_USAGE, "mig: the engine left history rows unwritten");
     /* whatever the engine left open is rolled back (or, for the read-only
      * wrapper, released) */
     while (c->depth > 0) {
@@ -1013,6 +1131,7 @@ static void mig_call_in(FunctionCallInfo fcinfo, mig_op k, int proc, fresult *re
     c = MemoryContextAllocZero(callcxt, sizeof *c);
     c->callcxt = callcxt;
     c->scratch = AllocSetContextCreate(callcxt, "mig statement", ALLOCSET_DEFAULT_SIZES);
+    c->histcxt = AllocSetContextCreate(callcxt, "mig history rows", ALLOCSET_DEFAULT_SIZES);
     c->user = MemoryContextStrdup(callcxt, GetUserNameFromId(GetUserId(), false));
     al.alloc = pg_alloc;
     al.free = pg_free;
