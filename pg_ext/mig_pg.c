@@ -51,6 +51,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/spi_priv.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -60,6 +61,7 @@
 #include "parser/parse_param.h"
 #include "parser/parser.h"
 #include "storage/lock.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -589,6 +591,35 @@ static const char *txn_word(TransactionStmtKind k)
     return "transaction control";
 }
 
+/*
+ * SPI_execute(src) of a statement the server's parser has read already, from
+ * the start of its text: SPI_execute's own one-shot plan (spi.c), from that
+ * parse tree instead of a second raw_parser() of src.  The tree's locations
+ * are offsets into src (the statement starts the body), so the plan is the
+ * one SPI_execute would make, and what runs is exactly what was checked.
+ */
+static int exec_parsed(pg_ctx *c, const RawStmt *rs, const char *src)
+{
+    _SPI_plan plan;
+    SPIExecuteOptions options;
+    MemoryContext old = MemoryContextSwitchTo(c->scratch);
+    RawStmt *one = makeNode(RawStmt);
+    one->stmt = rs->stmt;
+    one->stmt_location = 0;
+    one->stmt_len = 0; /* the rest of src, as SPI_execute's parse says */
+    memset(&plan, 0, sizeof plan);
+    plan.magic = _SPI_PLAN_MAGIC;
+    plan.parse_mode = RAW_PARSE_DEFAULT;
+    plan.cursor_options = CURSOR_OPT_PARALLEL_OK;
+    plan.plancache_list = list_make1(CreateOneShotCachedPlan(one, src, CreateCommandTag(one->stmt)));
+    plan.oneshot = true;
+    MemoryContextSwitchTo(old);
+    memset(&options, 0, sizeof options);
+    options.read_only = false;
+    options.tcount = 0;
+    return SPI_execute_plan_extended(&plan, &options);
+}
+
 static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
 {
     pg_ctx *c = ctx;
@@ -634,7 +665,10 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
             one = MemoryContextAlloc(c->scratch, slen + 1);
             memcpy(one, sql + start, slen);
             one[slen] = '\0';
-            r = SPI_execute(one, false, 0);
+            /* the first statement runs from this parse; a later one is read
+             * again after the ones before it ran (a SET of
+             * standard_conforming_strings changes how it reads) */
+            r = start == 0 ? exec_parsed(c, rs, one) : SPI_execute(one, false, 0);
             if (SPI_tuptable)
                 SPI_freetuptable(SPI_tuptable);
             if (r < 0) {
