@@ -365,6 +365,8 @@ static int write_history(eng *e, const char *rev, mig_direction dir, const char 
     p[5] = e->be->applied_by;
     p[6] = started;
     p[7] = dur;
+    if (e->be->history)
+        return e->be->history(e->be->ctx, p, e->err);
     return eq(e, Q_HIST, 8, p, NULL, NULL);
 }
 

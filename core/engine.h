@@ -58,6 +58,13 @@ typedef struct mig_backend {
      * the unit commits, so that the frontend can copy it while a failure
      * (out of memory) can still roll the call back. */
     int (*keep_result)(void *ctx, const char *result, mig_err *err);
+    /* Optional: record a step's mig_history row instead of the INSERT through
+     * query(): the 8 parameters of that INSERT (env, tenant, revision,
+     * direction, checksum, applied_by, started_at, duration_ms).  The backend
+     * may write it later, in the same unit: before the unit's next
+     * state-table statement (not one inside a later step) and before the
+     * unit commits; it is dropped with a unit that rolls back. */
+    int (*history)(void *ctx, const char *const *params, mig_err *err);
 } mig_backend;
 
 /* One row of mig_plan(). */

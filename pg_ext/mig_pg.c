@@ -26,8 +26,13 @@
  * when the final ereport() leaves the function.  For a CALL that context is
  * the portal's (or, nested, the caller's SPI procedure context), which
  * survives COMMIT; SPI's own procedure context does too in non-atomic mode.
- * The plans of the cache are not saved plans: they are freed at every
- * COMMIT and prepared again.
+ * The plans of the internal statements are saved plans (SPI_keepplan),
+ * kept by the backend across calls (plan_cache): a bulk upload, one
+ * mig_put_revision() per file, prepares its INSERT once, not once per file.
+ * The server's plan cache revalidates them (a table dropped and created
+ * again, an ALTER, a DISCARD) and they survive COMMIT and a rolled-back
+ * subtransaction; they always run with the pinned search path and as the
+ * role of the call (be_query), and privileges are checked when a plan runs.
  */
 #include "postgres.h"
 
@@ -46,6 +51,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/spi_priv.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -55,7 +61,9 @@
 #include "parser/parse_param.h"
 #include "parser/parser.h"
 #include "storage/lock.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -96,6 +104,8 @@ static void be_progress(void *ctx, const char *line)
 #define MAX_DEPTH 8
 #define PLAN_CACHE 32
 #define MAX_PARAMS 16
+#define HIST_COLS 8     /* the parameters of a history row (engine.h, history) */
+#define HIST_BATCH 1000 /* history rows written by one statement at most */
 
 typedef struct pg_sub {
     MemoryContext mcxt;
@@ -118,12 +128,11 @@ typedef struct pg_ctx {
     Oid owner;              /* owner of the state tables: the role of every internal query */
     OverrideSearchPath *pinned; /* the search path of every internal query: pg_catalog only */
     const char *tenant_path;    /* the search path of a tenant's revisions, or NULL */
-    struct {
-        char *sql;
-        SPIPlanPtr plan;
-        struct parse_arg *pa; /* the parser hook's state: lives as long as the plan */
-    } cache[PLAN_CACHE];
-    int ncache;
+    /* the history rows of the unit not written yet (be_history) */
+    MemoryContext histcxt;
+    char *(*hist)[HIST_COLS];
+    int nhist;
+    int hist_depth;             /* the depth of the subtransaction they belong to */
 } pg_ctx;
 
 /* One backend is one connection: the mig call running on it, if any. */
@@ -181,12 +190,6 @@ static int refuse_after_error(pg_ctx *c, mig_err *err)
 
 /* ---- subtransactions ------------------------------------------------------ */
 
-static void clear_cache(pg_ctx *c)
-{
-    /* the plans live in SPI's procedure context, released by SPI_finish */
-    c->ncache = 0;
-}
-
 static int sub_begin(pg_ctx *c, mig_err *err)
 {
     pg_sub *s;
@@ -227,13 +230,21 @@ static int sub_end(pg_ctx *c, int commit, mig_err *err)
         PG_END_TRY();
     } else {
         RollbackAndReleaseCurrentSubTransaction();
-        clear_cache(c);
     }
     MemoryContextSwitchTo(s->mcxt);
     CurrentResourceOwner = s->owner;
     c->failed = 0;
     if (c->unit_depth > c->depth)
         c->unit_depth = 0;
+    if (c->nhist && c->hist_depth > c->depth) {
+        /* rolled back with the subtransaction they belong to (a released
+         * one hands them to its parent) */
+        if (rc || !commit) {
+            c->nhist = 0;
+            MemoryContextReset(c->histcxt);
+        } else
+            c->hist_depth = c->depth;
+    }
     return rc;
 }
 
@@ -252,68 +263,122 @@ static void parser_setup(struct ParseState *pstate, void *arg)
     setup_parse_variable_parameters(pstate, &pa->types, &pa->n);
 }
 
-static int cache_find(pg_ctx *c, const char *sql, int np, mig_err *err)
+/*
+ * The backend's plans of the internal statements (see the header comment):
+ * saved plans, with the parser hook's state and the parameters' input
+ * functions, in TopMemoryContext.  The statements are the engine's few
+ * constant texts (a schema prefix, no values), so PLAN_CACHE of them is
+ * plenty; the oldest goes when it is full.
+ */
+typedef struct plan_ent {
+    char *sql;
+    int np;
+    SPIPlanPtr plan;
+    parse_arg *pa;              /* the parser hook's state: lives as long as the plan */
+    Oid typ[MAX_PARAMS];        /* the parameter types fin/ioparam are for */
+    Oid fin[MAX_PARAMS];
+    Oid ioparam[MAX_PARAMS];
+} plan_ent;
+
+static plan_ent *plan_cache[PLAN_CACHE];
+static int plan_ncache = 0;
+
+static void plan_ent_free(plan_ent *pe)
+{
+    if (pe->plan)
+        SPI_freeplan(pe->plan);
+    pfree(pe->sql);
+    pfree(pe->pa->types);
+    pfree(pe->pa);
+    pfree(pe);
+}
+
+/* The entry of sql (prepared, saved) or NULL with err set. */
+static plan_ent *cache_find(const char *sql, int np, mig_err *err)
 {
     int i;
-    parse_arg *pa;
+    plan_ent *pe;
     SPIPlanPtr plan;
-    for (i = 0; i < c->ncache; i++)
-        if (strcmp(c->cache[i].sql, sql) == 0)
-            return i;
-    if (c->ncache == PLAN_CACHE) {
-        SPI_freeplan(c->cache[0].plan);
-        memmove(&c->cache[0], &c->cache[1], sizeof(c->cache[0]) * (PLAN_CACHE - 1));
-        c->ncache--;
-    }
-    i = c->ncache;
+    for (i = 0; i < plan_ncache; i++)
+        if (plan_cache[i]->np == np && strcmp(plan_cache[i]->sql, sql) == 0)
+            return plan_cache[i];
     /* the parser hook may run again when the plan is revalidated: its
-     * state lives in the call's context, as long as the plan */
-    pa = MemoryContextAlloc(c->callcxt, sizeof *pa);
-    pa->types = MemoryContextAllocZero(c->callcxt, sizeof(Oid) * MAX_PARAMS);
-    pa->n = np;
-    plan = SPI_prepare_params(sql, parser_setup, pa, 0);
+     * state lives as long as the plan */
+    pe = MemoryContextAllocZero(TopMemoryContext, sizeof *pe);
+    pe->sql = MemoryContextStrdup(TopMemoryContext, sql);
+    pe->np = np;
+    pe->pa = MemoryContextAlloc(TopMemoryContext, sizeof *pe->pa);
+    pe->pa->types = MemoryContextAllocZero(TopMemoryContext, sizeof(Oid) * MAX_PARAMS);
+    pe->pa->n = np;
+    PG_TRY();
+    {
+        plan = SPI_prepare_params(sql, parser_setup, pe->pa, 0);
+    }
+    PG_CATCH();
+    {
+        plan_ent_free(pe);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
     if (!plan) {
+        plan_ent_free(pe);
         mig_fail(err, MIG_E_SQL, "cannot prepare a statement: %s", SPI_result_code_string(SPI_result));
-        return -1;
+        return NULL;
     }
-    if (pa->n > np) {
+    pe->plan = plan;
+    if (pe->pa->n > np) {
+        plan_ent_free(pe);
         mig_fail(err, MIG_E_SQL, "mig: a statement uses more parameters than it was given");
-        return -1;
+        return NULL;
     }
-    c->cache[i].sql = MemoryContextStrdup(c->callcxt, sql);
-    c->cache[i].plan = plan;
-    c->cache[i].pa = pa;
-    c->ncache++;
-    return i;
+    if (SPI_keepplan(plan)) {
+        plan_ent_free(pe);
+        mig_fail(err, MIG_E_SQL, "cannot keep a statement's plan: %s", SPI_result_code_string(SPI_result));
+        return NULL;
+    }
+    if (plan_ncache == PLAN_CACHE) {
+        plan_ent_free(plan_cache[0]);
+        memmove(&plan_cache[0], &plan_cache[1], sizeof(plan_cache[0]) * (PLAN_CACHE - 1));
+        plan_ncache--;
+    }
+    plan_cache[plan_ncache++] = pe;
+    return pe;
 }
 
 /* The body of be_query, inside PG_TRY. */
-static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
-                       mig_err *err)
+static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *params, ParamListInfo ready,
+                       mig_row_fn fn, void *arg, mig_err *err)
 {
-    int k, rc, r;
-    ParamListInfo pl;
+    int rc, r;
+    ParamListInfo pl = ready;
     uint64 row;
     MemoryContext old;
-    k = cache_find(c, sql, np, err);
-    if (k < 0)
+    plan_ent *pe = cache_find(sql, np, err);
+    if (!pe)
         return -1;
     old = MemoryContextSwitchTo(c->scratch);
-    pl = makeParamList(np);
-    for (r = 0; r < np; r++) {
+    if (!ready)
+        pl = makeParamList(np);
+    for (r = 0; !ready && r < np; r++) {
         ParamExternData *prm = &pl->params[r];
-        Oid t = r < c->cache[k].pa->n && c->cache[k].pa->types[r] ? c->cache[k].pa->types[r] : TEXTOID, fin, ioparam;
+        Oid t = r < pe->pa->n && pe->pa->types[r] ? pe->pa->types[r] : TEXTOID;
         prm->ptype = t;
         prm->pflags = PARAM_FLAG_CONST;
         prm->isnull = params[r] == NULL;
         prm->value = (Datum)0;
         if (params[r]) {
-            getTypeInputInfo(t, &fin, &ioparam);
-            prm->value = OidInputFunctionCall(fin, (char *)params[r], ioparam, -1);
+            if (pe->typ[r] != t) {
+                /* the type of a parameter is known once the plan is prepared
+                 * (and stays; a revalidation may deduce it again) */
+                pe->typ[r] = InvalidOid;
+                getTypeInputInfo(t, &pe->fin[r], &pe->ioparam[r]);
+                pe->typ[r] = t;
+            }
+            prm->value = OidInputFunctionCall(pe->fin[r], (char *)params[r], pe->ioparam[r], -1);
         }
     }
     MemoryContextSwitchTo(old);
-    rc = SPI_execute_plan_with_paramlist(c->cache[k].plan, pl, false, 0);
+    rc = SPI_execute_plan_with_paramlist(pe->plan, pl, false, 0);
     if (rc < 0)
         return mig_fail(err, MIG_E_SQL, "%s", SPI_result_code_string(rc));
     if (fn && SPI_tuptable) {
@@ -350,10 +415,9 @@ static int query_inner(pg_ctx *c, const char *sql, int np, const char *const *pa
  * objects that such a context must not make.  Revision bodies run outside
  * it, as the caller, with the caller's (or the tenant's) search path.
  */
-static int be_query(void *ctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
-                    mig_err *err)
+static int query_as_owner(pg_ctx *c, const char *sql, int np, const char *const *params, ParamListInfo ready,
+                          mig_row_fn fn, void *arg, mig_err *err)
 {
-    pg_ctx *c = ctx;
     MemoryContext mcxt = CurrentMemoryContext;
     ResourceOwner owner = CurrentResourceOwner;
     volatile int rc = 0;
@@ -376,7 +440,7 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     PushOverrideSearchPath(c->pinned);
     PG_TRY();
     {
-        rc = query_inner(c, sql, np, params, fn, arg, err);
+        rc = query_inner(c, sql, np, params, ready, fn, arg, err);
     }
     PG_CATCH();
     {
@@ -391,6 +455,100 @@ static int be_query(void *ctx, const char *sql, int np, const char *const *param
     if (own && sub_end(c, rc == 0, err))
         rc = -1;
     return rc;
+}
+
+/*
+ * The history rows of a unit are written in batches (HIST_BATCH rows by one
+ * INSERT ... SELECT FROM unnest(...)), not by an INSERT per step: the
+ * executor's start and end for a single-row INSERT into mig_history (its
+ * CHECK, two indexes) cost more than the row.  They go in the same
+ * subtransaction and in step order (the ids too), before any other
+ * state-table statement of that subtransaction runs and before the unit
+ * commits (hist_flush); a rolled-back unit drops them (sub_end).  Only a
+ * revision body of the same call that reads mig_history may miss the rows
+ * of the steps before it.
+ */
+static const char *hist_sql(void)
+{
+    static char sql[1024];
+    if (!sql[0] &&
+        (size_t)snprintf(sql, sizeof sql,
+                 "INSERT INTO %smig_history (env, tenant, revision, direction, checksum, applied_by, started_at, "
+                 "duration_ms) SELECT u.e, u.t, u.r, u.d, u.c, u.a, u.s::pg_catalog.timestamptz, "
+                 "u.m::pg_catalog.int4 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+                 "pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), "
+                 "pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
+                 "pg_catalog.unnest($6::pg_catalog.text[]), pg_catalog.unnest($7::pg_catalog.text[]), "
+                 "pg_catalog.unnest($8::pg_catalog.text[])) AS u(e, t, r, d, c, a, s, m)",
+                 mig_db_postgresql.schema) >= sizeof sql)
+        elog(ERROR, "mig: the history statement does not fit its buffer");
+    return sql;
+}
+
+static int hist_flush(pg_ctx *c, mig_err *err)
+{
+    ParamListInfo pl;
+    MemoryContext old;
+    Datum *dv;
+    bool *dn;
+    int col, i, rc, dims[1], lbs[1] = {1};
+    if (c->nhist == 0)
+        return 0;
+    if (refuse_after_error(c, err))
+        return -1;
+    if (c->depth == 0 || c->hist_depth != c->depth)
+        return mig_fail(err, MIG_E_USAGE, "mig: history rows outside the subtransaction they belong to");
+    old = MemoryContextSwitchTo(c->histcxt);
+    pl = makeParamList(HIST_COLS);
+    dv = palloc(sizeof(Datum) * (size_t)c->nhist);
+    dn = palloc(sizeof(bool) * (size_t)c->nhist);
+    dims[0] = c->nhist;
+    for (col = 0; col < HIST_COLS; col++) {
+        ParamExternData *prm = &pl->params[col];
+        for (i = 0; i < c->nhist; i++) {
+            dn[i] = c->hist[i][col] == NULL;
+            dv[i] = dn[i] ? (Datum)0 : CStringGetTextDatum(c->hist[i][col]);
+        }
+        prm->ptype = TEXTARRAYOID;
+        prm->pflags = PARAM_FLAG_CONST;
+        prm->isnull = false;
+        prm->value = PointerGetDatum(construct_md_array(dv, dn, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+    }
+    MemoryContextSwitchTo(old);
+    rc = query_as_owner(c, hist_sql(), HIST_COLS, NULL, pl, NULL, NULL, err);
+    c->nhist = 0;
+    MemoryContextReset(c->histcxt);
+    return rc;
+}
+
+static int be_history(void *ctx, const char *const *params, mig_err *err)
+{
+    pg_ctx *c = ctx;
+    int col;
+    if (refuse_after_error(c, err))
+        return -1;
+    if (c->depth == 0)
+        return mig_fail(err, MIG_E_USAGE, "mig: a history row must be written inside a subtransaction");
+    if (c->nhist && (c->nhist == HIST_BATCH || c->hist_depth != c->depth) && hist_flush(c, err))
+        return -1;
+    if (!c->hist)
+        c->hist = MemoryContextAlloc(c->callcxt, sizeof(*c->hist) * HIST_BATCH);
+    for (col = 0; col < HIST_COLS; col++)
+        c->hist[c->nhist][col] = params[col] ? MemoryContextStrdup(c->histcxt, params[col]) : NULL;
+    c->hist_depth = c->depth;
+    c->nhist++;
+    return 0;
+}
+
+static int be_query(void *ctx, const char *sql, int np, const char *const *params, mig_row_fn fn, void *arg,
+                    mig_err *err)
+{
+    pg_ctx *c = ctx;
+    /* (a statement inside a step, deeper, leaves them: they belong to the
+     * unit, and must not go with a step that rolls back) */
+    if (c->nhist && c->hist_depth == c->depth && hist_flush(c, err))
+        return -1;
+    return query_as_owner(c, sql, np, params, NULL, fn, arg, err);
 }
 
 /* ---- exec_body --------------------------------------------------------------- */
@@ -431,6 +589,35 @@ static const char *txn_word(TransactionStmtKind k)
         return "ROLLBACK PREPARED";
     }
     return "transaction control";
+}
+
+/*
+ * SPI_execute(src) of a statement the server's parser has read already, from
+ * the start of its text: SPI_execute's own one-shot plan (spi.c), from that
+ * parse tree instead of a second raw_parser() of src.  The tree's locations
+ * are offsets into src (the statement starts the body), so the plan is the
+ * one SPI_execute would make, and what runs is exactly what was checked.
+ */
+static int exec_parsed(pg_ctx *c, const RawStmt *rs, const char *src)
+{
+    _SPI_plan plan;
+    SPIExecuteOptions options;
+    MemoryContext old = MemoryContextSwitchTo(c->scratch);
+    RawStmt *one = makeNode(RawStmt);
+    one->stmt = rs->stmt;
+    one->stmt_location = 0;
+    one->stmt_len = 0; /* the rest of src, as SPI_execute's parse says */
+    memset(&plan, 0, sizeof plan);
+    plan.magic = _SPI_PLAN_MAGIC;
+    plan.parse_mode = RAW_PARSE_DEFAULT;
+    plan.cursor_options = CURSOR_OPT_PARALLEL_OK;
+    plan.plancache_list = list_make1(CreateOneShotCachedPlan(one, src, CreateCommandTag(one->stmt)));
+    plan.oneshot = true;
+    MemoryContextSwitchTo(old);
+    memset(&options, 0, sizeof options);
+    options.read_only = false;
+    options.tcount = 0;
+    return SPI_execute_plan_extended(&plan, &options);
 }
 
 static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_off, mig_err *err)
@@ -478,7 +665,10 @@ static int be_exec_body(void *ctx, const char *body, size_t len, size_t *fail_of
             one = MemoryContextAlloc(c->scratch, slen + 1);
             memcpy(one, sql + start, slen);
             one[slen] = '\0';
-            r = SPI_execute(one, false, 0);
+            /* the first statement runs from this parse; a later one is read
+             * again after the ones before it ran (a SET of
+             * standard_conforming_strings changes how it reads) */
+            r = start == 0 ? exec_parsed(c, rs, one) : SPI_execute(one, false, 0);
             if (SPI_tuptable)
                 SPI_freetuptable(SPI_tuptable);
             if (r < 0) {
@@ -575,18 +765,9 @@ static int commit_xact(pg_ctx *c, mig_err *err)
 {
     MemoryContext mcxt = CurrentMemoryContext;
     volatile int rc = 0;
-    int i;
     if (c->depth != 0)
         return mig_fail(err, MIG_E_USAGE, "mig: cannot commit while a subtransaction is open");
-    /* the cached plans are not saved plans, so no invalidation reaches
-     * them in the next transaction: prepare them again there */
-    for (i = 0; i < c->ncache; i++) {
-        SPI_freeplan(c->cache[i].plan);
-        pfree(c->cache[i].sql);
-        pfree(c->cache[i].pa->types);
-        pfree(c->cache[i].pa);
-    }
-    c->ncache = 0;
+    /* the cached plans are saved plans: they survive the COMMIT */
     PG_TRY();
     {
         SPI_commit();
@@ -702,6 +883,10 @@ static int be_unit_end(void *ctx, int commit, mig_err *err)
     int rc;
     if (c->unit_depth == 0 || c->depth != c->unit_depth)
         return mig_fail(err, MIG_E_USAGE, "mig: the unit's subtransaction is not the innermost one");
+    if (commit && c->nhist && hist_flush(c, err)) {
+        unit_abort(c, err);
+        return -1;
+    }
     if (commit && !c->failed && c->guc_nest)
         AtEOXact_GUC(false, c->guc_nest); /* restore, as at an abort; a rollback pops it with the subtransaction */
     c->guc_nest = 0;
@@ -746,6 +931,7 @@ static void backend_for(pg_ctx *c, mig_backend *be)
     be->step_begin = be_step_begin;
     be->step_end = be_step_end;
     be->set_run = be_set_run;
+    be->history = be_history;
     if (mig_progress_guc)
         be->progress = be_progress;
 }
@@ -810,6 +996,8 @@ static int run_op(mig_op k, pg_ctx *c, mig_arena *ar, const char *a0, const char
     if (wrap && sub_begin(c, err))
         return -1;
     rc = mig_op_call(&be, ar, k, a0, a0 ? strlen(a0) : 0, a1, o, r, err);
+    if (rc == 0 && c->nhist)
+        rc = mig_fail(err, MIG_E_USAGE, "mig: the engine left history rows unwritten");
     /* whatever the engine left open is rolled back (or, for the read-only
      * wrapper, released) */
     while (c->depth > 0) {
@@ -977,6 +1165,7 @@ static void mig_call_in(FunctionCallInfo fcinfo, mig_op k, int proc, fresult *re
     c = MemoryContextAllocZero(callcxt, sizeof *c);
     c->callcxt = callcxt;
     c->scratch = AllocSetContextCreate(callcxt, "mig statement", ALLOCSET_DEFAULT_SIZES);
+    c->histcxt = AllocSetContextCreate(callcxt, "mig history rows", ALLOCSET_DEFAULT_SIZES);
     c->user = MemoryContextStrdup(callcxt, GetUserNameFromId(GetUserId(), false));
     al.alloc = pg_alloc;
     al.free = pg_free;
