@@ -104,8 +104,6 @@ static sqlite3_stmt *cached(mig_conn *c, const char *sql, mig_err *err)
     return st;
 }
 
-static void clear_cache(mig_conn *c);
-
 /* Run one of the unit's fixed statements (SAVEPOINT, RELEASE, ROLLBACK TO)
  * through the statement cache: a bulk upload opens a unit per revision, and
  * sqlite3_exec() would parse them again each time. */
